@@ -33,6 +33,14 @@ def styled(fig: go.Figure, *, title: str, x_title: str, y_title: str, style: str
         fig.update_xaxes(type="log")
     if log_y:
         fig.update_yaxes(type="log")
+    return apply_style(fig, style, height=height)
+
+
+def apply_style(fig: go.Figure, style: str = "app", *, height: int | None = None) -> go.Figure:
+    """Set only the style-dependent layout (template, size, fonts) in place: "docs" = light background, fixed
+    DOCS_SIZE, larger fonts; "app" = fluid width, 13 px fonts. Used by ``styled`` and to turn an app figure into
+    its docs version for export."""
+    check_style(style)
     if style == "docs":
         w, h = DOCS_SIZE
         fig.update_layout(template="plotly_white", width=w, height=height or h, font=dict(size=18),

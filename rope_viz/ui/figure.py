@@ -1,0 +1,103 @@
+"""Showing figures on a page: cached figure calls, the chart + caption + lazy export area, error guarding."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, TypeVar
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ..config import RopeConfig
+
+T = TypeVar("T")
+_EXT_LABEL = {"png": "PNG", "svg": "SVG", "pdf": "PDF", "html": "HTML", "csv": "CSV"}
+
+
+def guarded(fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
+    """fn(*args, **kw), or None after showing a ValueError's message with st.error (bad input is the user's to fix;
+    other exceptions are bugs and propagate)."""
+    try:
+        return fn(*args, **kw)
+    except ValueError as e:
+        st.error(str(e))
+        return None
+
+
+def page_header(title: str, intro_markdown: str, *, icon: str | None = None) -> None:
+    """Page config (wide layout, browser tab title) + the title + a short explanation for someone learning RoPE.
+    Call it first on every page."""
+    st.set_page_config(page_title=f"{title} · rope-viz", page_icon=icon, layout="wide")
+    st.title(title)
+    st.markdown(intro_markdown)
+
+
+# -- cached figures ---------------------------------------------------------------------------------------------------
+def _encode(obj: Any) -> Any:
+    if isinstance(obj, RopeConfig):
+        return {"__rope_config__": obj.to_dict()}
+    if isinstance(obj, tuple):
+        return list(obj)
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"figure option of type {type(obj).__name__} cannot be used as a cache key")
+
+
+def _decode(d: dict) -> Any:
+    if "__rope_config__" in d and len(d) == 1:
+        return RopeConfig(**d["__rope_config__"])
+    return d
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _figure(name: str, cfg_json: str, style: str, options_json: str) -> go.Figure:
+    from ..figures import get_figure
+
+    cfg = json.loads(cfg_json, object_hook=_decode)
+    options = json.loads(options_json, object_hook=_decode)
+    return get_figure(name).fn(cfg, style=style, **options)
+
+
+def cached_figure(name: str, cfg: RopeConfig, *, style: str = "app", **options: Any) -> go.Figure:
+    """The registered figure ``name`` for (cfg, options), computed once per distinct input and shared across
+    sessions (st.cache_resource: treat the returned figure as read-only). Options may hold numbers, strings, lists,
+    dicts and RopeConfigs. Raises what the figure function raises (wrap in ``guarded`` to show ValueErrors)."""
+    cfg_json = json.dumps(cfg, default=_encode, sort_keys=True)
+    options_json = json.dumps(options, default=_encode, sort_keys=True)
+    return _figure(name, cfg_json, style, options_json)
+
+
+# -- chart + export ---------------------------------------------------------------------------------------------------
+def _exporter(fig: go.Figure, fmt: str, docs: bool) -> Callable[[], bytes]:
+    def make() -> bytes:
+        from .. import export
+
+        f = export.docs_version(fig) if docs else fig
+        return export.export_figure(f, fmt)
+    return make
+
+
+def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | None = None) -> None:
+    """Draw ``fig`` full width with its one-line caption and an "Export" popover (PNG, SVG, PDF, standalone HTML,
+    CSV of the data; "docs style" toggle). Files are generated only when a download button is clicked (deferred
+    ``st.download_button`` data), so reruns stay fast. ``key`` must be unique on the page (default ``fig_<name>``).
+    ``fig=None`` (a guarded call that failed) draws nothing."""
+    if fig is None:
+        return
+    key = key or f"fig_{name}"
+    st.plotly_chart(fig, width="stretch", key=key, theme=None, config={"displaylogo": False})
+    cap, exp = st.columns([6, 1], vertical_alignment="center")
+    cap.caption(caption)
+    with exp.popover("Export", width="stretch"):
+        docs = st.toggle("Docs style", key=f"{key}__docs",
+                         help="Light background, fixed 1000×560 px, larger fonts (for documentation).")
+        stem = f"{name}-docs" if docs else name
+        for fmt, label in _EXT_LABEL.items():
+            st.download_button(label, data=_exporter(fig, fmt, docs), file_name=f"{stem}.{fmt}",
+                               mime=_mime(fmt), key=f"{key}__{fmt}", on_click="ignore", width="stretch")
+
+
+def _mime(fmt: str) -> str:
+    from ..export import MIME
+
+    return MIME[fmt]
