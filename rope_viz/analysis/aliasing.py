@@ -1,0 +1,473 @@
+"""Aliasing: how alike the rotation codes of two positions are, and which far positions look like near ones.
+
+The *rotation code* of position m is the set of unit vectors (cos mθ_i, sin mθ_i), one per rotated pair i
+(i = 0 … p − 1, p = ``cfg.n_pairs``; un-rotated channels of a partial-rotary head are the same at every position and
+are left out). Our similarity of two positions is the mean cosine between their codes::
+
+    sim(m, n) = (1/p) Σ_i cos((m − n) θ_i) = B_{m−n} / p                                                  (1)
+
+which depends only on the distance Δ = m − n, is even in Δ, equals 1 at Δ = 0 and lies in [−1, 1].
+B_Δ = Σ_i cos(Δθ_i) is the quantity of Men et al. 2024 ("Base of RoPE Bounds Context Length", arXiv:2405.14591,
+Theorem 1): the expected extra score a query gives a similar key over a random one, Δ tokens away, up to 2σ².
+θ_i is ``inv_freq(cfg, seq_len=L)`` with L the context length, so every rope_type's scaling is included; the
+attention factor is left out (it scales every pair alike and cancels in (1)).
+
+Two different ways a far position can look like a near one (both are visible in ``similarity_matrix``):
+
+* **aliasing** (small base): every pair completes many turns within the context, so the profile sim(Δ) keeps
+  oscillating; at some far distance the phases nearly line up again and a far position is *more* similar than
+  nearer ones (the seed's "position 10,000 looks like position 100").
+* **blur** (large base): the slow pairs hardly turn within the context, so every far position keeps a similarity
+  close to the fraction of frozen pairs; sim(Δ) decays smoothly, far positions look alike but never more alike
+  than nearer ones.
+
+The raw worst-case similarity ``max_{Δ ≥ s} sim(Δ)`` (``aliasing_vs_base(measure="similarity")``) mixes the two, and
+over most of the useful range it *grows* with the base (blur dominates; e.g. d = 128, L = 4096, s = 64: 0.19 at
+b = 100, 0.51 at b = 1e4, 0.81 at b = 1e9). To isolate aliasing proper we also provide the **excess** (ours)::
+
+    excess(s) = max_{s ≤ Δ' ≤ Δ < L} [ sim(Δ) − sim(Δ') ]                                                  (2)
+
+"how much more similar a position can be to m than a *nearer* one (both at least s tokens from m)". It is exactly 0
+when sim is non-increasing on [s, L) (pure blur) and large when the profile rebounds (aliasing). It decreases with
+the base on average, but it does not go to 0: pair 0 (θ_0 = 1 rad/token, period 2π) and the other fast pairs wobble
+the profile at every base, which sets a floor of a few tenths for d = 128.
+
+Everything is O(L·p) time and O(L) memory at most (one profile over all distances of the context, computed with the
+angle-addition identity as one small matrix product, see ``similarity_profile``), never an L×L array; the
+similarity matrix is only for S ≤ 1024 sampled positions.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig
+from ..frequencies import inv_freq
+
+MAX_MATRIX_POSITIONS = 1024
+_CHUNK = 1 << 16
+_CACHE_MAX_N = 1 << 22
+
+
+# --------------------------------------------------------------------------------------------------------------
+# input checks
+def _check_cfg(cfg) -> None:
+    if not isinstance(cfg, RopeConfig):
+        raise ValueError(f"cfg must be a RopeConfig, got {type(cfg).__name__}")
+
+
+def _int_arg(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    if isinstance(value, (float, np.floating)):
+        if not (math.isfinite(value) and float(value).is_integer()):
+            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    v = int(value)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v}")
+    return v
+
+
+def _positions(name: str, positions, lo: float | None = None, hi: float | None = None,
+               integer: bool = False) -> np.ndarray:
+    arr = np.asarray(positions)
+    if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
+        raise ValueError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    if integer and not np.all(arr == np.round(arr)):
+        raise ValueError(f"{name} must be whole token positions (integers)")
+    if lo is not None and arr.size and arr.min() < lo:
+        raise ValueError(f"{name} must be ≥ {lo:g}, got min {arr.min():g}")
+    if hi is not None and arr.size and arr.max() > hi:
+        raise ValueError(f"{name} must be ≤ {hi:g}, got max {arr.max():g}")
+    return arr
+
+
+def _theta(cfg: RopeConfig, context_length: int | None = None) -> np.ndarray:
+    """θ_i at sequence length L (the context), shape (p,), rad/token."""
+    L = cfg.context_length if context_length is None else context_length
+    return inv_freq(cfg, seq_len=L)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the similarity profile sim(Δ) = B_Δ / p
+def _cos_mean_at(theta: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """(1/p) Σ_i cos(Δ θ_i) for arbitrary real Δ (any shape), chunked direct evaluation, O(n·p)."""
+    flat = distances.reshape(-1)
+    out = np.empty(flat.shape, dtype=np.float64)
+    for s in range(0, flat.size, _CHUNK):
+        phi = flat[s:s + _CHUNK, None] * theta                     # (chunk, 1)·(p,) → (chunk, p)
+        out[s:s + _CHUNK] = np.cos(phi).mean(axis=1)
+    return out.reshape(distances.shape)
+
+
+def _cos_mean_range(theta: np.ndarray, n: int) -> np.ndarray:
+    """(1/p) Σ_i cos(Δ θ_i) for Δ = 0 … n − 1, shape (n,).
+
+    Angle addition: write Δ = h·K + l (0 ≤ l < K, K ≈ √n). Then
+    cos(Δθ) = cos(hKθ)cos(lθ) − sin(hKθ)sin(lθ), so the whole profile is one (H, 2p) @ (2p, K) matrix product:
+    O(√n·p) trigonometric calls and O(n·p) multiply-adds. Float64 error ≲ 1e-13 for n ≤ 2^24.
+    """
+    p = theta.size
+    K = max(1, int(math.isqrt(max(n - 1, 0))) + 1)
+    H = -(-n // K)
+    hi = np.arange(H, dtype=np.float64)[:, None] * K * theta        # (H, p)
+    lo = np.arange(K, dtype=np.float64)[:, None] * theta            # (K, p)
+    left = np.concatenate([np.cos(hi), -np.sin(hi)], axis=1)        # (H, 2p)
+    right = np.concatenate([np.cos(lo), np.sin(lo)], axis=1)        # (K, 2p)
+    prof = (left @ right.T).reshape(-1)[:n]                         # (H, K) → (H·K,) → (n,)
+    return prof / p
+
+
+@lru_cache(maxsize=4)
+def _profile_cached(theta_bytes: bytes, n: int) -> np.ndarray:
+    theta = np.frombuffer(theta_bytes, dtype=np.float64)
+    out = _cos_mean_range(theta, n)
+    out.setflags(write=False)
+    return out
+
+
+def _profile(theta: np.ndarray, n: int) -> np.ndarray:
+    """The profile, cached for n ≤ 2^22 (32 MiB each, at most 4 kept)."""
+    if n > _CACHE_MAX_N:
+        return _cos_mean_range(theta, n)
+    return _profile_cached(np.ascontiguousarray(theta, dtype=np.float64).tobytes(), int(n))
+
+
+def similarity_profile(cfg: RopeConfig, context_length: int | None = None) -> np.ndarray:
+    """sim(Δ) = B_Δ / p for every distance Δ = 0 … L − 1 of the context (Eq. 1), shape (L,), float64, read-only.
+
+    L defaults to ``cfg.context_length``. O(L·p) via one matrix product (see ``_cos_mean_range``); results for the
+    last few (θ, L) are cached.
+    """
+    _check_cfg(cfg)
+    L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 1, CONTEXT_MAX)
+    return _profile(_theta(cfg, L), L)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# pairwise similarity
+def position_similarity(cfg: RopeConfig, m, n) -> np.ndarray | float:
+    """sim(m, n) = (1/p) Σ_i cos((m − n) θ_i) (Eq. 1). m, n broadcast together; returns their broadcast shape
+    (a float for scalars). Positions are in tokens (any real numbers); θ at seq_len = cfg.context_length."""
+    _check_cfg(cfg)
+    m = _positions("m", m)
+    n = _positions("n", n)
+    delta = np.subtract(*np.broadcast_arrays(m, n))                  # broadcast(m, n)
+    out = _cos_mean_at(_theta(cfg), delta)
+    return float(out) if out.ndim == 0 else out
+
+
+def similarity_matrix(cfg: RopeConfig, positions) -> np.ndarray:
+    """(S, S) matrix sim(positions[a], positions[b]) for S ≤ 1024 sampled positions (use ``sample_positions``).
+
+    Computed as C Cᵀ / p with C = [cos(mθ), sin(mθ)] of shape (S, 2p): cos a cos b + sin a sin b = cos(a − b).
+    """
+    _check_cfg(cfg)
+    pos = _positions("positions", positions)
+    if pos.ndim != 1:
+        raise ValueError(f"positions must be a 1-D array, got shape {pos.shape}")
+    if not 1 <= pos.size <= MAX_MATRIX_POSITIONS:
+        raise ValueError(f"similarity_matrix takes 1 … {MAX_MATRIX_POSITIONS} positions (an S×S matrix), got "
+                         f"{pos.size}; sample them with sample_positions(context_length, n)")
+    theta = _theta(cfg)
+    phi = pos[:, None] * theta                                       # (S, p)
+    codes = np.concatenate([np.cos(phi), np.sin(phi)], axis=1)       # (S, 2p)
+    out = codes @ codes.T / theta.size                               # (S, S)
+    np.clip(out, -1.0, 1.0, out=out)
+    return out
+
+
+def sample_positions(context_length: int, n: int, spacing: str = "log") -> np.ndarray:
+    """n distinct integer positions in [0, L), sorted, as int64, always including 0 and L − 1.
+
+    spacing ``"linear"``: evenly spaced; ``"log"``: 0 then geometrically spaced from 1 (dense near the start, where
+    the similarity changes fastest, sparse far out). n must be in [2, L] (n = L gives every position).
+    """
+    L = _int_arg("context_length", context_length, 2, CONTEXT_MAX)
+    n = _int_arg("n", n, 2, L)
+    if spacing not in ("log", "linear"):
+        raise ValueError(f"spacing must be 'log' or 'linear', got {spacing!r}")
+    if n == L:
+        return np.arange(L, dtype=np.int64)
+    if spacing == "linear":
+        return np.unique(np.round(np.linspace(0, L - 1, n)).astype(np.int64))
+    # log: rounding merges the dense small positions; take more geometric points until n distinct ones remain.
+    k = n - 1
+    while True:
+        cand = np.unique(np.concatenate([[0], np.round(np.geomspace(1, L - 1, k)).astype(np.int64)]))
+        if cand.size >= n:
+            break
+        k = int(k * 1.25) + 1
+    if cand.size > n:  # keep 0, L − 1 and an evenly thinned subset (in index) of the rest
+        keep = np.round(np.linspace(0, cand.size - 1, n)).astype(np.int64)
+        cand = cand[keep]
+    return cand
+
+
+# --------------------------------------------------------------------------------------------------------------
+# impostors
+def _running_argmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each R: (max x[0..R], the first index where it is attained). O(n)."""
+    cm = np.maximum.accumulate(x)
+    prev = np.concatenate([[-np.inf], cm[:-1]])
+    rec = np.where(x > prev, np.arange(x.size), 0)                   # index of each new strict record
+    return cm, np.maximum.accumulate(rec)
+
+
+def nearest_impostor(cfg: RopeConfig, positions, min_separation: int) -> dict:
+    """For each position m, the position n in [0, L) with |n − m| ≥ min_separation that is most similar to m.
+
+    Exact over every n of the context (L = cfg.context_length): sim depends only on |n − m| (Eq. 1), so the best n
+    is at the distance Δ* maximising sim(Δ) over s ≤ Δ ≤ max(m, L − 1 − m). One profile over all distances
+    (O(L·p), cached) and one running argmax (O(L)) answer every position at once.
+    Ties go to the smallest distance; if both n = m − Δ* and m + Δ* are in the context, the earlier one (m − Δ*,
+    a key in the past) is reported.
+
+    Returns a dict of arrays shaped like ``positions``:
+      positions, impostor (int64; −1 where no position is that far from m), distance = |impostor − m|,
+      similarity (NaN where no impostor), neighbour_similarity = sim(m, m ± 1) for reference, and
+      min_separation (int).
+    """
+    _check_cfg(cfg)
+    L = cfg.context_length
+    if L < 2:
+        raise ValueError("nearest_impostor needs context_length ≥ 2")
+    s = _int_arg("min_separation", min_separation, 1, L - 1)
+    pos = _positions("positions", positions, 0, L - 1, integer=True).astype(np.int64)
+    prof = _profile(_theta(cfg), L)                                  # (L,)
+    best, arg = _running_argmax(prof[s:])                            # (L − s,) over Δ = s … L − 1
+    reach = np.maximum(pos, L - 1 - pos)                             # farthest distance available from m
+    ok = reach >= s
+    r_idx = np.where(ok, reach - s, 0)
+    dist = np.where(ok, arg[r_idx] + s, -1)
+    sim = np.where(ok, best[r_idx], np.nan)
+    imp = np.where(dist <= pos, pos - dist, pos + dist)
+    imp = np.where(ok, imp, -1)
+    return {
+        "positions": pos,
+        "impostor": imp.astype(np.int64),
+        "distance": np.where(ok, dist, -1).astype(np.int64),
+        "similarity": sim,
+        "neighbour_similarity": np.full(pos.shape, prof[1]),
+        "min_separation": s,
+    }
+
+
+def find_lookalike(cfg: RopeConfig, position: int, min_separation: int) -> dict:
+    """The best impostor of one position: ``nearest_impostor`` for a single m, as plain Python numbers
+    (keys position, impostor, distance, similarity, neighbour_similarity, min_separation)."""
+    r = nearest_impostor(cfg, np.array([position]), min_separation)
+    return {"position": int(r["positions"][0]), "impostor": int(r["impostor"][0]),
+            "distance": int(r["distance"][0]), "similarity": float(r["similarity"][0]),
+            "neighbour_similarity": float(r["neighbour_similarity"][0]), "min_separation": r["min_separation"]}
+
+
+def lookalike_example(cfg: RopeConfig, position: int = 100, other: int = 10_000) -> dict:
+    """The seed's example: how similar are positions ``position`` and ``other`` (default 100 and 10,000)?
+
+    Returns a dict:
+      similarity            sim(position, other) (Eq. 1)
+      neighbour_similarity  sim(Δ = 1), for scale
+      apparent_distance     the smallest Δ' ≥ 1 with sim(Δ') ≤ sim(position, other): "``other`` looks as similar
+                            to ``position`` as a position only Δ' tokens away does" (ours; equals |other −
+                            position| when the profile is non-increasing, much smaller when aliasing)
+      distance              |other − position|
+      stronger_nearer       how many nearer distances 1 ≤ Δ' < |other − position| are *less* similar than
+                            ``other`` is: 0 for pure decay
+    Positions need not be inside the context (θ is still taken at seq_len = context_length).
+    O(|other − position|·p).
+    """
+    _check_cfg(cfg)
+    a = _int_arg("position", position, 0, CONTEXT_MAX)
+    b = _int_arg("other", other, 0, CONTEXT_MAX)
+    D = abs(b - a)
+    theta = _theta(cfg)
+    prof = _profile(theta, D + 1) if D >= 1 else np.ones(1)          # Δ = 0 … D
+    sim = float(prof[D])
+    if D >= 1:
+        below = np.flatnonzero(prof[1:D + 1] <= sim) + 1
+        apparent = int(below[0])
+        less = int(np.count_nonzero(prof[1:D] < sim))
+    else:
+        apparent, less = 0, 0
+    return {"position": a, "other": b, "distance": D, "similarity": sim,
+            "neighbour_similarity": float(_cos_mean_at(theta, np.array(1.0))),
+            "apparent_distance": apparent, "stronger_nearer": less}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# base sweep and advisor
+MEASURES = ("similarity", "excess")
+
+
+def default_min_separation(context_length: int) -> int:
+    """Our default notion of "far": a 16th of the context, at least 1 and at most L − 1 tokens."""
+    return max(1, min(context_length - 1, context_length // 16))
+
+
+def _worst(prof: np.ndarray, s: int, measure: str) -> float:
+    tail = prof[s:]
+    if measure == "similarity":
+        return float(tail.max())
+    return float(np.max(tail - np.minimum.accumulate(tail)))        # Eq. (2)
+
+
+def aliasing_vs_base(head_dim: int, context_length: int, bases, min_separation: int | None = None,
+                     measure: str = "similarity", rotary_fraction: float = 1.0) -> np.ndarray:
+    """Worst-case aliasing per base, shape (n_bases,): the base sweep (plain RoPE, no scaling).
+
+    measure ``"similarity"``: max_{s ≤ Δ < L} sim(Δ) (Eq. 1), the most similar position at least s tokens away
+    — note that for most bases this grows with the base (blur, see the module docstring);
+    ``"excess"``: Eq. (2), how much more similar a far position can be than a nearer one — aliasing proper.
+    s = ``min_separation`` (default ``default_min_separation(L)``). Each base costs O(L·p) (≈ 10 ms at L = 1M).
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+    L = _int_arg("context_length", context_length, 2, CONTEXT_MAX)
+    s = default_min_separation(L) if min_separation is None else _int_arg("min_separation", min_separation, 1,
+                                                                          L - 1)
+    b = _positions("bases", bases)
+    if b.ndim != 1 or b.size == 0:
+        raise ValueError(f"bases must be a non-empty 1-D list of numbers, got shape {b.shape}")
+    out = np.empty(b.size)
+    for j, base in enumerate(b):
+        cfg = RopeConfig(head_dim=head_dim, base=float(base), rotary_fraction=rotary_fraction, context_length=L)
+        out[j] = _worst(_cos_mean_range(_theta(cfg, L), L), s, measure)   # uncached: one-off
+    return out
+
+
+def coarse_clock_base(rotary_dim: int, context_length: int) -> float:
+    """Smallest base at which the slowest pair turns by less than half a turn over the context (ours).
+
+    The slowest pair, θ_{p−1} = b^(−(r−2)/r), then has (L − 1)·θ_{p−1} ≤ π, so its contribution cos(Δθ_{p−1}) to
+    sim(Δ) decreases strictly over the whole context: one "coarse clock" that orders every distance, in which no
+    far position can look closer than a nearer one. Solving (L − 1)·b^(−(r−2)/r) = π:
+    b = ((L − 1)/π)^(r/(r−2)). (Same half-turn condition as offsets.one_sign_criterion with α = 0.)
+    For r = 2 the only pair has θ = 1 whatever the base: returns inf if L − 1 > π, else 1.
+    """
+    r = _int_arg("rotary_dim", rotary_dim, 2, 1 << 20)
+    L = _int_arg("context_length", context_length, 1, CONTEXT_MAX)
+    if L - 1 <= math.pi:
+        return 1.0
+    if r == 2:
+        return math.inf
+    return ((L - 1) / math.pi) ** (r / (r - 2))
+
+
+def _nice_ceil_candidates(x: float):
+    """1-2-5 numbers ≥ x, ascending (1e4, 2e4, 5e4, 1e5, …)."""
+    e = math.floor(math.log10(x))
+    while True:
+        for m in (1.0, 2.0, 5.0):
+            v = float(f"{m}e{e}")
+            if v >= x * (1 - 1e-12):
+                yield v
+        e += 1
+
+
+def men_condition_holds(head_dim: int, base: float, context_length: int, rotary_fraction: float = 1.0) -> bool:
+    """Men et al.'s condition B_Δ = Σ_i cos(Δθ_i) ≥ 0 for all 0 ≤ Δ < L at this base (plain RoPE). O(L·p)."""
+    cfg = RopeConfig(head_dim=head_dim, base=base, rotary_fraction=rotary_fraction, context_length=context_length)
+    return bool(_cos_mean_range(_theta(cfg), context_length).min() >= 0.0)
+
+
+def base_advisor(head_dim: int, target_context: int, train_length: int | None = None,
+                 pretrain_base: float = 10000.0, rotary_fraction: float = 1.0) -> dict:
+    """Recommend a RoPE base for a head dim and a target context, with the numbers behind it.
+
+    Returns a dict:
+      men_lower_bound   Men et al. 2024 (arXiv:2405.14591): the smallest base with B_Δ ≥ 0 for all Δ < L, from
+                        ``rope_viz.analysis.bounds.base_lower_bound`` (None, with a note, if that is unavailable).
+      liu_min_base      Liu et al. 2023 ("Scaling Laws of RoPE-based Extrapolation", arXiv:2310.05209), only if
+                        ``train_length`` < target: a model pre-trained at ``train_length`` with ``pretrain_base``
+                        has critical dimension d_extra (Eq. 13, ``bounds.critical_dim``); tuned with base β its
+                        extrapolation bound is T_extra = 2π·β^(d_extra/d) (Eq. 16b), so T_extra ≥ target needs
+                        β ≥ (target/2π)^(d/d_extra). Also ``liu_d_extra``.
+      clock_min_base    ours (``coarse_clock_base``): smallest base whose slowest pair turns < half a turn over the
+                        target context — the aliasing-based minimum. We do not use a threshold on the sampled
+                        worst similarity here: that measure grows with the base (blur), and its aliasing part
+                        (``measure="excess"``) has a floor set by the fast pairs that depends on L, so no fixed
+                        threshold means the same thing at 4K and at 1M (see the module docstring).
+      recommended       the largest of the available minima, rounded up to a 1-2-5 number (1e4, 2e4, 5e4, …) and
+                        then moved up along 1-2-5 numbers until Men's condition B_Δ ≥ 0 on [0, L) actually holds
+                        at it (the feasible set is not an interval: a rounded bound can fail); checked here
+                        directly, so it holds even when bounds.py is missing.
+      excess_at_recommended   aliasing excess (Eq. 2, s = default_min_separation) at the recommendation, for
+                        information.
+      notes             list of strings: what was computed, what was skipped and why.
+    Cost: a few O(L·p) profiles (≈ 30 ms each at L = 1M, d = 128) plus base_lower_bound's own cost.
+    """
+    d = _int_arg("head_dim", head_dim, 2, 1 << 20)
+    L = _int_arg("target_context", target_context, 2, CONTEXT_MAX)
+    RopeConfig(head_dim=d, rotary_fraction=rotary_fraction, context_length=L)   # validates head_dim / fraction
+    r = int(d * rotary_fraction)
+    notes: list[str] = []
+    minima: dict[str, float] = {}
+
+    men = None
+    try:
+        from .bounds import base_lower_bound  # lazy: written concurrently by another module
+    except ImportError as e:
+        notes.append(f"Men et al. lower bound not computed: rope_viz.analysis.bounds unavailable ({e})")
+    else:
+        men = float(base_lower_bound(d, L))
+        minima["men"] = men
+        notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {men:.4g}")
+
+    liu = d_extra = None
+    if train_length is None:
+        notes.append("Liu et al. view skipped: give train_length < target_context (the pre-training length) to "
+                     "get the base whose extrapolation bound T_extra reaches the target")
+    else:
+        T = _int_arg("train_length", train_length, 1, CONTEXT_MAX)
+        if T >= L:
+            notes.append(f"Liu et al. view skipped: train_length {T:,} ≥ target {L:,}, nothing to extrapolate")
+        else:
+            try:
+                from .bounds import critical_dim
+            except ImportError as e:
+                notes.append(f"Liu et al. view not computed: rope_viz.analysis.bounds unavailable ({e})")
+            else:
+                pre = RopeConfig(head_dim=d, base=pretrain_base, rotary_fraction=rotary_fraction, context_length=T)
+                d_extra = int(critical_dim(pre, T))
+                if d_extra <= 0:
+                    notes.append("Liu et al. view: d_extra = 0 (no pair completes a period in pre-training); "
+                                 "no base reaches the target")
+                else:
+                    liu = (L / (2 * math.pi)) ** (r / d_extra)
+                    if liu > BASE_MAX:
+                        notes.append(f"Liu et al.: needs base {liu:.3g} > {BASE_MAX:g}, out of range; ignored")
+                    else:
+                        minima["liu"] = liu
+                    notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {pretrain_base:g}); "
+                                 f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {liu:.4g}")
+
+    clock = coarse_clock_base(r, L)
+    if math.isfinite(clock):
+        minima["clock"] = clock
+        notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ {clock:.4g}")
+    else:
+        notes.append("aliasing (ours): a single rotated pair (θ = 1) always wraps; no base helps")
+
+    start = max([v for v in minima.values() if v <= BASE_MAX] + [2.0])
+    recommended = None
+    for cand in _nice_ceil_candidates(start):
+        if cand > BASE_MAX:
+            notes.append(f"no 1-2-5 base ≤ {BASE_MAX:g} above {start:.4g} satisfies B_Δ ≥ 0 on [0, {L:,})")
+            break
+        if men_condition_holds(d, cand, L, rotary_fraction):
+            recommended = cand
+            break
+        notes.append(f"{cand:g} rejected: B_Δ < 0 somewhere below {L:,} (feasible bases are not an interval)")
+    excess = None
+    if recommended is not None:
+        excess = float(aliasing_vs_base(d, L, [recommended], measure="excess", rotary_fraction=rotary_fraction)[0])
+    return {"head_dim": d, "target_context": L, "men_lower_bound": men, "liu_min_base": liu,
+            "liu_d_extra": d_extra, "clock_min_base": clock, "recommended": recommended,
+            "excess_at_recommended": excess, "notes": notes}
