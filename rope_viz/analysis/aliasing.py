@@ -198,7 +198,7 @@ def sample_positions(context_length: int, n: int, spacing: str = "log") -> np.nd
     if spacing == "linear":
         return np.unique(np.round(np.linspace(0, L - 1, n)).astype(np.int64))
     # log: rounding merges the dense small positions; take more geometric points until n distinct ones remain.
-    k = n - 1
+    k = max(n - 1, 2)
     while True:
         cand = np.unique(np.concatenate([[0], np.round(np.geomspace(1, L - 1, k)).astype(np.int64)]))
         if cand.size >= n:
