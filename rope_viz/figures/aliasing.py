@@ -1,0 +1,296 @@
+"""Aliasing figures: when a base is too small for the context, distant positions get rotation codes that look alike.
+
+All numbers come from ``rope_viz.analysis.aliasing`` (similarity sim(m, n) = (1/p) Σ_i cos((m − n)θ_i) = B_{m−n}/p,
+Men et al., arXiv:2405.14591) and ``rope_viz.analysis.bounds`` (Men et al.'s base lower bound; Liu et al.,
+arXiv:2310.05209, T_extra). Similarity maps are over at most ``MAX_MAP_POSITIONS`` sampled positions (never L × L).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..analysis import aliasing as A
+from ..config import BASE_MAX, RopeConfig
+from . import register
+from ._style import PALETTE, styled
+
+MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
+SPACINGS = ("log", "linear")
+SEED_POSITIONS = (100, 10_000)   # the seed's "position 10,000 looks like position 100"
+SEED_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
+SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 33))   # 4 per decade, 10 … 1e9
+ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 22))               # 1K … 2M
+
+
+def _int(name: str, v, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not float(v).is_integer():
+        raise ValueError(f"{name} must be an integer in [{lo:,}, {hi:,}], got {v!r}")
+    v = int(v)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo:,}, {hi:,}], got {v:,}")
+    return v
+
+
+def _spacing(spacing: str) -> str:
+    if spacing not in SPACINGS:
+        raise ValueError(f"spacing must be one of {', '.join(SPACINGS)}, got {spacing!r}")
+    return spacing
+
+
+def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log") -> np.ndarray:
+    """The sampled positions of the similarity map and the impostor plot: ``aliasing.sample_positions`` over the
+    context (position 0 dropped on the log spacing: a log axis cannot show it)."""
+    n = _int("n_positions", n_positions, 8, MAX_MAP_POSITIONS)
+    L = cfg.context_length
+    if L < 3:
+        raise ValueError(f"the similarity map needs a context of at least 3 tokens, got {L}")
+    pos = A.sample_positions(L, min(n + (spacing == "log"), L), _spacing(spacing))
+    return pos[pos > 0] if spacing == "log" else pos
+
+
+# -- similarity map ------------------------------------------------------------------------------------------------
+@register("aliasing-map", page="Aliasing",
+          caption="Bright cells far from the diagonal are pairs of distant positions whose rotation codes look "
+                  "alike: a repeating pattern means aliasing (base too small), a wide bright band means blur.")
+def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256,
+                          spacing: str = "log") -> go.Figure:
+    """Heatmap of sim(m, n) over ``n_positions`` sampled positions of the context (``similarity_matrix``)."""
+    pos = map_positions(cfg, n_positions, spacing)
+    S = A.similarity_matrix(cfg, pos).astype(np.float32)       # (S, S), float32 for display (values in [−1, 1])
+    log = spacing == "log"
+    fig = go.Figure(go.Heatmap(
+        x=pos, y=pos, z=S, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, name="sim(m, n)",
+        colorbar=dict(title=dict(text="similarity", side="right")), showlegend=True,
+        hovertemplate="m=%{y:,}<br>n=%{x:,}<br>sim=%{z:.3f}<extra></extra>"))
+    styled(fig, title=f"Position similarity map ({len(pos)} sampled positions, {spacing} spacing, "
+                      f"{cfg.label()})",
+           x_title="position n (tokens" + (", log scale)" if log else ")"),
+           y_title="position m (tokens" + (", log scale)" if log else ")"),
+           style=style, log_x=log, height=620)
+    if log:
+        fig.update_yaxes(type="log")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+# -- nearest impostor -----------------------------------------------------------------------------------------------
+@register("aliasing-impostors", page="Aliasing",
+          caption="For each position, how similar its best look-alike at least s tokens away is; above the "
+                  "dotted line a far position is as similar as the immediate neighbour.")
+def impostor_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256, spacing: str = "linear",
+                    min_separation: int | None = None) -> go.Figure:
+    """For sampled positions m: the similarity of m's most similar position at least ``min_separation`` tokens away
+    (``nearest_impostor``; default separation: ``default_min_separation``, L/16), with sim(Δ = 1) for scale."""
+    L = cfg.context_length
+    pos = map_positions(cfg, n_positions, spacing)
+    s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1,
+                                                                         max(1, L - 1))
+    r = A.nearest_impostor(cfg, pos, s)
+    ok = r["impostor"] >= 0
+    custom = np.stack([r["impostor"][ok], r["distance"][ok]], axis=1)   # (n_ok, 2)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=r["positions"][ok], y=r["similarity"][ok], mode="lines+markers", marker=dict(size=4),
+        line=dict(color=PALETTE[0]), name=f"best look-alike ≥ {s:,} tokens away", customdata=custom,
+        hovertemplate="m=%{x:,}<br>look-alike n=%{customdata[0]:,} (Δ=%{customdata[1]:,})"
+                      "<br>sim=%{y:.3f}<extra></extra>"))
+    nb = float(r["neighbour_similarity"][0])
+    fig.add_trace(go.Scatter(x=[pos[0], pos[-1]], y=[nb, nb], mode="lines", name=f"sim(Δ = 1) = {nb:.3f}",
+                             line=dict(color=PALETTE[1], dash="dot")))
+    fig.add_trace(go.Scatter(x=[pos[0], pos[-1]], y=[0, 0], mode="lines", name="unrelated codes (sim = 0)",
+                             line=dict(color="#888", width=1)))
+    log = spacing == "log"
+    styled(fig, title=f"Nearest impostor of each position (separation ≥ {s:,} tokens, {cfg.label()})",
+           x_title="position m (tokens" + (", log scale)" if log else ")"),
+           y_title="similarity of its best look-alike (mean cos, −1 … 1)", style=style, log_x=log)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+# -- base sweep -------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=32)
+def base_sweep(head_dim: int, context_length: int, rotary_fraction: float = 1.0,
+               min_separation: int | None = None) -> dict:
+    """The sweep's data: bases (SWEEP_BASES), worst similarity and excess per base (``aliasing_vs_base``)."""
+    b = np.array(SWEEP_BASES)
+    kw = dict(min_separation=min_separation, rotary_fraction=rotary_fraction)
+    return {"bases": b,
+            "similarity": A.aliasing_vs_base(head_dim, context_length, b, measure="similarity", **kw),
+            "excess": A.aliasing_vs_base(head_dim, context_length, b, measure="excess", **kw)}
+
+
+def liu_min_base(cfg: RopeConfig, context_length: int, train_length: int) -> float | None:
+    """Liu et al. (arXiv:2310.05209, Eq. 16b): the smallest base β whose extrapolation bound
+    T_extra = 2π·β^(d_extra/d) reaches ``context_length`` for a model pre-trained at ``train_length`` with
+    ``cfg.base`` (d_extra = ``bounds.critical_dim``), from ``aliasing.base_advisor``; None when
+    train_length ≥ context_length or no base ≤ 1e12 reaches it."""
+    if train_length >= context_length:
+        return None
+    adv = A.base_advisor(cfg.head_dim, context_length, train_length=train_length, pretrain_base=cfg.base,
+                         rotary_fraction=cfg.rotary_fraction)
+    return adv["liu_min_base"]
+
+
+@register("aliasing-base-sweep", page="Aliasing",
+          caption="Small bases alias (a far position can be more similar than a nearer one: the excess); large "
+                  "bases blur (everything far looks alike). The markers show the published lower bounds.")
+def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: int | None = None,
+                      train_length: int | None = None, min_separation: int | None = None) -> go.Figure:
+    """Aliasing vs base at a context L (default: the config's): worst similarity max_{Δ ≥ s} sim(Δ) and the
+    excess (``aliasing_vs_base``), with Men et al.'s lower bound (``bounds.base_lower_bound``), Liu et al.'s base
+    for T_extra ≥ L (pre-trained at ``train_length``, default the config's original context, with the config's base)
+    and the config's own base marked."""
+    from ..analysis.bounds import base_lower_bound
+
+    L = cfg.context_length if context_length is None else _int("context_length", context_length, 16, 1 << 24)
+    T = cfg.original_context_length if train_length is None else _int("train_length", train_length, 16, 1 << 24)
+    s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1, L - 1)
+    data = base_sweep(cfg.head_dim, L, cfg.rotary_fraction, s)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=data["bases"], y=data["similarity"], mode="lines+markers", name=
+                             f"worst similarity at Δ ≥ {s:,}", line=dict(color=PALETTE[0]),
+                             hovertemplate="base=%{x:.3g}<br>max sim=%{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=data["bases"], y=data["excess"], mode="lines+markers",
+                             name="aliasing excess (far more similar than near)", line=dict(color=PALETTE[1]),
+                             hovertemplate="base=%{x:.3g}<br>excess=%{y:.3f}<extra></extra>"))
+    marks = [(float(base_lower_bound(cfg.head_dim, L)), f"Men et al. lower bound for L = {L:,}", PALETTE[2],
+              "dash")]
+    liu = liu_min_base(cfg, L, T)
+    if liu is not None and 1 < liu <= BASE_MAX:
+        marks.append((float(liu), f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
+    marks.append((cfg.base, f"this config's base ({cfg.base:g})", "#000000", "dot"))
+    for x, label, color, dash in marks:
+        fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {x:.3g}",
+                                 line=dict(color=color, dash=dash, width=2),
+                                 hovertemplate=label + "<br>base=%{x:.4g}<extra></extra>"))
+    styled(fig, title=f"Aliasing vs base at context L = {L:,} (d = {cfg.head_dim})",
+           x_title="base b (rope_theta, log scale)", y_title="similarity (mean cos, 0 … 1)", style=style,
+           log_x=True)
+    fig.update_yaxes(range=[0, 1.02])
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+# -- the seed's example: two positions --------------------------------------------------------------------------------
+def seed_example_base(head_dim: int = 128, context_length: int = 16384) -> float:
+    """The small base (among SEED_BASE_CANDIDATES) at which position 10,000 looks most like position 100: the one
+    where the most nearer distances are *less* similar than Δ = 9,900 (``lookalike_example``'s stronger_nearer)."""
+    best, arg = -1, SEED_BASE_CANDIDATES[0]
+    for b in SEED_BASE_CANDIDATES:
+        cfg = RopeConfig(head_dim=head_dim, base=b, context_length=max(context_length, SEED_POSITIONS[1] + 1))
+        r = A.lookalike_example(cfg, *SEED_POSITIONS)
+        if r["stronger_nearer"] > best:
+            best, arg = r["stronger_nearer"], b
+    return arg
+
+
+@register("aliasing-pair", page="Aliasing",
+          caption="Each bar is one pair's cos of the angle between the two positions: where most bars are near "
+                  "+1, the two positions are hard to tell apart.")
+def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = SEED_POSITIONS[0],
+                other: int = SEED_POSITIONS[1]) -> go.Figure:
+    """Per pair i: cos((other − position)·θ_i) (bars) and their mean, the similarity of the two positions."""
+    from ..frequencies import inv_freq
+
+    a = _int("position", position, 0, 1 << 24)
+    b = _int("other", other, 0, 1 << 24)
+    theta = inv_freq(cfg, seq_len=cfg.context_length)                 # (p,), rad/token
+    contrib = np.cos((b - a) * theta)                                  # (p,)
+    sim = A.position_similarity(cfg, b, a)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=np.arange(theta.size), y=contrib, name="cos((n − m)·θ_i) per pair",
+                         marker_color=np.where(contrib > 0.9, PALETTE[1], PALETTE[0]),
+                         hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
+                             f"{sim:.3f}", line=dict(color="#000", dash="dash")))
+    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {cfg.base:g}, d = {cfg.head_dim})",
+           x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
+           style=style)
+    fig.update_yaxes(range=[-1.05, 1.05])
+    fig.update_layout(hovermode="closest", bargap=0.1)
+    return fig
+
+
+# -- base advisor -------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def lower_bound_curve(head_dim: int, contexts: tuple[int, ...] = ADVISOR_CONTEXTS) -> np.ndarray:
+    """Men et al.'s base lower bound at each context length (``bounds.base_lower_bound``), shape (n,)."""
+    from ..analysis.bounds import base_lower_bound
+    return np.array([float(base_lower_bound(head_dim, L)) for L in contexts])
+
+
+def preset_points() -> list[dict]:
+    """Every preset's (name, head dim, context, base, its own lower bound, meets it?)."""
+    from ..analysis.bounds import base_lower_bound
+    from ..presets import PRESETS
+    out = []
+    for name, p in PRESETS.items():
+        c = p.config
+        lb = float(base_lower_bound(c.head_dim, c.context_length))
+        out.append(dict(name=name, head_dim=c.head_dim, context=c.context_length, base=c.base, lower_bound=lb,
+                        meets=A.men_condition_holds(c.head_dim, c.base, c.context_length, c.rotary_fraction)))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _preset_points_cached() -> tuple:
+    return tuple(preset_points())
+
+
+@register("aliasing-advisor", page="Aliasing",
+          caption="Presets above the curve satisfy Men et al.'s B ≥ 0 over their context (filled markers); the "
+                  "star is the recommended base for your target context.")
+def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int | None = None,
+                   train_length: int | None = None) -> go.Figure:
+    """Context vs base (log–log): Men et al.'s lower-bound curve for the config's head dim, every preset (filled if
+    its base satisfies B_Δ ≥ 0 over its own context, checked directly), this config, and ``base_advisor``'s
+    recommendation for ``target_context`` (default: the config's context)."""
+    L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
+    adv = A.base_advisor(cfg.head_dim, L, train_length=train_length, pretrain_base=cfg.base,
+                         rotary_fraction=cfg.rotary_fraction)
+    ctx = np.array(ADVISOR_CONTEXTS)
+    lb = lower_bound_curve(cfg.head_dim)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ctx, y=lb, mode="lines+markers", name=f"Men et al. lower bound (d = "
+                             f"{cfg.head_dim})", line=dict(color=PALETTE[0]),
+                             hovertemplate="L=%{x:,}<br>base ≥ %{y:.3g}<extra></extra>"))
+    try:
+        pts = _preset_points_cached()
+    except ImportError:
+        pts = ()
+    for meets, sym, label in ((True, "circle", "preset: meets its bound"),
+                              (False, "circle-open", "preset: below its bound")):
+        sel = [p for p in pts if p["meets"] == meets]
+        if sel:
+            fig.add_trace(go.Scatter(
+                x=[p["context"] for p in sel], y=[p["base"] for p in sel], mode="markers+text",
+                text=[p["name"] for p in sel], textposition="top center", textfont=dict(size=10),
+                marker=dict(symbol=sym, size=10, color=PALETTE[2] if meets else PALETTE[1],
+                            line=dict(width=2, color=PALETTE[2] if meets else PALETTE[1])),
+                name=label, customdata=[[p["head_dim"], p["lower_bound"]] for p in sel],
+                hovertemplate="%{text}<br>L=%{x:,}, base=%{y:.3g}<br>d=%{customdata[0]}, bound "
+                              "%{customdata[1]:.3g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[cfg.context_length], y=[cfg.base], mode="markers", name="this config",
+                             marker=dict(symbol="diamond", size=13, color="#000"),
+                             hovertemplate="this config<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
+    if adv["recommended"] is not None:
+        fig.add_trace(go.Scatter(x=[L], y=[adv["recommended"]], mode="markers",
+                                 name=f"recommended for L = {L:,}: {adv['recommended']:g}",
+                                 marker=dict(symbol="star", size=18, color=PALETTE[4], line=dict(width=1)),
+                                 hovertemplate="recommended<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
+    styled(fig, title="Base advisor: context length vs base (presets and Men et al.'s bound)",
+           x_title="context length L (tokens, log scale)", y_title="base b (rope_theta, log scale)", style=style,
+           log_x=True, log_y=True, height=560)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
+    """``aliasing.base_advisor`` for the config's head dim and rotary fraction (for the page's text)."""
+    L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
+    return A.base_advisor(cfg.head_dim, L, train_length=train_length, pretrain_base=cfg.base,
+                          rotary_fraction=cfg.rotary_fraction)
+
