@@ -293,3 +293,11 @@ def test_men_condition_holds_matches_direct():
     for b in [4293.4 * 1.0001, 4000.0, 1e4, 1.6e4]:
         expect = direct_profile(np.array(naive_theta(b, 128)), 1024).min() >= 0
         assert men_condition_holds(128, b, 1024) == expect
+
+
+def test_men_condition_counts_unrotated_pairs():
+    # Su's remark (rope-literature.md §2): rotating half the pairs keeps B_Δ = Σ_rot cos + (d − r)/2 ≥ 0 always.
+    assert men_condition_holds(128, 10.0, 100000, rotary_fraction=0.5)
+    assert not men_condition_holds(128, 10.0, 100000)
+    r = base_advisor(128, 65536, rotary_fraction=0.5)
+    assert r["men_lower_bound"] is None and r["recommended"] >= r["clock_min_base"]

@@ -372,9 +372,20 @@ def _nice_ceil_candidates(x: float):
 
 
 def men_condition_holds(head_dim: int, base: float, context_length: int, rotary_fraction: float = 1.0) -> bool:
-    """Men et al.'s condition B_Δ = Σ_i cos(Δθ_i) ≥ 0 for all 0 ≤ Δ < L at this base (plain RoPE). O(L·p)."""
+    """Men et al.'s condition B_Δ ≥ 0 for all 0 ≤ Δ < L at this base (plain RoPE). O(L·p).
+
+    B_Δ = Σ_{i<d/2} cos(Δθ_i) over all d/2 pairs of the head, the un-rotated pairs of a partial-rotary head
+    counting cos 0 = 1 each (as ``distance.similarity_sum``). Values within 1e-9 of 0 are re-evaluated directly
+    (no angle addition), so the answer is the direct float64 one."""
     cfg = RopeConfig(head_dim=head_dim, base=base, rotary_fraction=rotary_fraction, context_length=context_length)
-    return bool(_cos_mean_range(_theta(cfg), context_length).min() >= 0.0)
+    theta = _theta(cfg)
+    n_pass = cfg.head_dim // 2 - cfg.n_pairs
+    B = _cos_mean_range(theta, context_length) * theta.size + n_pass     # (L,)
+    close = np.flatnonzero(B < 1e-9)
+    if close.size == 0:
+        return True
+    direct = np.cos(close[:, None].astype(np.float64) * theta).sum(axis=1) + n_pass   # (k, p) → (k,)
+    return bool(direct.min() >= 0.0)
 
 
 def base_advisor(head_dim: int, target_context: int, train_length: int | None = None,
@@ -383,7 +394,8 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
 
     Returns a dict:
       men_lower_bound   Men et al. 2024 (arXiv:2405.14591): the smallest base with B_Δ ≥ 0 for all Δ < L, from
-                        ``rope_viz.analysis.bounds.base_lower_bound`` (None, with a note, if that is unavailable).
+                        ``rope_viz.analysis.bounds.base_lower_bound`` (None, with a note, if that is unavailable or
+                        the head is partial-rotary: then the condition is only checked on the candidates).
       liu_min_base      Liu et al. 2023 ("Scaling Laws of RoPE-based Extrapolation", arXiv:2310.05209), only if
                         ``train_length`` < target: a model pre-trained at ``train_length`` with ``pretrain_base``
                         has critical dimension d_extra (Eq. 13, ``bounds.critical_dim``); tuned with base β its
@@ -411,14 +423,18 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
     minima: dict[str, float] = {}
 
     men = None
-    try:
-        from .bounds import base_lower_bound  # lazy: written concurrently by another module
-    except ImportError as e:
-        notes.append(f"Men et al. lower bound not computed: rope_viz.analysis.bounds unavailable ({e})")
+    if r != d:
+        notes.append("Men et al. lower bound (bounds.base_lower_bound, full rotary) not used for a partial-rotary "
+                     "head: its un-rotated pairs add (d − r)/2 to B_Δ; the condition is checked directly below")
     else:
-        men = float(base_lower_bound(d, L))
-        minima["men"] = men
-        notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {men:.4g}")
+        try:
+            from .bounds import base_lower_bound  # lazy: written concurrently by another module
+        except ImportError as e:
+            notes.append(f"Men et al. lower bound not computed: rope_viz.analysis.bounds unavailable ({e})")
+        else:
+            men = float(base_lower_bound(d, L))
+            minima["men"] = men
+            notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {men:.4g}")
 
     liu = d_extra = None
     if train_length is None:
