@@ -169,7 +169,7 @@ def pair_cycles(cfg: RopeConfig, context_length: int | None = None) -> dict:
         "one_sign": one_sign_criterion(theta, L),
         "alpha_low": lo,
         "alpha_high": hi,
-        "min_offset_angle": np.where(np.isnan(hi), np.nan, np.maximum(0.0, -hi)),
+        "min_offset_angle": min_offset_angle(theta, L),
     }
 
 
