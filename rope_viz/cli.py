@@ -1,0 +1,288 @@
+"""The command line: ``python -m rope_viz freqs|presets|export``.
+
+    python -m rope_viz freqs --config config.json [--seq-len N] [--layout half|interleaved] [--json]
+    python -m rope_viz freqs --preset llama-3.1-8b [--seq-len N] [--json]
+    python -m rope_viz presets [NAME] [--json]
+    python -m rope_viz export ...            (rope_viz.export; see ``python -m rope_viz export --help``)
+
+``freqs`` prints, per rotated pair, its channels, θ_i (``inv_freq``, radians per token), the wavelength 2π/θ_i in
+tokens and the number of full turns within the context (``--seq-len``, default the model's context length), plus the
+attention factor; ``--json`` prints the same as one JSON object (keys ``inv_freq``, ``wavelength``, ``rotations``,
+``attention_factor``, ``rope_type``, ``head_dim``, ``rotary_dim``, ``base``, ``context_length``, ``seq_len``, ...).
+``presets`` lists the real-model presets; ``presets NAME`` shows one with the source of each value.
+
+Bad input (missing or unreadable file, invalid JSON, an invalid config, an unknown preset, bad arguments) prints one
+line ``rope-viz: error: ...`` on stderr and exits with status 2, without a traceback.
+
+Adding a sub-command: write ``registrar(subparsers) -> argparse.ArgumentParser`` that calls
+``subparsers.add_parser(name, ...)``, adds its arguments and ``set_defaults(func=handler)`` with
+``handler(args) -> int``; then ``register_subcommand(name, registrar)`` (or add it to ``SUBCOMMANDS`` here).
+``build_parser()`` calls every registrar, in order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .config import RopeConfig, from_hf_config
+
+PROG = "rope-viz"
+
+Registrar = Callable[[Any], argparse.ArgumentParser]
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr (``rope-viz: error: ...``), exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 (argparse API)
+        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+# -- loading a config ----------------------------------------------------------------------------------------------
+def load_config(config_path: str | None = None, preset: str | None = None, layout: str | None = None) -> RopeConfig:
+    """The RopeConfig named on the command line: a config.json file or a preset (exactly one), optionally with the
+    pair layout overridden. ValueError (with a one-line message) for anything wrong."""
+    if (config_path is None) == (preset is None):
+        raise ValueError("give exactly one of --config FILE or --preset NAME")
+    if config_path is not None:
+        try:
+            with open(config_path, encoding="utf-8") as fh:
+                text = fh.read()
+        except OSError as e:
+            raise ValueError(f"cannot read {config_path}: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{config_path} is not a UTF-8 text file") from None
+        try:
+            cfg = from_hf_config(text, layout=layout or "half")
+        except ValueError as e:
+            raise ValueError(f"{config_path}: {e}") from None
+        return cfg
+    from .presets import get_preset
+    cfg = get_preset(preset).config
+    return cfg.replace(layout=layout) if layout and layout != cfg.layout else cfg
+
+
+# -- freqs -----------------------------------------------------------------------------------------------------------
+def frequency_table(cfg: RopeConfig, seq_len: int | None = None) -> dict[str, Any]:
+    """Everything ``freqs`` prints, as plain JSON-ready data.
+
+    Keys: rope_type, label, head_dim, rotary_dim, n_pairs, base, layout, context_length, original_context_length,
+    seq_len (the length the rotations are counted over: ``seq_len`` or the context length), scaling (dict or None),
+    attention_factor, and per pair (lists of length r/2): pair, channels ([a, b] indices rotated together),
+    inv_freq (θ_i, rad/token), unscaled_inv_freq (base^(−2i/r)), wavelength (2π/θ_i, tokens), rotations
+    (seq_len·θ_i/2π, full turns within seq_len)."""
+    from .frequencies import default_inv_freq, rope_parameters, wavelengths
+    from .rotation import pair_indices
+
+    theta, af = rope_parameters(cfg, seq_len)                         # (p,), float
+    length = cfg.context_length if seq_len is None else int(seq_len)
+    wl = wavelengths(theta)                                           # (p,)
+    a_idx, b_idx = pair_indices(cfg)                                  # (p,), (p,)
+    return {
+        "rope_type": cfg.rope_type,
+        "label": cfg.label(),
+        "head_dim": cfg.head_dim,
+        "rotary_dim": cfg.rotary_dim,
+        "n_pairs": cfg.n_pairs,
+        "base": cfg.base,
+        "layout": cfg.layout,
+        "context_length": cfg.context_length,
+        "original_context_length": cfg.original_context_length,
+        "seq_len": length,
+        "scaling": cfg.to_dict()["scaling"],
+        "attention_factor": float(af),
+        "pair": list(range(cfg.n_pairs)),
+        "channels": [[int(a), int(b)] for a, b in zip(np.asarray(a_idx), np.asarray(b_idx))],
+        "inv_freq": [float(t) for t in theta],
+        "unscaled_inv_freq": [float(t) for t in default_inv_freq(cfg.base, cfg.rotary_dim)],
+        "wavelength": [float(w) for w in wl],
+        "rotations": [float(length * t / (2 * math.pi)) for t in theta],
+    }
+
+
+def _fmt_table(rows: list[list[str]], header: list[str], right: set[int]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def format_frequency_table(t: dict[str, Any]) -> str:
+    """The human-readable form of ``frequency_table``'s result."""
+    scaled = t["scaling"] is not None
+    head = [
+        f"RoPE  {t['label']}",
+        f"  rope_type {t['rope_type']}, head_dim {t['head_dim']}, rotary_dim {t['rotary_dim']} "
+        f"({t['n_pairs']} pairs, layout {t['layout']}), base {t['base']:g}",
+        f"  context {t['context_length']:,} tokens"
+        + (f" (original {t['original_context_length']:,})" if t["original_context_length"] != t["context_length"]
+           else "")
+        + f"; rotations counted over {t['seq_len']:,} tokens",
+        f"  attention factor {t['attention_factor']:.6g} (logits scale by its square, "
+        f"{t['attention_factor'] ** 2:.6g})",
+    ]
+    if scaled:
+        head.append("  scaling " + json.dumps({k: v for k, v in t["scaling"].items()
+                                               if k not in ("short_factor", "long_factor")})
+                    + (" + short/long factor lists" if "short_factor" in t["scaling"] else ""))
+    header = ["pair", "channels", "inv_freq (rad/tok)", "wavelength (tok)", "rotations"]
+    if scaled:
+        header.append("scaled/unscaled")
+    rows = []
+    for i in t["pair"]:
+        a, b = t["channels"][i]
+        row = [str(i), f"({a}, {b})", f"{t['inv_freq'][i]:.6e}", f"{t['wavelength'][i]:,.1f}",
+               f"{t['rotations'][i]:,.3f}"]
+        if scaled:
+            row.append(f"{t['inv_freq'][i] / t['unscaled_inv_freq'][i]:.4f}")
+        rows.append(row)
+    return "\n".join(head) + "\n\n" + _fmt_table(rows, header, right={0, 2, 3, 4, 5})
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", metavar="FILE", help="a model's config.json (transformers, either schema)")
+    src.add_argument("--preset", metavar="NAME", help="a preset model (list them: python -m rope_viz presets)")
+    p.add_argument("--layout", choices=("half", "interleaved"),
+                   help="pair layout: half = (i, i + r/2) as transformers (default), interleaved = (2i, 2i + 1)")
+
+
+def _register_freqs(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("freqs", help="per-pair frequencies, wavelengths, rotations and the attention factor",
+                       description="Print inv_freq (θ_i), wavelengths, rotations within the context and the "
+                                   "attention factor of a config.json or a preset.")
+    _add_source_args(p)
+    p.add_argument("--seq-len", type=int, metavar="N",
+                   help="sequence length in tokens: selects dynamic/longrope frequencies and the length the "
+                        "rotations are counted over (default: the context length)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(func=run_freqs)
+    return p
+
+
+def run_freqs(args: argparse.Namespace) -> int:
+    """Handler of ``freqs``."""
+    cfg = load_config(args.config, args.preset, args.layout)
+    if args.seq_len is not None and args.seq_len < 1:
+        raise ValueError(f"--seq-len must be a positive integer, got {args.seq_len}")
+    t = frequency_table(cfg, args.seq_len)
+    print(json.dumps(t, indent=1) if args.json else format_frequency_table(t))
+    return 0
+
+
+# -- presets ---------------------------------------------------------------------------------------------------------
+def _register_presets(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("presets", help="list the real-model presets (or show one with its sources)",
+                       description="List the presets: name, head_dim, base, scaling, context. With NAME: that "
+                                   "preset's config.json values and the source of each.")
+    p.add_argument("name", nargs="?", help="show this preset in detail")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run_presets)
+    return p
+
+
+def run_presets(args: argparse.Namespace) -> int:
+    """Handler of ``presets``."""
+    from .presets import PRESETS, get_preset
+
+    if args.name:
+        p = get_preset(args.name)
+        data = {**p.summary(), "notes": p.notes, "hf_config": p.hf_config, "sources": p.sources,
+                "config": p.config.to_dict()}
+        if args.json:
+            print(json.dumps(data, indent=1))
+            return 0
+        lines = [f"{p.name}  ({p.title}, https://huggingface.co/{p.repo_id})", f"  {p.config.label()}",
+                 f"  scaling: {data['scaling']}", "", p.notes, "", "config.json values and their sources:"]
+        for k, v in p.hf_config.items():
+            shown = json.dumps(v)
+            if len(shown) > 100:
+                shown = shown[:97] + "..."
+            lines.append(f"  {k} = {shown}")
+            lines.append(f"      source: {p.sources.get(k, '(none)')}")
+        print("\n".join(lines))
+        return 0
+    rows = [p.summary() for p in PRESETS.values()]
+    if args.json:
+        print(json.dumps([{**r, "notes": p.notes, "sources": p.sources}
+                          for r, p in zip(rows, PRESETS.values())], indent=1))
+        return 0
+    header = ["name", "head_dim", "rotary", "base", "scaling", "context", "model"]
+    table = [[r["name"], str(r["head_dim"]), str(r["rotary_dim"]), f"{r['base']:g}", r["scaling"],
+              f"{r['context_length']:,}", r["title"]] for r in rows]
+    print(_fmt_table(table, header, right={1, 2, 3, 5}))
+    print("\nDetails and sources: python -m rope_viz presets NAME")
+    return 0
+
+
+# -- export (rope_viz.export owns it) ------------------------------------------------------------------------------
+def _register_export(sub) -> argparse.ArgumentParser | None:
+    try:
+        from .export import add_export_parser
+    except ImportError:  # plotly/kaleido missing: the other commands still work
+        return None
+    return add_export_parser(sub)
+
+
+# -- registry, parser, main ------------------------------------------------------------------------------------------
+SUBCOMMANDS: dict[str, Registrar] = {
+    "freqs": _register_freqs,
+    "presets": _register_presets,
+    "export": _register_export,
+}
+
+
+def register_subcommand(name: str, registrar: Registrar) -> None:
+    """Add (or replace) a sub-command: ``registrar(subparsers)`` must call ``subparsers.add_parser(name, ...)`` and
+    ``set_defaults(func=handler)`` with ``handler(args) -> int`` (raise ValueError for bad input)."""
+    SUBCOMMANDS[name] = registrar
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m rope_viz`` argument parser, with one sub-parser per entry of ``SUBCOMMANDS``."""
+    parser = _Parser(prog="python -m rope_viz",
+                     description="rope-viz: see, teach and check Rotary Position Embeddings (RoPE).")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"rope-viz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for registrar in SUBCOMMANDS.values():
+        registrar(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 bad input). Never raises for bad input."""
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # --help/--version (0) or a usage error (2, message already printed)
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+        if getattr(args, "func", None) is None:
+            return _fail("choose a command: " + ", ".join(SUBCOMMANDS) + " (see python -m rope_viz --help)")
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly (Python docs, "Note on SIGPIPE")
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 0
+    except (ValueError, OSError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return _fail(msg)
