@@ -301,3 +301,26 @@ def test_men_condition_counts_unrotated_pairs():
     assert not men_condition_holds(128, 10.0, 100000)
     r = base_advisor(128, 65536, rotary_fraction=0.5)
     assert r["men_lower_bound"] is None and r["recommended"] >= r["clock_min_base"]
+
+
+def test_base_advisor_with_stub_bounds(monkeypatch):
+    """The advisor's use of the agreed bounds API, whatever state bounds.py is in: a stub module with the
+    literature's Men et al. value (rope-literature.md §2) and Liu et al.'s Eq. 13 written out here."""
+    import sys
+    import types
+
+    stub = types.ModuleType("rope_viz.analysis.bounds")
+    stub.base_lower_bound = lambda head_dim, context_length: {(128, 16384): 231644.8}[(head_dim, context_length)]
+
+    def critical_dim(cfg, train_length):
+        return 2 * math.ceil((cfg.rotary_dim / 2) * math.log(train_length / (2 * math.pi)) / math.log(cfg.base))
+
+    stub.critical_dim = critical_dim
+    monkeypatch.setitem(sys.modules, "rope_viz.analysis.bounds", stub)
+    r = base_advisor(128, 16384, train_length=4096, pretrain_base=1e4)
+    assert r["men_lower_bound"] == 231644.8
+    assert r["liu_d_extra"] == 92                                     # Liu et al.'s Llama-2 number
+    liu = (16384 / (2 * math.pi)) ** (128 / 92)
+    assert abs(r["liu_min_base"] - liu) < 1e-9 * liu
+    assert r["recommended"] >= max(231644.8, liu, r["clock_min_base"])
+    assert direct_profile(np.array(naive_theta(r["recommended"], 128)), 16384).min() >= 0
