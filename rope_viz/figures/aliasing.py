@@ -52,7 +52,7 @@ def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log")
 
 
 # -- similarity map ------------------------------------------------------------------------------------------------
-@register("aliasing-map", page="Aliasing",
+@register("aliasing_map", page="Aliasing",
           caption="Bright cells far from the diagonal are pairs of distant positions whose rotation codes look "
                   "alike: a repeating pattern means aliasing (base too small), a wide bright band means blur.")
 def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256,
@@ -77,7 +77,7 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
 
 
 # -- nearest impostor -----------------------------------------------------------------------------------------------
-@register("aliasing-impostors", page="Aliasing",
+@register("aliasing_impostors", page="Aliasing",
           caption="For each position, how similar its best look-alike at least s tokens away is; above the "
                   "dotted line a far position is as similar as the immediate neighbour.")
 def impostor_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256, spacing: str = "linear",
@@ -134,7 +134,7 @@ def liu_min_base(cfg: RopeConfig, context_length: int, train_length: int) -> flo
     return adv["liu_min_base"]
 
 
-@register("aliasing-base-sweep", page="Aliasing",
+@register("aliasing_base_sweep", page="Aliasing",
           caption="Small bases alias (a far position can be more similar than a nearer one: the excess); large "
                   "bases blur (everything far looks alike). The markers show the published lower bounds.")
 def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: int | None = None,
@@ -187,7 +187,7 @@ def seed_example_base(head_dim: int = 128, context_length: int = 16384) -> float
     return arg
 
 
-@register("aliasing-pair", page="Aliasing",
+@register("aliasing_pair", page="Aliasing",
           caption="Each bar is one pair's cos of the angle between the two positions: where most bars are near "
                   "+1, the two positions are hard to tell apart.")
 def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = SEED_POSITIONS[0],
@@ -240,7 +240,7 @@ def _preset_points_cached() -> tuple:
     return tuple(preset_points())
 
 
-@register("aliasing-advisor", page="Aliasing",
+@register("aliasing_advisor", page="Aliasing",
           caption="Presets above the curve satisfy Men et al.'s B ≥ 0 over their context (filled markers); the "
                   "star is the recommended base for your target context.")
 def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int | None = None,

@@ -192,7 +192,7 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-@register("distance-curves", page="Distance",
+@register("distance_curves", page="Distance",
           caption="The all-ones score and RoFormer's bound decay with distance, B_m oscillates and turns negative "
                   "(dotted line), while the random-q/k band stays centred on 0 at every distance: no decay.")
 def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (),

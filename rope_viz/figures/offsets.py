@@ -94,7 +94,7 @@ def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | No
 
 
 # -- per-pair rotations vs the criterion ----------------------------------------------------------------------------
-@register("offsets-cycles", page="Offset dimensions",
+@register("offsets_cycles", page="Offset dimensions",
           caption="Pairs below the 0.5-turn line turn less than half a turn over the context: a constant q/k offset "
                   "there biases every score with one sign (our criterion); between 0.5 and 1 is a partial cycle.")
 def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()) -> go.Figure:
@@ -129,7 +129,7 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
 
 
 # -- the bias of a constant offset ---------------------------------------------------------------------------------
-@register("offsets-bias", page="Offset dimensions",
+@register("offsets_bias", page="Offset dimensions",
           caption="A constant offset in the slow pairs adds the same bias to every query–key score at a given "
                   "distance, whatever the content; the random-content average (dots) sits on it.")
 def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), n_offset_pairs: int | None = None,

@@ -1,0 +1,230 @@
+"""Comparison figures: RoPE vs sinusoidal absolute position encodings vs ALiBi — the positional signal vs distance,
+and a measured comparison table.
+
+Signals (from ``rope_viz.analysis.encodings`` and ``rope_viz.analysis.distance``):
+
+* RoPE (Su et al., arXiv:2104.09864): the score of q = k = all-ones at relative distance Δ (``score_vs_distance``);
+* sinusoidal APE (Vaswani et al., arXiv:1706.03762): PE(m)·PE(m + Δ) (``sinusoidal_dot``) — the position-only part
+  of the logit if W_q = W_k = I;
+* ALiBi (Press et al., arXiv:2108.12409): the bias −m_h·Δ per head h (``alibi_slopes``, ``alibi_bias``).
+
+Normalisation (so the three share one axis): RoPE and APE are divided by their value at Δ = 0 (1 = "as similar as
+the same position"); ALiBi's bias is turned into the factor it multiplies the softmax weight by, e^{−m_h Δ}, also 1 at
+Δ = 0. All three are then "attention multiplier relative to Δ = 0" in spirit, although only ALiBi's is literally one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..analysis import distance as D
+from ..config import RopeConfig
+from ..frequencies import inv_freq
+from . import register
+from ._style import PALETTE, styled
+from .distance import display_envelope
+
+N_BINS = 1200
+MAX_HEADS = 64
+APE_BASE = 10000.0
+
+
+def _enc():
+    """rope_viz.analysis.encodings, imported on use (so listing figures never depends on it)."""
+    from ..analysis import encodings
+    return encodings
+
+
+def _heads(n_heads) -> int:
+    if isinstance(n_heads, bool) or not float(n_heads).is_integer() or not 1 <= int(n_heads) <= MAX_HEADS:
+        raise ValueError(f"n_heads must be an integer in [1, {MAX_HEADS}], got {n_heads!r}")
+    return int(n_heads)
+
+
+def _d_model(cfg: RopeConfig, d_model) -> int:
+    d = cfg.head_dim if d_model is None else d_model
+    if isinstance(d, bool) or not float(d).is_integer() or not 2 <= int(d) <= 8192 or int(d) % 2:
+        raise ValueError(f"d_model must be an even integer in [2, 8192], got {d!r}")
+    return int(d)
+
+
+def _max_distance(cfg: RopeConfig, max_distance) -> int:
+    m = cfg.context_length if max_distance is None else max_distance
+    if isinstance(m, bool) or not float(m).is_integer() or not 1 <= int(m) <= (1 << 24):
+        raise ValueError(f"max_distance must be an integer in [1, 16,777,216] tokens, got {m!r}")
+    return int(m)
+
+
+def signals(cfg: RopeConfig, max_distance: int | None = None, n_heads: int = 8, d_model: int | None = None) -> dict:
+    """Full-resolution raw and normalised signals at Δ = 0 … max_distance (default: the context length):
+    dict(distances (n,), rope (n,), ape (n,), slopes (H,), rope_n, ape_n (normalised), d_model). ALiBi rows are
+    formed one head at a time by ``alibi_row`` (memory O(n), not O(H·n))."""
+    L = _max_distance(cfg, max_distance)
+    H = _heads(n_heads)
+    dm = _d_model(cfg, d_model)
+    dist = np.arange(0, L + 1, dtype=np.float64)                                   # (n,)
+    ones = np.ones(cfg.head_dim)
+    rope = np.asarray(D.score_vs_distance(ones, ones, cfg, dist), dtype=np.float64).reshape(-1)   # (n,)
+    ape = np.asarray(_enc().sinusoidal_dot(dm, dist), dtype=np.float64).reshape(-1)               # (n,)
+    slopes = np.asarray(_enc().alibi_slopes(H), dtype=np.float64)                                 # (H,)
+    return dict(distances=dist, rope=rope, ape=ape, slopes=slopes, d_model=dm,
+                rope_n=rope / rope[0], ape_n=ape / ape[0])
+
+
+def alibi_row(slope: float, distances: np.ndarray) -> np.ndarray:
+    """One head's ALiBi bias −m·Δ (``alibi_bias``), shape (n,)."""
+    return np.asarray(_enc().alibi_bias(np.array([slope]), distances), dtype=np.float64).reshape(-1)
+
+
+@register("encodings_signal", page="Encodings compared",
+          caption="ALiBi's multipliers fall monotonically and never come back; RoPE's and sinusoidal APE's "
+                  "similarity falls, then oscillates (and can go negative) — with base 1e4 and d_model = d they "
+                  "are the same curve.")
+def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None, n_heads: int = 8,
+                  d_model: int | None = None, log_x: bool = True) -> go.Figure:
+    """The three positional signals vs distance on one axis, normalised to 1 at Δ = 0 (module docstring); full
+    resolution, shown as min/max envelopes. ALiBi: one line per head (the legend entry toggles all heads)."""
+    s = signals(cfg, max_distance, n_heads, d_model)
+    dist = s["distances"]
+    fig = go.Figure()
+    for key, label, color in (("rope_n", f"RoPE, q = k = 1 ({cfg.label()})", PALETTE[0]),
+                              ("ape_n", f"sinusoidal APE, PE(m)·PE(m+Δ) (d_model = {s['d_model']}, base 1e4)",
+                               PALETTE[1])):
+        x, lo, hi = display_envelope(dist, s[key], N_BINS, log_x)
+        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", name=label, legendgroup=key,
+                                 line=dict(color=color, width=2, dash="solid" if key == "rope_n" else "dash"),
+                                 hovertemplate="Δ=%{x:,.0f}<br>%{y:.4f}<extra>" + key[:-2] + "</extra>"))
+        if not np.array_equal(lo, hi):
+            fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", name=label + " (min in bin)", legendgroup=key,
+                                     showlegend=False, line=dict(color=color, width=1), fill="tonexty",
+                                     hoverinfo="skip"))
+    for h, m in enumerate(s["slopes"]):
+        x, lo, hi = display_envelope(dist, np.exp(alibi_row(m, dist)), N_BINS, log_x)
+        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", legendgroup="alibi", showlegend=h == 0,
+                                 name=f"ALiBi e^(−m·Δ), {len(s['slopes'])} heads (m = {s['slopes'][0]:.3g} … "
+                                      f"{s['slopes'][-1]:.3g})",
+                                 line=dict(color=PALETTE[2], width=1.2),
+                                 hovertemplate=f"head {h + 1}, m={m:.4g}<br>" + "Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#888", width=1))
+    fig.add_hline(y=0.5, line=dict(color="#bbb", width=1, dash="dot"))
+    styled(fig, title="Positional signal vs distance, normalised to 1 at Δ = 0",
+           x_title="relative distance Δ (tokens" + (", log scale)" if log_x else ")"),
+           y_title="signal / signal at Δ = 0 (ALiBi: e^bias)", style=style, log_x=log_x, height=520)
+    return fig
+
+
+@register("encodings_alibi", page="Encodings compared",
+          caption="Each ALiBi head subtracts a fixed slope × distance from the logit: steep heads look only at "
+                  "the last few tokens, shallow heads far back; the slopes form a geometric sequence.")
+def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None,
+                 n_heads: int = 8) -> go.Figure:
+    """ALiBi bias −m_h·Δ vs distance, one line per head (Press et al.'s geometric slopes, ``alibi_slopes``)."""
+    L = _max_distance(cfg, max_distance)
+    H = _heads(n_heads)
+    slopes = np.asarray(_enc().alibi_slopes(H), dtype=np.float64)
+    dist = np.linspace(0, L, 65)
+    bias = np.asarray(_enc().alibi_bias(slopes, dist), dtype=np.float64)                # (H, 65)
+    fig = go.Figure()
+    for h in range(H):
+        fig.add_trace(go.Scatter(x=dist, y=bias[h], mode="lines", name=f"head {h + 1}: m = {slopes[h]:.4g}",
+                                 line=dict(color=PALETTE[h % len(PALETTE)], width=1.5,
+                                           dash=("solid", "dash", "dot", "dashdot")[(h // len(PALETTE)) % 4]),
+                                 hovertemplate=f"head {h + 1}<br>" + "Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))
+    styled(fig, title=f"ALiBi: per-head bias vs distance ({H} heads)", x_title="relative distance Δ (tokens)",
+           y_title="bias added to the logit (−m·Δ, logit units)", style=style)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _first_below(y: np.ndarray, level: float) -> int | None:
+    idx = np.flatnonzero(y <= level)
+    return int(idx[0]) if idx.size else None
+
+
+def _out_of_range(train: np.ndarray, beyond: np.ndarray) -> float:
+    """Largest distance of a value beyond the training range from the range [min, max] seen in training."""
+    lo, hi = float(train.min()), float(train.max())
+    return float(np.max(np.maximum(lo - beyond, 0.0) + np.maximum(beyond - hi, 0.0), initial=0.0))
+
+
+def _mib(nbytes: float) -> str:
+    return f"{nbytes / 2 ** 20:,.3g} MiB" if nbytes >= 2 ** 20 else f"{nbytes / 1024:,.3g} KiB" \
+        if nbytes >= 1024 else f"{nbytes:,.0f} B"
+
+
+def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = None,
+                     train_length: int | None = None) -> list[dict]:
+    """The measured comparison, one row per encoding; every number computed from the library at full resolution
+    over Δ = 0 … 2L (L = ``train_length``, default the config's context length):
+
+    value at Δ = 0 (raw signal); first Δ where the normalised signal ≤ 1/2 (ALiBi: fastest … slowest head);
+    monotone on [0, L]; min of the normalised signal on [0, L]; components whose phase beyond L was never seen in
+    training (pairs/frequencies with wavelength > L; ALiBi has no phase); the largest departure of the normalised
+    signal on (L, 2L] from the range it took on [0, L]; fixed constants (none is learned); memory of the position
+    tables for L tokens in fp32 (RoPE: cos and sin, L × r each, as transformers caches them; APE: L × d_model; ALiBi:
+    H slopes, bias formed on the fly — H·L² values if materialised).
+    """
+    L = cfg.context_length if train_length is None else _max_distance(cfg, train_length)
+    s = signals(cfg, 2 * L, n_heads, d_model)
+    H, dm = len(s["slopes"]), s["d_model"]
+    train, beyond = slice(0, L + 1), slice(L + 1, None)
+    theta = inv_freq(cfg, seq_len=L)
+    with np.errstate(divide="ignore"):
+        rope_wl = 2 * np.pi / theta
+    ape_wl = 2 * np.pi * APE_BASE ** (np.arange(0, dm, 2) / dm)
+    half_heads, alibi_dep, alibi_mono, alibi_min, alibi_0 = [], 0.0, True, 1.0, -np.inf
+    for m in s["slopes"]:                                                          # one head at a time: O(n) memory
+        bias = alibi_row(m, s["distances"])                                        # (n,)
+        y = np.exp(bias)
+        half_heads.append(_first_below(y, 0.5))
+        alibi_dep = max(alibi_dep, _out_of_range(y[train], y[beyond]))
+        alibi_mono &= bool(np.all(np.diff(y[train]) <= 1e-12))
+        alibi_min = min(alibi_min, float(y[train].min()))
+        alibi_0 = max(alibi_0, float(bias[0]))
+    known = [v for v in half_heads if v is not None]
+    alibi_half = (f"{min(known):,} … {max(known):,}" if len(known) == H else
+                  f"{min(known):,} … > {2 * L:,}" if known else f"> {2 * L:,}")
+    rows = []
+    for name, y, y0, comps, comp_total, consts, mem in (
+            (f"RoPE ({cfg.label()})", s["rope_n"], s["rope"][0], int(np.sum(rope_wl > L)), cfg.n_pairs,
+             cfg.n_pairs, 2 * L * cfg.rotary_dim * 4),
+            (f"sinusoidal APE (d_model = {dm})", s["ape_n"], s["ape"][0], int(np.sum(ape_wl > L)), dm // 2, dm // 2,
+             L * dm * 4)):
+        half = _first_below(y[train], 0.5)
+        rows.append({
+            "encoding": name,
+            "signal at Δ = 0 (raw)": f"{y0:.4g}",
+            "first Δ with signal ≤ ½": "never (≤ L)" if half is None else f"{half:,}",
+            "monotone on [0, L]": bool(np.all(np.diff(y[train]) <= 1e-12)),
+            "min on [0, L]": round(float(y[train].min()), 4),
+            "components at unseen phase beyond L": f"{comps} of {comp_total}",
+            "largest departure beyond L (Δ ≤ 2L)": f"{_out_of_range(y[train], y[beyond]):.3g}",
+            "fixed constants (learned: 0)": consts,
+            f"position tables for L = {L:,} (fp32)": _mib(mem),
+        })
+    rows.append({
+        "encoding": f"ALiBi ({H} heads)",
+        "signal at Δ = 0 (raw)": f"{alibi_0:.4g} (bias)",
+        "first Δ with signal ≤ ½": alibi_half,
+        "monotone on [0, L]": alibi_mono,
+        "min on [0, L]": float(f"{alibi_min:.4g}"),
+        "components at unseen phase beyond L": "0 (no rotation)",
+        "largest departure beyond L (Δ ≤ 2L)": f"{alibi_dep:.3g}",
+        "fixed constants (learned: 0)": H,
+        f"position tables for L = {L:,} (fp32)": f"{_mib(H * 4)} (slopes; {_mib(H * L * L * 4)} if materialised)",
+    })
+    return rows
+
+
+@lru_cache(maxsize=16)
+def _table_cached(cfg: RopeConfig, n_heads: int, d_model: int | None, train_length: int | None) -> tuple:
+    return tuple(comparison_table(cfg, n_heads, d_model, train_length))
+
+
+def cached_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = None,
+                 train_length: int | None = None) -> list[dict]:
+    """``comparison_table``, cached on its arguments (a fresh list of row copies each call)."""
+    return [dict(r) for r in _table_cached(cfg, n_heads, d_model, train_length)]
