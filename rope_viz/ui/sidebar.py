@@ -76,6 +76,8 @@ def _sync_url() -> None:
 
 
 def _fmt_page(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_fmt_page(x) for x in v)
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, float):
@@ -84,6 +86,9 @@ def _fmt_page(v: Any) -> str:
 
 
 def _parse_page(text: str, default: Any) -> Any:
+    if isinstance(default, (list, tuple)):
+        proto = default[0] if len(default) else ""
+        return [_parse_page(t, proto) for t in text.split(",") if t != ""]
     if isinstance(default, bool):
         if text.lower() in ("1", "true"):
             return True
@@ -129,8 +134,11 @@ def persist(name: str, default: Any, *, lo: float | None = None, hi: float | Non
                 st.warning(f"URL parameter {name}={text[:40]!r} ignored: {e}")
         pages[name] = value
     value = pages[name]
-    if options is not None and value not in options:
-        value = default if default in options else options[0]
+    if options is not None:
+        if isinstance(default, (list, tuple)):   # multiselect: keep the known items
+            value = [v for v in value if v in options]
+        elif value not in options:
+            value = default if default in options else options[0]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if lo is not None and value < lo:
             value = type(value)(lo)
@@ -207,6 +215,10 @@ def _on_scaling() -> None:
         s["factor"] = S.DEFAULT_STATE["factor"]
     if new in ("yarn", "llama3", "longrope") and s.get("orig") is None:
         s["orig"] = s["context_length"]
+    if new == "longrope" and (s.get("short_factor") is None or s.get("long_factor") is None):
+        _synth_longrope()
+        st.session_state[_IMPORT_MSG] = ("info", "LongRoPE needs per-pair factor lists: a synthetic ramp 1 → s was "
+                                                 "filled in (load a Phi-3 preset or a config.json for real ones).")
 
 
 def _on_import() -> None:
@@ -287,7 +299,7 @@ def config_sidebar() -> RopeConfig | None:
             st.button("Load config", key=_W + "import", on_click=_on_import)
         msg = ss.pop(_IMPORT_MSG, None)
         if msg:
-            (st.error if msg[0] == "error" else st.success)(msg[1])
+            {"error": st.error, "info": st.info}.get(msg[0], st.success)(msg[1])
     for err in ss.get(_URL_ERRORS) or []:
         st.warning(err)
     ss[_URL_ERRORS] = []

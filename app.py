@@ -1,0 +1,77 @@
+"""rope-viz landing page: RoPE intuition (rotating pairs, relative-position invariance) + links to every page.
+
+Run: ``streamlit run app.py`` (pages in pages/ are picked up automatically).
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from rope_viz import ui
+from rope_viz.figures.intuition import default_pairs, invariance_scores
+
+ui.page_header("RoPE intuition", """
+**Rotary Position Embeddings (RoPE)** tell attention *where* tokens are by **rotating** the query and key vectors
+(Su et al., *RoFormer*, arXiv:2104.09864). The head's channels are grouped in pairs; pair *i* is a little 2-D
+vector that is turned by the angle **m·θᵢ** at position *m*, with θᵢ = b^(−2i/r) radians per token (b = the *base*,
+r = the rotated width). Fast pairs (small i) turn a lot per token, slow pairs (large i) hardly move — like the hands
+of a clock. Pick a real model in the sidebar, or change the head dim and base, and watch.
+""")
+cfg = ui.config_sidebar()
+
+if cfg is not None:
+    st.subheader("1 · Each pair is a clock hand")
+    c1, c2 = st.columns([3, 2])
+    pair_opts = list(range(cfg.n_pairs))
+    pairs = c1.multiselect("Pairs to show (index i: 0 = fastest)", pair_opts, max_selections=6,
+                           **ui.persist("pairs", default_pairs(cfg), options=pair_opts))
+    step = c2.select_slider("Tokens per animation frame", [1, 2, 5, 10, 50, 100, 1000, 10000],
+                            **ui.persist("step", 1, options=[1, 2, 5, 10, 50, 100, 1000, 10000]))
+    if not pairs:
+        st.info("Select at least one pair.")
+    else:
+        fig = ui.guarded(ui.cached_figure, "intuition_rotation", cfg, pairs=sorted(pairs), step=step)
+        ui.show_figure(fig, name="intuition_rotation",
+                       caption="Press ▶ Play: every pair turns by the same rule (angle m·θᵢ), but fast pairs spin "
+                               "many times while slow pairs barely move; together they spell out the position.")
+
+    st.subheader("2 · Only the distance matters")
+    st.markdown("""
+The attention score is the dot product of the rotated query at position *m* and the rotated key at position *n*.
+Rotating both by their own angles leaves only the **difference** of angles, (m − n)·θᵢ, in the score: shift both
+positions by the same *t* and the score does not change. (Numbers below: one random query and key, float64,
+computed with `rope_viz.rotation.apply_rope`.)
+""")
+    L = cfg.context_length
+    c1, c2, c3 = st.columns(3)
+    m = c1.slider("Query position m (tokens)", 0, L - 1, **ui.persist("qpos", min(12, L - 1), lo=0, hi=L - 1))
+    n = c2.slider("Key position n (tokens)", 0, L - 1, **ui.persist("kpos", min(5, L - 1), lo=0, hi=L - 1))
+    t = c3.slider("Shift t added to both (tokens)", 0, L, **ui.persist("shift", min(1000, L), lo=0, hi=L))
+    s = ui.guarded(invariance_scores, cfg, m, n, [0, t])
+    if s is not None:
+        base, together, alone = s["together"][0], s["together"][1], s["query_only"][1]
+        k1, k2, k3 = st.columns(3)
+        k1.metric(f"score q·k at (m, n) = ({m:,}, {n:,})", f"{base:.6f}")
+        k2.metric(f"both shifted: ({m + t:,}, {n + t:,})", f"{together:.6f}", f"{together - base:+.1e}",
+                  delta_color="off")
+        k3.metric(f"query only shifted: ({m + t:,}, {n:,})", f"{alone:.6f}", f"{alone - base:+.3f}",
+                  delta_color="off")
+    fig = ui.guarded(ui.cached_figure, "intuition_invariance", cfg, m=m, n=n, max_shift=max(t, 1))
+    ui.show_figure(fig, name="intuition_invariance",
+                   caption="Moving query and key together (blue) never changes the score: RoPE only sees the "
+                           "distance m − n. Moving the query alone (orange) does.")
+
+st.subheader("Explore")
+_PAGES = [
+    ("pages/1_Frequencies.py", "Frequencies — how fast each pair turns, and which never finish a turn", "🌀"),
+    ("pages/2_Distance.py", "Distance — does attention decay with distance?", "📏"),
+    ("pages/3_Aliasing.py", "Aliasing — when a base is too small for the context", "🪞"),
+    ("pages/4_Offset_dimensions.py", "Offset dimensions — slow pairs as constant biases", "📐"),
+    ("pages/5_Context_extension.py", "Context extension — PI, NTK, YaRN, Llama 3, LongRoPE", "🔭"),
+    ("pages/6_Encodings_compared.py", "Encodings compared — sinusoidal, ALiBi, RoPE", "⚖️"),
+    ("pages/7_Kernel.py", "Kernel — the torch / Triton implementation", "⚙️"),
+]
+_here = Path(__file__).parent
+for path, label, icon in _PAGES:
+    if (_here / path).exists():
+        st.page_link(path, label=label, icon=icon)
