@@ -324,3 +324,19 @@ def test_base_advisor_with_stub_bounds(monkeypatch):
     assert abs(r["liu_min_base"] - liu) < 1e-9 * liu
     assert r["recommended"] >= max(231644.8, liu, r["clock_min_base"])
     assert direct_profile(np.array(naive_theta(r["recommended"], 128)), 16384).min() >= 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.sampled_from([2, 4, 8, 16]), base=st.floats(1.5, 1e6), L=st.integers(2, 60), data=st.data())
+def test_nearest_impostor_property(d, base, L, data):
+    s = data.draw(st.integers(1, L - 1))
+    cfg = RopeConfig(head_dim=d, base=base, context_length=L)
+    theta = naive_theta(base, d)
+    r = nearest_impostor(cfg, np.arange(L), s)
+    for m in range(L):
+        best, _ = brute_impostor(theta, L, m, s)
+        if best == -math.inf:
+            assert r["impostor"][m] == -1
+        else:
+            assert abs(r["similarity"][m] - best) < 1e-12
+            assert abs(naive_sim(theta, m, int(r["impostor"][m])) - best) < 1e-12
