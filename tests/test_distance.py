@@ -360,3 +360,20 @@ def test_bad_input():
         score_vs_distance(np.ones(6), q, cfg, [1])
     with pytest.raises(ValueError, match="limit"):
         first_negative_distance(cfg, -1)
+
+
+# ------------------------------------------------------------------------------------------------ benchmark script
+def test_bench_core_smoke(capsys):
+    """`python -m rope_viz.bench core` runs and prints its table (small n; the real numbers are not asserted)."""
+    from rope_viz import bench
+
+    assert bench.main(["core", "--n", "4096", "--repeats", "1", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "speedup" in out and "first_negative_distance(limit=1e7), base 1e4 → 1707" in out
+    assert bench.main(["nope"]) == 2
+    assert bench.main([]) == 2
+    h = np.array([1 + 2j, -0.5j])
+    theta = np.array([1.0, 0.01])
+    dist = np.array([0.0, 3.0, -7.5])
+    np.testing.assert_allclose(bench.naive_chunked_scores(h, theta, dist), chunked_numpy_scores(h, theta, dist),
+                               rtol=0, atol=1e-15)

@@ -46,7 +46,7 @@ from ..rotation import to_complex
 _FAST_MIN = 64                # lattice spans shorter than this are evaluated directly
 _DENSE_SLACK = (2, 1024)      # fast path when the lattice span R ≤ 2·n + 1024
 _CHUNK_ELEMS = 1 << 20        # (distance × pair) elements per chunk of a direct evaluation (16 MiB complex)
-_GRID_ELEMS = 1 << 22         # output elements per block when a caller reduces a long curve on the fly
+_GRID_ELEMS = 1 << 23         # curve values per batch when a caller reduces many curves on the fly (64 MiB)
 LIMIT_MAX = 10 ** 9           # first_negative_distance scans at most this far
 N_SAMPLES_MAX = 10_000        # random_score_band
 _EPS = np.finfo(np.float64).eps
@@ -109,13 +109,18 @@ def _int_arg(value, name: str, lo: int, hi: int) -> int:
 def _lattice(d: np.ndarray):
     """Write d_j = start + k_j·step with integers 0 ≤ k_j < R, if d is dense on such a lattice.
 
-    Returns (start, step, k (n,) int64, R) or None. Integer distances use step = gcd of their offsets; floats are
-    accepted when evenly spaced to within 4 ulp of max|d| (e.g. ``np.linspace`` grids)."""
+    Returns (start, step, k, R) or None; k is None when d is exactly start + step·arange(n) (the common case, checked
+    first because it is cheap), else an (n,) int64 array. Integer distances use step = gcd of their offsets; floats
+    are accepted when evenly spaced to within 4 ulp of max|d| (e.g. ``np.linspace`` grids)."""
     n = d.size
     if n == 0:
         return None
     lo, hi = float(d.min()), float(d.max())
     big = max(abs(lo), abs(hi))
+    if n >= 2 and big < 2.0 ** 52:
+        d0, s0 = float(d[0]), float(d[1] - d[0])
+        if s0 > 0 and d0.is_integer() and s0.is_integer() and np.all(np.diff(d) == s0):
+            return d0, s0, None, n                                 # integers: d_j = d0 + j·s0 exactly
     max_span = _DENSE_SLACK[0] * n + _DENSE_SLACK[1]
     if big < 2.0 ** 52 and np.all(d == np.rint(d)):
         di = d.astype(np.int64)
@@ -172,17 +177,16 @@ def _direct_curve(h: np.ndarray, theta: np.ndarray, d: np.ndarray) -> np.ndarray
     return out
 
 
-def _re_sum(h: np.ndarray, theta: np.ndarray, d: np.ndarray) -> np.ndarray:
+def _re_sum(h: np.ndarray, theta: np.ndarray, d: np.ndarray, lat="auto") -> np.ndarray:
     """Re Σ_i h[m, i] e^{i d_j θ_i}: h (M, p) complex, theta (p,), d (n,) → (M, n). Fast path when d is a dense
-    lattice, direct evaluation otherwise."""
-    lat = _lattice(d)
+    lattice, direct evaluation otherwise. ``lat``: ``_lattice(d)`` if the caller already has it."""
+    if isinstance(lat, str):
+        lat = _lattice(d)
     if lat is None or lat[3] < _FAST_MIN:
         return _direct_curve(h, theta, d)
     start, step, k, R = lat
     grid = _fast_curve(h, theta, start, step, R)                   # (M, R)
-    if R == d.size and k[0] == 0 and np.all(np.diff(k) == 1):
-        return grid                                                # distances are exactly the lattice, in order
-    return grid[:, k]                                              # (M, n)
+    return grid if k is None else grid[:, k]                       # (M, n)
 
 
 def _pass_pairs(cfg: RopeConfig) -> int:
@@ -304,9 +308,7 @@ def decay_bound(cfg: RopeConfig, distances, seq_len: int | None = None) -> np.nd
         return _decay_direct(theta, d)
     start, step, k, R = lat
     grid = _decay_lattice(theta, start, step, R)                   # (R,)
-    if R == d.size and k[0] == 0 and np.all(np.diff(k) == 1):
-        return grid
-    return grid[k]
+    return grid if k is None else grid[k]
 
 
 def _decay_direct(theta: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -375,13 +377,17 @@ def random_score_band(cfg: RopeConfig, distances, n_samples: int = 64, seed: int
     h, c = pair_products(q, k, cfg, seq_len)                        # (S, p), (S,)
     h = np.ascontiguousarray(h)
     n = d.size
-    batch = max(1, _GRID_ELEMS // max(3 * n, 1))
+    lat = _lattice(d)
+    batch = max(1, _GRID_ELEMS // max(n, 1))
     count, mean, m2 = 0, np.zeros(n), np.zeros(n)
     for s in range(0, n_samples, batch):
-        vals = _re_sum(h[s:s + batch], theta, d) + c[s:s + batch, None]   # (b, n)
+        vals = _re_sum(h[s:s + batch], theta, d, lat)              # (b, n)
+        vals += c[s:s + batch, None]
         nb = vals.shape[0]
-        mb = vals.mean(axis=0)
-        m2b = ((vals - mb) ** 2).sum(axis=0)
+        mb = vals.mean(axis=0)                                     # (n,)
+        vals -= mb
+        vals *= vals
+        m2b = vals.sum(axis=0)                                     # (n,) Σ (x − mb)²
         delta = mb - mean                                           # Chan et al.'s pairwise update
         tot = count + nb
         mean = mean + delta * (nb / tot)
