@@ -81,7 +81,7 @@ def _fmt_page(v: Any) -> str:
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, float):
-        return f"{v:.12g}"
+        return S._short(v)
     return str(v)
 
 

@@ -168,19 +168,25 @@ def baseline_state(preset: str | None) -> dict[str, Any]:
 
 
 # -- URL query string ---------------------------------------------------------------------------------------------
+def _short(v: Any) -> str:
+    """Shortest text that parses back to the same float (repr), without a trailing ".0"."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def _fmt(kind: str, value: Any) -> str:
     if value is None:
         return ""
     if kind == "int":
         return str(int(value))
     if kind == "float":
-        return f"{float(value):.12g}"
+        return _short(value)
     if kind == "bool":
         return "1" if value else "0"
     if kind == "layout":
         return {"half": "h", "interleaved": "i"}.get(value, str(value))
     if kind == "floats":
-        return ",".join(f"{float(v):.9g}" for v in value)
+        return ",".join(_short(v) for v in value)
     return str(value)
 
 

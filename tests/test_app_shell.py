@@ -1,0 +1,355 @@
+"""The app shell: landing page (Intuition), Frequencies and Context-extension pages, the shared sidebar, URL state and
+error handling, through Streamlit's AppTest. Chart data is checked against closed forms and the naive oracle, not
+against the figure code itself."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from naive import naive_score, naive_theta
+from streamlit.testing.v1 import AppTest
+
+from rope_viz.config import RopeConfig
+from rope_viz.frequencies import frequency_ratio
+from rope_viz.ui import state as S
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+FREQ = "pages/1_Frequencies.py"
+EXT = "pages/5_Context_extension.py"
+TIMEOUT = 60
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------------
+def _arr(v) -> np.ndarray:
+    """Plotly 7 JSON arrays are either lists or {"dtype", "bdata"} (base64, possibly with a shape)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    return np.asarray(v, dtype=np.float64)
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def chart(at: AppTest, title_start: str) -> dict:
+    found = [c for c in charts(at) if c["layout"]["title"]["text"].startswith(title_start)]
+    assert len(found) == 1, [c["layout"]["title"]["text"] for c in charts(at)]
+    return found[0]
+
+
+def open_page(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def qp(at: AppTest) -> dict[str, str]:
+    """The app's URL query parameters as a plain dict of strings."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+
+
+def sidebar_set(at: AppTest, widget: str, field: str, value) -> AppTest:
+    getattr(at.sidebar, widget)(key="_rvw_" + field).set_value(value).run()
+    return at
+
+
+# -- pure state encoding (no streamlit) -----------------------------------------------------------------------------
+_valid_states = st.builds(
+    lambda d, b, rf, lay, L, sc: {**S.DEFAULT_STATE, "head_dim": d, "base": b, "rotary_fraction": rf, "layout": lay,
+                                  "context_length": L, "scaling": sc, "orig": L if sc in ("yarn", "llama3") else None},
+    st.sampled_from([2, 32, 64, 96, 128, 256, 1024]), st.floats(1.5, 1e9), st.sampled_from([0.25, 0.5, 1.0]),
+    st.sampled_from(["half", "interleaved"]), st.integers(1, 1 << 21),
+    st.sampled_from([S.NO_SCALING, "linear", "ntk", "dynamic", "yarn", "llama3"]))
+
+
+@settings(max_examples=60)
+@given(_valid_states)
+def test_url_encoding_round_trips(state):
+    try:
+        expected = S.config_from_state(state)
+    except ValueError:          # e.g. d = 2 with a quarter rotated: not a config, nothing to encode
+        assume(False)
+    preset, decoded, errs = S.decode_query(S.encode_query(state, None))
+    assert errs == [] and preset is None
+    assert S.config_from_state(decoded) == expected
+
+
+def test_url_encoding_is_a_diff_against_the_baseline():
+    assert S.encode_query(S.DEFAULT_STATE, None) == {}
+    q = S.encode_query({**S.DEFAULT_STATE, "base": 5e5, "layout": "interleaved"}, None)
+    assert q == {"b": "500000", "lay": "i"}
+
+
+def test_decode_reports_unparseable_values_and_keeps_out_of_range_ones():
+    _, state, errs = S.decode_query({"d": "abc", "b": "0.5", "s": "bogus"})
+    assert len(errs) == 2 and any("d=" in e for e in errs) and any("s=" in e for e in errs)
+    assert state["head_dim"] == S.DEFAULT_STATE["head_dim"] and state["base"] == 0.5
+    with pytest.raises(ValueError, match="base must be"):
+        S.config_from_state(state)
+
+
+def test_synthetic_longrope_lists_are_a_monotone_ramp():
+    short, long = S.synth_longrope_factors(8, 16.0)
+    assert short == (1.0,) * 8 and long[0] == 1.0 and long[-1] == 16.0 and all(np.diff(long) > 0)
+
+
+# -- landing page ----------------------------------------------------------------------------------------------------
+def test_intuition_defaults_and_invariance_numbers():
+    at = open_page()
+    ok(at)
+    assert errors(at) == []
+    cfg = RopeConfig(128)
+    theta = naive_theta(cfg.base, cfg.rotary_dim)
+    rot = chart(at, "Pairs rotating")
+    pairs = [0, 32, 63]                                     # default: fastest, middle, slowest
+    assert len(rot["frames"]) == 48
+    moving = rot["frames"][0]["traces"]
+    assert len(moving) == len(pairs)
+    for f in (1, 7, 47):                                    # frame f is position f (1 token per frame)
+        for j, i in enumerate(pairs):
+            tr = rot["frames"][f]["data"][j]
+            assert _arr(tr["x"])[1] == pytest.approx(math.cos(f * theta[i]), abs=1e-12)
+            assert _arr(tr["y"])[1] == pytest.approx(math.sin(f * theta[i]), abs=1e-12)
+    # The metrics: one random q, k (seed 0) at (12, 5), shifted together by 1000, and the query alone.
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal(128), rng.standard_normal(128)
+    vals = [float(m.value) for m in at.metric]
+    expected = naive_score(q, k, 12 - 5, theta, 128, "half")
+    assert vals[0] == pytest.approx(expected, abs=1e-5)
+    assert vals[1] == pytest.approx(expected, abs=1e-5)
+    from naive import naive_rotate
+    alone = float(naive_rotate(q, 1012, theta, 128, "half") @ naive_rotate(k, 5, theta, 128, "half"))
+    assert vals[2] == pytest.approx(alone, abs=1e-5)
+    inv = chart(at, "Relative position")
+    together = _arr(inv["data"][0]["y"])
+    assert np.ptp(together) < 1e-9 * max(1.0, abs(expected))
+    assert np.ptp(_arr(inv["data"][1]["y"])) > 1.0
+    # Moving a slider reruns cleanly and lands in the URL.
+    at.slider(key="_rvp_qpos").set_value(100).run()
+    ok(at)
+    assert qp(at)["qpos"] == "100"
+    assert [float(m.value) for m in at.metric][0] == pytest.approx(naive_score(q, k, 95, theta, 128, "half"),
+                                                                   abs=1e-5)
+
+
+# -- Frequencies -----------------------------------------------------------------------------------------------------
+def _liu_critical_dim(cfg: RopeConfig, train: int) -> int:
+    """Liu et al. Eq. 13 with the config's base: 2·ceil((r/2)·log_b(T/2π))."""
+    return 2 * math.ceil(cfg.rotary_dim / 2 * math.log(train / (2 * math.pi)) / math.log(cfg.base))
+
+
+def _check_frequencies(at: AppTest, cfg: RopeConfig) -> None:
+    ok(at)
+    assert errors(at) == []
+    wl = chart(at, "Per-pair frequency")
+    theta = np.array(naive_theta(cfg.base, cfg.rotary_dim))
+    pts = [tr for tr in wl["data"] if tr.get("xaxis", "x") == "x" and tr.get("mode") == "markers"]
+    xs = np.concatenate([_arr(tr["x"]) for tr in pts])
+    assert sorted(xs.tolist()) == list(range(cfg.n_pairs))                # r/2 pairs plotted, once each
+    if cfg.scaling is None:
+        ys = np.concatenate([_arr(tr["y"]) for tr in pts])
+        np.testing.assert_allclose(ys[np.argsort(xs)], theta, rtol=1e-12)
+    partial = [tr for tr in pts if tr["name"].startswith("partial")]
+    n_partial = sum(len(_arr(tr["x"])) for tr in partial)
+    from rope_viz.frequencies import inv_freq
+    assert n_partial == int(np.sum(cfg.context_length * inv_freq(cfg) / (2 * np.pi) < 1))
+    rot = chart(at, "Rotations completed")
+    assert sum(len(_arr(tr["x"])) for tr in rot["data"] if tr["type"] == "bar") == cfg.n_pairs
+    try:
+        import rope_viz.analysis.bounds  # noqa: F401
+    except ImportError:
+        return
+    d_extra = _liu_critical_dim(cfg, cfg.original_context_length)
+    notes = [a["text"] for a in rot["layout"].get("annotations", [])]
+    assert any(f"d_extra = {d_extra} " in t for t in notes), notes
+    assert any(abs(s["x0"] - (d_extra / 2 - 0.5)) < 1e-12 for s in rot["layout"]["shapes"] if s["type"] == "line")
+
+
+def test_frequencies_defaults_match_the_formulas():
+    at = open_page(FREQ)
+    _check_frequencies(at, RopeConfig(128))
+    ang = chart(at, "Rotation angle")
+    z, y = _arr(ang["data"][0]["z"]), _arr(ang["data"][0]["y"])
+    theta = np.array(naive_theta(1e4, 128))
+    assert z.shape == (len(y), 64) and len(y) <= 400 and y[0] == 0 and y[-1] == 4095
+    np.testing.assert_allclose(z[7], np.mod(y[7] * theta, 2 * np.pi), atol=2e-6)   # float32 for display
+    # polar view follows the pair/position sliders
+    at.slider(key="_rvp_pair").set_value(5).run()
+    at.slider(key="_rvp_pos").set_value(1234).run()
+    ok(at)
+    pol = chart(at, "Pair 5 at position 1,234")
+    vec = [tr for tr in pol["data"] if tr["name"].startswith("pair 5")][0]
+    assert _arr(vec["theta"])[1] == pytest.approx(math.degrees((1234 * theta[5]) % (2 * math.pi)), abs=1e-9)
+    lay = chart(at, "Which channels")
+    z = _arr(lay["data"][0]["z"])
+    assert z.shape == (2, 128)
+    assert z[0, 2 * 9] == 9 and z[0, 2 * 9 + 1] == 9                       # interleaved: (2i, 2i+1)
+    assert z[1, 9] == 9 and z[1, 9 + 64] == 9                               # half: (i, i + r/2)
+
+
+@pytest.mark.slow
+def test_frequencies_extreme_settings_every_scaling_type():
+    at = open_page(FREQ, {"d": "256", "L": "1048576", "b": "500000"})
+    _check_frequencies(at, RopeConfig(256, base=5e5, context_length=1 << 20))
+    for rope_type in S.SCALING_TYPES:
+        sidebar_set(at, "selectbox", "scaling", rope_type)
+        ok(at)
+        cfg = S.config_from_state(at.session_state["_rv_state"])
+        assert cfg.rope_type == rope_type and cfg.head_dim == 256
+        _check_frequencies(at, cfg)
+        for c in charts(at):
+            assert len(json.dumps(c)) < 2_000_000                          # figure JSON ≤ 2 MB
+
+
+# -- Context extension -----------------------------------------------------------------------------------------------
+def _check_extension(at: AppTest, base: RopeConfig, s: float) -> None:
+    ok(at)
+    assert errors(at) == []
+    ratio = chart(at, "Per-pair frequency ratio")
+    by_name = {tr["name"]: _arr(tr["y"]) for tr in ratio["data"]}
+    r, p = base.rotary_dim, base.n_pairs
+    i = np.arange(p)
+    np.testing.assert_allclose(by_name["PI (linear)"], np.full(p, 1 / s), rtol=1e-12)           # Chen et al.
+    if r > 2:
+        np.testing.assert_allclose(by_name["NTK-aware"], s ** (-2 * i / (r - 2)), rtol=1e-9)    # b' = b·s^(r/(r−2))
+    L0 = base.context_length
+    target = int(round(s * L0))
+    yarn = base.replace(context_length=target, scaling={"rope_type": "yarn", "factor": s,
+                                                        "original_max_position_embeddings": L0})
+    np.testing.assert_allclose(by_name["YaRN"], frequency_ratio(yarn), rtol=1e-12)
+    af = chart(at, "Attention factor")
+    bars = {tr["name"]: _arr(tr["y"])[0] for tr in af["data"] if tr["type"] == "bar"}
+    assert bars["YaRN"] == pytest.approx(0.1 * math.log(s) + 1, rel=1e-12)                     # YaRN Eq. 22
+    assert bars["LongRoPE"] == pytest.approx(math.sqrt(1 + math.log(s) / math.log(L0)), rel=1e-12)
+    assert bars["PI (linear)"] == 1.0
+    wl = chart(at, "Wavelength per pair")
+    orig = [tr for tr in wl["data"] if tr["name"].startswith("original (no")][0]
+    np.testing.assert_allclose(_arr(orig["y"]), 2 * np.pi / np.array(naive_theta(base.base, r)), rtol=1e-12)
+    sc = chart(at, "Score vs distance")
+    grey = [tr for tr in sc["data"] if tr["name"] == "original (no scaling)"][0]
+    # q = k = 1: score(0) = Σ_i (1·1 + 1·1) = r for every method without an attention factor
+    assert _arr(grey["y"])[0] == pytest.approx(r, rel=1e-9)
+
+
+def test_context_extension_defaults():
+    at = open_page(EXT)
+    _check_extension(at, RopeConfig(128), 4.0)
+    assert any("synthetic" in w.value for w in at.warning)                  # LongRoPE lists: say so
+    at.select_slider(key="_rvp_s_ext").set_value("16").run()
+    _check_extension(at, RopeConfig(128), 16.0)
+    assert qp(at)["s_ext"] == "16"
+
+
+@pytest.mark.slow
+def test_context_extension_extreme_settings_every_scaling_type():
+    at = open_page(EXT, {"d": "256", "L": "1048576"})
+    _check_extension(at, RopeConfig(256, context_length=1 << 20), 4.0)
+    for rope_type in S.SCALING_TYPES:
+        sidebar_set(at, "selectbox", "scaling", rope_type)
+        ok(at)
+        assert errors(at) == []
+        assert len(at.get("plotly_chart")) == 4
+        for c in charts(at):
+            assert len(json.dumps(c)) < 2_000_000
+
+
+# -- sidebar, URL, errors --------------------------------------------------------------------------------------------
+def test_url_round_trip_reproduces_the_view():
+    at = open_page(FREQ)
+    sidebar_set(at, "number_input", "head_dim", 64)
+    sidebar_set(at, "select_slider", "base", 500000.0)
+    sidebar_set(at, "radio", "layout", "interleaved")
+    sidebar_set(at, "selectbox", "scaling", "yarn")
+    sidebar_set(at, "number_input", "factor", 4.0)
+    at.slider(key="_rvp_pair").set_value(3).run()
+    ok(at)
+    cfg = S.config_from_state(at.session_state["_rv_state"])
+    query = qp(at)
+    assert query["d"] == "64" and query["pair"] == "3"
+    at2 = open_page(None, query)
+    at2.switch_page(FREQ).run()
+    ok(at2)
+    assert S.config_from_state(at2.session_state["_rv_state"]) == cfg
+    assert at2.slider(key="_rvp_pair").value == 3
+    assert chart(at2, "Pair 3 at position")
+
+
+def test_state_is_shared_across_pages():
+    at = open_page()
+    sidebar_set(at, "number_input", "head_dim", 32)
+    at.switch_page(FREQ).run()
+    ok(at)
+    assert at.sidebar.number_input(key="_rvw_head_dim").value == 32
+    assert len(_arr(chart(at, "Which channels")["data"][0]["z"])[0]) == 32
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"b": "0.5"}, "base must be in"),
+    ({"d": "65"}, "head_dim must be even"),
+    ({"s": "longrope", "oc": "4096", "sh": "1,1", "lo": "1,2"}, "factor has 2 entries; it needs rotary_dim // 2 = 64"),
+])
+def test_bad_settings_show_the_library_message(query, message):
+    for page in (None, FREQ, EXT):
+        at = open_page(page, query)
+        ok(at)
+        assert any(message in e for e in errors(at)), errors(at)
+
+
+def test_config_json_import_good_and_bad():
+    at = open_page(FREQ)
+    at.sidebar.text_area(key="_rvw_paste").input('{"hidden_size": 4096, "num_attention_heads": ').run()
+    at.sidebar.button(key="_rvw_import").click().run()
+    ok(at)
+    assert any("not valid JSON" in e for e in errors(at))
+    assert len(at.get("plotly_chart")) == 5                                  # the rest of the page still works
+    bad_lists = {"head_dim": 96, "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
+                 "rope_theta": 10000.0, "rope_scaling": {"type": "longrope", "short_factor": [1.0] * 47,
+                                                         "long_factor": [1.0] * 48}}
+    at.sidebar.text_area(key="_rvw_paste").input(json.dumps(bad_lists)).run()
+    at.sidebar.button(key="_rvw_import").click().run()
+    ok(at)
+    assert any("short_factor has 47 entries" in e for e in errors(at)), errors(at)
+    good = {**bad_lists, "rope_scaling": {**bad_lists["rope_scaling"], "short_factor": [1.0] * 48}}
+    at.sidebar.text_area(key="_rvw_paste").input(json.dumps(good)).run()
+    at.sidebar.button(key="_rvw_import").click().run()
+    ok(at)
+    assert errors(at) == []
+    cfg = S.config_from_state(at.session_state["_rv_state"])
+    assert (cfg.head_dim, cfg.rope_type, cfg.context_length) == (96, "longrope", 131072)
+    assert qp(at)["d"] == "96" and qp(at)["s"] == "longrope"
+    # changing the head dim afterwards breaks the list length: the library's message, no traceback
+    sidebar_set(at, "number_input", "head_dim", 128)
+    ok(at)
+    assert any("has 48 entries" in e for e in errors(at)), errors(at)
+
+
+def test_unparseable_url_value_is_a_warning_not_a_crash():
+    at = open_page(None, {"d": "abc", "s_ext": "zzz"})
+    ok(at)
+    assert any("d='abc'" in w.value for w in at.warning)
+    at.switch_page(EXT).run()
+    ok(at)
+    assert len(at.get("plotly_chart")) == 4
