@@ -22,6 +22,7 @@ Sources per rope_type:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Callable
 
 import numpy as np
@@ -194,8 +195,9 @@ ROPE_FREQUENCY_FUNCTIONS: dict[str, FrequencyFn] = {
 def _check_seq_len(seq_len) -> int | None:
     if seq_len is None:
         return None
-    if isinstance(seq_len, bool) or not float(seq_len).is_integer() or seq_len < 1:
-        raise ValueError(f"seq_len must be a positive integer or None, got {seq_len!r}")
+    if (isinstance(seq_len, bool) or not isinstance(seq_len, numbers.Real) or not float(seq_len).is_integer()
+            or seq_len < 1):
+        raise ValueError(f"seq_len must be a positive integer (tokens) or None, got {seq_len!r}")
     return int(seq_len)
 
 
