@@ -87,6 +87,17 @@ def _ensure_server() -> bool:
     return True
 
 
+def shutdown() -> None:
+    """Stop the kaleido server if this module started it (the CLI does, so the browser exits cleanly before Python
+    does). A later export starts it again."""
+    with _lock:
+        if _server["state"] == "running":
+            import kaleido
+
+            kaleido.stop_sync_server(silence_warnings=True)
+            _server["state"] = "idle"
+
+
 def _size(fig: go.Figure) -> tuple[int, int]:
     w = fig.layout.width or DEFAULT_EXPORT_SIZE[0]
     h = fig.layout.height or DEFAULT_EXPORT_SIZE[1]
@@ -319,8 +330,10 @@ def run_export(args: argparse.Namespace) -> int:
             fh.write(data)
     except (ValueError, TypeError, RuntimeError, OSError, TimeoutError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"rope-viz: error: {msg}", file=sys.stderr)
         return 2
+    finally:
+        shutdown()
     print(f"wrote {args.out} ({len(data):,} bytes, {fmt})", file=sys.stderr)
     return 0
 

@@ -1,0 +1,151 @@
+"""rope_viz.export: PNG/SVG/PDF through the kaleido server (needs Debian's chromium), standalone HTML, tidy CSV, the docs
+style, and the ``python -m rope_viz export`` command. Outputs are parsed back (magic bytes, XML, CSV), not compared
+with stored files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from rope_viz import export
+from rope_viz.config import RopeConfig
+from rope_viz.figures import _style
+from rope_viz.figures.frequencies import freq_angle_map, freq_wavelengths
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_CHROMIUM = any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome"))
+needs_chromium = pytest.mark.skipif(not HAS_CHROMIUM, reason="static export needs a Chromium browser (kaleido)")
+
+
+def _simple() -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1, 2], y=[0.5, -1.25, 3.0], name="line a"))
+    fig.add_trace(go.Bar(x=["p", "q"], y=[2, 4], name="bars"))
+    return _style.styled(fig, title="t", x_title="x (tokens)", y_title="y (rad)")
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@needs_chromium
+def test_static_formats_are_valid_and_sized():
+    fig = freq_wavelengths(RopeConfig(64))
+    png = export.export_figure(fig, "png")
+    w, h = _png_size(png)
+    assert (w, h) == (2 * export.DEFAULT_EXPORT_SIZE[0], 2 * 460)           # 2× density, the app figure's height
+    svg = export.export_figure(fig, "svg")
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg") and float(root.get("width")) == export.DEFAULT_EXPORT_SIZE[0]
+    assert b"pair index i" in svg                                            # the axis title made it into the file
+    pdf = export.export_figure(fig, "pdf")
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+
+
+@needs_chromium
+def test_docs_style_is_fixed_size_light_and_larger():
+    fig = _simple()
+    docs = export.docs_version(fig)
+    assert (docs.layout.width, docs.layout.height) == _style.DOCS_SIZE
+    assert docs.layout.font.size > fig.layout.font.size and docs.layout.paper_bgcolor == "white"
+    assert fig.layout.width is None                                          # the app figure is untouched
+    assert _png_size(export.to_png(docs, scale=1)) == _style.DOCS_SIZE
+
+
+def test_html_is_standalone():
+    html = export.to_html(_simple()).decode("utf-8")
+    assert html.lstrip().lower().startswith("<html") or html.lstrip().lower().startswith("<!doctype")
+    assert "Plotly.newPlot" in html and "plotly.js" in html.lower()
+    assert re.findall(r"<script[^>]*\bsrc=", html) == []                     # plotly.js inlined: opens offline
+    assert len(html) > 1_000_000
+
+
+def test_csv_holds_the_trace_data():
+    fig = _simple()
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode("utf-8"))))
+    assert [r["trace"] for r in rows] == ["line a"] * 3 + ["bars"] * 2
+    assert [float(r["y"]) for r in rows[:3]] == [0.5, -1.25, 3.0]
+    assert [r["x"] for r in rows[3:]] == ["p", "q"]
+
+
+def test_csv_unrolls_heatmaps_exactly():
+    cfg = RopeConfig(16, context_length=64)
+    fig = freq_angle_map(cfg)
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode("utf-8"))))
+    z = np.asarray(fig.data[0].z)
+    assert len(rows) == z.size
+    r = rows[3 * z.shape[1] + 5]                                             # row 3, column 5
+    assert (float(r["x"]), float(r["y"])) == (5.0, float(fig.data[0].y[3]))
+    assert float(r["z"]) == pytest.approx(float(z[3, 5]), rel=1e-7)
+
+
+def test_csv_includes_animation_frames():
+    fig = go.Figure(go.Scatter(x=[0], y=[0], name="v"), frames=[go.Frame(name="f1", data=[go.Scatter(x=[1], y=[2])])])
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode("utf-8"))))
+    assert [(r["frame"], r["x"], r["y"]) for r in rows] == [("", "0", "0"), ("f1", "1", "2")]
+
+
+def test_unknown_format_is_a_value_error():
+    with pytest.raises(ValueError, match="format must be one of"):
+        export.export_figure(_simple(), "gif")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rope_viz", "export", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=240)
+
+
+@needs_chromium
+def test_cli_export_svg_from_a_preset(tmp_path):
+    out = tmp_path / "ratio.svg"
+    r = _cli("ext_ratio", "--preset", "llama-3.1-8b", "--base", "1e6", "--style", "docs", "--format", "svg",
+             "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    root = ET.fromstring(out.read_bytes())
+    assert root.tag.endswith("svg") and float(root.get("width")) == _style.DOCS_SIZE[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_export_csv_and_html_without_a_browser(tmp_path):
+    out = tmp_path / "w.csv"
+    r = _cli("freq_wavelengths", "--head-dim", "32", "--base", "500000", "--context-length", "8192",
+             "--scaling-json", '{"rope_type": "linear", "factor": 2}', "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    pts = [x for x in rows if x["type"] == "scatter" and x["trace"] in ("full cycle within context",
+                                                                          "partial cycle (λ > L)")]
+    # both panels (θ and λ) list each of the 16 pairs once: 32 rows; θ = base^(−2i/r)/factor
+    assert len(pts) == 32
+    thetas = sorted((float(x["x"]), float(x["y"])) for x in pts if float(x["y"]) <= 1.0)[:16]
+    for i, th in thetas:
+        assert th == pytest.approx(500000.0 ** (-2 * i / 32) / 2, rel=1e-12)
+    html = tmp_path / "w.html"
+    assert _cli("freq_layout", "--format", "html", "--out", str(html)).returncode == 0
+    assert "Plotly.newPlot" in html.read_text()
+
+
+def test_cli_bad_input_exits_2_with_one_line(tmp_path):
+    for args in (["no_such_figure", "--out", str(tmp_path / "x.svg")],
+                 ["freq_layout", "--head-dim", "65", "--out", str(tmp_path / "x.csv")],
+                 ["freq_layout", "--preset", "no-such-model", "--out", str(tmp_path / "x.csv")],
+                 ["freq_layout", "--scaling-json", "{bad", "--out", str(tmp_path / "x.csv")],
+                 ["freq_layout", "--out", str(tmp_path / "x.gif")]):
+        r = _cli(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in r.stderr, r.stderr
+    r = _cli("--list")
+    assert r.returncode == 0 and "freq_wavelengths" in r.stdout and "ext_ratio" in r.stdout
