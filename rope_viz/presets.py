@@ -151,22 +151,32 @@ def _specs() -> list[dict[str, Any]]:
     hf = {**_LLAMA_7B_SHAPE, "rope_theta": 10000.0, "max_position_embeddings": 4096, "rope_scaling": None}
     add("llama-2-7b", "Llama 2 7B", "meta-llama/Llama-2-7b-hf", hf,
         "Plain RoPE, base 10,000, 4K context (Touvron et al. 2023, arXiv:2307.09288, Table 1: context length 4k).",
+        checked="checked against copies of meta-llama/Llama-2-7b-hf's config.json (transformers 4.31.0.dev0) "
+                "vendored in public GitHub repositories",
+        rope_theta="not in the original https://huggingface.co/meta-llama/Llama-2-7b-hf config.json (transformers "
+                   "4.31.0.dev0): LlamaConfig's default `rope_theta` = 10000.0 applies, and later transformers "
+                   "versions write it out as `rope_theta`: 10000.0 (checked against vendored copies of the file "
+                   "and of LlamaConfig dumps of this model); RoFormer's base (arXiv:2104.09864)",
         max_position_embeddings="https://huggingface.co/meta-llama/Llama-2-7b-hf config.json "
-                                "`max_position_embeddings` = 4096; Llama 2 paper (arXiv:2307.09288) Table 1: "
-                                f"4k context ({_MEM})")
+                                "`max_position_embeddings` = 4096 (checked against vendored copies); Llama 2 paper "
+                                "(arXiv:2307.09288) Table 1: 4k context")
 
     hf = {**_LLAMA_7B_SHAPE, "rope_theta": 1000000.0, "max_position_embeddings": 16384, "rope_scaling": None}
     add("code-llama-7b", "Code Llama 7B", "codellama/CodeLlama-7b-hf", hf,
         "Llama 2 with the base raised from 10,000 to 1,000,000 for long-context fine-tuning on 16K sequences "
         "(Rozière et al. 2023, arXiv:2308.12950 §2.4).",
+        checked="checked against a copy of the config.json of codellama/CodeLlama-7b-Instruct-hf (same values; "
+                "transformers 4.38.2) vendored in a public GitHub repository; for the base -hf repo " + _MEM,
         rope_theta="https://huggingface.co/codellama/CodeLlama-7b-hf config.json `rope_theta` = 1000000; "
-                   f"Code Llama paper (arXiv:2308.12950) §2.4: base period increased from 10,000 to 1,000,000 "
-                   f"({_MEM})")
+                   "Code Llama paper (arXiv:2308.12950) §2.4: base period increased from 10,000 to 1,000,000 "
+                   "(checked against a vendored copy of the CodeLlama-7b-Instruct-hf config.json)")
 
     hf = {**_LLAMA_7B_SHAPE, "rope_theta": 500000.0, "max_position_embeddings": 8192}
     add("llama-3-8b", "Llama 3 8B", "meta-llama/Meta-Llama-3-8B", hf,
         "Plain RoPE with base 500,000 over 8K tokens (Llama 3 herd paper, arXiv:2407.21783 §3.2: RoPE base "
-        "frequency 500,000).")
+        "frequency 500,000).",
+        checked="checked against copies of the meta-llama/Meta-Llama-3-8B config.json (transformers 4.38.2) "
+                "vendored in public GitHub repositories")
 
     hf = {**_LLAMA_7B_SHAPE, "rope_theta": 500000.0, "max_position_embeddings": 131072,
           "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
@@ -175,10 +185,12 @@ def _specs() -> list[dict[str, Any]]:
         "Llama 3.1 scaling (rope_type llama3): wavelengths above 8192 tokens are divided by 8, below 2048 kept, "
         "blended in between (Meta's llama-models apply_scaling: scale_factor 8, low_freq_factor 1, "
         "high_freq_factor 4, old_context_len 8192).",
-        rope_scaling="https://huggingface.co/meta-llama/Llama-3.1-8B config.json `rope_scaling`; the same "
-                     "constants (8, 1, 4, 8192) are in Meta's reference code meta-llama/llama-models "
-                     f"models/llama3/model.py apply_scaling ({_MEM} for the config.json; the constants match "
-                     "../shared/research/rope-literature.md §5e)")
+        checked="checked against a LlamaConfig dump of meta-llama/Meta-Llama-3.1-8B-Instruct (same RoPE values as "
+                "the base model) vendored in a public GitHub repository",
+        rope_scaling="https://huggingface.co/meta-llama/Llama-3.1-8B config.json `rope_scaling` (checked against a "
+                     "LlamaConfig dump of Meta-Llama-3.1-8B-Instruct vendored in a public GitHub repository); the "
+                     "same constants (8, 1, 4, 8192) are in Meta's reference code meta-llama/llama-models "
+                     "models/llama3/model.py apply_scaling (rope-literature.md §5e)")
 
     hf = {"hidden_size": 2048, "num_attention_heads": 32, "head_dim": 64, "rope_theta": 500000.0,
           "max_position_embeddings": 131072,
@@ -193,7 +205,9 @@ def _specs() -> list[dict[str, Any]]:
     add("mistral-7b-v0.1", "Mistral 7B v0.1", "mistralai/Mistral-7B-v0.1", hf,
         "Base 10,000 with max_position_embeddings 32,768, but sliding-window attention over 4,096 tokens "
         "(Jiang et al. 2023, arXiv:2310.06825 Table 1: window 4096, context 8192): tokens never attend further "
-        "than 4,096 back within one layer, so RoPE's far wavelengths are only reached through the window stack.")
+        "than 4,096 back within one layer, so RoPE's far wavelengths are only reached through the window stack.",
+        checked="checked against copies of the mistralai/Mistral-7B-v0.1 config.json (transformers 4.37.2) "
+                "vendored in public GitHub repositories")
 
     hf = {**_LLAMA_7B_SHAPE, "rope_theta": 1000000.0, "max_position_embeddings": 32768, "sliding_window": None}
     add("mistral-7b-v0.2", "Mistral 7B Instruct v0.2", "mistralai/Mistral-7B-Instruct-v0.2", hf,
@@ -202,12 +216,16 @@ def _specs() -> list[dict[str, Any]]:
     hf = {**_LLAMA_7B_SHAPE, "rope_theta": 1000000.0, "max_position_embeddings": 32768}
     add("mixtral-8x7b", "Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1", hf,
         "Sparse mixture of experts with Mistral's attention: base 1e6, 32K context (Jiang et al. 2024, "
-        "arXiv:2401.04088 Table 1: context length 32768).")
+        "arXiv:2401.04088 Table 1: context length 32768).",
+        checked="checked against a copy of the mistralai/Mixtral-8x7B-v0.1 config.json (transformers 4.36.0.dev0) "
+                "vendored in a public GitHub repository")
 
     hf = {"hidden_size": 3584, "num_attention_heads": 28, "rope_theta": 1000000.0,
-          "max_position_embeddings": 32768, "rope_scaling": None}
+          "max_position_embeddings": 32768}
     add("qwen2.5-7b", "Qwen2.5 7B Instruct", "Qwen/Qwen2.5-7B-Instruct", hf,
-        "Base 1e6, 32K native context (head_dim 3584/28 = 128). See qwen2.5-7b-yarn for the long-context setting.")
+        "Base 1e6, 32K native context (head_dim 3584/28 = 128). See qwen2.5-7b-yarn for the long-context setting.",
+        checked="checked against copies of the Qwen/Qwen2.5-7B-Instruct config.json (transformers 4.43.3) "
+                "vendored in public GitHub repositories")
 
     hf = {"hidden_size": 3584, "num_attention_heads": 28, "rope_theta": 1000000.0,
           "max_position_embeddings": 131072,
@@ -216,6 +234,8 @@ def _specs() -> list[dict[str, Any]]:
         "The model card's recipe for texts longer than 32,768 tokens: add rope_scaling {factor 4, "
         "original_max_position_embeddings 32768, type yarn} to config.json (static YaRN, up to 131,072 tokens). "
         "YaRN defaults apply: beta_fast 32, beta_slow 1, attention factor 0.1·ln 4 + 1 ≈ 1.139.",
+        checked="checked against copies of the Qwen/Qwen2.5-7B-Instruct config.json (transformers 4.43.3) "
+                "vendored in public GitHub repositories",
         rope_scaling="Qwen/Qwen2.5-7B-Instruct model card (README, 'Processing Long Texts'): add "
                      "\"rope_scaling\": {\"factor\": 4.0, \"original_max_position_embeddings\": 32768, "
                      "\"type\": \"yarn\"} to config.json (" + _MEM + ")",
@@ -227,7 +247,13 @@ def _specs() -> list[dict[str, Any]]:
           "max_position_embeddings": 8192}
     add("gemma-2-9b", "Gemma 2 9B", "google/gemma-2-9b", hf,
         "Wide heads (head_dim 256 > hidden/heads = 224), base 10,000, 8K context; local (4096-token sliding "
-        "window) and global layers alternate (Gemma Team 2024, arXiv:2408.00118 Table 1).")
+        "window) and global layers alternate (Gemma Team 2024, arXiv:2408.00118 Table 1).",
+        hidden_size="https://huggingface.co/google/gemma-2-9b config.json `hidden_size` = 3584 (checked against "
+                    "the 9b text config in transformers' PaliGemma 2 conversion script)",
+        num_attention_heads="https://huggingface.co/google/gemma-2-9b config.json `num_attention_heads` = 16 "
+                            "(checked against the 9b text config in transformers' PaliGemma 2 conversion script)",
+        head_dim="https://huggingface.co/google/gemma-2-9b config.json `head_dim` = 256 (checked against the 9b "
+                 "text config in transformers' PaliGemma 2 conversion script)")
 
     hf = {"hidden_size": 3072, "num_attention_heads": 32, "rope_theta": 10000.0,
           "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
