@@ -22,7 +22,7 @@ Names are lowercase slugs (``llama-3.1-8b``); :func:`get_preset` also accepts th
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .config import RopeConfig, from_hf_config
