@@ -16,6 +16,7 @@ from ..analysis import aliasing as A
 from ..config import BASE_MAX, RopeConfig
 from . import register
 from ._style import PALETTE, styled
+from .distance import legend_below
 
 MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
 SPACINGS = ("log", "linear")
@@ -78,36 +79,62 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
 
 # -- nearest impostor -----------------------------------------------------------------------------------------------
 @register("aliasing_impostors", page="Aliasing",
-          caption="For each position, how similar its best look-alike at least s tokens away is; above the "
-                  "dotted line a far position is as similar as the immediate neighbour.")
+          caption="Left: similarity vs distance, and the far peak every position's best look-alike sits on; right: "
+                  "for each position, how similar that look-alike is (above the dotted line: as close as a neighbour).")
 def impostor_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256, spacing: str = "linear",
                     min_separation: int | None = None) -> go.Figure:
-    """For sampled positions m: the similarity of m's most similar position at least ``min_separation`` tokens away
-    (``nearest_impostor``; default separation: ``default_min_separation``, L/16), with sim(Δ = 1) for scale."""
+    """Nearest impostors (``nearest_impostor``; separation s, default ``default_min_separation`` = L/16).
+    Left panel: the similarity profile sim(Δ) over the whole context (``similarity_profile``, min/max envelope) with
+    s and the best far distance Δ* marked — sim depends only on Δ, so every position whose context reaches Δ* shares
+    it. Right panel: for sampled positions m, the similarity of m's best look-alike at least s tokens away, with
+    sim(Δ = 1) for scale."""
+    from plotly.subplots import make_subplots
+
+    from .distance import display_envelope
+
     L = cfg.context_length
     pos = map_positions(cfg, n_positions, spacing)
     s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1,
                                                                          max(1, L - 1))
     r = A.nearest_impostor(cfg, pos, s)
     ok = r["impostor"] >= 0
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1)
+    # right panel first so that fig.data[0] is the per-position trace
     custom = np.stack([r["impostor"][ok], r["distance"][ok]], axis=1)   # (n_ok, 2)
-    fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=r["positions"][ok], y=r["similarity"][ok], mode="lines+markers", marker=dict(size=4),
         line=dict(color=PALETTE[0]), name=f"best look-alike ≥ {s:,} tokens away", customdata=custom,
         hovertemplate="m=%{x:,}<br>look-alike n=%{customdata[0]:,} (Δ=%{customdata[1]:,})"
-                      "<br>sim=%{y:.3f}<extra></extra>"))
+                      "<br>sim=%{y:.3f}<extra></extra>"), row=1, col=2)
     nb = float(r["neighbour_similarity"][0])
     fig.add_trace(go.Scatter(x=[pos[0], pos[-1]], y=[nb, nb], mode="lines", name=f"sim(Δ = 1) = {nb:.3f}",
-                             line=dict(color=PALETTE[1], dash="dot")))
-    fig.add_trace(go.Scatter(x=[pos[0], pos[-1]], y=[0, 0], mode="lines", name="unrelated codes (sim = 0)",
-                             line=dict(color="#888", width=1)))
+                             line=dict(color=PALETTE[1], dash="dot")), row=1, col=2)
+    prof = A.similarity_profile(cfg)                                     # (L,), sim(Δ) for Δ = 0 … L − 1
+    dist = np.arange(L, dtype=np.float64)
+    x, lo, hi = display_envelope(dist, prof, 1000, log_x=False)
+    fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(color=PALETTE[2], width=1.2),
+                             name="sim(Δ) over the context", hovertemplate="Δ=%{x:,.0f}<br>sim=%{y:.3f}<extra></extra>"),
+                  row=1, col=1)
+    if not np.array_equal(lo, hi):
+        fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(color=PALETTE[2], width=0.8), fill="tonexty",
+                                 name="sim(Δ) (min in bin)", showlegend=False, hoverinfo="skip"), row=1, col=1)
+    if ok.any():
+        d_star = int(r["distance"][ok][np.argmax(r["similarity"][ok])])
+        fig.add_trace(go.Scatter(x=[d_star], y=[float(prof[d_star])], mode="markers",
+                                 marker=dict(symbol="star", size=14, color=PALETTE[3]),
+                                 name=f"best far distance Δ* = {d_star:,}",
+                                 hovertemplate="Δ*=%{x:,}<br>sim=%{y:.3f}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[s, s], y=[-1, 1], mode="lines", line=dict(color="#555", dash="dash"),
+                             name=f"separation s = {s:,}", hoverinfo="skip"), row=1, col=1)
     log = spacing == "log"
-    styled(fig, title=f"Nearest impostor of each position (separation ≥ {s:,} tokens, {cfg.label()})",
-           x_title="position m (tokens" + (", log scale)" if log else ")"),
-           y_title="similarity of its best look-alike (mean cos, −1 … 1)", style=style, log_x=log)
+    styled(fig, title=f"Nearest impostors (separation ≥ {s:,} tokens, {cfg.label()})",
+           x_title="relative distance Δ (tokens)", y_title="similarity (mean cos, −1 … 1)", style=style)
+    fig.update_xaxes(title_text="position m (tokens" + (", log scale)" if log else ")"),
+                     type="log" if log else None, row=1, col=2)
+    fig.update_yaxes(title_text="similarity of its best look-alike", row=1, col=2)
+    fig.update_yaxes(range=[-1.02, 1.02])
     fig.update_layout(hovermode="closest")
-    return fig
+    return legend_below(fig)
 
 
 # -- base sweep -------------------------------------------------------------------------------------------------
@@ -143,8 +170,6 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     excess (``aliasing_vs_base``), with Men et al.'s lower bound (``bounds.base_lower_bound``), Liu et al.'s base
     for T_extra ≥ L (pre-trained at ``train_length``, default the config's original context, with the config's base)
     and the config's own base marked."""
-    from ..analysis.bounds import base_lower_bound
-
     L = cfg.context_length if context_length is None else _int("context_length", context_length, 16, 1 << 24)
     T = cfg.original_context_length if train_length is None else _int("train_length", train_length, 16, 1 << 24)
     s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1, L - 1)
@@ -156,8 +181,14 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     fig.add_trace(go.Scatter(x=data["bases"], y=data["excess"], mode="lines+markers",
                              name="aliasing excess (far more similar than near)", line=dict(color=PALETTE[1]),
                              hovertemplate="base=%{x:.3g}<br>excess=%{y:.3f}<extra></extra>"))
-    marks = [(float(base_lower_bound(cfg.head_dim, L)), f"Men et al. lower bound for L = {L:,}", PALETTE[2],
-              "dash")]
+    marks = []
+    try:
+        from ..analysis.bounds import base_lower_bound
+    except ImportError:  # bounds.py missing: the sweep is still meaningful without that mark
+        pass
+    else:
+        marks.append((float(base_lower_bound(cfg.head_dim, L)), f"Men et al. lower bound for L = {L:,}",
+                      PALETTE[2], "dash"))
     liu = liu_min_base(cfg, L, T)
     if liu is not None and 1 < liu <= BASE_MAX:
         marks.append((float(liu), f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
@@ -171,7 +202,7 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
            log_x=True)
     fig.update_yaxes(range=[0, 1.02])
     fig.update_layout(hovermode="closest")
-    return fig
+    return legend_below(fig)
 
 
 # -- the seed's example: two positions --------------------------------------------------------------------------------
@@ -223,15 +254,22 @@ def lower_bound_curve(head_dim: int, contexts: tuple[int, ...] = ADVISOR_CONTEXT
 
 
 def preset_points() -> list[dict]:
-    """Every preset's (name, head dim, context, base, its own lower bound, meets it?)."""
-    from ..analysis.bounds import base_lower_bound
+    """Every preset as (name, head dim, context, base, meets?, lower bound): the context is the pre-training one
+    (``original_context_length``) for presets with a context-extension scaling; ``meets`` = Men et al.'s condition
+    B_Δ ≥ 0 on that context at the preset's base, checked directly (``men_condition_holds``); ``lower_bound`` =
+    ``bounds.base_lower_bound`` (None if that module is unavailable)."""
     from ..presets import PRESETS
+    try:
+        from ..analysis.bounds import base_lower_bound
+    except ImportError:
+        base_lower_bound = None
     out = []
     for name, p in PRESETS.items():
         c = p.config
-        lb = float(base_lower_bound(c.head_dim, c.context_length))
-        out.append(dict(name=name, head_dim=c.head_dim, context=c.context_length, base=c.base, lower_bound=lb,
-                        meets=A.men_condition_holds(c.head_dim, c.base, c.context_length, c.rotary_fraction)))
+        L = c.original_context_length
+        lb = None if base_lower_bound is None else float(base_lower_bound(c.head_dim, L))
+        out.append(dict(name=name, head_dim=c.head_dim, context=L, base=c.base, lower_bound=lb,
+                        meets=A.men_condition_holds(c.head_dim, c.base, L, c.rotary_fraction)))
     return out
 
 
@@ -252,14 +290,18 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     adv = A.base_advisor(cfg.head_dim, L, train_length=train_length, pretrain_base=cfg.base,
                          rotary_fraction=cfg.rotary_fraction)
     ctx = np.array(ADVISOR_CONTEXTS)
-    lb = lower_bound_curve(cfg.head_dim)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ctx, y=lb, mode="lines+markers", name=f"Men et al. lower bound (d = "
-                             f"{cfg.head_dim})", line=dict(color=PALETTE[0]),
-                             hovertemplate="L=%{x:,}<br>base ≥ %{y:.3g}<extra></extra>"))
+    try:
+        lb = lower_bound_curve(cfg.head_dim)
+    except ImportError:  # bounds.py missing
+        lb = None
+    if lb is not None:
+        fig.add_trace(go.Scatter(x=ctx, y=lb, mode="lines+markers", name=f"Men et al. lower bound (d = "
+                                 f"{cfg.head_dim})", line=dict(color=PALETTE[0]),
+                                 hovertemplate="L=%{x:,}<br>base ≥ %{y:.3g}<extra></extra>"))
     try:
         pts = _preset_points_cached()
-    except ImportError:
+    except ImportError:  # presets.py missing
         pts = ()
     for meets, sym, label in ((True, "circle", "preset: meets its bound"),
                               (False, "circle-open", "preset: below its bound")):
@@ -270,9 +312,9 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
                 text=[p["name"] for p in sel], textposition="top center", textfont=dict(size=10),
                 marker=dict(symbol=sym, size=10, color=PALETTE[2] if meets else PALETTE[1],
                             line=dict(width=2, color=PALETTE[2] if meets else PALETTE[1])),
-                name=label, customdata=[[p["head_dim"], p["lower_bound"]] for p in sel],
-                hovertemplate="%{text}<br>L=%{x:,}, base=%{y:.3g}<br>d=%{customdata[0]}, bound "
-                              "%{customdata[1]:.3g}<extra></extra>"))
+                name=label, customdata=[[p["head_dim"], p["lower_bound"] or float("nan")] for p in sel],
+                hovertemplate="%{text}<br>(pre-training) L=%{x:,}, base=%{y:.3g}<br>d=%{customdata[0]}, "
+                              "bound %{customdata[1]:.3g}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[cfg.context_length], y=[cfg.base], mode="markers", name="this config",
                              marker=dict(symbol="diamond", size=13, color="#000"),
                              hovertemplate="this config<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
@@ -285,7 +327,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
            x_title="context length L (tokens, log scale)", y_title="base b (rope_theta, log scale)", style=style,
            log_x=True, log_y=True, height=560)
     fig.update_layout(hovermode="closest")
-    return fig
+    return legend_below(fig)
 
 
 def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:

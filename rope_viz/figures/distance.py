@@ -186,6 +186,15 @@ def _band_traces(fig: go.Figure, x, lo, hi, *, name: str, color: str, dash: str,
                                  fill="tonexty", fillcolor=_rgba(color, 0.25), hovertemplate=hover))
 
 
+def legend_below(fig: go.Figure) -> go.Figure:
+    """Move the legend under the plot (long, descriptive trace names would otherwise cover the title)."""
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0.0),
+                      margin=dict(t=60, b=40))
+    fig.update_layout(height=(fig.layout.height or 460) + 40 * max(1, len([t for t in fig.data if t.showlegend
+                                                                         is not False]) // 3))
+    return fig
+
+
 def _rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
@@ -253,5 +262,6 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     ttl = "Attention score vs relative distance"
     ttl += f" (Δ ≤ {max_d:,}" + (", normalised to 1 at Δ = 0)" if normalize else ")")
     y_title = "score / score at Δ = 0 (dimensionless)" if normalize else "score (dot product, unit-entry q/k)"
-    return styled(fig, title=ttl, x_title="relative distance Δ = m − n (tokens" + (", log scale)" if log_x else ")"),
-                  y_title=y_title, style=style, log_x=log_x, height=520)
+    styled(fig, title=ttl, x_title="relative distance Δ = m − n (tokens" + (", log scale)" if log_x else ")"),
+           y_title=y_title, style=style, log_x=log_x, height=520)
+    return legend_below(fig)

@@ -25,7 +25,7 @@ from ..config import RopeConfig
 from ..frequencies import inv_freq
 from . import register
 from ._style import PALETTE, styled
-from .distance import display_envelope
+from .distance import display_envelope, legend_below
 
 N_BINS = 1200
 MAX_HEADS = 64
@@ -113,7 +113,7 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
     styled(fig, title="Positional signal vs distance, normalised to 1 at Δ = 0",
            x_title="relative distance Δ (tokens" + (", log scale)" if log_x else ")"),
            y_title="signal / signal at Δ = 0 (ALiBi: e^bias)", style=style, log_x=log_x, height=520)
-    return fig
+    return legend_below(fig)
 
 
 @register("encodings_alibi", page="Encodings compared",
@@ -136,7 +136,7 @@ def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | Non
     styled(fig, title=f"ALiBi: per-head bias vs distance ({H} heads)", x_title="relative distance Δ (tokens)",
            y_title="bias added to the logit (−m·Δ, logit units)", style=style)
     fig.update_layout(hovermode="closest")
-    return fig
+    return legend_below(fig)
 
 
 def _first_below(y: np.ndarray, level: float) -> int | None:

@@ -17,7 +17,7 @@ from ..analysis import offsets as O
 from ..config import SCALING_LABELS, RopeConfig
 from . import register
 from ._style import PALETTE, styled
-from .distance import display_envelope
+from .distance import display_envelope, legend_below
 
 METHODS = ("linear", "ntk", "dynamic", "yarn", "llama3", "longrope")
 MAX_COMPARE = 3
@@ -125,7 +125,7 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
                              line=dict(color="#000", dash="dot")))
     styled(fig, title="Rotations completed within the context, per pair", x_title="pair index i (0 = fastest)",
            y_title="turns within the context (L·θ_i / 2π, log scale)", style=style, log_y=True)
-    return fig
+    return legend_below(fig)
 
 
 # -- the bias of a constant offset ---------------------------------------------------------------------------------
@@ -176,4 +176,4 @@ def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), 
     styled(fig, title=f"Content-independent bias from a constant q/k offset (|o_q| = |o_k| = {magnitude:g})",
            x_title="relative distance Δ (tokens" + (", log scale)" if log_x else ")"),
            y_title="score bias (dot-product units)", style=style, log_x=log_x)
-    return fig
+    return legend_below(fig)

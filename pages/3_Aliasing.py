@@ -1,0 +1,126 @@
+"""Aliasing: with a base too small for the context, distant positions get rotation codes that look alike."""
+
+import streamlit as st
+
+from rope_viz import ui
+from rope_viz.analysis import aliasing as A
+from rope_viz.figures import aliasing as FA
+
+ui.page_header("Aliasing", """
+Each position m gets a **rotation code**: one angle m·θᵢ per channel pair. Two positions are easy to tell apart when
+their codes differ; we measure how alike two codes are by the mean cosine of their angle differences,
+**sim(m, n) = (1/p) Σᵢ cos((m − n)θᵢ)** (1 for the same position, about 0 for unrelated ones; it is Men et al.'s
+B_{m−n} divided by the number of pairs p).
+
+With a **small base** every pair turns many times within the context, and at some far distance the angles line up
+again: a position thousands of tokens away can look *more* like m than a nearer one (**aliasing** — the seed's
+"position 10,000 looks like position 100"). With a **very large base** the slow pairs hardly move and far positions
+all look alike without ever beating nearer ones (**blur**). The bases published models use sit in between; Men et
+al. (2024) give a lower bound on the base for a context, Liu et al. (2023) an extrapolation bound T_extra.
+""")
+
+cfg = ui.config_sidebar()
+CTX_OPTIONS = sorted({1 << k for k in range(10, 22)} | {3 << k for k in range(10, 20)})
+
+
+def _seed_case() -> None:
+    st.session_state["alias_m"] = FA.SEED_POSITIONS[0]
+    st.session_state["alias_n"] = FA.SEED_POSITIONS[1]
+    st.session_state["alias_base"] = FA.seed_example_base(128)
+    st.session_state["alias_use_sidebar_base"] = False
+
+
+if cfg is not None:
+    # -- 1. similarity map ---------------------------------------------------------------------------------
+    st.subheader("Position-similarity map")
+    c1, c2 = st.columns(2)
+    n_pos = c1.slider("Sampled positions", 32, FA.MAX_MAP_POSITIONS, step=32,
+                      help=f"The map shows S × S cells for S sampled positions (at most {FA.MAX_MAP_POSITIONS}).",
+                      **ui.persist("an", 256, lo=32, hi=FA.MAX_MAP_POSITIONS))
+    spacing = c2.radio("Spacing", FA.SPACINGS, horizontal=True,
+                       help="log: dense near the start, where similarity changes fastest.",
+                       **ui.persist("asp", "log", options=list(FA.SPACINGS)))
+    fig = ui.guarded(ui.cached_figure, "aliasing_map", cfg, n_positions=n_pos, spacing=spacing)
+    ui.show_figure(fig, name="aliasing_map", caption=FA.similarity_map_figure.caption)
+
+    # -- 2. nearest impostor -------------------------------------------------------------------------------
+    st.subheader("Nearest impostor of each position")
+    L = cfg.context_length
+    sep_default = A.default_min_separation(L)
+    sep = st.number_input("Minimum separation s (tokens): an impostor is at least this far away", min_value=1,
+                          max_value=max(1, L - 1), value=min(sep_default, max(1, L - 1)), step=max(1, L // 64),
+                          key=f"alias_sep_{L}")
+    fig = ui.guarded(ui.cached_figure, "aliasing_impostors", cfg, min_separation=int(sep))
+    ui.show_figure(fig, name="aliasing_impostors", caption=FA.impostor_figure.caption)
+
+    # -- 3. the seed's example -----------------------------------------------------------------------------
+    st.subheader("Two positions: how alike do they look?")
+    st.caption("Pick two positions and a base. The button loads the seed's case: positions 100 and 10,000 with the "
+               "small base (among 10 … 5,000) at which 10,000 looks most like 100.")
+    st.session_state.setdefault("alias_m", FA.SEED_POSITIONS[0])
+    st.session_state.setdefault("alias_n", FA.SEED_POSITIONS[1])
+    st.session_state.setdefault("alias_base", float(cfg.base))
+    st.session_state.setdefault("alias_use_sidebar_base", True)
+    f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
+    m = f1.number_input("Position m (tokens)", min_value=0, max_value=1 << 24, step=1, key="alias_m")
+    n = f2.number_input("Position n (tokens)", min_value=0, max_value=1 << 24, step=1, key="alias_n")
+    use_sb = f3.toggle("Use the sidebar's base", key="alias_use_sidebar_base")
+    base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", key="alias_base",
+                           disabled=use_sb)
+    f4.button("Seed's case", help="Positions 100 and 10,000 with a small base", on_click=_seed_case, width="stretch")
+    pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
+                          context_length=max(cfg.context_length, int(max(m, n)) + 1))
+    if pair_cfg is not None:
+        ex = ui.guarded(A.lookalike_example, pair_cfg, int(m), int(n))
+        if ex is not None:
+            k1, k2, k3 = st.columns(3)
+            k1.metric(f"sim({int(m):,}, {int(n):,})", f"{ex['similarity']:.3f}",
+                      help="Mean cosine of the angle differences over all pairs.")
+            k2.metric("sim of neighbours (Δ = 1)", f"{ex['neighbour_similarity']:.3f}")
+            k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
+                      help="The first distance whose similarity is no higher than this pair's.")
+            st.markdown(
+                f"With base **{pair_cfg.base:g}** (d = {pair_cfg.head_dim}), position **{int(n):,}** is "
+                f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
+                f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
+                f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
+                + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else ""))
+        fig = ui.guarded(ui.cached_figure, "aliasing_pair", pair_cfg, position=int(m), other=int(n))
+        ui.show_figure(fig, name="aliasing_pair", caption=FA.pair_figure.caption)
+
+    # -- 4. base sweep -------------------------------------------------------------------------------------
+    st.subheader("Aliasing vs base")
+    s1, s2 = st.columns(2)
+    sweep_ctx = s1.select_slider("Context length for the sweep (tokens)", options=CTX_OPTIONS,
+                                 format_func=lambda v: f"{v:,}",
+                                 **ui.persist("asw", 4096, options=CTX_OPTIONS))
+    train = s2.select_slider("Pre-training length for Liu et al.'s T_extra (tokens)", options=CTX_OPTIONS,
+                             format_func=lambda v: f"{v:,}", help="The model is taken as pre-trained at this "
+                             "length with the sidebar's base; the mark is the base whose T_extra reaches the sweep's "
+                             "context (shown only when this is shorter).",
+                             **ui.persist("atr", 4096, options=CTX_OPTIONS))
+    fig = ui.guarded(ui.cached_figure, "aliasing_base_sweep", cfg, context_length=int(sweep_ctx),
+                     train_length=int(train))
+    ui.show_figure(fig, name="aliasing_base_sweep", caption=FA.base_sweep_figure.caption)
+
+    # -- 5. base advisor -----------------------------------------------------------------------------------
+    st.subheader("Base advisor")
+    a1, a2 = st.columns(2)
+    target = a1.select_slider("Target context (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
+                              **ui.persist("atg", 32768, options=CTX_OPTIONS))
+    use_train = a2.toggle("Also use Liu et al.'s view (pre-trained at the length above, sidebar base)",
+                          **ui.persist("atl", False))
+    adv = ui.guarded(FA.advice, cfg, int(target), int(train) if use_train else None)
+    if adv is not None:
+        if adv["recommended"] is not None:
+            st.success(f"Recommended base for d = {cfg.head_dim} and a {int(target):,}-token context: "
+                       f"**{adv['recommended']:g}** (smallest 1-2-5 number above every minimum that keeps "
+                       f"B ≥ 0 on the whole context).")
+        else:
+            st.warning("No base ≤ 1e12 satisfies all the criteria for this target.")
+        with st.expander("How it was computed"):
+            for note in adv["notes"]:
+                st.markdown(f"- {note}")
+    fig = ui.guarded(ui.cached_figure, "aliasing_advisor", cfg, target_context=int(target),
+                     train_length=int(train) if use_train else None)
+    ui.show_figure(fig, name="aliasing_advisor", caption=FA.advisor_figure.caption)

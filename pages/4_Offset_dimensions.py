@@ -1,0 +1,92 @@
+"""Offset dimensions: slow pairs, and the content-independent bias a constant q/k offset there creates."""
+
+import numpy as np
+import streamlit as st
+
+from rope_viz import ui
+from rope_viz.analysis import offsets as O
+from rope_viz.config import SCALING_LABELS
+from rope_viz.figures import offsets as FO
+
+ui.page_header("Offset dimensions", """
+The slowest RoPE pairs turn so little over the context that they never complete a rotation: a **partial cycle**.
+Jonasson (2025, *Rotary Offset Features in Large Language Models*, arXiv:2503.01832) finds that trained models put
+large, nearly constant query/key activations — **rotary offset features** — exactly in such pairs, in many layers,
+heads and architectures.
+
+Why they matter: a constant offset o_q in the query and o_k in the key of pair i add
+**|o_q||o_k| cos(Δθᵢ + α)** to the score of *every* query–key pair at distance Δ, whatever the tokens are. If the
+angle Δθᵢ + α never crosses ±90° over the context, that term keeps **one sign**: a content-independent bias (for
+example towards or away from far tokens). **The criterion is derived by us** (not the paper's bound; the derivation is
+in `rope_viz/analysis/offsets.py`): some offset angle α gives a one-sign bias over a context of L tokens exactly when
+**(L − 1)·θᵢ < π**, i.e. the pair turns less than **half a turn** — stricter than "less than one turn".
+""")
+
+cfg = ui.config_sidebar()
+
+if cfg is not None:
+    # -- comparison set --------------------------------------------------------------------------------------
+    if cfg.scaling is not None:
+        st.info(f"The sidebar uses **{SCALING_LABELS[cfg.rope_type]}** scaling: it is compared with the same model "
+                "without scaling at the same context.")
+        method, factor = None, 1.0
+    else:
+        c1, c2 = st.columns(2)
+        method = c1.selectbox("Compare with a context-extension method", ["(none)"] + list(FO.METHODS),
+                              format_func=lambda m: m if m == "(none)" else SCALING_LABELS[m],
+                              help="Treat the sidebar config as the pre-trained model and extend its context by "
+                                   "the factor with this method.",
+                              **ui.persist("om", "yarn", options=["(none)"] + list(FO.METHODS)))
+        factor = c2.select_slider("Extension factor s", options=[2.0, 4.0, 8.0, 16.0, 32.0],
+                                  format_func=lambda v: f"×{v:g}", disabled=method == "(none)",
+                                  **ui.persist("of", 4.0, options=[2.0, 4.0, 8.0, 16.0, 32.0]))
+        method = None if method == "(none)" else method
+    variants = ui.guarded(FO.comparison_configs, cfg, method, factor)
+
+    if variants:
+        main_label, main_cfg = variants[0]
+        compare = [list(v) for v in variants[1:]]
+        # -- 1. rotations per pair vs the criterion ---------------------------------------------------------
+        st.subheader("Rotations completed within the context")
+        fig = ui.guarded(ui.cached_figure, "offsets_cycles", main_cfg, compare=compare)
+        ui.show_figure(fig, name="offsets_cycles", caption=FO.cycles_figure.caption)
+        rows = []
+        for label, c in variants:
+            pc = O.pair_cycles(c)
+            one = np.flatnonzero(pc["one_sign"])
+            part = np.flatnonzero(~pc["completes_cycle"])
+            rows.append({"configuration": label, "context L": f"{c.context_length:,}",
+                         "partial-cycle pairs (< 1 turn)": f"{part.size}" + (f" ({part[0]}–{part[-1]})"
+                                                                             if part.size else ""),
+                         "one-sign pairs (< ½ turn, ours)": f"{one.size}" + (f" ({one[0]}–{one[-1]})"
+                                                                             if one.size else ""),
+                         "slowest pair: turns": f"{pc['rotations'][-1]:.3g}"})
+        st.dataframe(rows, hide_index=True, width="stretch")
+
+        # -- 2. the bias ------------------------------------------------------------------------------------
+        st.subheader("The content-independent bias of a constant offset")
+        n_one = int(O.pair_cycles(main_cfg)["one_sign"].sum())
+        b1, b2, b3 = st.columns(3)
+        use_one = b1.toggle("Offsets in the one-sign pairs of each configuration",
+                            help="Otherwise: in the k lowest-frequency pairs.", **ui.persist("oone", True))
+        k = b1.slider("k lowest-frequency pairs with an offset", 1, min(16, main_cfg.n_pairs), disabled=use_one,
+                      **ui.persist("ok", 4, lo=1, hi=min(16, main_cfg.n_pairs)))
+        mag = b2.slider("Offset size |o_q| = |o_k|", 0.5, 10.0, step=0.5, **ui.persist("omag", 2.0, lo=0.5, hi=10.0))
+        aligned = b3.toggle("Aligned offsets (α = 0)",
+                            help="Otherwise each pair uses the centred angle α = −(L − 1)θᵢ/2, the most robust "
+                                 "one-sign choice.", **ui.persist("oal", False))
+        log_x = b3.toggle("Log distance axis", **ui.persist("olog", False))
+        if use_one and n_one == 0:
+            st.warning(f"No pair of {main_label} turns less than half a turn over its {main_cfg.context_length:,} "
+                       "tokens, so no constant offset gives a one-sign bias there: the curve is 0. Switch off the "
+                       "toggle to place offsets in the slowest pairs anyway.")
+        fig = ui.guarded(ui.cached_figure, "offsets_bias", main_cfg, compare=compare,
+                         n_offset_pairs=None if use_one else int(k), magnitude=float(mag),
+                         alpha=0.0 if aligned else None, log_x=log_x)
+        ui.show_figure(fig, name="offsets_bias", caption=FO.bias_figure.caption)
+        st.markdown(
+            "**Does scaling create or remove them?** Scaling changes only the frequencies θᵢ. Position "
+            "interpolation, YaRN and Llama 3.1 divide the *low* frequencies by the factor, so over the extended "
+            "context those pairs turn as little as they did in pre-training: the one-sign pairs are kept. Plain "
+            "RoPE pushed to the longer context turns them further and can remove them — compare the rows of the "
+            "table above.")

@@ -1,0 +1,56 @@
+"""Encodings compared: sinusoidal absolute positions, ALiBi and RoPE, measured side by side."""
+
+import streamlit as st
+
+from rope_viz import ui
+from rope_viz.figures import encodings as FE
+
+ui.page_header("Encodings compared", """
+Three ways to tell attention where tokens are:
+
+* **Sinusoidal absolute position encodings** (Vaswani et al. 2017) *add* a vector PE(m) of sines and cosines to each
+  token embedding. The positional part of a logit is then about PE(m)·PE(n), which depends only on m − n only if the
+  learned projections leave it alone.
+* **ALiBi** (Press et al. 2022) adds nothing to the embeddings; it subtracts **m_h·Δ** from every logit, with one fixed
+  slope m_h per head (a geometric sequence), so each head prefers nearby tokens at its own rate.
+* **RoPE** (Su et al. 2021) *rotates* q and k by position; the score depends on Δ only, and how it varies with Δ is
+  whatever q and k make of the rotation (here q = k = all-ones, the decay picture; see the Distance page).
+
+**Normalisation** (one y-axis for all three): RoPE's and the sinusoidal dot product are divided by their value at
+Δ = 0, so 1 means "as similar as the same position"; ALiBi's bias b is shown as the factor **e^b** it multiplies the
+softmax weight by — also 1 at Δ = 0. With base 1e4 and d_model = d, the RoPE and sinusoidal curves coincide: both are
+the mean of cos(Δθᵢ) over the same frequencies.
+""")
+
+cfg = ui.config_sidebar()
+HEADS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+
+if cfg is not None:
+    c1, c2, c3 = st.columns(3)
+    n_heads = c1.select_slider("ALiBi heads", options=HEADS, help="Non-powers of two use Press et al.'s "
+                               "interleaved slopes.", **ui.persist("eh", 8, options=list(HEADS)))
+    same_d = c2.toggle("Sinusoidal d_model = head dim", help="Otherwise choose d_model below.",
+                       **ui.persist("esd", True))
+    d_model = c2.number_input("Sinusoidal d_model (even)", min_value=2, max_value=8192, step=2, disabled=same_d,
+                              **ui.persist("edm", 512, lo=2, hi=8192))
+    log_x = c3.toggle("Log distance axis", **ui.persist("elog", True))
+    dm = None if same_d else int(d_model)
+
+    fig = ui.guarded(ui.cached_figure, "encodings_signal", cfg, n_heads=int(n_heads), d_model=dm, log_x=log_x)
+    ui.show_figure(fig, name="encodings_signal", caption=FE.signal_figure.caption)
+
+    fig = ui.guarded(ui.cached_figure, "encodings_alibi", cfg, n_heads=int(n_heads))
+    ui.show_figure(fig, name="encodings_alibi", caption=FE.alibi_figure.caption)
+
+    st.subheader("Measured comparison")
+    st.caption(f"Every cell is computed from the library at every distance Δ = 0 … 2L, L = {cfg.context_length:,} "
+               "(the sidebar's context, taken as the training length). \"Unseen phase\": pairs whose wavelength "
+               "exceeds L, so beyond L they reach angles never seen in training. \"Largest departure\": how far the "
+               "normalised signal on (L, 2L] leaves the range it took on [0, L].")
+    rows = ui.guarded(FE.cached_table, cfg, int(n_heads), dm)
+    if rows is not None:
+        # one row per measure, one column per encoding (text cells: the columns mix numbers, flags and notes)
+        measures = [k for k in rows[0] if k != "encoding"]
+        table = [{"measure": k, **{r["encoding"]: ("yes" if r[k] is True else "no" if r[k] is False else str(r[k]))
+                                   for r in rows}} for k in measures]
+        st.dataframe(table, hide_index=True, width="stretch")
