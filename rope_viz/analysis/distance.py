@@ -410,8 +410,8 @@ def envelope(x, y, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Min/max envelope of a curve for display: downsample y(x) to at most n_bins points without aliasing away its
     oscillations (plot y_min and y_max as a band, or both lines).
 
-    x, y: (n,) finite. Bins are n_bins runs of consecutive samples of (nearly) equal count; x_ds is the middle of
-    each run's x range. Returns (x_ds, y_min, y_max), each (min(n, n_bins),); when n ≤ n_bins they are x, y, y
+    x, y: (n,) finite, x ascending (e.g. distances). Bins are n_bins runs of consecutive samples whose counts differ
+    by at most one; x_ds is the middle of each run's x range. Returns (x_ds, y_min, y_max), each (min(n, n_bins),); when n ≤ n_bins they are x, y, y
     (copies) exactly."""
     xa = _real_array(x, "x")
     ya = _real_array(y, "y")
