@@ -1,0 +1,165 @@
+"""The Kernel page (AppTest), its figures, and the analytic overhead numbers behind them.
+
+Analytic checks use closed forms and the reference numbers of rope-literature §6c/§8; the page is driven through
+Streamlit's AppTest on CPU (the benchmark at a tiny size), and once with torch hidden to check the fallback message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rope_viz.analysis.overhead import fp32_phase_error, rope_memory, table_share_of_layer_kv
+from rope_viz.config import RopeConfig
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "7_Kernel.py")
+TIMEOUT = 60
+
+
+def _arr(v) -> np.ndarray:
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        if "shape" in v:
+            a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
+        return a.astype(np.float64)
+    return np.asarray(v, dtype=np.float64)
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def chart(at: AppTest, start: str) -> dict:
+    found = [c for t, c in charts(at).items() if t.startswith(start)]
+    assert len(found) == 1, list(charts(at))
+    return found[0]
+
+
+# -- analytic: phase error and memory ------------------------------------------------------------------------------
+@pytest.mark.parametrize("m,ref", [(4096, 1.2e-4), (32768, 9.7e-4), (131072, 3.9e-3), (1 << 20, 3.1e-2),
+                                   (1 << 22, 0.125)])
+def test_fp32_phase_error_matches_literature_base_1e4(m, ref):
+    """rope-literature §6c [C]: base 1e4, d = 128, HF-style fp32 angle vs float64."""
+    err = float(fp32_phase_error(RopeConfig(128, base=1e4), [m])[0])
+    assert err == pytest.approx(ref, rel=0.03)
+
+
+def test_fp32_phase_error_against_torch_fp32_product():
+    torch = pytest.importorskip("torch")
+    cfg = RopeConfig(64, base=5e5)
+    pos = np.array([0, 1, 1000, 65537, 999_999, 1 << 24])
+    theta = 5e5 ** (-np.arange(0, 64, 2) / 64)                          # float64 closed form, not rope_viz
+    phi32 = (torch.tensor(pos, dtype=torch.float32)[:, None] * torch.tensor(theta, dtype=torch.float32)).double()
+    ref = (phi32.numpy() - pos[:, None] * theta).__abs__().max(axis=1)
+    np.testing.assert_allclose(fp32_phase_error(cfg, pos), ref, rtol=1e-12, atol=1e-15)
+    bf16 = fp32_phase_error(cfg, [4096], inv_freq_dtype="bfloat16")[0]
+    assert bf16 > 1.0                                                    # §6c: bf16 inv_freq ~ random phase at 4K
+    with pytest.raises(ValueError, match="integers"):
+        fp32_phase_error(cfg, [1.5])
+    with pytest.raises(ValueError, match="inv_freq_dtype"):
+        fp32_phase_error(cfg, [1], inv_freq_dtype="int8")
+
+
+def test_memory_table_closed_forms():
+    cfg = RopeConfig(128, context_length=2048)
+    rows = rope_memory(cfg, n_layers=32, n_kv_heads=8)
+    table = [r for r in rope_memory(cfg, n_layers=32, n_kv_heads=8) if r["item"].startswith("cos/sin table (")][0]
+    assert table["bytes"] == 2 * 2048 * 128 * 2                          # cos + sin, (T, d) bf16: 1 MiB
+    assert table["pct_layer_kv"] == pytest.approx(12.5)                  # the "12.5 %" claim, for 8 KV heads
+    assert table["pct_model_kv"] == pytest.approx(12.5 / 32)
+    assert table_share_of_layer_kv(cfg, 8) == 0.125
+    assert rows[0]["item"] == "KV cache, one layer" and rows[0]["bytes"] == 2 * 2048 * 8 * 128 * 2
+    assert rows[1]["bytes"] == 32 * rows[0]["bytes"]
+    # rope-literature §8: Llama-2-7B (32 KV heads): table 1 MiB vs 32 MiB of K+V per layer → 1/32
+    llama2 = [r for r in rope_memory(cfg, n_layers=32, n_kv_heads=32) if r["item"].startswith("cos/sin table (")][0]
+    assert llama2["bytes"] == 1 << 20 and llama2["pct_layer_kv"] == pytest.approx(100 / 32)
+    # partial rotary shrinks the table: r / (n_kv·d)
+    assert table_share_of_layer_kv(RopeConfig(128, rotary_fraction=0.25), 8) == pytest.approx(0.25 / 8)
+    assert rope_memory(cfg)[-1]["bytes"] == 0                            # fused kernel: no table
+    with pytest.raises(ValueError, match="n_kv_heads"):
+        rope_memory(cfg, n_kv_heads=0)
+    with pytest.raises(ValueError, match="dtype"):
+        rope_memory(cfg, dtype="int4")
+
+
+def test_memory_and_phase_figures_are_labelled():
+    from rope_viz.figures import get_figure
+    cfg = RopeConfig(128, context_length=8192)
+    for name in ("kernel_memory", "kernel_phase_error"):
+        fig = get_figure(name).fn(cfg)
+        assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.showlegend
+        assert all(t.name for t in fig.data)
+        assert "(" in fig.layout.xaxis.title.text                        # units
+
+
+# -- the page --------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def page():
+    pytest.importorskip("torch")
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_shows_device_memory_and_precision(page):
+    import torch
+    text = " ".join(str(x.value) for x in list(page.info) + list(page.success))
+    if torch.cuda.is_available():
+        assert "GPU:" in text
+    else:
+        assert "No CUDA GPU" in text and "CPU numbers" in text
+    mem = chart(page, "Memory: cos/sin table vs KV cache")
+    assert len(mem["data"]) == 6
+    # the memory table (dataframe) says 12.5 % for the default config (8 KV heads, full rotary)
+    df = [d for d in page.dataframe if "% of one layer's KV" in d.value.columns][0].value
+    share = df.set_index("item")["% of one layer's KV"]
+    assert share[[i for i in share.index if i.startswith("cos/sin table (")][0]] == pytest.approx(12.5)
+    # phase error chart: fp32 trace equals the closed form at its own x values
+    ph = chart(page, "Phase error of fp32 angles vs float64")
+    tr = [t for t in ph["data"] if t["name"].startswith("inv_freq fp32")][0]
+    x, y = _arr(tr["x"]), _arr(tr["y"])
+    assert x.max() >= 1 << 20 and np.all(np.diff(x) > 0)
+    # invariance chart: one trace per precision; bf16 far above fp32 at short range
+    inv = chart(page, "Relative-position invariance error vs position")
+    traces = {t["name"]: _arr(t["y"]) for t in inv["data"]}
+    assert set(traces) == {"fp32", "bf16", "fp16", "bf16, fp32 math"}
+    assert traces["bf16"][0] > 100 * traces["fp32"][0]
+    for spec in (mem, ph, inv):
+        assert spec["layout"]["xaxis"]["title"]["text"] and spec["layout"]["yaxis"]["title"]["text"] is not None
+
+
+def test_page_runs_the_benchmark(page):
+    page.multiselect(key="kernel_seq_lens").set_value([64, 128])
+    page.multiselect(key="kernel_methods").set_value(["ours", "hf-eager", "sdpa"])
+    page.button(key="kernel_run").click().run()
+    assert not page.exception, [e.value for e in page.exception]
+    t = chart(page, "RoPE vs attention time")
+    names = {d["name"] for d in t["data"]}
+    assert {"copy q, k (memory floor)", "rope_viz kernel", "transformers eager formula",
+            "causal attention (SDPA)"} <= names
+    assert t["layout"]["xaxis"]["title"]["text"] == "sequence length S (tokens)"
+    for d in t["data"]:
+        assert list(_arr(d["x"])) == [64, 128] and np.all(_arr(d["y"]) > 0)
+    rows = [d for d in page.dataframe if "× copy" in d.value.columns][0].value
+    assert len(rows) == 2 * 4 and set(rows["S (tokens)"]) == {64, 128}
+
+
+def test_page_without_torch_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)                     # `import torch` → ImportError
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("PyTorch is not installed" in w.value for w in at.warning)
+    titles = list(charts(at))
+    assert any(t.startswith("Memory: cos/sin table") for t in titles)
+    assert any(t.startswith("Phase error of fp32 angles") for t in titles)
+    assert not any(t.startswith("Relative-position invariance") for t in titles)
