@@ -1,16 +1,38 @@
 """rope_viz: see, teach and check Rotary Position Embeddings (RoPE) at the scale of real model configs.
 
-The numpy core is float64 and never needs torch or streamlit. Public API:
+The numpy core is float64 and never imports torch or streamlit. The names below are the public API; each lives in the
+submodule named in the comment (see the README for a tour).
 """
 
+# configuration (rope_viz.config) and real-model presets (rope_viz.presets)
 from .config import SCALING_LABELS, SCALING_TYPES, RopeConfig, from_hf_config
+from .presets import PRESETS, Preset, get_preset, preset_names
+# frequencies per rope_type (rope_viz.frequencies)
 from .frequencies import attention_factor, frequency_ratio, inv_freq, rope_parameters, wavelengths
+# rotation, layouts, complex form (rope_viz.rotation)
 from .rotation import (apply_rope, apply_rope_complex, freqs_cis, layout_permutation, pair_indices, rope_angles,
                        to_complex)
+# analysis (rope_viz.analysis.*)
+from .analysis.distance import (decay_bound, envelope, first_negative_distance, pair_products, random_score_band,
+                                score_vs_distance, similarity_sum)
+# BOUNDS from .analysis.bounds import base_lower_bound, critical_dim, extrapolation_bound
+from .analysis.aliasing import (aliasing_vs_base, base_advisor, find_lookalike, lookalike_example, nearest_impostor,
+                                position_similarity, sample_positions, similarity_matrix)
+from .analysis.offsets import (offset_bias, one_sign_alpha_interval, one_sign_criterion, pair_cycles,
+                               simulate_offset_scores)
+from .analysis.encodings import alibi_bias, alibi_slopes, rope_signal, sinusoidal_dot, sinusoidal_pe
 
 __all__ = [
     "RopeConfig", "from_hf_config", "SCALING_TYPES", "SCALING_LABELS",
+    "PRESETS", "Preset", "get_preset", "preset_names",
     "inv_freq", "attention_factor", "rope_parameters", "frequency_ratio", "wavelengths",
     "apply_rope", "apply_rope_complex", "freqs_cis", "layout_permutation", "pair_indices", "rope_angles", "to_complex",
+    "score_vs_distance", "decay_bound", "similarity_sum", "first_negative_distance", "random_score_band", "envelope",
+    "pair_products",
+    # BOUNDS "base_lower_bound", "critical_dim", "extrapolation_bound",
+    "similarity_matrix", "nearest_impostor", "aliasing_vs_base", "position_similarity", "sample_positions",
+    "find_lookalike", "lookalike_example", "base_advisor",
+    "pair_cycles", "one_sign_criterion", "one_sign_alpha_interval", "offset_bias", "simulate_offset_scores",
+    "alibi_slopes", "alibi_bias", "sinusoidal_pe", "sinusoidal_dot", "rope_signal",
 ]
 __version__ = "0.1.0"
