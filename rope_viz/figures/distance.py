@@ -81,7 +81,7 @@ def _max_distance(cfg: RopeConfig, max_distance) -> int:
 def display_envelope(x: np.ndarray, y: np.ndarray, n_bins: int, log_x: bool):
     """Reduce a full-resolution curve (x sorted ascending) to ≤ n_bins (x, y_min, y_max) for display.
 
-    Linear axis: ``analysis.distance.envelope`` (bins of equal sample count). Log axis: bins of equal width in log x
+    Linear axis: the first sample exactly, then ``analysis.distance.envelope`` (bins of equal sample count). Log axis: bins of equal width in log x
     (Δ = 0 dropped: a log axis cannot show it), so the near distances keep every sample and the far ones are
     reduced; each bin's min and max are exact. Returns the data unchanged when already small."""
     x = np.asarray(x, dtype=np.float64)
@@ -91,9 +91,9 @@ def display_envelope(x: np.ndarray, y: np.ndarray, n_bins: int, log_x: bool):
         x, y = x[keep], y[keep]
     if len(x) <= n_bins:
         return x, y, y
-    if not log_x:
-        xd, lo, hi = D.envelope(x, y, n_bins)
-        return np.asarray(xd), np.asarray(lo), np.asarray(hi)
+    if not log_x:  # the first sample (Δ = 0) is kept exactly, the rest reduced to n_bins − 1 bins
+        xd, lo, hi = D.envelope(x[1:], y[1:], n_bins - 1)
+        return (np.concatenate([x[:1], xd]), np.concatenate([y[:1], lo]), np.concatenate([y[:1], hi]))
     # log bins: edges (sample indices) where x crosses geometrically spaced values
     cuts = np.geomspace(x[0], x[-1], n_bins + 1)[1:-1]
     starts = np.unique(np.concatenate([[0], np.searchsorted(x, cuts)]))     # (≤ n_bins,) strictly increasing

@@ -1,0 +1,217 @@
+"""AppTest for the Distance, Aliasing, Offset dimensions and Encodings compared pages.
+
+Each page runs at its defaults and at extreme settings (d = 256, L = 1M, every scaling type) set through the URL
+query string (the sidebar's documented interface, rope_viz.ui.state): no exception, and the charts' data is checked
+against the library (rope_viz.analysis), which tests/test_figures_analysis.py and the analysis tests in turn check
+against naive oracles and the papers. Bad input shows st.error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rope_viz.analysis import distance as D
+from rope_viz.analysis import offsets as O
+from rope_viz.config import RopeConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {"distance": "pages/2_Distance.py", "aliasing": "pages/3_Aliasing.py",
+         "offsets": "pages/4_Offset_dimensions.py", "encodings": "pages/6_Encodings_compared.py"}
+BIG = {"d": "256", "L": "1048576"}
+
+
+def _longrope_params(n_pairs: int, factor: float, orig: int) -> dict:
+    return {"s": "longrope", "f": f"{factor:g}", "oc": str(orig), "sh": ",".join(["1"] * n_pairs),
+            "lo": ",".join(["1"] * (n_pairs // 2) + [f"{factor:g}"] * (n_pairs - n_pairs // 2))}
+
+
+SCALINGS = {
+    "linear": {"s": "linear", "f": "8"},
+    "ntk": {"s": "ntk", "f": "8"},
+    "dynamic": {"s": "dynamic", "f": "8"},
+    "yarn": {"s": "yarn", "f": "8", "oc": "131072"},
+    "llama3": {"s": "llama3", "f": "8", "oc": "131072"},
+    "longrope": _longrope_params(128, 8.0, 131072),
+}
+
+
+def _run(page: str, params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / PAGES[page]), default_timeout=60)
+    at.query_params.update(params or {})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _arr(v) -> np.ndarray:
+    """A plotly-JSON array, flattened: a (nested) list, or plotly 7's {"dtype", "bdata"} base64 encoding."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"])
+    return np.asarray(v, dtype=np.float64).reshape(-1)
+
+
+def _specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _trace(spec: dict, startswith: str) -> dict:
+    for t in spec["data"]:
+        if (t.get("name") or "").startswith(startswith):
+            return t
+    raise AssertionError(f"no trace {startswith!r} in {[t.get('name') for t in spec['data']]}")
+
+
+def _cfg(params: dict) -> RopeConfig:
+    """The RopeConfig the sidebar builds from these URL parameters (through the ui's own decoder)."""
+    from rope_viz.ui.state import config_from_state, decode_query
+    _, state, errors = decode_query(params)
+    assert not errors
+    return config_from_state(state)
+
+
+# -- Distance --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("params", [{}, BIG], ids=["default", "d256-L1M"])
+def test_distance_page_curves_match_library(params):
+    at = _run("distance", params)
+    cfg = _cfg(params)
+    specs = _specs(at)
+    assert len(specs) == 1
+    spec = specs[0]
+    assert spec["layout"]["xaxis"]["type"] == "log"            # default: log distance axis, Δ = 0 not drawn
+    ones = _trace(spec, "score, q = k = all-ones")
+    x, y = _arr(ones["x"]), _arr(ones["y"])
+    q = np.ones(cfg.head_dim)
+    assert x[0] == 1 and y[0] == pytest.approx(float(D.score_vs_distance(q, q, cfg, [1.0])[0]), rel=1e-12)
+    assert float(y.max()) == pytest.approx(float(D.score_vs_distance(q, q, cfg, [1.0])[0]), rel=1e-12)
+    first = D.first_negative_distance(cfg, cfg.context_length)
+    mark = _trace(spec, "B_m first < 0")
+    assert list(_arr(mark["x"])) == [first]
+    assert f"B_m first turns negative at Δ = {first:,}" in " ".join(m.value for m in at.markdown)
+    assert len(json.dumps(spec)) <= 2_000_000
+    # the summary table: B_0 = d/2 and the library's first negative distance
+    df = at.dataframe[0].value
+    assert df.iloc[0]["B_m first < 0 at Δ"] == f"{first:,}"
+    assert float(df.iloc[0]["B_0 = d/2"]) == cfg.head_dim / 2
+
+
+def test_distance_page_linear_axis_value_at_zero_and_overlay():
+    at = _run("distance")
+    at.toggle(key="_rvp_dlogx").set_value(False).run()
+    at.multiselect(key="dist_bases").set_value([500000.0]).run()
+    assert not at.exception
+    spec = _specs(at)[0]
+    cfg = _cfg({})
+    q = np.ones(128)
+    ones = [t for t in spec["data"] if t.get("name", "").startswith("score, q = k = all-ones — d=128 base=10000")][0]
+    assert _arr(ones["x"])[0] == 0
+    assert _arr(ones["y"])[0] == pytest.approx(float(D.score_vs_distance(q, q, cfg, [0.0])[0]))   # = d = 128
+    names = [t.get("name", "") for t in spec["data"]]
+    assert any("base=500000" in n for n in names)
+    assert len(at.dataframe[0].value) == 2                      # one summary row per configuration
+
+
+def test_distance_page_bad_input_shows_error():
+    at = _run("distance")
+    at.multiselect(key="dist_quantities").set_value([]).run()
+    assert not at.exception and any("at least one curve" in e.value for e in at.error)
+    at = _run("distance", {"b": "0.5"})                        # base ≤ 1: the library's message, no chart
+    assert any("base" in e.value for e in at.error) and not at.get("plotly_chart")
+
+
+# -- Aliasing --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("params", [{}, BIG, {**BIG, **SCALINGS["yarn"]}], ids=["default", "d256-L1M", "yarn"])
+def test_aliasing_page(params):
+    at = _run("aliasing", params)
+    cfg = _cfg(params)
+    specs = _specs(at)
+    assert len(specs) == 5
+    heat = specs[0]["data"][0]
+    assert heat["type"] == "heatmap"
+    pos = _arr(heat["x"])
+    assert len(pos) == 256 and pos[-1] == cfg.context_length - 1
+    z = _arr(heat["z"]).reshape(len(pos), len(pos))
+    from rope_viz.analysis.aliasing import position_similarity
+    for a, b in ((0, 255), (10, 200), (128, 3)):
+        assert z[a, b] == pytest.approx(position_similarity(cfg, pos[a], pos[b]), abs=1e-6)
+    # the two-position form: default 100 vs 10,000 with the sidebar's base
+    sim = at.metric[0].value
+    assert float(sim) == pytest.approx(position_similarity(cfg.replace(context_length=max(cfg.context_length,
+                                                                                          10_001)), 100, 10_000),
+                                       abs=5e-4)
+    assert len(json.dumps(specs)) <= 2_000_000 * len(specs)
+
+
+def test_aliasing_seed_button_reproduces_the_seed_case():
+    from rope_viz.analysis.aliasing import lookalike_example
+    at = _run("aliasing")
+    at.button[0].click().run()
+    assert not at.exception
+    base = at.number_input(key="alias_base").value
+    assert base < 1e4 and at.number_input(key="alias_m").value == 100 and at.number_input(key="alias_n").value == 10_000
+    ex = lookalike_example(RopeConfig(128, base=base, context_length=10_001), 100, 10_000)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"{ex['stronger_nearer']:,}" in text and "aliasing" in text
+    bars = _specs(at)[2]["data"][0]
+    assert len(_arr(bars["y"])) == 64
+
+
+# -- Offset dimensions ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("scaling", [None, *SCALINGS], ids=lambda s: s or "none")
+def test_offsets_page_every_scaling_type(scaling):
+    params = {**BIG, **(SCALINGS[scaling] if scaling else {})}
+    at = _run("offsets", params)
+    cfg = _cfg(params)
+    specs = _specs(at)
+    assert len(specs) == 2
+    cycles = specs[0]["data"][0]
+    assert len(_arr(cycles["x"])) == cfg.n_pairs               # the number of pairs plotted
+    pc = O.pair_cycles(cfg)
+    np.testing.assert_allclose(_arr(cycles["y"]), pc["rotations"], rtol=1e-12)
+    assert f"{int(pc['one_sign'].sum())} one-sign pairs" in cycles["name"]
+    if scaling:                                                # compared with the same model without scaling
+        assert len([t for t in specs[0]["data"] if "partial-cycle" in t.get("name", "")]) == 2
+        assert at.dataframe[0].value.shape[0] == 2
+
+
+def test_offsets_page_default_yarn_comparison_and_bias():
+    at = _run("offsets")
+    df = at.dataframe[0].value
+    assert list(df["context L"]) == ["4,096", "16,384", "16,384"]          # default: YaRN ×4 from 4K
+    cfg = _cfg({})
+    bias = _specs(at)[1]["data"]
+    hi, lo = bias[0], bias[1]                                  # per display bin: max (legend) and min
+    assert "(min in bin)" in lo["name"]
+    x, y_hi, y_lo = _arr(hi["x"]), _arr(hi["y"]), _arr(lo["y"])
+    assert x[0] == 0 and y_hi[0] == pytest.approx(float(O.offset_bias(cfg, [0.0], None, magnitude=2.0)[0]))
+    ref = O.offset_bias(cfg, x, None, magnitude=2.0)             # the curve at each bin's centre lies in the bin
+    tol = 1e-4 * np.abs(ref).max()                          # a bin centre between two samples may sit at a peak
+    assert np.all((y_lo - tol <= ref) & (ref <= y_hi + tol))
+
+
+# -- Encodings compared --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("params", [{}, BIG, {**BIG, **SCALINGS["llama3"]}], ids=["default", "d256-L1M", "llama3"])
+def test_encodings_page(params):
+    from rope_viz.analysis.encodings import alibi_slopes
+    at = _run("encodings", params)
+    cfg = _cfg(params)
+    specs = _specs(at)
+    assert len(specs) == 2
+    rope = _trace(specs[0], "RoPE")
+    q = np.ones(cfg.head_dim)
+    s0 = float(D.score_vs_distance(q, q, cfg, [0.0])[0])
+    s1 = float(D.score_vs_distance(q, q, cfg, [1.0])[0])
+    assert _arr(rope["x"])[0] == 1 and _arr(rope["y"])[0] == pytest.approx(s1 / s0, rel=1e-12)
+    alibi = [t for t in specs[1]["data"]]
+    assert len(alibi) == 8
+    slopes = [-_arr(t["y"])[-1] / _arr(t["x"])[-1] for t in alibi]
+    np.testing.assert_allclose(slopes, alibi_slopes(8), rtol=1e-12)
+    table = at.dataframe[0].value
+    assert list(table.columns)[0] == "measure" and len(table.columns) == 4
+    row = table[table["measure"] == "signal at Δ = 0 (raw)"].iloc[0]
+    assert float(row.iloc[1]) == pytest.approx(s0, rel=1e-3)
