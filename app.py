@@ -19,22 +19,28 @@ of a clock. Pick a real model in the sidebar, or change the head dim and base, a
 """)
 cfg = ui.config_sidebar()
 
-if cfg is not None:
+@st.fragment
+def rotating_pairs(cfg):
+    """Section 1 (a fragment: its widgets rerun only this section)."""
     st.subheader("1 · Each pair is a clock hand")
     c1, c2 = st.columns([3, 2])
     pair_opts = list(range(cfg.n_pairs))
     pairs = c1.multiselect("Pairs to show (index i: 0 = fastest)", pair_opts, max_selections=6,
                            **ui.persist("pairs", default_pairs(cfg), options=pair_opts))
-    step = c2.select_slider("Tokens per animation frame", [1, 2, 5, 10, 50, 100, 1000, 10000],
-                            **ui.persist("step", 1, options=[1, 2, 5, 10, 50, 100, 1000, 10000]))
+    steps = [1, 2, 5, 10, 50, 100, 1000, 10000]
+    step = c2.select_slider("Tokens per animation frame", steps, **ui.persist("step", 1, options=steps))
     if not pairs:
         st.info("Select at least one pair.")
-    else:
-        fig = ui.guarded(ui.cached_figure, "intuition_rotation", cfg, pairs=sorted(pairs), step=step)
-        ui.show_figure(fig, name="intuition_rotation",
-                       caption="Press ▶ Play: every pair turns by the same rule (angle m·θᵢ), but fast pairs spin "
-                               "many times while slow pairs barely move; together they spell out the position.")
+        return
+    fig = ui.guarded(ui.cached_figure, "intuition_rotation", cfg, pairs=sorted(pairs), step=step)
+    ui.show_figure(fig, name="intuition_rotation",
+                   caption="Press ▶ Play: every pair turns by the same rule (angle m·θᵢ), but fast pairs spin many "
+                           "times while slow pairs barely move; together they spell out the position.")
 
+
+@st.fragment
+def invariance(cfg):
+    """Section 2 (a fragment)."""
     st.subheader("2 · Only the distance matters")
     st.markdown("""
 The attention score is the dot product of the rotated query at position *m* and the rotated key at position *n*.
@@ -60,6 +66,11 @@ computed with `rope_viz.rotation.apply_rope`.)
     ui.show_figure(fig, name="intuition_invariance",
                    caption="Moving query and key together (blue) never changes the score: RoPE only sees the "
                            "distance m − n. Moving the query alone (orange) does.")
+
+
+if cfg is not None:
+    rotating_pairs(cfg)
+    invariance(cfg)
 
 st.subheader("Explore")
 _PAGES = [

@@ -15,6 +15,20 @@ dimension**).
 """)
 cfg = ui.config_sidebar()
 
+
+@st.fragment
+def one_pair(cfg):
+    """The polar view (a fragment: its sliders rerun only this section)."""
+    st.subheader("One pair, one position")
+    c1, c2 = st.columns(2)
+    p_max, L = cfg.n_pairs - 1, cfg.context_length
+    pair = c1.slider("Pair index i", 0, p_max, **ui.persist("pair", 0, lo=0, hi=p_max))
+    pos = c2.slider("Position m (tokens)", 0, L, **ui.persist("pos", min(100, L), lo=0, hi=L))
+    ui.show_figure(ui.guarded(ui.cached_figure, "freq_polar", cfg, pair=pair, position=pos), name="freq_polar",
+                   caption="The pair's angle wraps every λᵢ tokens, so positions λᵢ apart look identical to this "
+                           "pair; only the combination of all pairs is unique.")
+
+
 if cfg is not None:
     t = ui.guarded(pair_table, cfg)
     if t is not None:
@@ -42,14 +56,7 @@ if cfg is not None:
                            "columns (slow pairs) drift smoothly and encode coarse position. With sampled rows the "
                            "fast pairs alias into noise.")
 
-    st.subheader("One pair, one position")
-    c1, c2 = st.columns(2)
-    p_max, L = cfg.n_pairs - 1, cfg.context_length
-    pair = c1.slider("Pair index i", 0, p_max, **ui.persist("pair", 0, lo=0, hi=p_max))
-    pos = c2.slider("Position m (tokens)", 0, L, **ui.persist("pos", min(100, L), lo=0, hi=L))
-    ui.show_figure(ui.guarded(ui.cached_figure, "freq_polar", cfg, pair=pair, position=pos), name="freq_polar",
-                   caption="The pair's angle wraps every λᵢ tokens, so positions λᵢ apart look identical to this "
-                           "pair; only the combination of all pairs is unique.")
+    one_pair(cfg)
 
     st.subheader("Which channels form a pair?")
     st.markdown("""

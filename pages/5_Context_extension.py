@@ -21,6 +21,18 @@ every method extends it by the same factor s.
 """)
 cfg = ui.config_sidebar()
 
+
+
+@st.fragment
+def score_section(cfg, opts):
+    """Score vs distance (a fragment: the log-axis toggle reruns only this chart)."""
+    log_x = st.toggle("Log distance axis", **ui.persist("logx_ext", False))
+    ui.show_figure(ui.guarded(ui.cached_figure, "ext_score", cfg, log_x=log_x, **opts), name="ext_score",
+                   caption="Score of q = k = 1 vs distance (min–max band per bin, exact values underneath): each "
+                           "method (colour) against the unscaled model (grey) — scaling stretches the in-context "
+                           "pattern out to the target length.")
+
+
 FACTORS = ["auto", "1.5", "2", "3", "4", "6", "8", "12", "16", "24", "32", "48", "64", "128"]
 
 if cfg is not None:
@@ -63,11 +75,7 @@ if cfg is not None:
                            caption="Wavelengths after scaling against the original (dotted) and the target (solid) "
                                    "context: pairs that never finished a turn in training should stay beyond the "
                                    "target.")
-            log_x = st.toggle("Log distance axis", **ui.persist("logx_ext", False))
-            ui.show_figure(ui.guarded(ui.cached_figure, "ext_score", cfg, log_x=log_x, **opts), name="ext_score",
-                           caption="Score of q = k = 1 vs distance (min–max band per bin, exact values underneath): "
-                                   "each method (colour) against the unscaled model (grey) — scaling stretches the "
-                                   "in-context pattern out to the target length.")
+            score_section(cfg, opts)
             ui.show_figure(ui.guarded(ui.cached_figure, "ext_attention_factor", cfg, **opts),
                            name="ext_attention_factor",
                            caption="Only YaRN and LongRoPE rescale attention (cos and sin are multiplied by this "

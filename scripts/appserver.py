@@ -1,0 +1,160 @@
+"""Shared by tests/test_browser.py, scripts/bench_app.py and scripts/screenshots.py: start the Streamlit app on a free
+local port, open Debian's chromium through Playwright (never ``playwright install``), find the pages, and wait for a
+page to finish drawing. See ../shared/ENVIRONMENT.md for the flags."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage"]
+CHART = '[data-testid="stPlotlyChart"]'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+SIDEBAR_SLIDER = "Base b"   # the shared sidebar's base slider: a fallback for pages without a slider of their own
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (or BROWSER_PATH), None if there is none."""
+    env = os.environ.get("BROWSER_PATH")
+    if env and Path(env).exists():
+        return env
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def app_pages(root: Path = ROOT) -> list[tuple[str, str]]:
+    """(title, url path) of every page: the landing app.py ("") and each pages/N_Name.py ("Name"), in order.
+    Streamlit's pages/ convention: the leading number sets the order and is dropped from the URL."""
+    out = [("Intuition", "")]
+    for f in sorted((root / "pages").glob("*.py"), key=lambda p: (int(re.match(r"(\d*)", p.stem).group(1) or 0),
+                                                                   p.stem)):
+        name = re.sub(r"^\d+[_ -]*", "", f.stem)
+        out.append((name.replace("_", " "), name))
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(log_path: Path | None = None, timeout: float = 60.0):
+    """Start ``streamlit run app.py`` headless on a free port; yields the base URL; stops it afterwards."""
+    port = free_port()
+    log_path = log_path or Path(tempfile.gettempdir()) / f"rope-viz-streamlit-{port}.log"
+    log = open(log_path, "w")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}; log: {log_path}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit not healthy after {timeout:g} s; log: {log_path}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def browser(playwright):
+    """A headless chromium (Debian's) with the quiet offline flags and a fresh profile."""
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("no chromium found (apt-get install chromium)")
+    with tempfile.TemporaryDirectory() as profile:
+        ctx = playwright.chromium.launch_persistent_context(profile, executable_path=exe, headless=True,
+                                                            args=CHROMIUM_FLAGS,
+                                                            viewport={"width": 1400, "height": 1000})
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+
+def wait_idle(page, timeout_ms: float = 60_000) -> None:
+    """Wait until the page has charts and the script is not running."""
+    page.wait_for_selector(CHART, timeout=timeout_ms)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
+# A MutationObserver that timestamps the last change inside any chart (performance.now(), ms).
+OBSERVE_JS = """() => {
+  window.__rv = {last: 0, count: 0};
+  const obs = new MutationObserver((muts) => {
+    for (const m of muts) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      if (el && el.closest('[data-testid="stPlotlyChart"]')) { window.__rv.last = performance.now();
+                                                                window.__rv.count++; return; }
+    }
+  });
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  window.__rvObs = obs;
+}"""
+
+
+def main_slider(page, label: str | None = None):
+    """The slider to move: the one named ``label``, else the first slider in the main area (not the sidebar)."""
+    if label:
+        return page.get_by_role("slider", name=label).first
+    main = page.locator('[data-testid="stMain"]').get_by_role("slider")
+    if main.count():
+        return main.first
+    return page.get_by_role("slider", name=SIDEBAR_SLIDER).first
+
+
+def timed_slider_step(page, slider, key: str = "ArrowRight", quiet_ms: float = 400,
+                      timeout_s: float = 30) -> float | None:
+    """Press ``key`` on the slider and return the ms from the key press to the last chart change of the rerun it
+    triggers (None if no chart changed). Waits for the script to finish and the charts to stay quiet."""
+    page.evaluate("() => { window.__rv.last = 0; window.__rv.count = 0; }")
+    slider.focus()
+    t0 = page.evaluate("() => performance.now()")
+    slider.press(key)
+    deadline = time.monotonic() + timeout_s
+    page.wait_for_timeout(50)
+    while time.monotonic() < deadline:
+        state = page.evaluate("() => [document.querySelector('[data-testid=\"stApp\"]')"
+                              ".getAttribute('data-test-script-state'), window.__rv.last, window.__rv.count, "
+                              "performance.now()]")
+        script, last, count, now = state
+        if script == "notRunning" and count > 0 and now - last >= quiet_ms:
+            return last - t0
+        if script == "notRunning" and count == 0 and now - t0 > 5000:
+            return None
+        page.wait_for_timeout(20)
+    return None
