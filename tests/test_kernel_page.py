@@ -163,3 +163,11 @@ def test_page_without_torch_says_so(monkeypatch):
     assert any(t.startswith("Memory: cos/sin table") for t in titles)
     assert any(t.startswith("Phase error of fp32 angles") for t in titles)
     assert not any(t.startswith("Relative-position invariance") for t in titles)
+
+
+def test_measuring_figures_without_torch_raise_valueerror(monkeypatch):
+    from rope_viz.figures.kernel import kernel_invariance, kernel_timing
+    monkeypatch.setitem(sys.modules, "torch", None)
+    for fn in (kernel_invariance, kernel_timing):
+        with pytest.raises(ValueError, match="needs PyTorch"):
+            fn(RopeConfig(64))

@@ -363,3 +363,20 @@ def test_gpu_kernel_bf16_no_worse_than_transformers_eager():
         e_hf = np.abs(hf.double().cpu().numpy() - ref)
         assert e_ours.max() <= e_hf.max()
         assert np.sqrt((e_ours ** 2).mean()) < np.sqrt((e_hf ** 2).mean())
+
+
+# -- precision lab -------------------------------------------------------------------------------------------------
+def test_invariance_error_orders_precisions():
+    """Wang et al. 2024 (arXiv:2411.13476): bf16 RoPE is far from relative-position invariant; fp32 is close at
+    short range and drifts with position (the fp32 angle error, rope-literature §6c)."""
+    from rope_viz.torch_backend.precision import invariance_error
+    cfg = RopeConfig(64, base=5e5)
+    res = invariance_error(cfg, np.array([0, 64, 1 << 20]), n_samples=64, device="cpu")
+    fp32, bf16, fp16, ours = res["fp32"], res["bf16"], res["fp16"], res["bf16, fp32 math"]
+    assert fp32[0] < 1e-6 and fp32[2] > 100 * fp32[0]                # exact at m = 0, drifts by m = 2^20
+    assert np.all(bf16[:2] > 100 * fp32[:2]) and np.all(fp16[:2] > 10 * fp32[:2])
+    assert np.all(ours[:2] < bf16[:2])                                # one rounding beats three
+    with pytest.raises(ValueError, match="unknown variant"):
+        invariance_error(cfg, np.array([0]), variants=["fp8"])
+    with pytest.raises(ValueError, match="positions"):
+        invariance_error(cfg, np.array([0.5]))

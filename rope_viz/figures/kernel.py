@@ -49,6 +49,17 @@ def _result_dict(result) -> dict:
     return out
 
 
+def _need_torch() -> None:
+    """ValueError with a clear message when torch is missing (the measuring figures need it)."""
+    import importlib.util
+    try:
+        ok = importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError("this figure measures on a device and needs PyTorch (pip install torch==2.13.0)")
+
+
 def _geom_positions(max_position: int, n: int = 48) -> np.ndarray:
     return np.unique(np.round(np.geomspace(1, max_position, n)).astype(np.int64))
 
@@ -61,6 +72,7 @@ def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=
     """RoPE methods, copy and SDPA time (ms, log) vs sequence length (tokens, log). ``result``: a BenchResult (or
     its asdict()); None runs a small benchmark now on the default device (needs torch)."""
     if result is None:
+        _need_torch()
         from ..torch_backend.bench import run_benchmark
         result = run_benchmark(seq_lens or None, methods=["copy", "ours", "hf-eager", "sdpa"],
                                head_dim=cfg.head_dim, base=cfg.base)
@@ -148,6 +160,7 @@ def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int 
                       n_samples: int = 128, device: str | None = None) -> go.Figure:
     """Mean |logit(m) − exact| (logit units q·k/√d, log) vs start position m (tokens, log) per precision, measured
     on ``device`` (default: CUDA when available, else CPU). Needs torch."""
+    _need_torch()
     from ..torch_backend import default_device, device_name
     from ..torch_backend.precision import VARIANTS, invariance_error
 
