@@ -3,7 +3,6 @@
 import streamlit as st
 
 from rope_viz import ui
-from rope_viz.analysis import distance as D
 from rope_viz.figures import distance as FD
 
 ui.page_header("Distance", """
@@ -65,18 +64,11 @@ if cfg is not None:
                          max_distance=max_distance, log_x=log_x, normalize=normalize)
         ui.show_figure(fig, name="distance_curves", caption=FD.distance_figure.caption)
 
-        configs = ui.guarded(FD.compare_configs, cfg, compare)
-        if configs:
-            rows = []
-            for c in configs:
-                neg = D.first_negative_distance(c, max_distance)
-                rows.append({"configuration": c.label(),
-                             "B_m first < 0 at Δ": "none ≤ " + f"{max_distance:,}" if neg is None else f"{neg:,}",
-                             "B_0 = d/2": f"{float(D.similarity_sum(c, [0])[0]):g}",
-                             "RoFormer bound at Δ = 0": f"{float(D.decay_bound(c, [0])[0]):g}",
-                             "random q,k: std (closed form)":
-                                 f"{D.random_score_band(c, [0.0, 1.0], n_samples=2)['analytic_std']:.4g}"})
-            first = D.first_negative_distance(cfg, max_distance)
+        rows = ui.guarded(FD.summary_table, cfg, compare, max_distance)
+        if rows:
+            first = rows[0].pop("first_negative")
+            for r in rows[1:]:
+                r.pop("first_negative")
             if first is None:
                 st.markdown(f"**B_m stays ≥ 0 for every Δ ≤ {max_distance:,}** with {cfg.label()}: by Men et al.'s "
                             "criterion this base supports the whole range shown.")

@@ -22,7 +22,7 @@ MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the br
 SPACINGS = ("log", "linear")
 SEED_POSITIONS = (100, 10_000)   # the seed's "position 10,000 looks like position 100"
 SEED_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
-SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 33))   # 4 per decade, 10 … 1e9
+SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 25))   # 3 per decade, 10 … 1e9
 ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 22))               # 1K … 2M
 
 

@@ -265,3 +265,26 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     styled(fig, title=ttl, x_title="relative distance Δ = m − n (tokens" + (", log scale)" if log_x else ")"),
            y_title=y_title, style=style, log_x=log_x, height=520)
     return legend_below(fig)
+
+
+@lru_cache(maxsize=32)
+def _summary_cached(configs: tuple, max_distance: int) -> tuple:
+    rows = []
+    for c in configs:
+        neg = D.first_negative_distance(c, max_distance)
+        rows.append({"configuration": c.label(),
+                     "B_m first < 0 at Δ": f"none ≤ {max_distance:,}" if neg is None else f"{neg:,}",
+                     "B_0 = d/2": f"{float(D.similarity_sum(c, [0.0])[0]):g}",
+                     "RoFormer bound at Δ = 0": f"{float(D.decay_bound(c, [0.0])[0]):g}",
+                     "random q,k: std (closed form)":
+                         f"{D.random_score_band(c, [0.0, 1.0], n_samples=2)['analytic_std']:.4g}",
+                     "first_negative": neg})
+    return tuple(rows)
+
+
+def summary_table(cfg: RopeConfig, compare: Sequence = (), max_distance: int | None = None) -> list[dict]:
+    """One row per overlaid configuration (``compare_configs``): B_m's first negative distance up to max_distance
+    (``first_negative_distance``; also under the key ``first_negative`` as an int or None), B_0, RoFormer's bound
+    at Δ = 0 and the random band's closed-form std. Cached."""
+    configs = tuple(compare_configs(cfg, compare))
+    return [dict(r) for r in _summary_cached(configs, _max_distance(cfg, max_distance))]

@@ -101,8 +101,10 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
             fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", name=label + " (min in bin)", legendgroup=key,
                                      showlegend=False, line=dict(color=color, width=1), fill="tonexty",
                                      hoverinfo="skip"))
+    # ALiBi's multipliers are monotone: evaluated exactly at the displayed distances (no envelope needed)
+    x_al = display_envelope(dist, dist, N_BINS, log_x)[0]
     for h, m in enumerate(s["slopes"]):
-        x, lo, hi = display_envelope(dist, np.exp(alibi_row(m, dist)), N_BINS, log_x)
+        x, hi = x_al, np.exp(alibi_row(m, x_al))
         fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", legendgroup="alibi", showlegend=h == 0,
                                  name=f"ALiBi e^(−m·Δ), {len(s['slopes'])} heads (m = {s['slopes'][0]:.3g} … "
                                       f"{s['slopes'][-1]:.3g})",
