@@ -380,3 +380,24 @@ def test_invariance_error_orders_precisions():
         invariance_error(cfg, np.array([0]), variants=["fp8"])
     with pytest.raises(ValueError, match="positions"):
         invariance_error(cfg, np.array([0.5]))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _triton_importable(), reason="triton is not installed")
+@pytest.mark.parametrize("kw", [dict(interleaved=False), dict(interleaved=True),
+                                dict(head_dim=80, rotary_dim=32, copy_pass=True, dtype="fp16")],
+                         ids=["half", "interleaved", "partial-copy-fp16"])
+def test_triton_kernel_compiles_for_h100_with_vector_loads(kw):
+    """Ahead-of-time compile for sm_90 (no GPU needed; ptxas ships with triton): the kernel builds, its q/k loads and
+    stores are 128-bit vectors (memory-bound design), it calls libdevice's accurate __nv_sinf/__nv_cosf (not the
+    approximate sin.approx/cos.approx, which lose accuracy at the large angles of long positions)."""
+    import re
+    from rope_viz.torch_backend import _triton
+    asm = _triton.compile_offline(**kw)
+    ptx = asm["ptx"]
+    assert "__nv_cosf" in ptx and "__nv_sinf" in ptx
+    assert "cos.approx" not in ptx and "sin.approx" not in ptx
+    if kw.get("rotary_dim") is None:                                    # full rotary d = 128: all traffic vectorised
+        assert re.search(r"ld\.global(\.\w+)*\.v4\.b32", ptx) and re.search(r"st\.global(\.\w+)*\.v4\.b32", ptx)
+        assert not re.search(r"(ld|st)\.global(\.\w+)*\.b16", ptx)        # no scalar bf16 accesses
+    assert len(asm["cubin"]) > 0

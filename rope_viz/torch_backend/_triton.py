@@ -108,3 +108,34 @@ def launch(q, k, qo, ko, pos, inv_freq32, af: float, *, s_axis: int, h_axis: int
         INTERLEAVED=interleaved, COPY_PASS=copy_pass and rotary_dim < D,
         num_warps=num_warps,
     )
+
+
+def compile_offline(*, head_dim: int = 128, rotary_dim: int = 128, n_heads: int = 32, interleaved: bool = False,
+                    copy_pass: bool = False, dtype: str = "bf16", arch: int = 90) -> dict:
+    """Compile ``rope_qk_kernel`` ahead of time for an NVIDIA target (default sm_90, H100) — no GPU needed — with the
+    specialisation the JIT applies at launch to 16-aligned pointers and 16-divisible strides (true for contiguous
+    (B, H, S, D) / (B, S, H, D) tensors with D % 16 == 0). Returns the ``asm`` dict (ttir, ttgir, llir, ptx, cubin)
+    plus ``num_warps``: lets CI without a GPU check that the kernel compiles, that its loads/stores are 128-bit
+    vectorised and which sin/cos it calls."""
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    P = rotary_dim // 2
+    BLOCK_P = triton.next_power_of_2(P)
+    BLOCK_H = min(triton.next_power_of_2(n_heads), max(1, 4096 // (2 * BLOCK_P)))
+    tile = BLOCK_H * 2 * BLOCK_P
+    num_warps = 8 if tile >= 4096 else 4 if tile >= 1024 else 2
+    names = rope_qk_kernel.arg_names
+    sig = {n: f"*{dtype}" for n in ("q_ptr", "k_ptr", "qo_ptr", "ko_ptr")}
+    sig.update(pos_ptr="*i64", inv_freq_ptr="*fp32", af="fp32", S="i32", HQ="i32", HK="i32")
+    strides = [n for n in names if n.startswith(("sq", "sk", "sp"))]
+    sig.update({n: "i64" for n in strides})
+    consts = dict(P=P, R=rotary_dim, D=head_dim, BLOCK_P=BLOCK_P, BLOCK_H=BLOCK_H,
+                  BLOCK_PASS=triton.next_power_of_2(max(head_dim - rotary_dim, 1)), INTERLEAVED=interleaved,
+                  COPY_PASS=copy_pass and rotary_dim < head_dim)
+    sig.update({k: "constexpr" for k in consts})
+    aligned = [n for n in names if n.endswith("_ptr")] + strides
+    attrs = {(names.index(n),): [["tt.divisibility", 16]] for n in aligned}
+    src = ASTSource(fn=rope_qk_kernel, signature=sig, constexprs=consts, attrs=attrs)
+    k = triton.compile(src, target=GPUTarget("cuda", arch, 32), options=dict(num_warps=num_warps))
+    return dict(k.asm, num_warps=num_warps)
