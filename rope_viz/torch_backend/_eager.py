@@ -60,19 +60,25 @@ def rotate(x: torch.Tensor, phi: torch.Tensor, af: float, cfg: RopeConfig) -> to
     """Rotate each pair (a, b) of x (..., d) by φ (broadcastable to (..., p)), scale the rotated channels by ``af``
     and keep channels ≥ r. Computes in phi's dtype and returns phi's dtype. RoFormer Eq. 13."""
     r, p = cfg.rotary_dim, cfg.n_pairs
-    xc = x.to(phi.dtype)
+    xr = x[..., :r].to(phi.dtype)                                   # (..., r) rotated channels, compute dtype
     cos, sin = torch.cos(phi), torch.sin(phi)                        # (..., p)
     if af != 1.0:
         cos, sin = cos * af, sin * af
+    # Full-width form (contiguous elementwise ops, fast on CPU): out = x·cos2 + swap(x)·sin2 with, per pair (a, b),
+    # swap(x) = (b, a) and sin2 = (−sin, +sin):  a' = a cos − b sin,  b' = b cos + a sin.
     if cfg.layout == "half":
-        a, b = xc[..., :p], xc[..., p:r]                             # (..., p) each
-        rot = torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)   # (..., r)
+        swapped = torch.cat([xr[..., p:], xr[..., :p]], dim=-1)      # (..., r): (b | a)
+        cos2 = torch.cat([cos, cos], dim=-1)                         # (..., r)
+        sin2 = torch.cat([-sin, sin], dim=-1)
     else:
-        a, b = xc[..., 0:r:2], xc[..., 1:r:2]                        # (..., p) each
-        rot = torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2)  # (..., p, 2) → (..., r)
+        swapped = xr.unflatten(-1, (p, 2)).flip(-1).flatten(-2)      # (..., p, 2) → swap lanes → (..., r)
+        cos2 = torch.stack([cos, cos], dim=-1).flatten(-2)           # (..., r): c0 c0 c1 c1 …
+        sin2 = torch.stack([-sin, sin], dim=-1).flatten(-2)
+    rot = xr * cos2 + swapped * sin2                                 # (..., r)
     if r == cfg.head_dim:
         return rot
-    return torch.cat([rot, xc[..., r:]], dim=-1)                    # (..., d)
+    rest = x[..., r:].to(phi.dtype)
+    return torch.cat([rot, rest.expand(*rot.shape[:-1], rest.shape[-1])], dim=-1)   # (..., d)
 
 
 # -- reference formulas used by the benchmark and the accuracy tests ------------------------------------------------
