@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -67,7 +68,7 @@ SCALING_LABELS = {
 
 
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy scalars are Real, np.bool_ is not
         raise ValueError(f"{name} must be a number, got {value!r}")
     v = float(value)
     if not math.isfinite(v):
@@ -105,7 +106,7 @@ def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_lengt
     if rope_type not in SCALING_KEYS:
         raise ValueError(f"unknown rope_type {rope_type!r}; allowed: {', '.join(SCALING_TYPES)} (or scaling=None)")
     required, optional = SCALING_KEYS[rope_type]
-    s = {k: v for k, v in s.items() if v is not None or k in required}
+    s = {k: v for k, v in s.items() if v is not None}  # null in config.json = not set
     missing = sorted(required - s.keys())
     if missing:
         raise ValueError(f"rope_type {rope_type!r} needs key(s) {', '.join(missing)}")
@@ -321,7 +322,8 @@ def from_hf_config(mapping: Mapping[str, Any] | str, layout: str = "half") -> Ro
         base = m.get("rope_theta", m.get("rotary_emb_base", 10000.0))
     frac = merged.pop("partial_rotary_factor", None)
     if frac is None:
-        frac = m.get("partial_rotary_factor", m.get("rotary_pct", 1.0))
+        # GPTNeoXConfig defaults rotary_pct to 0.25 when config.json leaves it out; every other model to 1.
+        frac = m.get("partial_rotary_factor", m.get("rotary_pct", 0.25 if m.get("model_type") == "gpt_neox" else 1.0))
     ctx = m.get("max_position_embeddings", m.get("n_positions", 4096))
 
     if "type" in merged and "rope_type" not in merged:
@@ -335,10 +337,12 @@ def from_hf_config(mapping: Mapping[str, Any] | str, layout: str = "half") -> Ro
         scaling = merged
         if rope_type in ("yarn", "llama3", "longrope", "su"):
             # As transformers' standardize_rope_params: a top-level original_max_position_embeddings (Phi-3) wins,
-            # else the one inside the scaling dict, else max_position_embeddings.
+            # else the one inside the scaling dict, else max_position_embeddings. yarn and longrope fall back to
+            # context_length by themselves (RopeConfig.original_context_length), so the key is only filled in where
+            # it is required: that keeps to_hf_dict → from_hf_config an exact round trip.
             if m.get("original_max_position_embeddings") is not None:
                 scaling["original_max_position_embeddings"] = m["original_max_position_embeddings"]
-            if scaling.get("original_max_position_embeddings") is None:
+            if scaling.get("original_max_position_embeddings") is None and rope_type == "llama3":
                 scaling["original_max_position_embeddings"] = ctx
     return RopeConfig(head_dim=head_dim, base=base, rotary_fraction=frac, layout=layout, scaling=scaling,
                       context_length=ctx)
