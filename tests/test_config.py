@@ -252,11 +252,11 @@ def test_round_trips(cfg):
     assert hash(back) == hash(cfg)
 
 
-# -- from_hf_config -----------------------------------------------------------------------------------------------------
+# -- from_hf_config ---------------------------------------------------------------------------------------------------
 LLAMA2_7B = {"hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 32, "max_position_embeddings": 4096,
              "rope_theta": 10000.0, "rope_scaling": None, "model_type": "llama"}
-LLAMA31_8B = {"hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
-              "rope_theta": 500000.0, "model_type": "llama",
+LLAMA31_8B = {"hidden_size": 4096, "num_attention_heads": 32, "num_key_value_heads": 8,
+              "max_position_embeddings": 131072, "rope_theta": 500000.0, "model_type": "llama",
               "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                                "original_max_position_embeddings": 8192, "rope_type": "llama3"}}
 GEMMA_7B = {"hidden_size": 3072, "num_attention_heads": 16, "head_dim": 256, "max_position_embeddings": 8192,
