@@ -1,0 +1,429 @@
+"""Context-length bounds that follow from the RoPE base (float64, numpy only).
+
+Two papers, three kinds of quantity:
+
+* **Men et al. 2024**, "Base of RoPE Bounds Context Length" (arXiv:2405.14591), Theorem 1 / Eq. (the "long-term
+  decay of the ability to attend more to similar tokens than to random ones"):
+
+      B_m(b) = Σ_{i=0}^{p−1} cos(m·θ_i),   θ_i = b^(−2i/d),   p = d/2,
+
+  and a model with head dim d can only use a context L if B_m(b) ≥ 0 for every integer 0 ≤ m < L. The base lower
+  bound is b*(L) = inf{b > 1 : min_{0≤m<L} B_m(b) ≥ 0}. ``min_similarity`` evaluates min_m B_m at one base;
+  ``base_lower_bound`` finds b*. Mind (rope-literature.md §2) that the feasible set of bases is **not an interval**:
+  feasible windows just above b* are ~1e-4 relative wide and infeasible bases exist far above b*, so neither a
+  bisection nor a coarse grid finds b*. ``base_lower_bound`` certifies infeasibility of every base below its answer
+  (method and guarantee in its docstring).
+
+* **Liu et al. 2023**, "Scaling Laws of RoPE-based Extrapolation" (arXiv:2310.05209; equation numbers as in the
+  paper and in the authors' README, github.com/OpenLMLab/scaling-rope):
+
+      critical dimension (Eq. 13)   d_extra = 2·⌈(d/2)·log_b(T_train / 2π)⌉        (paper: b = 10000)
+      critical base      (Eq. 16a)  β0 = b^(log_{T_train/2π}(T_tune/2π))
+      extrapolation bound (Eq. 16b) T_extra = 2π·β^(d_extra/d)                    (β: the base used after tuning)
+      small-base thresholds (16d)   β1 = 2·T_tune/π,  β2 = T_tune/π,  β3 = T_tune/(2π)
+
+  ``critical_dim``, ``critical_base``, ``extrapolation_bound``, ``small_base_thresholds``. The paper derives them
+  for pre-training base 10000; here the pre-training base is a parameter (the formula is the same with log_b).
+
+Shapes: d = head dim (for a RopeConfig: its rotary_dim r, because only rotated channels have a frequency), p = d/2
+pairs, L = context length in tokens. Nothing here builds an L×L (or L×p) array: the all-m evaluation uses angle
+addition (see ``min_similarity``) and works in chunks of bounded memory.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from functools import lru_cache
+
+import numpy as np
+
+from ..config import BASE_MAX, CONTEXT_MAX, HEAD_DIM_MAX, RopeConfig
+
+__all__ = [
+    "min_similarity",
+    "base_lower_bound",
+    "base_lower_bound_info",
+    "critical_dim",
+    "critical_base",
+    "extrapolation_bound",
+    "small_base_thresholds",
+]
+
+# Rows of the (A × C) angle-addition grid evaluated per chunk: A_CHUNK·C float64 values at a time.
+_CHUNK_ELEMS = 1 << 21
+# Absolute error allowance on an evaluated B_m, per unit of (p + m·Σ_i θ_i): each float64 phase m·θ_i is off by a few
+# ulps (θ_i from exp, one product), ≈ 4e-16·m·θ_i rad, plus ≈ 1e-16 per cos and per term of the sums / the
+# angle-addition product. 4e-15 per unit is a 10× margin (≈ 2e-8 at d = 128, L = 2**20; ≈ 1e-13 for tiny cases).
+_ATOL_UNIT = 4e-15
+
+
+def _atol(theta: np.ndarray, L: int) -> float:
+    return _ATOL_UNIT * (theta.size + L * float(theta.sum()))
+# Witness tracking (see base_lower_bound): tracks, half-window in m, u-points evaluated per batch.
+_TRACKS, _WINDOW, _BATCH = 8, 24, 4
+
+
+# -- validation ----------------------------------------------------------------------------------------------------
+def _int_arg(name: str, value, lo: int, hi: int, what: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name} must be an integer in [{lo}, {hi}]{what}, got {value!r}")
+    v = int(value)
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]{what}, got {v}")
+    return v
+
+
+def _head_dim(head_dim) -> int:
+    d = _int_arg("head_dim", head_dim, 2, HEAD_DIM_MAX, " (even)")
+    if d % 2:
+        raise ValueError(f"head_dim must be even (channels are rotated in pairs), got {d}; allowed: even 2 … "
+                         f"{HEAD_DIM_MAX}")
+    return d
+
+
+def _context(name: str, value) -> int:
+    return _int_arg(name, value, 1, CONTEXT_MAX, " (tokens)")
+
+
+def _base(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number in (1, {BASE_MAX:g}], got {value!r}")
+    v = float(value)
+    if not (math.isfinite(v) and 1.0 < v <= BASE_MAX):
+        raise ValueError(f"{name} must be a finite number in (1, {BASE_MAX:g}], got {value!r}")
+    return v
+
+
+def _cfg(cfg) -> RopeConfig:
+    if not isinstance(cfg, RopeConfig):
+        raise ValueError(f"cfg must be a RopeConfig, got {type(cfg).__name__}")
+    return cfg
+
+
+# -- B_m over a contiguous range of m (angle addition) -------------------------------------------------------------
+def _theta(u: float, k: np.ndarray) -> np.ndarray:
+    """θ_i = b^(−2i/d) = exp(−k_i·u) with u = ln b, k_i = 2i/d. Shape (p,)."""
+    return np.exp(-k * u)
+
+
+def _b_values(theta: np.ndarray, L: int):
+    """Yield (m0, B) blocks with B[j] = B_{m0+j} = Σ_i cos((m0 + j)·θ_i) covering m = 0 … L−1.
+
+    Angle addition: m = a·C + c with C = ⌈√L⌉, so e^{imθ} = e^{iaCθ}·e^{icθ} and
+    B[a, c] = [cos(aCθ) | −sin(aCθ)] (A × 2p) @ [cos(cθ) | sin(cθ)]ᵀ (2p × C): one real matrix product, with only
+    (A + C)·p cos/sin calls. Each phase is still one rounding of (integer × θ_i), as in a direct evaluation.
+    """
+    C = max(1, math.isqrt(L - 1) + 1)            # C ≥ √L, so A = ⌈L/C⌉ ≤ C
+    A = -(-L // C)
+    pc = np.arange(C, dtype=np.float64)[:, None] * theta[None, :]       # (C, p)
+    right = np.concatenate([np.cos(pc), np.sin(pc)], axis=1).T          # (2p, C)
+    rows = max(1, _CHUNK_ELEMS // C)
+    for a0 in range(0, A, rows):
+        a1 = min(A, a0 + rows)
+        pa = (np.arange(a0, a1, dtype=np.float64) * C)[:, None] * theta[None, :]   # (rows, p)
+        left = np.concatenate([np.cos(pa), -np.sin(pa)], axis=1)                  # (rows, 2p)
+        block = (left @ right).reshape(-1)                                         # (rows·C,) m = a0·C …
+        m0 = a0 * C
+        yield m0, block[: max(0, L - m0)]
+
+
+def _min_b(theta: np.ndarray, L: int) -> tuple[float, int]:
+    best, arg = math.inf, 0
+    for m0, blk in _b_values(theta, L):
+        j = int(np.argmin(blk))
+        if blk[j] < best:
+            best, arg = float(blk[j]), m0 + j
+    return best, arg
+
+
+def min_similarity(head_dim: int, base: float, context_length: int) -> tuple[float, int]:
+    """min_{0 ≤ m < L} B_m and the first m attaining it, B_m = Σ_{i<d/2} cos(m·b^(−2i/d)) (Men et al. 2024,
+    arXiv:2405.14591, Theorem 1: the similar-minus-random attention gap, in units of 2σ²).
+
+    The quantity ``base_lower_bound`` is about: the context L is "supported" by base b iff the returned minimum is
+    ≥ 0. B_0 = d/2, so the minimum is ≤ d/2 and argmin is 0 only when nothing is smaller.
+
+    Args:
+        head_dim: d, even, 2 … 1024 (the rotary width for partial rotary).
+        base: b in (1, 1e12].
+        context_length: L in 1 … 2**24; m runs over 0 … L−1.
+
+    Returns:
+        (min_B, argmin_m) as (float, int).
+
+    Cost: one (⌈L/C⌉ × d) @ (d × C) matrix product with C = ⌈√L⌉ plus O(√L·d) cos/sin (angle addition, see
+    ``_b_values``), in chunks of ≤ 2M values: ~10–30 ms at L = 2**20, d = 128 on a laptop core. Agrees with the
+    direct Σ cos evaluation to ~1e-12 absolute.
+    """
+    d = _head_dim(head_dim)
+    b = _base("base", base)
+    L = _context("context_length", context_length)
+    k = np.arange(d // 2, dtype=np.float64) * (2.0 / d)
+    return _min_b(_theta(math.log(b), k), L)
+
+
+# -- certified search for b* ----------------------------------------------------------------------------------------
+class _Scan:
+    """State of the certified upward scan in u = ln b (see ``base_lower_bound``)."""
+
+    def __init__(self, d: int, L: int):
+        self.p = d // 2
+        self.L = L
+        self.k = np.arange(self.p, dtype=np.float64) * (2.0 / d)      # k_i = 2i/d, shape (p,)
+        self.k2 = self.k * self.k
+        self.n_full = 0           # all-m evaluations
+        self.n_local = 0          # track-window evaluations
+        self.n_gaps = 0           # uncertified steps of width rtol (zero crossings)
+
+    def steps(self, theta: np.ndarray, m: np.ndarray, B: np.ndarray, D: np.ndarray | None = None) -> np.ndarray:
+        """Certified step lengths h ≥ 0 in u: B_m < 0 on all of [u, u + h) (h = 0: m is no witness at u).
+
+        theta (K, p) for K values of u (or (p,)); m (n,) integers ≥ 1; B, D (K, n) (or (n,)) with
+        B = B_m(u) and D = Σ_i k_i θ_i sin(m θ_i). Returns h of B's shape.
+
+        With φ_i = m·θ_i and k_i = 2i/d: ∂B_m/∂u = Σ_i k_i φ_i sin φ_i = m·D and |∂²B_m/∂u²| ≤ Σ_i k_i² (φ_i + φ_i²)
+        =: M2, both at the left end u; θ_i only decrease as u grows, so M2 and m·S (S = Σ_i k_i θ_i) bound the
+        derivatives on all of [u, ∞). Two certificates, the larger one is used:
+            first order:  h1 = −B_m / (m·S)                              (|∂B_m/∂u| ≤ m·S)
+            second order: h2 = largest h with B_m + h·B'_m + h²·M2/2 ≤ 0  (Taylor with the M2 remainder bound).
+        B_m is taken as B_m + atol (rounding allowance, ``_atol``), so a certified B_m is < −atol.
+        """
+        theta2 = np.atleast_2d(theta)                                          # (K, p)
+        mf = m.astype(np.float64)[None, :]                                     # (1, n)
+        Bk = np.atleast_2d(B)                                                  # (K, n)
+        if D is None:
+            D = np.einsum("knp,kp->kn", np.sin(mf[..., None] * theta2[:, None, :]), self.k * theta2)
+        Bp = mf * np.atleast_2d(D)                                             # ∂B/∂u, (K, n)
+        S = (theta2 @ self.k)[:, None]                                         # (K, 1)
+        M2 = mf * (theta2 @ self.k2)[:, None] + mf * mf * ((theta2 * theta2) @ self.k2)[:, None]
+        Be = Bk + _atol(theta2[0], self.L)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h1 = -Be / (mf * S)
+            root = np.sqrt(Bp * Bp - 2.0 * Be * M2)                            # ≥ |B'| where Be < 0
+            # both forms of the positive root of M2/2·h² + B'·h + Be, each free of cancellation on its side
+            h2 = np.where(Bp > 0, -2.0 * Be / (root + Bp), (root - Bp) / M2)  # M2 > 0 for m ≥ 1, p ≥ 2
+            h = np.where(Be < 0, np.fmax(h1, h2), 0.0)
+        return h.reshape(np.shape(B))
+
+    def full(self, u: float, n_tracks: int, window: int):
+        """All m < L at u: min B, and the best certified step with its witnesses (track centres)."""
+        self.n_full += 1
+        theta = _theta(u, self.k)
+        best_B, cand_m, cand_B = math.inf, [], []
+        for m0, blk in _b_values(theta, self.L):
+            best_B = min(best_B, float(blk.min()))
+            if m0 == 0:
+                blk = blk.copy()
+                blk[0] = math.inf                                      # B_0 = p is never a witness
+            m = np.arange(m0, m0 + blk.size, dtype=np.float64)
+            with np.errstate(divide="ignore"):
+                score1 = np.where(blk < 0, -blk / np.maximum(m, 1.0), -np.inf)   # ∝ first-order step
+            # candidates: the deepest and the best first-order ones of this block
+            for score in (score1, -blk):
+                n = min(4 * n_tracks, blk.size)
+                idx = np.argpartition(-score, n - 1)[:n]
+                idx = idx[blk[idx] < 0]
+                cand_m.append(idx + m0)
+                cand_B.append(blk[idx])
+        if best_B >= _atol(theta, self.L):
+            return best_B, 0.0, np.zeros(0, dtype=np.int64)
+        cm = np.concatenate(cand_m).astype(np.int64)
+        cB = np.concatenate(cand_B)
+        cm, first = np.unique(cm, return_index=True)
+        cB = cB[first]
+        if cm.size == 0:                                               # only |B| ≤ atol values: a zero crossing
+            return best_B, 0.0, np.zeros(0, dtype=np.int64)
+        h = self.steps(theta, cm, cB)
+        order = np.argsort(-h)
+        centres: list[int] = []
+        for j in order:                                                # distinct track centres, best first
+            if h[j] <= 0 or len(centres) >= n_tracks:
+                break
+            if all(abs(int(cm[j]) - c) > window for c in centres):
+                centres.append(int(cm[j]))
+        return best_B, float(h[order[0]]), np.array(centres, dtype=np.int64)
+
+    def local(self, us: np.ndarray, centres: np.ndarray, window: int):
+        """Certified steps at K values of u (us, (K,)) from the m within ±window of the track centres (T,).
+
+        Angle addition again, m = c + j: for each u, [cos cθ | −sin cθ] (T × 2p) @ [cos jθ | sin jθ]ᵀ (2p × (2w+1))
+        gives B and [sin cθ | cos cθ]·kθ @ the same gives D (see ``steps``): only K·(T + 2w + 1)·p cos/sin calls.
+        Returns (h (K,), witness m (K,), re-centred tracks at each u (K, T)).
+        """
+        self.n_local += len(us)
+        theta = np.exp(-us[:, None] * self.k[None, :])                         # (K, p)
+        offs = np.arange(-window, window + 1)
+        pc = centres.astype(np.float64)[None, :, None] * theta[:, None, :]     # (K, T, p)
+        po = offs.astype(np.float64)[None, :, None] * theta[:, None, :]        # (K, W, p)
+        cc, sc = np.cos(pc), np.sin(pc)
+        co, so = np.cos(po), np.sin(po)
+        kt = (self.k * theta)[:, None, :]                                      # (K, 1, p)
+        B = cc @ co.transpose(0, 2, 1) - sc @ so.transpose(0, 2, 1)            # (K, T, W)
+        D = (sc * kt) @ co.transpose(0, 2, 1) + (cc * kt) @ so.transpose(0, 2, 1)
+        m = centres[:, None] + offs[None, :]                                   # (T, W)
+        B = np.where((m >= 1) & (m < self.L), B, np.inf)
+        K, T, W = B.shape
+        h = self.steps(theta, m.reshape(-1), B.reshape(K, -1), D.reshape(K, -1)).reshape(K, T, W)
+        jt = h.argmax(axis=2)                                                  # best member per track, (K, T)
+        tracks = np.take_along_axis(np.broadcast_to(m, (K, T, W)), jt[..., None], axis=2)[..., 0]
+        flat = h.reshape(K, -1)
+        jb = flat.argmax(axis=1)
+        return flat[np.arange(K), jb], m.reshape(-1)[jb], tracks
+
+
+@lru_cache(maxsize=256)
+def _search(d: int, L: int, rtol: float) -> tuple[float, int, int, int]:
+    p = d // 2
+    if L <= 2:
+        return 1.0, 0, 0, 0                  # B_0 = p, B_1 = Σ cos θ_i > 0 for every b > 1 (θ_i ≤ 1)
+    if p == 1:
+        return math.inf, 0, 0, 0             # d = 2: B_m = cos m whatever b; B_2 = cos 2 < 0
+    scan = _Scan(d, L)
+    u, u_max = 0.0, math.log(BASE_MAX)
+    n_tracks, window, batch = _TRACKS, _WINDOW, _BATCH
+    centres = np.zeros(0, dtype=np.int64)
+    h_ref = delta = 0.0
+    while u <= u_max:
+        advanced = 0.0
+        if centres.size:
+            # Evaluate the tracks at u, u + δ, …, u + (K−1)δ at once and chain the certified intervals
+            # [u_j, u_j + h_j): they prove B < 0 up to the first point not covered.
+            us = u + delta * np.arange(batch)
+            h, _, tracks = scan.local(us, centres, window)
+            reach, last = u, -1
+            for j in range(batch):
+                if us[j] > reach or h[j] <= 0:
+                    break
+                reach, last = max(reach, us[j] + h[j]), j
+            advanced = reach - u
+            if last >= 0:
+                centres = np.unique(tracks[last])
+            delta = delta * (1.5 if last == batch - 1 else 0.6 if last < batch // 2 else 1.0)
+        if advanced < 0.3 * h_ref or advanced <= 0.0:
+            fmin, h0, new = scan.full(u, n_tracks, window)
+            if fmin >= _atol(_theta(u, scan.k), L):
+                return math.exp(u), scan.n_full, scan.n_local, scan.n_gaps
+            if h0 < rtol:                    # at a zero crossing of the witnesses: step over it unproven
+                h0 = rtol
+                scan.n_gaps += 1
+            h_ref = h0
+            if new.size:
+                centres = new
+            delta = 0.7 * h0 if delta <= 0 else min(delta, 0.7 * h0) if advanced <= 0 else delta
+            advanced = max(advanced, h0)
+        u += advanced
+    return math.inf, scan.n_full, scan.n_local, scan.n_gaps
+
+
+def base_lower_bound_info(head_dim: int, context_length: int, rtol: float = 1e-9) -> dict:
+    """``base_lower_bound`` plus the work it took: dict(base, n_full, n_local, n_gaps) (see there)."""
+    d = _head_dim(head_dim)
+    L = _context("context_length", context_length)
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 1e-12 <= float(rtol) <= 1e-3:
+        raise ValueError(f"rtol must be a number in [1e-12, 1e-3], got {rtol!r}")
+    b, nf, nl, ng = _search(d, L, float(rtol))
+    return {"base": b, "n_full": nf, "n_local": nl, "n_gaps": ng}
+
+
+def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> float:
+    """The smallest RoPE base b with B_m(b) = Σ_{i<d/2} cos(m·b^(−2i/d)) ≥ 0 for every integer 0 ≤ m < L
+    (Men et al. 2024, arXiv:2405.14591, "Base of RoPE Bounds Context Length", Theorem 1 and Table of base lower
+    bounds; rope-literature.md §2 row [C]: d = 128, L = 1K … 1M → 4293.4 … 6.5375e7).
+
+    Args:
+        head_dim: d, even, 2 … 1024 (for partial rotary: the rotary width).
+        context_length: L in 1 … 2**24 tokens.
+        rtol: relative resolution in b of the answer, in [1e-12, 1e-3].
+
+    Returns:
+        b̂ as a float. 1.0 for L ≤ 2 (every base > 1 works: B_0 = d/2, B_1 = Σ cos θ_i > 0); ``math.inf`` if no base
+        ≤ 1e12 works (always so for d = 2, where B_2 = cos 2 < 0 for every base).
+
+    Method: a certified upward scan in u = ln b from b = 1. At each u some integer m < L with B_m(u) < 0 (a
+    *witness*) is found and u is advanced by a step on which that B_m provably stays negative: with k_i = 2i/d,
+    |∂B_m/∂u| ≤ m·Σ_i k_i θ_i and |∂²B_m/∂u²| ≤ Σ_i k_i² (mθ_i + m²θ_i²), evaluated at the left end (θ_i only shrink
+    as b grows, so the bounds hold on the whole step), giving a first-order and a Taylor-with-remainder step
+    (``_Scan.steps``). Witnesses are taken from an all-m evaluation (``min_similarity``'s angle-addition matrix
+    product) and then *tracked*: the good witnesses drift slowly in m as b grows, so the next steps try ±24 integers
+    around the last 8 witnesses, and fall back to the all-m evaluation when that gives a step < 0.3× the last
+    all-m step, or every 64 steps. The scan stops at the first u where the all-m evaluation gives min_m B_m ≥ atol.
+
+    Guarantee: B_m(b̂) ≥ atol for all m < L, where atol = 4e-15·(d/2 + L·Σθ_i) bounds the float64 rounding of B
+    with a ~10× margin (≈ 2e-8 at d = 128, L = 2**20), and every b in (1, b̂)
+    is proven infeasible except inside "gaps": where the best step falls below rtol (the witnesses are within
+    ~rtol of a zero crossing) the scan steps rtol without proof. So b̂ is the true b* to a relative rtol unless a
+    feasible window narrower than rtol (relative) sits at one of those crossings; the windows seen in practice are
+    ≥ 1e-6 wide (L ≤ 1M, d = 128), and rounding already blurs B at the 1e-11 level. The number of gaps is returned by
+    ``base_lower_bound_info``.
+
+    Cost: grows like L·(ln b* − ln b*(small L)), since a witness m only stays negative over a u-range ~1/(m·Σk_iθ_i).
+    For d = 128 (measured on a 2-core box): L ≤ 32K ≲ 0.5 s, 128K ~ 2 s, 1M tens of seconds — so pages should
+    call it through a cache (results are cached per (d, L, rtol) in-process) and show ``min_similarity`` live.
+    """
+    return base_lower_bound_info(head_dim, context_length, rtol)["base"]
+
+
+# -- Liu et al. 2023 -----------------------------------------------------------------------------------------------
+def _critical_dim(d: int, base: float, train_length: int) -> int:
+    x = (d / 2) * math.log(train_length / (2 * math.pi)) / math.log(base)
+    # ceil with a 1e-9 guard so that an exact integer (up to float rounding) is not pushed up by one
+    return int(min(d, max(0, 2 * math.ceil(x - 1e-9))))
+
+
+def critical_dim(cfg: RopeConfig, train_length: int) -> int:
+    """Liu et al. 2023 (arXiv:2310.05209) Eq. 13, generalised from base 10000 to the config's base b:
+    d_extra = 2·⌈(r/2)·log_b(T_train / 2π)⌉, clamped to [0, r], with r = cfg.rotary_dim.
+
+    The first d_extra/2 pairs have a wavelength 2π·b^(2i/r) ≤ T_train (Lemma 1, Eq. 12): they saw every phase
+    during pre-training; the remaining r − d_extra dimensions are "the root of the extrapolation problem".
+    cfg.base is read as the pre-training base; scaling in cfg is ignored. Examples (d = 128, rope-literature §3):
+    Llama 2 (4096, 1e4) → 92, Llama 1 (2048, 1e4) → 82, Llama 3 (8192, 5e5) → 70, (32768, 1e6) → 80.
+    """
+    cfg = _cfg(cfg)
+    T = _context("train_length", train_length)
+    return _critical_dim(cfg.rotary_dim, cfg.base, T)
+
+
+def extrapolation_bound(cfg: RopeConfig, train_length: int, pretrain_base: float | None = None) -> float:
+    """Liu et al. 2023 (arXiv:2310.05209) Theorem 3, Eq. 16b: T_extra = 2π·β^(d_extra / r), in tokens.
+
+    β = cfg.base is the base the model runs with (after fine-tuning with a new base); d_extra is the critical
+    dimension (Eq. 13, ``critical_dim``) of **pre-training**: length train_length at ``pretrain_base`` (default
+    cfg.base, i.e. an un-tuned model, for which T_extra ≥ train_length). The paper's setting is pretrain_base = 1e4,
+    e.g. Llama 2 (r = 128, 4096) tuned with β = 1e6 → 2π·1e6^(92/128) ≈ 129,027.
+
+    This is the raw 16b expression; the theorem applies it for β > β0 (``critical_base``); for β ≤ β0 it says the
+    bound is the tuning length instead (Eq. 16c).
+    """
+    cfg = _cfg(cfg)
+    T = _context("train_length", train_length)
+    b0 = cfg.base if pretrain_base is None else _base("pretrain_base", pretrain_base)
+    r = cfg.rotary_dim
+    return 2 * math.pi * cfg.base ** (_critical_dim(r, b0, T) / r)
+
+
+def critical_base(train_length: int, tune_length: int, pretrain_base: float = 10000.0) -> float:
+    """Liu et al. 2023 (arXiv:2310.05209) Eq. 16a: β0 = b^(log_{T_train/2π}(T_tune/2π)), b = pretrain_base.
+
+    Tuning with a base above β0 extrapolates to T_extra (Eq. 16b) beyond the tuning length; at or below it the bound is
+    the tuning length. Independent of the head dim. Llama 2 (4096 → 16384, b = 1e4): 71,738.
+    """
+    T = _context("train_length", train_length)
+    Tt = _context("tune_length", tune_length)
+    b = _base("pretrain_base", pretrain_base)
+    if T <= 2 * math.pi:
+        raise ValueError(f"train_length must exceed 2π ≈ 6.28 tokens (log base T_train/2π), got {T}")
+    return b ** (math.log(Tt / (2 * math.pi)) / math.log(T / (2 * math.pi)))
+
+
+def small_base_thresholds(tune_length: int) -> tuple[float, float, float]:
+    """Liu et al. 2023 (arXiv:2310.05209) Eq. 16d: (β1, β2, β3) = (2·T_tune/π, T_tune/π, T_tune/(2π)).
+
+    Bases below these extrapolate markedly better (the README's "2608 to 652" for T_tune = 4096).
+    """
+    Tt = _context("tune_length", tune_length)
+    return 2 * Tt / math.pi, Tt / math.pi, Tt / (2 * math.pi)
