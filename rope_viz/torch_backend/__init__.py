@@ -121,10 +121,10 @@ def _pos_error(pos: torch.Tensor, B: int, S: int, layout_bhsd: bool) -> ValueErr
                       f"got {tuple(pos.shape)}")
 
 
-def _use_triton(backend: str, device: torch.device) -> bool:
+def _use_triton(backend: str, device: torch.device, dtype: torch.dtype | None = None) -> bool:
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "eager":
+    if backend == "eager" or (backend == "auto" and dtype == torch.float64):   # the kernel is fp32/bf16/fp16
         return False
     ok = triton_available(device)
     if backend == "triton" and not ok:
@@ -154,7 +154,7 @@ def apply_rope(x: Any, positions: Any, cfg: RopeConfig, seq_len: int | None = No
         B, S = x.shape[0], x.shape[s_ax]
         pos_bs = _positions_bs(pos, B, S)
         if pos_bs is not None:
-            if _use_triton(backend, x.device):
+            if _use_triton(backend, x.device, x.dtype):
                 return _triton_qk(x, None, pos_bs, cfg, seq_len, layout_bhsd, inplace=False)[0]
             return _eager_4d(x, pos_bs, cfg, seq_len, layout_bhsd)
         if pos.ndim in (1, 2):
@@ -202,7 +202,7 @@ def apply_rope_qk(q: Any, k: Any, positions: Any, cfg: RopeConfig, seq_len: int 
     pos_bs = _positions_bs(pos, B, S)
     if pos_bs is None:
         raise _pos_error(pos, B, S, layout_bhsd)
-    if _use_triton(backend, q.device):
+    if _use_triton(backend, q.device, q.dtype):
         return _triton_qk(q, k, pos_bs, cfg, seq_len, layout_bhsd, inplace)
     qo, ko = _eager_4d(q, pos_bs, cfg, seq_len, layout_bhsd), _eager_4d(k, pos_bs, cfg, seq_len, layout_bhsd)
     if inplace:
