@@ -348,21 +348,24 @@ def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> 
     |∂B_m/∂u| ≤ m·Σ_i k_i θ_i and |∂²B_m/∂u²| ≤ Σ_i k_i² (mθ_i + m²θ_i²), evaluated at the left end (θ_i only shrink
     as b grows, so the bounds hold on the whole step), giving a first-order and a Taylor-with-remainder step
     (``_Scan.steps``). Witnesses are taken from an all-m evaluation (``min_similarity``'s angle-addition matrix
-    product) and then *tracked*: the good witnesses drift slowly in m as b grows, so the next steps try ±24 integers
-    around the last 8 witnesses, and fall back to the all-m evaluation when that gives a step < 0.3× the last
-    all-m step, or every 64 steps. The scan stops at the first u where the all-m evaluation gives min_m B_m ≥ atol.
+    product) and then *tracked*: the good witnesses drift slowly in m as b grows, so the next steps evaluate ±24
+    integers around the last 8 witnesses at 4 values of u at once and chain the certified intervals, falling back to
+    the all-m evaluation when that advances less than 0.3× the last all-m step. The scan stops at the first u where the all-m evaluation gives min_m B_m ≥ atol.
 
     Guarantee: B_m(b̂) ≥ atol for all m < L, where atol = 4e-15·(d/2 + L·Σθ_i) bounds the float64 rounding of B
     with a ~10× margin (≈ 2e-8 at d = 128, L = 2**20), and every b in (1, b̂)
     is proven infeasible except inside "gaps": where the best step falls below rtol (the witnesses are within
     ~rtol of a zero crossing) the scan steps rtol without proof. So b̂ is the true b* to a relative rtol unless a
-    feasible window narrower than rtol (relative) sits at one of those crossings; the windows seen in practice are
-    ≥ 1e-6 wide (L ≤ 1M, d = 128), and rounding already blurs B at the 1e-11 level. The number of gaps is returned by
+    feasible window narrower than rtol (relative) sits at one of those crossings (the narrow windows rope-literature
+    §2 reports are ~1e-4 wide; B itself is only known to ±atol). The number of gaps is returned by
     ``base_lower_bound_info``.
 
-    Cost: grows like L·(ln b* − ln b*(small L)), since a witness m only stays negative over a u-range ~1/(m·Σk_iθ_i).
-    For d = 128 (measured on a 2-core box): L ≤ 32K ≲ 0.5 s, 128K ~ 2 s, 1M tens of seconds — so pages should
-    call it through a cache (results are cached per (d, L, rtol) in-process) and show ``min_similarity`` live.
+    Cost: the work grows like L·ln b*: a witness m stays negative only over a u-range ~1/(m·Σ k_iθ_i), and the
+    useful witnesses have m ~ L. It is NOT interactive for long contexts. Measured for d = 128 on the shared 2-core
+    box while other jobs ran (load ≈ 9, single BLAS thread): L = 1K 0.7 s, 2K 1.0 s, 4K 1.4 s, 8K 3.6 s, 16K ~5 s,
+    32K 18 s, 64K 47 s, 128K 217 s (≈ 10⁴ window evaluations + 200 all-m ones); expect several times less on an idle
+    machine. Results are cached in-process per (d, L, rtol); pages should show ``min_similarity`` (milliseconds)
+    live and compute b* on demand or from a precomputed table.
     """
     return base_lower_bound_info(head_dim, context_length, rtol)["base"]
 
