@@ -18,7 +18,9 @@ from streamlit.testing.v1 import AppTest
 from rope_viz.analysis.overhead import fp32_phase_error, rope_memory, table_share_of_layer_kv
 from rope_viz.config import RopeConfig
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "7_Kernel.py")
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGE = "pages/7_Kernel.py"
 TIMEOUT = 60
 
 
@@ -43,6 +45,14 @@ def chart(at: AppTest, start: str) -> dict:
     found = [c for t, c in charts(at).items() if t.startswith(start)]
     assert len(found) == 1, list(charts(at))
     return found[0]
+
+
+def open_page() -> AppTest:
+    """The Kernel page opened the way a user reaches it: the app first, then the page."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 # -- analytic: phase error and memory ------------------------------------------------------------------------------
@@ -106,9 +116,7 @@ def test_memory_and_phase_figures_are_labelled():
 @pytest.fixture(scope="module")
 def page():
     pytest.importorskip("torch")
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page()
 
 
 def test_page_shows_device_memory_and_precision(page):
@@ -156,7 +164,7 @@ def test_page_runs_the_benchmark(page):
 
 def test_page_without_torch_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)                     # `import torch` → ImportError
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at = open_page()
     assert not at.exception, [e.value for e in at.exception]
     assert any("PyTorch is not installed" in w.value for w in at.warning)
     titles = list(charts(at))
@@ -171,3 +179,14 @@ def test_measuring_figures_without_torch_raise_valueerror(monkeypatch):
     for fn in (kernel_invariance, kernel_timing):
         with pytest.raises(ValueError, match="needs PyTorch"):
             fn(RopeConfig(64))
+
+
+@pytest.mark.parametrize("name", ["kernel_memory", "kernel_phase_error"])
+def test_registry_contract_docs_style(name):
+    """The figure-registry contract shared by every page: short caption, titled axes with units, docs style size."""
+    from rope_viz.figures import get_figure
+    spec = get_figure(name)
+    assert spec.page == "Kernel" and spec.caption and len(spec.caption) < 250
+    fig = spec.fn(RopeConfig(128, base=5e5, context_length=1 << 20), style="docs")
+    assert "(" in fig.layout.xaxis.title.text and "(" in fig.layout.yaxis.title.text
+    assert fig.layout.width is not None and len(fig.to_json()) <= 2_000_000

@@ -65,9 +65,9 @@ def _geom_positions(max_position: int, n: int = 48) -> np.ndarray:
 
 
 @register("kernel_timing", page="Kernel",
-          caption="Time to apply RoPE to q and k (one layer) next to causal attention at the same shapes; the "
-                  "dashed line is copying the same bytes, the floor for a memory-bound op. RoPE does ~3 FLOPs per "
-                  "element, so any % overhead is memory traffic, and it shrinks as attention grows with S².")
+          caption="RoPE on q and k (one layer) next to causal attention at the same shapes; dashed: copying the "
+                  "same bytes, the floor for a memory-bound op. RoPE's cost is memory traffic, and its share "
+                  "shrinks as attention grows with S².")
 def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=None) -> go.Figure:
     """RoPE methods, copy and SDPA time (ms, log) vs sequence length (tokens, log). ``result``: a BenchResult (or
     its asdict()); None runs a small benchmark now on the default device (needs torch)."""
@@ -124,13 +124,13 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
     fig.update_yaxes(autorange="reversed")
     return styled(fig, title=f"Memory: cos/sin table vs KV cache — T = {T:,} tokens, {n_layers} layers, "
                              f"{n_kv_heads} KV heads × d = {cfg.head_dim}, r = {cfg.rotary_dim}, {dtype}",
-                  x_title="memory (MiB, log scale)", y_title="", style=style, log_x=True)
+                  x_title="memory (MiB, log scale)", y_title="stored item (one bar each)", style=style, log_x=True)
 
 
 @register("kernel_phase_error", page="Kernel",
-          caption="Angles m·θ formed in fp32 (as transformers does) drift from the exact float64 angle roughly in "
-                  "proportion to the position: ~1e-4 rad at 4K, ~4e-3 rad at 128K (base 1e4). Keeping inv_freq in "
-                  "bf16 instead scrambles the phase within a few thousand tokens.")
+          caption="Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the "
+                  "position: ~1e-4 rad at 4K, ~4e-3 rad at 128K (base 1e4). An inv_freq kept in bf16 scrambles "
+                  "the phase within a few thousand tokens.")
 def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int | None = None) -> go.Figure:
     """max over pairs |φ_fp32 − φ_float64| (rad, log) vs position m (tokens, log), for fp32 and bf16 inv_freq."""
     top = int(max_position or max(cfg.context_length, 1 << 20))
@@ -153,9 +153,9 @@ def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int
 
 
 @register("kernel_invariance", page="Kernel",
-          caption="The same query/key pair Δ tokens apart should score the same at every position; in low "
-                  "precision it does not. bf16 RoPE (cos/sin and arithmetic in bf16, transformers' eager path) "
-                  "carries an error ~100× fp32's, growing with position (Wang et al. 2024).")
+          caption="A query/key pair Δ tokens apart should score the same at every position; in low precision it "
+                  "does not. bf16 RoPE (transformers' eager path) errs ~100× more than fp32, more so at long "
+                  "positions (Wang et al. 2024).")
 def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int | None = None, distance: int = 16,
                       n_samples: int = 128, device: str | None = None) -> go.Figure:
     """Mean |logit(m) − exact| (logit units q·k/√d, log) vs start position m (tokens, log) per precision, measured
