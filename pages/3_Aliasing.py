@@ -30,8 +30,9 @@ def _seed_case() -> None:
     st.session_state["alias_use_sidebar_base"] = False
 
 
-if cfg is not None:
-    # -- 1. similarity map ---------------------------------------------------------------------------------
+@st.fragment
+def similarity_map(cfg):
+    """Section 1 (a fragment: its widgets rerun only this section)."""
     st.subheader("Position-similarity map")
     c1, c2 = st.columns(2)
     n_pos = c1.slider("Sampled positions", 32, FA.MAX_MAP_POSITIONS, step=32,
@@ -43,7 +44,9 @@ if cfg is not None:
     fig = ui.guarded(ui.cached_figure, "aliasing_map", cfg, n_positions=n_pos, spacing=spacing)
     ui.show_figure(fig, name="aliasing_map", caption=FA.similarity_map_figure.caption)
 
-    # -- 2. nearest impostor -------------------------------------------------------------------------------
+
+@st.fragment
+def impostors(cfg):
     st.subheader("Nearest impostor of each position")
     L = cfg.context_length
     sep_default = A.default_min_separation(L)
@@ -53,7 +56,9 @@ if cfg is not None:
     fig = ui.guarded(ui.cached_figure, "aliasing_impostors", cfg, min_separation=int(sep))
     ui.show_figure(fig, name="aliasing_impostors", caption=FA.impostor_figure.caption)
 
-    # -- 3. the seed's example -----------------------------------------------------------------------------
+
+@st.fragment
+def two_positions(cfg):
     st.subheader("Two positions: how alike do they look?")
     st.caption("Pick two positions and a base. The button loads the seed's case: positions 100 and 10,000 with the "
                "small base (among 10 … 5,000) at which 10,000 looks most like 100.")
@@ -67,28 +72,32 @@ if cfg is not None:
     use_sb = f3.toggle("Use the sidebar's base", key="alias_use_sidebar_base")
     base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", key="alias_base",
                            disabled=use_sb)
-    f4.button("Seed's case", help="Positions 100 and 10,000 with a small base", on_click=_seed_case, width="stretch")
+    f4.button("Seed's case", help="Positions 100 and 10,000 with a small base", on_click=_seed_case,
+              width="stretch")
     pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
                           context_length=max(cfg.context_length, int(max(m, n)) + 1))
-    if pair_cfg is not None:
-        ex = ui.guarded(A.lookalike_example, pair_cfg, int(m), int(n))
-        if ex is not None:
-            k1, k2, k3 = st.columns(3)
-            k1.metric(f"sim({int(m):,}, {int(n):,})", f"{ex['similarity']:.3f}",
-                      help="Mean cosine of the angle differences over all pairs.")
-            k2.metric("sim of neighbours (Δ = 1)", f"{ex['neighbour_similarity']:.3f}")
-            k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
-                      help="The first distance whose similarity is no higher than this pair's.")
-            st.markdown(
-                f"With base **{pair_cfg.base:g}** (d = {pair_cfg.head_dim}), position **{int(n):,}** is "
-                f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
-                f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
-                f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
-                + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else ""))
-        fig = ui.guarded(ui.cached_figure, "aliasing_pair", pair_cfg, position=int(m), other=int(n))
-        ui.show_figure(fig, name="aliasing_pair", caption=FA.pair_figure.caption)
+    if pair_cfg is None:
+        return
+    ex = ui.guarded(A.lookalike_example, pair_cfg, int(m), int(n))
+    if ex is not None:
+        k1, k2, k3 = st.columns(3)
+        k1.metric(f"sim({int(m):,}, {int(n):,})", f"{ex['similarity']:.3f}",
+                  help="Mean cosine of the angle differences over all pairs.")
+        k2.metric("sim of neighbours (Δ = 1)", f"{ex['neighbour_similarity']:.3f}")
+        k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
+                  help="The first distance whose similarity is no higher than this pair's.")
+        st.markdown(
+            f"With base **{pair_cfg.base:g}** (d = {pair_cfg.head_dim}), position **{int(n):,}** is "
+            f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
+            f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
+            f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
+            + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else ""))
+    fig = ui.guarded(ui.cached_figure, "aliasing_pair", pair_cfg, position=int(m), other=int(n))
+    ui.show_figure(fig, name="aliasing_pair", caption=FA.pair_figure.caption)
 
-    # -- 4. base sweep -------------------------------------------------------------------------------------
+
+@st.fragment
+def base_sweep(cfg):
     st.subheader("Aliasing vs base")
     s1, s2 = st.columns(2)
     sweep_ctx = s1.select_slider("Context length for the sweep (tokens)", options=CTX_OPTIONS,
@@ -103,14 +112,19 @@ if cfg is not None:
                      train_length=int(train))
     ui.show_figure(fig, name="aliasing_base_sweep", caption=FA.base_sweep_figure.caption)
 
-    # -- 5. base advisor -----------------------------------------------------------------------------------
+
+@st.fragment
+def advisor(cfg):
     st.subheader("Base advisor")
     a1, a2 = st.columns(2)
     target = a1.select_slider("Target context (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
                               **ui.persist("atg", 32768, options=CTX_OPTIONS))
-    use_train = a2.toggle("Also use Liu et al.'s view (pre-trained at the length above, sidebar base)",
-                          **ui.persist("atl", False))
-    adv = ui.guarded(FA.advice, cfg, int(target), int(train) if use_train else None)
+    use_train = a2.toggle("Also use Liu et al.'s view", help="A model pre-trained at the length below with the "
+                          "sidebar's base, extended to the target by changing its base.", **ui.persist("atl", False))
+    train = a2.select_slider("Pre-training length (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
+                             disabled=not use_train, **ui.persist("atl2", 4096, options=CTX_OPTIONS))
+    train_length = int(train) if use_train else None
+    adv = ui.guarded(FA.advice, cfg, int(target), train_length)
     if adv is not None:
         if adv["recommended"] is not None:
             st.success(f"Recommended base for d = {cfg.head_dim} and a {int(target):,}-token context: "
@@ -122,5 +136,13 @@ if cfg is not None:
             for note in adv["notes"]:
                 st.markdown(f"- {note}")
     fig = ui.guarded(ui.cached_figure, "aliasing_advisor", cfg, target_context=int(target),
-                     train_length=int(train) if use_train else None)
+                     train_length=train_length)
     ui.show_figure(fig, name="aliasing_advisor", caption=FA.advisor_figure.caption)
+
+
+if cfg is not None:
+    similarity_map(cfg)
+    impostors(cfg)
+    two_positions(cfg)
+    base_sweep(cfg)
+    advisor(cfg)

@@ -22,6 +22,32 @@ in `rope_viz/analysis/offsets.py`): some offset angle α gives a one-sign bias o
 **(L − 1)·θᵢ < π**, i.e. the pair turns less than **half a turn** — stricter than "less than one turn".
 """)
 
+
+@st.fragment
+def bias_section(main_label, main_cfg, compare):
+    """Section 2 (a fragment: its widgets rerun only this section)."""
+    st.subheader("The content-independent bias of a constant offset")
+    n_one = int(O.pair_cycles(main_cfg)["one_sign"].sum())
+    b1, b2, b3 = st.columns(3)
+    use_one = b1.toggle("Offsets in the one-sign pairs of each configuration",
+                        help="Otherwise: in the k lowest-frequency pairs.", **ui.persist("oone", True))
+    k = b1.slider("k lowest-frequency pairs with an offset", 1, min(16, main_cfg.n_pairs), disabled=use_one,
+                  **ui.persist("ok", 4, lo=1, hi=min(16, main_cfg.n_pairs)))
+    mag = b2.slider("Offset size |o_q| = |o_k|", 0.5, 10.0, step=0.5, **ui.persist("omag", 2.0, lo=0.5, hi=10.0))
+    aligned = b3.toggle("Aligned offsets (α = 0)",
+                        help="Otherwise each pair uses the centred angle α = −(L − 1)θᵢ/2, the most robust "
+                             "one-sign choice.", **ui.persist("oal", False))
+    log_x = b3.toggle("Log distance axis", **ui.persist("olog", False))
+    if use_one and n_one == 0:
+        st.warning(f"No pair of {main_label} turns less than half a turn over its {main_cfg.context_length:,} "
+                   "tokens, so no constant offset gives a one-sign bias there: the curve is 0. Switch off the "
+                   "toggle to place offsets in the slowest pairs anyway.")
+    fig = ui.guarded(ui.cached_figure, "offsets_bias", main_cfg, compare=compare,
+                     n_offset_pairs=None if use_one else int(k), magnitude=float(mag),
+                     alpha=0.0 if aligned else None, log_x=log_x)
+    ui.show_figure(fig, name="offsets_bias", caption=FO.bias_figure.caption)
+
+
 cfg = ui.config_sidebar()
 
 if cfg is not None:
@@ -63,27 +89,7 @@ if cfg is not None:
                          "slowest pair: turns": f"{pc['rotations'][-1]:.3g}"})
         st.dataframe(rows, hide_index=True, width="stretch")
 
-        # -- 2. the bias ------------------------------------------------------------------------------------
-        st.subheader("The content-independent bias of a constant offset")
-        n_one = int(O.pair_cycles(main_cfg)["one_sign"].sum())
-        b1, b2, b3 = st.columns(3)
-        use_one = b1.toggle("Offsets in the one-sign pairs of each configuration",
-                            help="Otherwise: in the k lowest-frequency pairs.", **ui.persist("oone", True))
-        k = b1.slider("k lowest-frequency pairs with an offset", 1, min(16, main_cfg.n_pairs), disabled=use_one,
-                      **ui.persist("ok", 4, lo=1, hi=min(16, main_cfg.n_pairs)))
-        mag = b2.slider("Offset size |o_q| = |o_k|", 0.5, 10.0, step=0.5, **ui.persist("omag", 2.0, lo=0.5, hi=10.0))
-        aligned = b3.toggle("Aligned offsets (α = 0)",
-                            help="Otherwise each pair uses the centred angle α = −(L − 1)θᵢ/2, the most robust "
-                                 "one-sign choice.", **ui.persist("oal", False))
-        log_x = b3.toggle("Log distance axis", **ui.persist("olog", False))
-        if use_one and n_one == 0:
-            st.warning(f"No pair of {main_label} turns less than half a turn over its {main_cfg.context_length:,} "
-                       "tokens, so no constant offset gives a one-sign bias there: the curve is 0. Switch off the "
-                       "toggle to place offsets in the slowest pairs anyway.")
-        fig = ui.guarded(ui.cached_figure, "offsets_bias", main_cfg, compare=compare,
-                         n_offset_pairs=None if use_one else int(k), magnitude=float(mag),
-                         alpha=0.0 if aligned else None, log_x=log_x)
-        ui.show_figure(fig, name="offsets_bias", caption=FO.bias_figure.caption)
+        bias_section(main_label, main_cfg, compare)
         st.markdown(
             "**Does scaling create or remove them?** Scaling changes only the frequencies θᵢ. Position "
             "interpolation, YaRN and Llama 3.1 divide the *low* frequencies by the factor, so over the extended "

@@ -42,9 +42,9 @@ SCALINGS = {
 
 
 def _run(page: str, params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / PAGES[page]), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params.update(params or {})
-    at.run()
+    at.switch_page(PAGES[page]).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

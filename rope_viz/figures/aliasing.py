@@ -287,8 +287,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     its base satisfies B_Δ ≥ 0 over its own context, checked directly), this config, and ``base_advisor``'s
     recommendation for ``target_context`` (default: the config's context)."""
     L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
-    adv = A.base_advisor(cfg.head_dim, L, train_length=train_length, pretrain_base=cfg.base,
-                         rotary_fraction=cfg.rotary_fraction)
+    adv = advice(cfg, L, train_length)
     ctx = np.array(ADVISOR_CONTEXTS)
     fig = go.Figure()
     try:
@@ -330,9 +329,15 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     return legend_below(fig)
 
 
-def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
-    """``aliasing.base_advisor`` for the config's head dim and rotary fraction (for the page's text)."""
-    L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
-    return A.base_advisor(cfg.head_dim, L, train_length=train_length, pretrain_base=cfg.base,
-                          rotary_fraction=cfg.rotary_fraction)
+@lru_cache(maxsize=32)
+def _advice_cached(head_dim: int, target: int, train_length: int | None, base: float, rotary_fraction: float):
+    return A.base_advisor(head_dim, target, train_length=train_length, pretrain_base=base,
+                          rotary_fraction=rotary_fraction)
 
+
+def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
+    """``aliasing.base_advisor`` for the config's head dim and rotary fraction (for the page's text); cached."""
+    L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
+    T = None if train_length is None else _int("train_length", train_length, 1, 1 << 24)
+    adv = _advice_cached(cfg.head_dim, L, T, cfg.base, cfg.rotary_fraction)
+    return {**adv, "notes": list(adv["notes"])}
