@@ -106,9 +106,18 @@ def browser(playwright):
             ctx.close()
 
 
-def wait_idle(page, timeout_ms: float = 60_000) -> None:
-    """Wait until the page has charts and the script is not running."""
-    page.wait_for_selector(CHART, timeout=timeout_ms)
+def wait_idle(page, timeout_ms: float = 60_000, charts: bool = True) -> None:
+    """Wait until the script has run and is idle, and (``charts``) a chart, an exception box or an error message is on
+    the page — so a page that failed returns promptly for the caller to assert on."""
+    page.wait_for_function(
+        """(needCharts) => {
+          const app = document.querySelector('[data-testid="stApp"]');
+          if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+          if (!needCharts) return document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]');
+          return document.querySelector('[data-testid="stPlotlyChart"], [data-testid="stException"], '
+                                        + '[data-testid="stAlertContentError"]');
+        }""", arg=charts, timeout=timeout_ms, polling=100)
+    page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
@@ -135,6 +144,28 @@ def main_slider(page, label: str | None = None):
     if main.count():
         return main.first
     return page.get_by_role("slider", name=SIDEBAR_SLIDER).first
+
+
+def slider_candidates(page, n_main: int = 3) -> list:
+    """Sliders to try, in order: the first ``n_main`` of the main area, then the sidebar's base slider (which
+    changes every chart)."""
+    main = page.locator('[data-testid="stMain"]').get_by_role("slider")
+    out = [main.nth(i) for i in range(min(main.count(), n_main))]
+    out.append(page.get_by_role("slider", name=SIDEBAR_SLIDER).first)
+    return out
+
+
+def redraw_after_some_slider(page, timeout_s: float = 60):
+    """Move the candidate sliders one at a time until a chart is redrawn: (slider, ms) or (None, None)."""
+    for slider in slider_candidates(page):
+        try:
+            slider.scroll_into_view_if_needed(timeout=5000)
+        except Exception:  # noqa: BLE001 - hidden (e.g. in a collapsed expander): try the next one
+            continue
+        ms = timed_slider_step(page, slider, timeout_s=timeout_s)
+        if ms is not None:
+            return slider, ms
+    return None, None
 
 
 def timed_slider_step(page, slider, key: str = "ArrowRight", quiet_ms: float = 400,

@@ -157,8 +157,9 @@ def test_intuition_defaults_and_invariance_numbers():
 
 # -- Frequencies -----------------------------------------------------------------------------------------------------
 def _liu_critical_dim(cfg: RopeConfig, train: int) -> int:
-    """Liu et al. Eq. 13 with the config's base: 2·ceil((r/2)·log_b(T/2π))."""
-    return 2 * math.ceil(cfg.rotary_dim / 2 * math.log(train / (2 * math.pi)) / math.log(cfg.base))
+    """Liu et al. Eq. 13 with the config's base: 2·ceil((r/2)·log_b(T/2π)), within [0, r]."""
+    d = 2 * math.ceil(cfg.rotary_dim / 2 * math.log(train / (2 * math.pi)) / math.log(cfg.base))
+    return min(max(d, 0), cfg.rotary_dim)
 
 
 def _check_frequencies(at: AppTest, cfg: RopeConfig) -> None:

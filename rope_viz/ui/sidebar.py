@@ -10,6 +10,8 @@ rewritten on every run from the stored state; see ``rope_viz.ui.state`` for the 
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
@@ -245,6 +247,35 @@ def _synth_longrope() -> None:
     s["short_factor"], s["long_factor"] = S.synth_longrope_factors(p, factor)
 
 
+def page_list() -> list[tuple[str, str]]:
+    """(script path relative to the app root, label) for the landing page and every pages/N_Name.py, in order."""
+    root = _app_root()
+    out = [("app.py", "Intuition")]
+    if root is not None:
+        def order(p):
+            m = re.match(r"(\d+)", p.stem)
+            return (int(m.group(1)) if m else 10 ** 6, p.stem)
+        for f in sorted((root / "pages").glob("*.py"), key=order):
+            out.append((f"pages/{f.name}", re.sub(r"^\d+[_ -]*", "", f.stem).replace("_", " ")))
+    return out
+
+
+def _app_root() -> Path | None:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        return Path(ctx.main_script_path).resolve().parent if ctx else None
+    except Exception:  # pragma: no cover - private API moved
+        return None
+
+
+def _nav() -> None:
+    """Our own page list (config.toml hides Streamlit's, whose landing entry would read "app")."""
+    for path, label in page_list():
+        st.page_link(path, label=label)
+    st.divider()
+
+
 def config_sidebar() -> RopeConfig | None:
     """Draw the shared sidebar and return the RopeConfig it describes, or None (after ``st.error`` with the
     library's message) when the settings are invalid. Call it once near the top of every page."""
@@ -256,6 +287,7 @@ def config_sidebar() -> RopeConfig | None:
         ss[_PRESET] = None
     sb = st.sidebar
     with sb:
+        _nav()
         st.header("RoPE configuration")
         ss[_W + "preset"] = ss[_PRESET] or CUSTOM
         st.selectbox("Preset (real model)", [CUSTOM] + names, key=_W + "preset", on_change=_on_preset,

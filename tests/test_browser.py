@@ -1,0 +1,79 @@
+"""End to end in a real browser: Playwright for Python driving Debian's chromium (never ``playwright install``).
+
+Starts ``streamlit run app.py`` on a free port, opens every page found in pages/ (plus the landing page), waits for
+the charts, moves a slider and checks that a chart is redrawn, and that no exception box appears. Screenshots go to
+test-output/ (git-ignored). Skipped when chromium or playwright is missing. Run only these: ``pytest -m browser``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import appserver as A  # noqa: E402
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+if A.chromium_path() is None:
+    pytest.skip("no chromium on this machine (apt-get install chromium)", allow_module_level=True)
+
+OUT = ROOT / "test-output"
+PAGES = A.app_pages()
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    OUT.mkdir(exist_ok=True)
+    with A.running_app(OUT / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser_ctx(app_url):
+    with sync_api.sync_playwright() as p, A.browser(p) as ctx:
+        yield ctx
+
+
+def test_every_page_is_discovered():
+    names = [path for _, path in PAGES]
+    assert names[0] == "" and "Frequencies" in names and "Context_extension" in names
+    assert len(names) == 1 + len(list((ROOT / "pages").glob("*.py")))
+
+
+@pytest.mark.parametrize("title, path", PAGES, ids=[t for t, _ in PAGES])
+def test_page_draws_and_a_slider_redraws_a_chart(browser_ctx, app_url, title, path):
+    page = browser_ctx.new_page()
+    try:
+        page.goto(f"{app_url}/{path}")
+        A.wait_idle(page, timeout_ms=120_000)
+        assert page.locator(A.EXCEPTION).count() == 0, page.locator(A.EXCEPTION).first.inner_text()
+        assert page.locator(A.CHART).count() >= 1
+        page.evaluate(A.OBSERVE_JS)
+        slider, redraw_ms = A.redraw_after_some_slider(page, timeout_s=90)
+        assert redraw_ms is not None, f"{title}: moving a slider did not change any chart"
+        assert page.locator(A.EXCEPTION).count() == 0
+        assert page.get_by_text("Traceback").count() == 0
+        page.screenshot(path=str(OUT / f"browser-{path or 'Intuition'}.png"))
+    finally:
+        page.close()
+
+
+def test_shared_link_reproduces_the_view(browser_ctx, app_url):
+    page = browser_ctx.new_page()
+    try:
+        page.goto(f"{app_url}/Frequencies?d=64&b=500000&pair=7")
+        A.wait_idle(page, timeout_ms=120_000)
+        assert page.get_by_text("d=64 base=500000").count() >= 1          # the sidebar summary
+        assert page.get_by_text("Pair 7 at position").count() >= 1         # the polar chart's title
+        assert "d=64" in page.url and "pair=7" in page.url                  # the URL is kept up to date
+        page.goto(f"{app_url}/Frequencies?b=0.5")
+        A.wait_idle(page, timeout_ms=120_000)                                # an error message, no charts
+        assert page.get_by_text("base must be in").count() >= 1
+        assert page.locator(A.EXCEPTION).count() == 0
+    finally:
+        page.close()
