@@ -200,7 +200,7 @@ def test_critical_dim_uses_rotary_dim():
     full = critical_dim(RopeConfig(128, base=1e4), 4096)
     assert critical_dim(RopeConfig(256, base=1e4, rotary_fraction=0.5), 4096) == full
     assert critical_dim(RopeConfig(128, base=1e4), 6) == 0            # T < 2π: no full period
-    assert critical_dim(RopeConfig(128, base=1e4), 2**24) == 128       # every pair completes a period? clamp
+    assert critical_dim(RopeConfig(128, base=1e4), 2**24) == 128       # x = 219 > d/2: clamped to d
     assert critical_dim(RopeConfig(128, base=2.0), 4096) == 128
 
 
@@ -244,3 +244,18 @@ def test_critical_base_and_thresholds():
 def test_liu_bad_input(call):
     with pytest.raises(ValueError, match="must"):
         call()
+
+
+def test_partial_result_is_a_proven_lower_bound():
+    """With a budget the scan stops early; every base below the reported `lower` must be infeasible."""
+    L = 4096
+    full = base_lower_bound_info(128, L)
+    part = base_lower_bound_info(128, L, max_evals=40)
+    assert not part["complete"] and math.isnan(part["base"])
+    assert 1.0 < part["lower"] < full["base"]
+    rng = np.random.default_rng(0)
+    sample = part["lower"] * np.exp(-rng.uniform(0, math.log(part["lower"]), 200))
+    assert not feasible_many(128, sample, L).any()
+    assert base_lower_bound_info(128, L, max_evals=10**6) == {**full, "lower": full["base"]}
+    with pytest.raises(ValueError, match="must"):
+        base_lower_bound_info(128, L, max_evals=0)

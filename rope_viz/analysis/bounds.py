@@ -276,18 +276,21 @@ class _Scan:
 
 
 @lru_cache(maxsize=256)
-def _search(d: int, L: int, rtol: float) -> tuple[float, int, int, int]:
+def _search(d: int, L: int, rtol: float, max_evals: int | None) -> tuple[float, float, int, int, int]:
+    """-> (b̂ or nan if the budget ran out, certified lower end reached, n_full, n_local, n_gaps)."""
     p = d // 2
     if L <= 2:
-        return 1.0, 0, 0, 0                  # B_0 = p, B_1 = Σ cos θ_i > 0 for every b > 1 (θ_i ≤ 1)
+        return 1.0, 1.0, 0, 0, 0             # B_0 = p, B_1 = Σ cos θ_i > 0 for every b > 1 (θ_i ≤ 1)
     if p == 1:
-        return math.inf, 0, 0, 0             # d = 2: B_m = cos m whatever b; B_2 = cos 2 < 0
+        return math.inf, math.inf, 0, 0, 0   # d = 2: B_m = cos m whatever b; B_2 = cos 2 < 0
     scan = _Scan(d, L)
     u, u_max = 0.0, math.log(BASE_MAX)
     n_tracks, window, batch = _TRACKS, _WINDOW, _BATCH
     centres = np.zeros(0, dtype=np.int64)
     h_ref = delta = 0.0
     while u <= u_max:
+        if max_evals is not None and scan.n_full + scan.n_local >= max_evals:
+            return math.nan, math.exp(u), scan.n_full, scan.n_local, scan.n_gaps
         advanced = 0.0
         if centres.size:
             # Evaluate the tracks at u, u + δ, …, u + (K−1)δ at once and chain the certified intervals
@@ -306,7 +309,7 @@ def _search(d: int, L: int, rtol: float) -> tuple[float, int, int, int]:
         if advanced < 0.3 * h_ref or advanced <= 0.0:
             fmin, h0, new = scan.full(u, n_tracks, window)
             if fmin >= _atol(_theta(u, scan.k), L):
-                return math.exp(u), scan.n_full, scan.n_local, scan.n_gaps
+                return math.exp(u), math.exp(u), scan.n_full, scan.n_local, scan.n_gaps
             if h0 < rtol:                    # at a zero crossing of the witnesses: step over it unproven
                 h0 = rtol
                 scan.n_gaps += 1
@@ -316,17 +319,34 @@ def _search(d: int, L: int, rtol: float) -> tuple[float, int, int, int]:
             delta = 0.7 * h0 if delta <= 0 else min(delta, 0.7 * h0) if advanced <= 0 else delta
             advanced = max(advanced, h0)
         u += advanced
-    return math.inf, scan.n_full, scan.n_local, scan.n_gaps
+    return math.inf, math.inf, scan.n_full, scan.n_local, scan.n_gaps
 
 
-def base_lower_bound_info(head_dim: int, context_length: int, rtol: float = 1e-9) -> dict:
-    """``base_lower_bound`` plus the work it took: dict(base, n_full, n_local, n_gaps) (see there)."""
+def base_lower_bound_info(head_dim: int, context_length: int, rtol: float = 1e-9,
+                          max_evals: int | None = None) -> dict:
+    """``base_lower_bound`` with its work counts, and optionally a partial answer within a budget.
+
+    Args:
+        head_dim, context_length, rtol: as in ``base_lower_bound``.
+        max_evals: stop after this many evaluations (all-m ones plus track-window ones; a window evaluation is
+            ~1 ms, an all-m one ~L·d·4 flops); None = run to the end. The budget is deterministic, so partial
+            results are cacheable too.
+
+    Returns:
+        dict(base, lower, complete, n_full, n_local, n_gaps): ``base`` = b̂ (nan if the budget ran out);
+        ``lower`` = the scan position reached: every base in (1, lower) is proven infeasible (up to the rtol gaps
+        described in ``base_lower_bound``), so b* ≥ lower — a partial result a page can show while it waits;
+        equal to ``base`` when complete; ``n_full``/``n_local`` = all-m / window evaluations; ``n_gaps`` = unproven
+        rtol steps.
+    """
     d = _head_dim(head_dim)
     L = _context("context_length", context_length)
     if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 1e-12 <= float(rtol) <= 1e-3:
         raise ValueError(f"rtol must be a number in [1e-12, 1e-3], got {rtol!r}")
-    b, nf, nl, ng = _search(d, L, float(rtol))
-    return {"base": b, "n_full": nf, "n_local": nl, "n_gaps": ng}
+    if max_evals is not None:
+        max_evals = _int_arg("max_evals", max_evals, 1, 10**9)
+    b, lower, nf, nl, ng = _search(d, L, float(rtol), max_evals)
+    return {"base": b, "lower": lower, "complete": not math.isnan(b), "n_full": nf, "n_local": nl, "n_gaps": ng}
 
 
 def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> float:
@@ -362,8 +382,9 @@ def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> 
 
     Cost: the work grows like L·ln b*: a witness m stays negative only over a u-range ~1/(m·Σ k_iθ_i), and the
     useful witnesses have m ~ L. It is NOT interactive for long contexts. Measured for d = 128 on the shared 2-core
-    box while other jobs ran (load ≈ 9, single BLAS thread): L = 1K 0.7 s, 2K 1.0 s, 4K 1.4 s, 8K 3.6 s, 16K ~5 s,
-    32K 18 s, 64K 47 s, 128K 217 s (≈ 10⁴ window evaluations + 200 all-m ones); expect several times less on an idle
+    dev box (other jobs running, single BLAS thread): L = 1K 0.2 s, 2K 0.4 s, 4K 0.6 s, 8K 1.3 s, 16K 2.3 s,
+    32K 4.2 s, 64K 12 s, 128K 28 s (207 all-m evaluations + 12,740 window evaluations), 256K ~20 min under heavy
+    load (an earlier build; 2.3662e7); 512K and 1M were not run to completion here. Expect less on an idle
     machine. Results are cached in-process per (d, L, rtol); pages should show ``min_similarity`` (milliseconds)
     live and compute b* on demand or from a precomputed table.
     """
