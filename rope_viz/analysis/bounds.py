@@ -258,9 +258,11 @@ class _Scan:
         theta = np.exp(-us[:, None] * self.k[None, :])                         # (K, p)
         offs = np.arange(-window, window + 1)
         pc = centres.astype(np.float64)[None, :, None] * theta[:, None, :]     # (K, T, p)
-        po = offs.astype(np.float64)[None, :, None] * theta[:, None, :]        # (K, W, p)
+        po = np.arange(window + 1, dtype=np.float64)[None, :, None] * theta[:, None, :]   # (K, w+1, p), j ≥ 0
         cc, sc = np.cos(pc), np.sin(pc)
-        co, so = np.cos(po), np.sin(po)
+        cp, sp = np.cos(po), np.sin(po)
+        co = np.concatenate([cp[:, :0:-1], cp], axis=1)                        # (K, W, p): cos is even in j
+        so = np.concatenate([-sp[:, :0:-1], sp], axis=1)                       # sin is odd
         kt = (self.k * theta)[:, None, :]                                      # (K, 1, p)
         B = cc @ co.transpose(0, 2, 1) - sc @ so.transpose(0, 2, 1)            # (K, T, W)
         D = (sc * kt) @ co.transpose(0, 2, 1) + (cc * kt) @ so.transpose(0, 2, 1)
