@@ -55,12 +55,16 @@ def _mark_critical(fig: go.Figure, cfg: RopeConfig, **where) -> int | None:
     if d_extra is None:
         return None
     x = d_extra / 2 - 0.5
+    pad = max(0.5, 0.02 * cfg.n_pairs)   # fixed x range: plotly would widen it to fit the annotation's text
+    fig.update_xaxes(range=[-pad, cfg.n_pairs - 1 + pad])
     xref, yref = where.get("xref", "x"), where.get("yref", "y domain")
     fig.add_shape(type="line", xref=xref, yref=yref, x0=x, x1=x, y0=0, y1=1,
                   line=dict(color="#444444", dash="dash", width=1.5))
-    fig.add_annotation(x=x, y=0.99, xref=xref, yref=yref, xanchor="left", yanchor="top", showarrow=False,
+    right = x > cfg.n_pairs / 2          # text on the side with room
+    fig.add_annotation(x=x, y=0.99, xref=xref, yref=yref, xanchor="right" if right else "left", yanchor="top",
+                       showarrow=False,
                        bgcolor="rgba(255,255,255,0.8)",
-                       text=f" critical dim d_extra = {d_extra} (pairs < {d_extra // 2})", font=dict(size=12))
+                       text=f" critical dim d_extra = {d_extra} (pairs < {d_extra // 2}) ", font=dict(size=12))
     return d_extra
 
 

@@ -1,0 +1,69 @@
+"""One PNG screenshot per page for the README: docs/screenshots/<N>_<page>.png (≤ 300 KB each).
+
+Starts the app, opens each page at its defaults in headless Debian chromium (1400 px wide), waits for the charts,
+captures the top of the page (title, explanation, first charts; 1400 × 1500 CSS px) and re-encodes it as a
+palette PNG with Pillow so that it stays under the size limit.
+
+    python scripts/screenshots.py [--out docs/screenshots] [--height 1500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import appserver as A  # noqa: E402
+
+LIMIT = 300 * 1024
+
+
+def shrink(png: bytes, limit: int = LIMIT) -> bytes:
+    """Palette-quantised PNG (256 colours, then fewer, then downscaled) under ``limit`` bytes."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    for colors, scale in ((256, 1.0), (128, 1.0), (64, 1.0), (128, 0.8), (64, 0.7), (32, 0.6)):
+        im = img if scale == 1.0 else img.resize((int(img.width * scale), int(img.height * scale)), Image.LANCZOS)
+        buf = io.BytesIO()
+        im.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            buf, format="PNG", optimize=True)
+        if buf.tell() <= limit:
+            return buf.getvalue()
+    raise RuntimeError("could not get the screenshot under the size limit")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(A.ROOT / "docs" / "screenshots"))
+    ap.add_argument("--height", type=int, default=1500)
+    ap.add_argument("--pages", help="comma-separated URL names (default: all)")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pages = list(enumerate(A.app_pages()))
+    if args.pages:
+        want = set(args.pages.split(","))
+        pages = [(i, tp) for i, tp in pages if (tp[1] or "Intuition") in want]
+    with A.running_app() as url, sync_playwright() as p, A.browser(p) as ctx:
+        for i, (title, path) in pages:
+            page = ctx.new_page()
+            page.set_viewport_size({"width": 1400, "height": args.height})
+            page.goto(f"{url}/{path}")
+            A.wait_idle(page, timeout_ms=300_000)
+            page.wait_for_timeout(1500)                          # let plotly finish its first layout
+            data = shrink(page.screenshot())
+            name = out / f"{i}_{(path or 'Intuition')}.png"
+            name.write_bytes(data)
+            print(f"{name} {len(data) // 1024} KB", flush=True)
+            page.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
