@@ -108,8 +108,12 @@ def base_sweep(cfg):
                              "length with the sidebar's base; the mark is the base whose T_extra reaches the sweep's "
                              "context (shown only when this is shorter).",
                              **ui.persist("atr", 4096, options=CTX_OPTIONS))
+    on_demand = False
+    if int(sweep_ctx) > FA.MEN_EXACT_MAX:
+        on_demand = st.toggle(f"Also mark Men et al.'s lower bound (minutes to compute above {FA.MEN_EXACT_MAX:,} "
+                              "tokens, then cached)", key="alias_sweep_men")
     fig = ui.guarded(ui.cached_figure, "aliasing_base_sweep", cfg, context_length=int(sweep_ctx),
-                     train_length=int(train))
+                     train_length=int(train), on_demand=on_demand)
     ui.show_figure(fig, name="aliasing_base_sweep", caption=FA.base_sweep_figure.caption)
 
 
@@ -118,13 +122,23 @@ def advisor(cfg):
     st.subheader("Base advisor")
     a1, a2 = st.columns(2)
     target = a1.select_slider("Target context (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
-                              **ui.persist("atg", 32768, options=CTX_OPTIONS))
+                              **ui.persist("atg", 16384, options=CTX_OPTIONS))
     use_train = a2.toggle("Also use Liu et al.'s view", help="A model pre-trained at the length below with the "
                           "sidebar's base, extended to the target by changing its base.", **ui.persist("atl", False))
     train = a2.select_slider("Pre-training length (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
                              disabled=not use_train, **ui.persist("atl2", 4096, options=CTX_OPTIONS))
     train_length = int(train) if use_train else None
-    adv = ui.guarded(FA.advice, cfg, int(target), train_length)
+    flag = f"alias_adv_go_{cfg.head_dim}_{cfg.rotary_fraction}_{cfg.base}_{int(target)}_{train_length}"
+    ready = int(target) <= FA.MEN_EXACT_MAX or st.session_state.get(flag, False)
+    if not ready:
+        st.info(f"For contexts above {FA.MEN_EXACT_MAX:,} tokens Men et al.'s certified lower bound takes minutes "
+                "to compute (it is cached afterwards).")
+        if st.button(f"Compute the recommendation for {int(target):,} tokens", key="alias_adv_go"):
+            st.session_state[flag] = ready = True
+    adv = None
+    if ready:
+        with st.spinner("Searching the base…"):
+            adv = ui.guarded(FA.advice, cfg, int(target), train_length)
     if adv is not None:
         if adv["recommended"] is not None:
             st.success(f"Recommended base for d = {cfg.head_dim} and a {int(target):,}-token context: "
@@ -136,7 +150,7 @@ def advisor(cfg):
             for note in adv["notes"]:
                 st.markdown(f"- {note}")
     fig = ui.guarded(ui.cached_figure, "aliasing_advisor", cfg, target_context=int(target),
-                     train_length=train_length)
+                     train_length=train_length, on_demand=bool(ready))
     ui.show_figure(fig, name="aliasing_advisor", caption=FA.advisor_figure.caption)
 
 

@@ -23,7 +23,20 @@ SPACINGS = ("log", "linear")
 SEED_POSITIONS = (100, 10_000)   # the seed's "position 10,000 looks like position 100"
 SEED_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
 SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 25))   # 3 per decade, 10 … 1e9
-ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 22))               # 1K … 2M
+ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 16))               # 1K … 32K (see MEN_EXACT_MAX)
+MEN_EXACT_MAX = 1 << 15   # Men et al.'s certified bound (bounds.base_lower_bound) costs seconds up to 32K tokens and
+                          # minutes beyond (its docstring: 64K 12 s, 128K 28 s, 256K 113 s): computed live only up to
+                          # here; beyond, only on demand (the page asks first)
+
+
+@lru_cache(maxsize=64)
+def men_bound(head_dim: int, context_length: int) -> float | None:
+    """Men et al.'s base lower bound (``bounds.base_lower_bound``), cached; None if bounds.py is unavailable."""
+    try:
+        from ..analysis.bounds import base_lower_bound
+    except ImportError:
+        return None
+    return float(base_lower_bound(head_dim, context_length))
 
 
 def _int(name: str, v, lo: int, hi: int) -> int:
@@ -151,25 +164,34 @@ def base_sweep(head_dim: int, context_length: int, rotary_fraction: float = 1.0,
 
 def liu_min_base(cfg: RopeConfig, context_length: int, train_length: int) -> float | None:
     """Liu et al. (arXiv:2310.05209, Eq. 16b): the smallest base β whose extrapolation bound
-    T_extra = 2π·β^(d_extra/d) reaches ``context_length`` for a model pre-trained at ``train_length`` with
-    ``cfg.base`` (d_extra = ``bounds.critical_dim``), from ``aliasing.base_advisor``; None when
-    train_length ≥ context_length or no base ≤ 1e12 reaches it."""
+    T_extra = 2π·β^(d_extra/r) reaches ``context_length`` for a model pre-trained at ``train_length`` with
+    ``cfg.base`` (d_extra = ``bounds.critical_dim``; the same expression as ``aliasing.base_advisor``'s
+    liu_min_base). None when train_length ≥ context_length, d_extra = 0, bounds.py is unavailable, or β > 1e12."""
     if train_length >= context_length:
         return None
-    adv = A.base_advisor(cfg.head_dim, context_length, train_length=train_length, pretrain_base=cfg.base,
-                         rotary_fraction=cfg.rotary_fraction)
-    return adv["liu_min_base"]
+    try:
+        from ..analysis.bounds import critical_dim
+    except ImportError:
+        return None
+    pre = cfg.replace(scaling=None, context_length=train_length)
+    d_extra = int(critical_dim(pre, train_length))
+    if d_extra <= 0:
+        return None
+    beta = (context_length / (2 * np.pi)) ** (cfg.rotary_dim / d_extra)
+    return float(beta) if beta <= BASE_MAX else None
 
 
 @register("aliasing_base_sweep", page="Aliasing",
           caption="Small bases alias (a far position can be more similar than a nearer one: the excess); large "
                   "bases blur (everything far looks alike). The markers show the published lower bounds.")
 def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: int | None = None,
-                      train_length: int | None = None, min_separation: int | None = None) -> go.Figure:
+                      train_length: int | None = None, min_separation: int | None = None,
+                      on_demand: bool = False) -> go.Figure:
     """Aliasing vs base at a context L (default: the config's): worst similarity max_{Δ ≥ s} sim(Δ) and the
     excess (``aliasing_vs_base``), with Men et al.'s lower bound (``bounds.base_lower_bound``), Liu et al.'s base
     for T_extra ≥ L (pre-trained at ``train_length``, default the config's original context, with the config's base)
-    and the config's own base marked."""
+    and the config's own base marked. Men et al.'s bound is computed for L ≤ MEN_EXACT_MAX, beyond only with
+    ``on_demand`` (it takes minutes there)."""
     L = cfg.context_length if context_length is None else _int("context_length", context_length, 16, 1 << 24)
     T = cfg.original_context_length if train_length is None else _int("train_length", train_length, 16, 1 << 24)
     s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1, L - 1)
@@ -182,13 +204,9 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
                              name="aliasing excess (far more similar than near)", line=dict(color=PALETTE[1]),
                              hovertemplate="base=%{x:.3g}<br>excess=%{y:.3f}<extra></extra>"))
     marks = []
-    try:
-        from ..analysis.bounds import base_lower_bound
-    except ImportError:  # bounds.py missing: the sweep is still meaningful without that mark
-        pass
-    else:
-        marks.append((float(base_lower_bound(cfg.head_dim, L)), f"Men et al. lower bound for L = {L:,}",
-                      PALETTE[2], "dash"))
+    men = men_bound(cfg.head_dim, L) if L <= MEN_EXACT_MAX or on_demand else None
+    if men is not None:
+        marks.append((men, f"Men et al. lower bound for L = {L:,}", PALETTE[2], "dash"))
     liu = liu_min_base(cfg, L, T)
     if liu is not None and 1 < liu <= BASE_MAX:
         marks.append((float(liu), f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
@@ -248,26 +266,25 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = SEED_POS
 # -- base advisor -------------------------------------------------------------------------------------------------
 @lru_cache(maxsize=16)
 def lower_bound_curve(head_dim: int, contexts: tuple[int, ...] = ADVISOR_CONTEXTS) -> np.ndarray:
-    """Men et al.'s base lower bound at each context length (``bounds.base_lower_bound``), shape (n,)."""
-    from ..analysis.bounds import base_lower_bound
-    return np.array([float(base_lower_bound(head_dim, L)) for L in contexts])
+    """Men et al.'s base lower bound at each context length (``men_bound``), shape (n,); ImportError without
+    bounds.py."""
+    vals = [men_bound(head_dim, L) for L in contexts]
+    if any(v is None for v in vals):
+        raise ImportError("rope_viz.analysis.bounds is unavailable")
+    return np.array(vals)
 
 
 def preset_points() -> list[dict]:
     """Every preset as (name, head dim, context, base, meets?, lower bound): the context is the pre-training one
     (``original_context_length``) for presets with a context-extension scaling; ``meets`` = Men et al.'s condition
     B_Δ ≥ 0 on that context at the preset's base, checked directly (``men_condition_holds``); ``lower_bound`` =
-    ``bounds.base_lower_bound`` (None if that module is unavailable)."""
+    ``men_bound`` for contexts ≤ MEN_EXACT_MAX (None beyond, or without bounds.py)."""
     from ..presets import PRESETS
-    try:
-        from ..analysis.bounds import base_lower_bound
-    except ImportError:
-        base_lower_bound = None
     out = []
     for name, p in PRESETS.items():
         c = p.config
         L = c.original_context_length
-        lb = None if base_lower_bound is None else float(base_lower_bound(c.head_dim, L))
+        lb = men_bound(c.head_dim, L) if L <= MEN_EXACT_MAX else None
         out.append(dict(name=name, head_dim=c.head_dim, context=L, base=c.base, lower_bound=lb,
                         meets=A.men_condition_holds(c.head_dim, c.base, L, c.rotary_fraction)))
     return out
@@ -282,12 +299,13 @@ def _preset_points_cached() -> tuple:
           caption="Presets above the curve satisfy Men et al.'s B ≥ 0 over their context (filled markers); the "
                   "star is the recommended base for your target context.")
 def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int | None = None,
-                   train_length: int | None = None) -> go.Figure:
+                   train_length: int | None = None, on_demand: bool = False) -> go.Figure:
     """Context vs base (log–log): Men et al.'s lower-bound curve for the config's head dim, every preset (filled if
     its base satisfies B_Δ ≥ 0 over its own context, checked directly), this config, and ``base_advisor``'s
-    recommendation for ``target_context`` (default: the config's context)."""
+    recommendation for ``target_context`` (default: the config's context; beyond MEN_EXACT_MAX only with
+    ``on_demand``, since Men et al.'s certified bound then takes minutes)."""
     L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
-    adv = advice(cfg, L, train_length)
+    adv = advice(cfg, L, train_length) if L <= MEN_EXACT_MAX or on_demand else {"recommended": None}
     ctx = np.array(ADVISOR_CONTEXTS)
     fig = go.Figure()
     try:
