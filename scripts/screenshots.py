@@ -41,7 +41,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(A.ROOT / "docs" / "screenshots"))
     ap.add_argument("--height", type=int, default=1500)
     ap.add_argument("--pages", help="comma-separated URL names (default: all)")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds to wait for a page to draw")
     args = ap.parse_args(argv)
+    failed: list[str] = []
     from playwright.sync_api import sync_playwright
 
     out = Path(args.out)
@@ -53,16 +55,22 @@ def main(argv=None) -> int:
     with A.running_app() as url, sync_playwright() as p, A.browser(p) as ctx:
         for i, (title, path) in pages:
             page = ctx.new_page()
-            page.set_viewport_size({"width": 1400, "height": args.height})
-            page.goto(f"{url}/{path}")
-            A.wait_idle(page, timeout_ms=300_000)
-            page.wait_for_timeout(1500)                          # let plotly finish its first layout
-            data = shrink(page.screenshot())
-            name = out / f"{i}_{(path or 'Intuition')}.png"
-            name.write_bytes(data)
-            print(f"{name} {len(data) // 1024} KB", flush=True)
-            page.close()
-    return 0
+            try:
+                page.set_viewport_size({"width": 1400, "height": args.height})
+                page.goto(f"{url}/{path}")
+                A.wait_idle(page, timeout_ms=args.timeout * 1000)
+                page.wait_for_timeout(1500)                      # let plotly finish its first layout
+                data = shrink(page.screenshot())
+                name = out / f"{i}_{(path or 'Intuition')}.png"
+                name.write_bytes(data)
+                print(f"{name} {len(data) // 1024} KB", flush=True)
+            except Exception as e:  # noqa: BLE001 - one slow or broken page must not stop the others
+                failed.append(path or "Intuition")
+                print(f"{path or 'Intuition'}: no screenshot ({type(e).__name__}: {str(e).splitlines()[0]})",
+                      flush=True)
+            finally:
+                page.close()
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
