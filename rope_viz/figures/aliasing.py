@@ -323,6 +323,10 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     for meets, sym, label in ((True, "circle", "preset: meets its bound"),
                               (False, "circle-open", "preset: below its bound")):
         sel = [p for p in pts if p["meets"] == meets]
+        groups: dict = {}                       # presets at the same (context, base) share one marker and label
+        for p in sel:
+            groups.setdefault((p["context"], p["base"]), []).append(p)
+        sel = [dict(g[0], name="<br>".join(q["name"] for q in g)) for g in groups.values()]
         if sel:
             fig.add_trace(go.Scatter(
                 x=[p["context"] for p in sel], y=[p["base"] for p in sel], mode="markers+text",
