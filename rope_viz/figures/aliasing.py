@@ -23,7 +23,7 @@ SPACINGS = ("log", "linear")
 SEED_POSITIONS = (100, 10_000)   # the seed's "position 10,000 looks like position 100"
 SEED_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
 SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 25))   # 3 per decade, 10 … 1e9
-ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 16))               # 1K … 32K (see MEN_EXACT_MAX)
+ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 15))               # 1K … 16K (cost: see MEN_EXACT_MAX)
 MEN_EXACT_MAX = 1 << 15   # Men et al.'s certified bound (bounds.base_lower_bound) costs seconds up to 32K tokens and
                           # minutes beyond (its docstring: 64K 12 s, 128K 28 s, 256K 113 s): computed live only up to
                           # here; beyond, only on demand (the page asks first)
