@@ -372,7 +372,8 @@ def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> 
     (``_Scan.steps``). Witnesses are taken from an all-m evaluation (``min_similarity``'s angle-addition matrix
     product) and then *tracked*: the good witnesses drift slowly in m as b grows, so the next steps evaluate ±24
     integers around the last 8 witnesses at 4 values of u at once and chain the certified intervals, falling back to
-    the all-m evaluation when that advances less than 0.3× the last all-m step. The scan stops at the first u where the all-m evaluation gives min_m B_m ≥ atol.
+    the all-m evaluation when that advances less than 0.3× the last all-m step. The scan stops at the first u where
+    the all-m evaluation gives min_m B_m ≥ atol.
 
     Guarantee: B_m(b̂) ≥ atol for all m < L, where atol = 4e-15·(d/2 + L·Σθ_i) bounds the float64 rounding of B
     with a ~10× margin (≈ 2e-8 at d = 128, L = 2**20), and every b in (1, b̂)
