@@ -73,7 +73,7 @@ def two_positions(cfg):
     base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", key="alias_base",
                            disabled=use_sb)
     f4.button("Seed's case", help="Positions 100 and 10,000 with a small base", on_click=_seed_case,
-              width="stretch")
+              width="stretch", key="alias_seed")
     pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
                           context_length=max(cfg.context_length, int(max(m, n)) + 1))
     if pair_cfg is None:

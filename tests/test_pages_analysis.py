@@ -150,7 +150,7 @@ def test_aliasing_page(params):
 def test_aliasing_seed_button_reproduces_the_seed_case():
     from rope_viz.analysis.aliasing import lookalike_example
     at = _run("aliasing")
-    at.button[0].click().run()
+    at.button(key="alias_seed").click().run()
     assert not at.exception
     base = at.number_input(key="alias_base").value
     assert base < 1e4 and at.number_input(key="alias_m").value == 100 and at.number_input(key="alias_n").value == 10_000
@@ -192,6 +192,16 @@ def test_offsets_page_default_yarn_comparison_and_bias():
     ref = O.offset_bias(cfg, x, None, magnitude=2.0)             # the curve at each bin's centre lies in the bin
     tol = 1e-4 * np.abs(ref).max()                          # a bin centre between two samples may sit at a peak
     assert np.all((y_lo - tol <= ref) & (ref <= y_hi + tol))
+
+
+def test_offsets_page_bad_extension_shows_error_and_keeps_working():
+    """2M tokens × 32 exceeds the library's 16,777,216-token limit: st.error with its message, no traceback."""
+    at = _run("offsets", {"L": "2097152"})
+    at.select_slider(key="_rvp_of").set_value(32.0).run()
+    assert not at.exception
+    assert any("exceeds 16,777,216" in e.value for e in at.error)
+    at.select_slider(key="_rvp_of").set_value(2.0).run()
+    assert not at.exception and not at.error and len(at.get("plotly_chart")) == 2
 
 
 # -- Encodings compared --------------------------------------------------------------------------------------------
