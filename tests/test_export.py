@@ -1,5 +1,5 @@
-"""rope_viz.export: PNG/SVG/PDF through the kaleido server (needs Debian's chromium), standalone HTML, tidy CSV, the docs
-style, and the ``python -m rope_viz export`` command. Outputs are parsed back (magic bytes, XML, CSV), not compared
+"""rope_viz.export: PNG/SVG/PDF through the kaleido server (needs Debian's chromium), standalone HTML, tidy CSV, the
+docs style, and the ``python -m rope_viz export`` command. Outputs are parsed back (magic bytes, XML, CSV), not compared
 with stored files."""
 
 from __future__ import annotations

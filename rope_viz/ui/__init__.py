@@ -23,7 +23,7 @@ API
     ValueError message and ``None``.
 ``persist(name, default, *, lo=None, hi=None, options=None) -> dict``
     ``**kwargs`` for a page widget (key + on_change) so its value survives page switches and is mirrored in the URL as
-    ``?name=value`` (only when ≠ default). Don't pass ``value=``/``index=`` too. Names must not be one of
+    ``?name=value`` (only when ≠ default). Values: int, float, bool, str, or a list of them (multiselect). Don't pass ``value=``/``index=`` too. Names must not be one of
     ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset).
 ``show_figure(fig, *, name, caption, key=None)``
     st.plotly_chart full width + the one-line caption + an "Export" popover: PNG, SVG, PDF (one persistent kaleido
@@ -36,13 +36,16 @@ API
     RopeConfigs. Shared object: do not mutate it.
 ``page_header(title, intro_markdown, *, icon=None)``
     set_page_config(wide) + title + the short explanation for a learner. Call it first.
+``page_list() -> [(script path, label)]``
+    The landing page and pages/N_Name.py in order (the sidebar draws its own page list from it, labelled
+    "Intuition", "Frequencies", …; .streamlit/config.toml hides Streamlit's default list).
 ``synth_longrope_factors(n_pairs, factor)``
     Stand-in LongRoPE (short, long) factor lists (ones; a ramp 1 → factor), for pages that must say they used it.
 """
 
 from .figure import cached_figure, guarded, page_header, show_figure
-from .sidebar import config_sidebar, persist
+from .sidebar import config_sidebar, page_list, persist
 from .state import synth_longrope_factors
 
-__all__ = ["config_sidebar", "persist", "show_figure", "guarded", "cached_figure", "page_header",
+__all__ = ["config_sidebar", "persist", "page_list", "show_figure", "guarded", "cached_figure", "page_header",
            "synth_longrope_factors"]

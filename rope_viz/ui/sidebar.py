@@ -350,7 +350,8 @@ def config_sidebar() -> RopeConfig | None:
 def _scaling_widgets(kind: str, state: dict) -> None:
     if kind != "longrope" or state.get("factor") is not None:
         st.number_input("Scale factor s (target / original context)", min_value=1.0, max_value=FACTOR_MAX,
-                        step=0.5, **_bind("factor", lambda v: None if v is None else float(_clamp(v, 1, FACTOR_MAX, 8))))
+                        step=0.5,
+                        **_bind("factor", lambda v: None if v is None else float(_clamp(v, 1, FACTOR_MAX, 8))))
     if kind in ("yarn", "llama3", "longrope"):
         st.select_slider("Original (pre-extension) context (tokens)",
                          options=_with(_CTX_GRID, state.get("orig") or state["context_length"]),
