@@ -387,7 +387,7 @@ def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> 
     useful witnesses have m ~ L. It is NOT interactive for long contexts. Measured for d = 128 on the shared 2-core
     dev box (other jobs running, single BLAS thread): L = 1K 0.2 s, 2K 0.4 s, 4K 0.6 s, 8K 1.3 s, 16K 2.3 s,
     32K 4.2 s, 64K 12 s, 128K 28 s (207 all-m evaluations + 12,740 window evaluations), 256K 113 s (558 + 28,528),
-    512K 322 s (963 + 47,984).
+    512K 322 s (963 + 47,984), 1M 353 s (910 + 54,036); all 11 lengths reproduce the [C] row to ≤ 1e-5.
     Expect less on an idle machine. Results are cached in-process per (d, L, rtol); pages should show
     ``min_similarity`` (milliseconds) live, and b* on demand, from a precomputed table, or as the proven partial
     lower bound of ``base_lower_bound_info(..., max_evals=N)``.
