@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 STYLES = ("app", "docs")
 DOCS_SIZE = (1000, 560)  # px, the fixed size of the "docs" style
@@ -41,10 +42,23 @@ def apply_style(fig: go.Figure, style: str = "app", *, height: int | None = None
     DOCS_SIZE, larger fonts; "app" = fluid width, 13 px fonts. Used by ``styled`` and to turn an app figure into
     its docs version for export."""
     check_style(style)
+    _set_template(fig, "plotly_white")
     if style == "docs":
         w, h = DOCS_SIZE
-        fig.update_layout(template="plotly_white", width=w, height=height or h, font=dict(size=18),
-                          paper_bgcolor="white", plot_bgcolor="white")
+        fig.update_layout(width=w, height=height or h, font=dict(size=18), paper_bgcolor="white",
+                          plot_bgcolor="white")
     else:
-        fig.update_layout(template="plotly_white", height=height or 460, font=dict(size=13))
+        fig.update_layout(height=height or 460, font=dict(size=13))
     return fig
+
+
+def _set_template(fig: go.Figure, name: str) -> None:
+    """fig.layout.template = the registered template ``name``, without re-validating it (it is plotly's own,
+    already valid): validation deep-copies and checks every trace type's defaults, ~15 ms per figure, which was the
+    largest single cost of building a small figure. Same mechanism plotly uses for its default template."""
+    layout = fig.layout
+    layout._validate = False
+    try:
+        layout.template = pio.templates[name]
+    finally:
+        layout._validate = True
