@@ -7,6 +7,7 @@ arXiv:2310.05209, T_extra). Similarity maps are over at most ``MAX_MAP_POSITIONS
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -71,23 +72,48 @@ def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log")
                   "alike: a repeating pattern means aliasing (base too small), a wide bright band means blur.")
 def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256,
                           spacing: str = "log") -> go.Figure:
-    """Heatmap of sim(m, n) over ``n_positions`` sampled positions of the context (``similarity_matrix``)."""
+    """Heatmap of sim(m, n) over ``n_positions`` sampled positions of the context (``similarity_matrix``).
+
+    Log spacing: one cell per sample on category axes in sample order (so it reads as a log scale, except near the
+    start where every small integer is a sample), ticked at the samples nearest 1, 10, 20, 50, 100, …; linear
+    spacing: ordinary linear axes. A uniform cell grid is what lets plotly.js paint the heatmap as one image instead
+    of S² rectangles: ~5× faster in the browser than true log axes."""
     pos = map_positions(cfg, n_positions, spacing)
     S = A.similarity_matrix(cfg, pos).astype(np.float32)       # (S, S), float32 for display (values in [−1, 1])
     log = spacing == "log"
     fig = go.Figure(go.Heatmap(
         x=pos, y=pos, z=S, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, name="sim(m, n)",
-        colorbar=dict(title=dict(text="similarity", side="right")), showlegend=True,
+        colorbar=dict(title=dict(text="similarity", side="right")), showlegend=True, zsmooth="fast",
         hovertemplate="m=%{y:,}<br>n=%{x:,}<br>sim=%{z:.3f}<extra></extra>"))
+    unit = "tokens; log-spaced samples, one cell each" if log else "tokens"
     styled(fig, title=f"Position similarity map ({len(pos)} sampled positions, {spacing} spacing, "
                       f"{cfg.label()})",
-           x_title="position n (tokens" + (", log scale)" if log else ")"),
-           y_title="position m (tokens" + (", log scale)" if log else ")"),
-           style=style, log_x=log, height=620)
+           x_title=f"position n ({unit})", y_title=f"position m ({unit})", style=style, height=620)
     if log:
-        fig.update_yaxes(type="log")
+        ticks = pos[_log_ticks(pos)]
+        axis = dict(type="category", tickmode="array", tickvals=ticks.tolist(),
+                    ticktext=[f"{int(v):,}" for v in ticks], showgrid=False)
+        fig.update_xaxes(**axis)
+        fig.update_yaxes(**axis)
+        fig.update_traces(hovertemplate="m=%{y}<br>n=%{x}<br>sim=%{z:.3f}<extra></extra>")
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def _log_ticks(pos: np.ndarray) -> np.ndarray:
+    """Indices of the log-spaced samples to label: those nearest (in log) to 1, 2, 5, 10, 20, …, dropping any that
+    would crowd a neighbour (closer than len(pos)/40 cells); the first and the last always stay."""
+    n = len(pos)
+    lp = np.log(np.maximum(pos, 1))
+    targets = [m * 10 ** e for e in range(int(math.log10(max(pos[-1], 1))) + 1) for m in (1, 2, 5)]
+    idx = {int(np.argmin(np.abs(lp - math.log(t)))) for t in targets if t <= pos[-1]}
+    gap = max(1, n // 40)
+    out = [0]
+    for i in sorted(idx - {0, n - 1}):
+        if i - out[-1] >= gap and (n - 1) - i >= gap:
+            out.append(i)
+    out.append(n - 1)
+    return np.array(out, dtype=np.int64)
 
 
 # -- nearest impostor -----------------------------------------------------------------------------------------------
