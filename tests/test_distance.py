@@ -245,7 +245,8 @@ def test_decay_bound_matches_naive(name):
     theta = list(inv_freq(cfg))
     shuffled = np.random.default_rng(0).permutation(np.arange(-200, 200, 2))
     for dist in (np.arange(-100, 200), np.array([3.25, -7.0, 1e5, 1e6]), np.arange(10 ** 6, 10 ** 6 + 300, 3),
-                 shuffled, np.linspace(-5e5, 5e5, 301)):
+                 shuffled, np.linspace(-5e5, 5e5, 301),
+                 np.random.default_rng(1).integers(-10 ** 6, 10 ** 6, 120).astype(float)):   # sparse integers
         got = decay_bound(cfg, dist)
         want = [naive_decay_bound(theta, float(x)) for x in dist]
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)

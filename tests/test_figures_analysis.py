@@ -182,7 +182,13 @@ def test_similarity_map_cells_equal_naive(spacing):
     rng = np.random.default_rng(0)
     for a, b in rng.integers(0, len(x), (15, 2)):
         assert z[a, b] == pytest.approx(_naive_sim(cfg, x[a], x[b]), abs=1e-6)   # float32 for display
-    assert fig.layout.xaxis.type == ("log" if spacing == "log" else None)
+    if spacing == "log":   # one cell per sample (category axes), ticks labelled with the sampled positions
+        assert fig.layout.xaxis.type == fig.layout.yaxis.type == "category"
+        ticks = np.asarray(fig.layout.xaxis.tickvals)
+        assert set(ticks) <= set(x) and ticks[0] == x[0] and ticks[-1] == x[-1]
+        assert list(fig.layout.xaxis.ticktext) == [f"{int(v):,}" for v in ticks]
+    else:
+        assert fig.layout.xaxis.type is None and fig.layout.yaxis.type is None
 
 
 def test_impostors_match_brute_force():
@@ -365,6 +371,26 @@ def test_comparison_table_measured():
     # ALiBi: e^(−mΔ) ≤ 1/2 first at ⌈ln 2 / m⌉ for m = 1/2 … 1/256
     assert alibi["first Δ with signal ≤ ½"] == f"{math.ceil(math.log(2) * 2):,} … {math.ceil(math.log(2) * 256):,}"
     assert rope["position tables for L = 2,048 (fp32)"] == "1 MiB"      # 2 · 2048 · 64 · 4 bytes
+
+
+@needs_enc
+@pytest.mark.parametrize("n_heads,L", [(8, 2048), (12, 300), (64, 5000), (3, 1)])
+def test_alibi_cells_equal_brute_force(n_heads, L):
+    """The ALiBi column's shortcuts (monotone e^(−mΔ)) give what evaluating every Δ = 0 … 2L gives."""
+    from rope_viz.analysis.encodings import alibi_bias, alibi_slopes
+    from rope_viz.figures import encodings as FE
+    slopes = alibi_slopes(n_heads)
+    half, dep, mono, low, at0 = FE.alibi_cells(slopes, L)
+    d = np.arange(0, 2 * L + 1, dtype=float)
+    y = np.exp(np.asarray(alibi_bias(slopes, d)))                    # (H, 2L + 1)
+    assert half == [int(np.flatnonzero(r <= 0.5)[0]) if np.any(r <= 0.5) else None for r in y]
+    assert mono == bool(np.all(np.diff(y[:, :L + 1], axis=1) <= 1e-12))
+    assert low == pytest.approx(y[:, :L + 1].min(), rel=1e-12)
+    beyond = y[:, L + 1:]
+    lo, hi = y[:, :L + 1].min(axis=1, keepdims=True), y[:, :L + 1].max(axis=1, keepdims=True)
+    want = float(np.max(np.maximum(lo - beyond, 0) + np.maximum(beyond - hi, 0), initial=0.0))
+    assert dep == pytest.approx(want, rel=1e-12, abs=1e-300)
+    assert at0 == pytest.approx(float(np.asarray(alibi_bias(slopes, np.array([0.0]))).max()), abs=0)
 
 
 # -- every figure: titles, axes, legend, size ---------------------------------------------------------------------

@@ -168,6 +168,20 @@ def test_offset_bias_matches_naive_loop(cfg):
 
 
 @pytest.mark.parametrize("cfg", CFGS, ids=lambda c: c.label())
+def test_offset_bias_fast_path_matches_naive_loop(cfg):
+    """Every integer distance (the pages' case) takes the angle-addition path: same values as the per-term loop."""
+    L = cfg.context_length
+    theta = inv_freq(cfg, seq_len=L)
+    af = attention_factor(cfg, seq_len=L)
+    dist = np.arange(0, 3 * L + 17)
+    got = offset_bias(cfg, dist, None, magnitude=1.5)
+    sel, alpha = np.flatnonzero((L - 1) * theta < np.pi), -(L - 1) * theta / 2
+    for dd in np.random.default_rng(1).choice(dist, 40):
+        expect = sum(1.5 * 1.5 * af * af * math.cos(dd * theta[i] + alpha[i]) for i in sel)
+        assert abs(got[dd] - expect) <= 1e-10 * max(1.0, len(sel))
+
+
+@pytest.mark.parametrize("cfg", CFGS, ids=lambda c: c.label())
 def test_offset_bias_equals_rotated_offset_vectors(cfg):
     """The derivation's sign conventions, checked with apply_rope on explicit vectors: key offset along the pair's
     first channel, query offset at angle α from it, query Δ tokens after the key."""

@@ -43,7 +43,7 @@ from ..config import RopeConfig
 from ..frequencies import rope_parameters
 from ..rotation import to_complex
 
-__all__ = ["score_vs_distance", "pair_products", "similarity_sum", "first_negative_distance", "decay_bound",
+__all__ = ["score_vs_distance", "pair_products", "phasor_sum", "similarity_sum", "first_negative_distance", "decay_bound",
            "random_score_band", "envelope"]
 
 _FAST_MIN = 64                # lattice spans shorter than this are evaluated directly
@@ -192,6 +192,22 @@ def _re_sum(h: np.ndarray, theta: np.ndarray, d: np.ndarray, lat="auto") -> np.n
     return grid if k is None else grid[:, k]                       # (M, n)
 
 
+def phasor_sum(h, theta, distances) -> np.ndarray:
+    """Re Σ_i h[..., i] e^{iΔ_j θ_i} for every distance Δ_j: the form of every curve in this module, for callers
+    elsewhere (e.g. ``analysis.offsets.offset_bias``). h: (..., p) complex, theta: (p,) rad/token, distances: (n,)
+    → (..., n) float64, with the angle-addition fast path on dense lattices (module docstring)."""
+    h = np.asarray(h, dtype=np.complex128)
+    theta = np.asarray(theta, dtype=np.float64)
+    if h.shape[-1:] != theta.shape:
+        raise ValueError(f"h must have shape (..., {theta.size}) to match theta, got {h.shape}")
+    d = _distances(distances)
+    lead = h.shape[:-1]
+    if theta.size == 0:                                            # an empty sum
+        return np.zeros(lead + (d.size,))
+    out = _re_sum(np.ascontiguousarray(h).reshape(-1, theta.size), theta, d)
+    return out.reshape(lead + (d.size,))
+
+
 def _pass_pairs(cfg: RopeConfig) -> int:
     """Pairs left unrotated by partial rotary: (d − r)/2 (θ = 0 for them)."""
     return (cfg.head_dim - cfg.rotary_dim) // 2
@@ -308,6 +324,8 @@ def decay_bound(cfg: RopeConfig, distances, seq_len: int | None = None) -> np.nd
     theta, _ = rope_parameters(cfg, seq_len)
     lat = _lattice(d)
     if lat is None or lat[3] < _FAST_MIN:
+        if d.size >= _FAST_MIN and np.all(np.abs(d) < 2.0 ** 40) and np.all(d == np.rint(d)):
+            return _decay_integers(theta, d)                       # sparse integers (e.g. sampled distances)
         return _decay_direct(theta, d)
     start, step, k, R = lat
     grid = _decay_lattice(theta, start, step, R)                   # (R,)
@@ -321,6 +339,26 @@ def _decay_direct(theta: np.ndarray, d: np.ndarray) -> np.ndarray:
     chunk = max(1, _CHUNK_ELEMS // p)
     for s in range(0, d.size, chunk):
         e = np.exp(1j * (d[s:s + chunk, None] * theta))            # (c, p): e^{iΔθ_i}
+        out[s:s + chunk] = _mean_abs_prefix(e)
+    return out
+
+
+def _decay_integers(theta: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """decay_bound at arbitrary integer distances: Δ − Δmin = a·B + b with B ≈ √span, so e^{iΔθ} =
+    e^{i(Δmin + aB)θ}·e^{ibθ} from two tables of ≈ √span rows (angle addition, as ``_decay_lattice``) — one complex
+    product per term instead of a cos/sin of a large angle (~4× faster for 65,536 sampled distances up to 2M)."""
+    p = theta.size
+    lo = float(d.min())
+    off = (d - lo).astype(np.int64)                                # (n,) ≥ 0
+    B = math.isqrt(int(off.max())) + 1
+    nA = int(off.max()) // B + 1
+    cmat = np.exp(1j * (np.arange(B, dtype=np.float64)[:, None] * theta))                     # (B, p)
+    amat = np.exp(1j * ((lo + np.arange(nA, dtype=np.float64) * B)[:, None] * theta))         # (nA, p)
+    a_idx, b_idx = np.divmod(off, B)
+    out = np.empty(d.size)
+    chunk = max(1, _CHUNK_ELEMS // p)
+    for s in range(0, d.size, chunk):
+        e = amat[a_idx[s:s + chunk]] * cmat[b_idx[s:s + chunk]]   # (c, p): e^{iΔθ_i}
         out[s:s + chunk] = _mean_abs_prefix(e)
     return out
 

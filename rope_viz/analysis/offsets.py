@@ -60,6 +60,7 @@ import numpy as np
 
 from ..config import CONTEXT_MAX, RopeConfig
 from ..frequencies import rope_parameters, wavelengths
+from .distance import phasor_sum
 
 _MAX_SAMPLES = 100_000
 _MAX_DISTANCES = CONTEXT_MAX
@@ -235,12 +236,9 @@ def offset_bias(cfg: RopeConfig, distances, offset_pairs=None, magnitude=1.0, al
     mq, mk = _magnitudes(magnitude)
     th = theta[sel]                                                  # (k,)
     a = _alphas(alpha, th, L)                                        # (k,)
-    flat = d.reshape(-1)
-    out = np.zeros(flat.size)
-    chunk = max(1, (1 << 22) // max(1, th.size))
-    for s in range(0, flat.size, chunk):
-        phi = flat[s:s + chunk, None] * th + a                       # (c, 1)·(k,) + (k,) → (c, k)
-        out[s:s + chunk] = np.cos(phi).sum(axis=1)
+    # Re Σ_i h_i e^{iΔθ_i} with h_i = e^{iα_i}: angle addition on dense distance lattices (one matrix product
+    # instead of n·k cosines; 2M distances in ~0.1 s), direct evaluation otherwise.
+    out = phasor_sum(np.exp(1j * a), th, d.reshape(-1))              # (n,)
     return (mq * mk * af * af * out).reshape(d.shape)
 
 

@@ -144,7 +144,8 @@ def _series_cached(cfg: RopeConfig, quantity: str, max_distance: int, log_x: boo
     exact = True
     if quantity == "bound":
         dist, exact = bound_distances(max_distance, seed)
-        y = D.decay_bound(cfg, dist)
+        head = min(dist.size, BOUND_EXACT_MAX + 1)                 # every integer 0 … BOUND_EXACT_MAX: a lattice
+        y = np.concatenate([D.decay_bound(cfg, dist[:head]), D.decay_bound(cfg, dist[head:])])
     else:
         dist = np.arange(0, max_distance + 1, dtype=np.float64)  # full resolution, (n,)
         if quantity == "similarity":
