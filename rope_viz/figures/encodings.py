@@ -15,6 +15,7 @@ the same position"); ALiBi's bias is turned into the factor it multiplies the so
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -177,15 +178,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     with np.errstate(divide="ignore"):
         rope_wl = 2 * np.pi / theta
     ape_wl = 2 * np.pi * APE_BASE ** (np.arange(0, dm, 2) / dm)
-    half_heads, alibi_dep, alibi_mono, alibi_min, alibi_0 = [], 0.0, True, 1.0, -np.inf
-    for m in s["slopes"]:                                                          # one head at a time: O(n) memory
-        bias = alibi_row(m, s["distances"])                                        # (n,)
-        y = np.exp(bias)
-        half_heads.append(_first_below(y, 0.5))
-        alibi_dep = max(alibi_dep, _out_of_range(y[train], y[beyond]))
-        alibi_mono &= bool(np.all(np.diff(y[train]) <= 1e-12))
-        alibi_min = min(alibi_min, float(y[train].min()))
-        alibi_0 = max(alibi_0, float(bias[0]))
+    half_heads, alibi_dep, alibi_mono, alibi_min, alibi_0 = alibi_cells(s["slopes"], L)
     known = [v for v in half_heads if v is not None]
     alibi_half = (f"{min(known):,} … {max(known):,}" if len(known) == H else
                   f"{min(known):,} … > {2 * L:,}" if known else f"> {2 * L:,}")
@@ -219,6 +212,29 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         f"position tables for L = {L:,} (fp32)": f"{_mib(H * 4)} (slopes; {_mib(H * L * L * 4)} if materialised)",
     })
     return rows
+
+
+def alibi_cells(slopes: np.ndarray, L: int) -> tuple[list, float, bool, float, float]:
+    """The ALiBi column of ``comparison_table`` over Δ = 0 … 2L: (first Δ with e^bias ≤ ½ per head (None if none ≤ 2L),
+    largest departure on (L, 2L] from the range on [0, L], monotone on [0, L], min on [0, L], largest bias at 0).
+
+    Each head's signal e^(−m·Δ) (m > 0) is strictly decreasing, so these follow from ``alibi_bias`` at a few
+    distances instead of all 2L + 1: the first Δ ≤ ½ is ⌈ln 2 / m⌉ (checked, and corrected for rounding, at its two
+    neighbours), the minimum on [0, L] is at L, and beyond L every value lies below that minimum, farthest at 2L.
+    tests/test_figures_analysis.py checks this against the brute-force evaluation at every distance."""
+    half, dep, low, at0 = [], 0.0, 1.0, -np.inf
+    for m in np.asarray(slopes, dtype=np.float64):
+        k = int(math.ceil(math.log(2.0) / m))
+        while k > 0 and np.exp(alibi_row(m, np.array([k - 1.0])))[0] <= 0.5:    # rounding: step back / forward
+            k -= 1
+        while np.exp(alibi_row(m, np.array([float(k)])))[0] > 0.5:
+            k += 1
+        half.append(k if k <= 2 * L else None)
+        y0, yL, y2L = np.exp(alibi_row(m, np.array([0.0, float(L), float(2 * L)])))
+        low = min(low, float(yL))
+        dep = max(dep, float(yL - y2L))
+        at0 = max(at0, float(np.log(y0)))
+    return half, dep, bool(np.all(np.asarray(slopes) > 0)), low, at0
 
 
 @lru_cache(maxsize=16)
