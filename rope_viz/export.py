@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import math
 import io
 import json
 import sys
@@ -170,15 +171,26 @@ def _trace_rows(trace, frame: str) -> list[dict[str, Any]]:
     n = max((len(v) for v in cols.values()), default=0)
     if "y" in cols and "x" not in cols:
         cols["x"] = np.arange(len(cols["y"]))
+    text = getattr(trace, "text", None)
+    if text is not None and not isinstance(text, str) and len(text) == n:
+        cols["label"] = np.asarray(text, dtype=object)          # per-point names (several curves in one trace)
     for i in range(n):
-        rows.append({**base, **{k: (v[i] if i < len(v) else "") for k, v in cols.items()}})
+        row = {k: (v[i] if i < len(v) else "") for k, v in cols.items()}
+        if _is_gap(row.get("x")) and _is_gap(row.get("y")):
+            continue                                          # a NaN/None gap that separates curves in one trace
+        rows.append({**base, **row})
     return rows
+
+
+def _is_gap(v: Any) -> bool:
+    return v is None or (isinstance(v, (float, np.floating)) and math.isnan(v))
 
 
 def to_csv(fig: go.Figure) -> bytes:
     """The figure's data as tidy CSV: one row per point, columns frame (animation frame name, empty for the static
-    traces), trace (its legend name), type, then x, y[, z][, r, theta] as present. Heatmaps are unrolled to (x, y, z)
-    rows."""
+    traces), trace (its legend name), label (the point's hover name, where one trace holds several curves), type,
+    then x, y[, z][, r, theta] as present. Heatmaps are unrolled to (x, y, z) rows; the gaps that separate curves
+    inside one trace are left out."""
     rows: list[dict[str, Any]] = []
     for tr in fig.data:
         rows.extend(_trace_rows(tr, ""))
@@ -186,7 +198,7 @@ def to_csv(fig: go.Figure) -> bytes:
         for tr in fr.data or ():
             rows.extend(_trace_rows(tr, str(fr.name)))
     present = [k for k in _CSV_KEYS if any(k in r and r[k] != "" for r in rows)]
-    fields = ["frame", "trace", "type"] + present
+    fields = ["frame", "trace"] + (["label"] if any(r.get("label") for r in rows) else []) + ["type"] + present
     if not any(r["frame"] for r in rows):
         fields.remove("frame")
     buf = io.StringIO()

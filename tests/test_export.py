@@ -98,6 +98,16 @@ def test_csv_includes_animation_frames():
     assert [(r["frame"], r["x"], r["y"]) for r in rows] == [("", "0", "0"), ("f1", "1", "2")]
 
 
+def test_csv_drops_curve_gaps_and_keeps_point_labels():
+    """Several curves in one trace (NaN-separated, named by per-point text): the gaps are not data rows."""
+    fig = go.Figure(go.Scatter(x=[0, 1, np.nan, 0, 1], y=[0, -1, np.nan, 0, -2], name="heads 1–2",
+                               text=["h1", "h1", "", "h2", "h2"]))
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode("utf-8"))))
+    assert [(r["label"], float(r["x"]), float(r["y"])) for r in rows] == [
+        ("h1", 0, 0), ("h1", 1, -1), ("h2", 0, 0), ("h2", 1, -2)]
+    assert "label" not in export.to_csv(_simple()).decode("utf-8").splitlines()[0]
+
+
 def test_unknown_format_is_a_value_error():
     with pytest.raises(ValueError, match="format must be one of"):
         export.export_figure(_simple(), "gif")

@@ -341,9 +341,14 @@ def test_signal_figure_against_definitions():
         assert rope.y[dlt] == pytest.approx(_naive_ones_score(cfg, dlt) / 64, abs=1e-9)
     np.testing.assert_allclose(rope.y, ape.y, atol=1e-9)   # base 1e4, d_model = d: the same curve
     alibi = [t for t in fig.data if t.legendgroup == "alibi"]
-    assert len(alibi) == 8
-    for h, t in enumerate(alibi):                            # Press et al.: m_h = 2^(−8h/n) for n = 8
-        np.testing.assert_allclose(t.y, np.exp(-(2.0 ** -(h + 1)) * np.asarray(t.x)), rtol=1e-12)
+    assert len(alibi) == 1                                   # all heads in one trace, NaN-separated
+    x, y = np.asarray(alibi[0].x, float), np.asarray(alibi[0].y, float)
+    heads = np.split(np.arange(x.size), np.flatnonzero(np.isnan(x)))
+    heads = [i[~np.isnan(x[i])] for i in heads]
+    assert len(heads) == 8
+    for h, i in enumerate(heads):                            # Press et al.: m_h = 2^(−8h/n) for n = 8
+        np.testing.assert_allclose(y[i], np.exp(-(2.0 ** -(h + 1)) * x[i]), rtol=1e-12)
+        assert alibi[0].text[i[0]].startswith(f"head {h + 1},")
 
 
 @needs_enc
@@ -351,8 +356,15 @@ def test_alibi_figure_slopes_for_12_heads():
     from rope_viz.figures import encodings as FE
     fig = FE.alibi_figure(LLAMA2, n_heads=12)
     ref = [2 ** -(k + 1) for k in range(8)] + [2 ** -0.5, 2 ** -1.5, 2 ** -2.5, 2 ** -3.5]   # literature §7
-    got = [-t.y[-1] / t.x[-1] for t in fig.data]
-    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert len(fig.data) == 8                                # 12 heads in 8 legend groups of consecutive heads
+    got = []
+    for t in fig.data:                                       # each head a straight line (0, 0) → (L, −m·L)
+        x, y = np.asarray(t.x, float), np.asarray(t.y, float)
+        ok = ~np.isnan(x)
+        assert np.all(y[ok][x[ok] == 0] == 0)
+        got += list(-y[ok][x[ok] > 0] / x[ok][x[ok] > 0])
+    np.testing.assert_allclose(got, sorted(ref, reverse=True), rtol=1e-12)   # traces ordered steep → shallow
+    assert [len(FE.alibi_figure(LLAMA2, n_heads=n).data) for n in (1, 8, 64)] == [1, 8, 8]
 
 
 @needs_enc

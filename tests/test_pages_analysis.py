@@ -218,7 +218,7 @@ def test_encodings_page(params):
     s1 = float(D.score_vs_distance(q, q, cfg, [1.0])[0])
     assert _arr(rope["x"])[0] == 1 and _arr(rope["y"])[0] == pytest.approx(s1 / s0, rel=1e-12)
     alibi = [t for t in specs[1]["data"]]
-    assert len(alibi) == 8
+    assert len(alibi) == 8                                       # one trace per head (8 heads)
     slopes = [-_arr(t["y"])[-1] / _arr(t["x"])[-1] for t in alibi]
     np.testing.assert_allclose(slopes, alibi_slopes(8), rtol=1e-12)
     table = at.dataframe[0].value

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 from ..analysis import distance as D
 from ..config import RopeConfig
@@ -29,6 +30,8 @@ from ._style import PALETTE, styled
 from .distance import display_envelope, legend_below
 
 N_BINS = 1200
+MAX_ALIBI_TRACES = 8    # ALiBi figure: one trace (legend entry) per head up to this many
+ALIBI_POINTS = 256      # per head in the signal figure (e^(−mΔ) is smooth and monotone)
 MAX_HEADS = 64
 APE_BASE = 10000.0
 
@@ -102,15 +105,17 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
             fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", name=label + " (min in bin)", legendgroup=key,
                                      showlegend=False, line=dict(color=color, width=1), fill="tonexty",
                                      hoverinfo="skip"))
-    # ALiBi's multipliers are monotone: evaluated exactly at the displayed distances (no envelope needed)
-    x_al = display_envelope(dist, dist, N_BINS, log_x)[0]
-    for h, m in enumerate(s["slopes"]):
-        x, hi = x_al, np.exp(alibi_row(m, x_al))
-        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", legendgroup="alibi", showlegend=h == 0,
-                                 name=f"ALiBi e^(−m·Δ), {len(s['slopes'])} heads (m = {s['slopes'][0]:.3g} … "
-                                      f"{s['slopes'][-1]:.3g})",
-                                 line=dict(color=PALETTE[2], width=1.2),
-                                 hovertemplate=f"head {h + 1}, m={m:.4g}<br>" + "Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
+    # ALiBi's multipliers e^(−mΔ) are smooth and monotone: evaluated exactly at ALIBI_POINTS distances per head
+    # (log- or evenly spaced), all heads in one trace separated by gaps (one legend entry, hover names the head).
+    hx = (np.unique(np.round(np.geomspace(1, dist[-1], ALIBI_POINTS))) if log_x and dist[-1] >= 1 else
+          np.unique(np.round(np.linspace(0, dist[-1], ALIBI_POINTS))))
+    xs, ys, txt = _gapped([(hx, np.exp(alibi_row(m, hx)), f"head {h + 1}, m={m:.4g}")
+                           for h, m in enumerate(s["slopes"])])
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", legendgroup="alibi", text=txt,
+                             name=f"ALiBi e^(−m·Δ), {len(s['slopes'])} heads (m = {s['slopes'].max():.3g} … "
+                                  f"{s['slopes'].min():.3g})",
+                             line=dict(color=PALETTE[2], width=1.2),
+                             hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#888", width=1))
     fig.add_hline(y=0.5, line=dict(color="#bbb", width=1, dash="dot"))
     styled(fig, title="Positional signal vs distance, normalised to 1 at Δ = 0",
@@ -128,18 +133,38 @@ def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | Non
     L = _max_distance(cfg, max_distance)
     H = _heads(n_heads)
     slopes = np.asarray(_enc().alibi_slopes(H), dtype=np.float64)
-    dist = np.linspace(0, L, 65)
-    bias = np.asarray(_enc().alibi_bias(slopes, dist), dtype=np.float64)                # (H, 65)
+    dist = np.array([0.0, float(L)])                       # the bias is linear in Δ: exact as a straight line
+    bias = np.asarray(_enc().alibi_bias(slopes, dist), dtype=np.float64)               # (H, 2)
     fig = go.Figure()
-    for h in range(H):
-        fig.add_trace(go.Scatter(x=dist, y=bias[h], mode="lines", name=f"head {h + 1}: m = {slopes[h]:.4g}",
-                                 line=dict(color=PALETTE[h % len(PALETTE)], width=1.5,
-                                           dash=("solid", "dash", "dot", "dashdot")[(h // len(PALETTE)) % 4]),
-                                 hovertemplate=f"head {h + 1}<br>" + "Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))
+    # heads ordered by slope (Press et al.'s slopes for non-powers of two interleave) and coloured steep → shallow;
+    # one trace per head up to MAX_ALIBI_TRACES heads, beyond that neighbouring slopes share a trace
+    order = np.argsort(-slopes, kind="stable")
+    groups = np.array_split(order, min(H, MAX_ALIBI_TRACES))
+    colors = sample_colorscale("Viridis", list(np.linspace(0.0, 0.85, len(groups))))
+    for g, heads in enumerate(groups):
+        xs, ys, txt = _gapped([(dist, bias[h], f"head {h + 1}: m = {slopes[h]:.4g}") for h in heads])
+        if len(heads) == 1:
+            name = f"head {heads[0] + 1}: m = {slopes[heads[0]]:.4g}"
+        else:
+            which = ", ".join(str(h + 1) for h in heads) if len(heads) <= 4 else f"{len(heads)} heads"
+            name = f"m = {slopes[heads[0]]:.3g} … {slopes[heads[-1]]:.3g} (heads {which})"
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, text=txt,
+                                 line=dict(color=colors[g], width=1.5),
+                                 hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))
     styled(fig, title=f"ALiBi: per-head bias vs distance ({H} heads)", x_title="relative distance Δ (tokens)",
            y_title="bias added to the logit (−m·Δ, logit units)", style=style)
     fig.update_layout(hovermode="closest")
     return legend_below(fig)
+
+
+def _gapped(parts) -> tuple[np.ndarray, np.ndarray, list]:
+    """Concatenate (x, y, label) curves into one trace's x, y and hover text, a NaN gap between curves."""
+    xs, ys, txt = [], [], []
+    for x, y, label in parts:
+        xs += [np.asarray(x, dtype=np.float64), [np.nan]]
+        ys += [np.asarray(y, dtype=np.float64), [np.nan]]
+        txt += [label] * (len(x) + 1)
+    return np.concatenate(xs[:-1]), np.concatenate(ys[:-1]), txt[:-1]
 
 
 def _first_below(y: np.ndarray, level: float) -> int | None:

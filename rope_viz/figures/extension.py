@@ -22,7 +22,8 @@ from plotly.subplots import make_subplots
 from ..config import FACTOR_MAX, RopeConfig
 from ..frequencies import attention_factor, default_inv_freq, frequency_ratio, inv_freq, wavelengths
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, grid_layout, styled
+from .distance import display_envelope
 
 METHODS = ("linear", "ntk", "dynamic", "yarn", "llama3", "longrope")
 METHOD_LABELS = {"none": "original (no scaling)", "linear": "PI (linear)", "ntk": "NTK-aware", "dynamic":
@@ -197,9 +198,11 @@ def distance_stride(max_distance: int) -> int:
     return max(1, -(-(int(max_distance) + 1) // MAX_SAMPLES))
 
 
-def score_curves(ext: Extension, chosen, max_distance: int) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def score_curves(ext: Extension, chosen, max_distance: int,
+                 log_x: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Exact q = k = 1 scores at Δ = 0, k, 2k, … ≤ max_distance (k = ``distance_stride``: 1 up to 65,536
-    distances) per method and for the base model, enveloped to DISPLAY_BINS points: method → (Δ_ds, min, max)."""
+    distances) per method and for the base model, enveloped to DISPLAY_BINS points (log-width bins for a log
+    axis, ``figures.distance.display_envelope``): method → (Δ_ds, min, max)."""
     dist = _score_module()
     if dist is None:
         return {}
@@ -210,7 +213,7 @@ def score_curves(ext: Extension, chosen, max_distance: int) -> dict[str, tuple[n
         c = ext.base if m == "none" else ext.methods[m]
         seq = None if m == "none" else ext.eval_seq_len(m)
         y = dist.score_vs_distance(ones, ones, c, D, seq_len=seq)
-        out[m] = dist.envelope(D.astype(np.float64), y, DISPLAY_BINS)
+        out[m] = display_envelope(D.astype(np.float64), np.asarray(y).reshape(-1), DISPLAY_BINS, log_x)
     return out
 
 
@@ -226,55 +229,54 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
     maxd = int(max_distance) if max_distance is not None else min(int(1.25 * ext.target_context), MAX_DISTANCE)
     if not 16 <= maxd <= MAX_DISTANCE:
         raise ValueError(f"max_distance must be in [16, {MAX_DISTANCE:,}] tokens, got {maxd:,}")
-    curves = score_curves(ext, chosen, maxd)
+    curves = score_curves(ext, chosen, maxd, log_x)
     ncols = 2 if len(chosen) > 1 else 1
     nrows = max(1, -(-len(chosen) // ncols))
-    fig = make_subplots(rows=nrows, cols=ncols, shared_xaxes=True, shared_yaxes=True, vertical_spacing=0.08,
-                        horizontal_spacing=0.04, subplot_titles=[METHOD_LABELS[m] for m in chosen])
+    layout, ref = grid_layout(nrows, ncols, titles=[METHOD_LABELS[m] for m in chosen], shared_x=True,
+                              shared_y=True, h_space=0.04, v_space=0.08)
     if not curves:
-        fig.add_annotation(text="rope_viz.analysis.distance is not available", x=0.5, y=0.5, xref="paper",
-                           yref="paper", showarrow=False)
+        layout["annotations"].append(dict(text="rope_viz.analysis.distance is not available", x=0.5, y=0.5,
+                                          xref="paper", yref="paper", showarrow=False))
+    data: list[dict] = []
     shapes: list[dict] = []
     for j, m in enumerate(chosen):
-        row, col = j // ncols + 1, j % ncols + 1
+        xa, ya = ref(j // ncols + 1, j % ncols + 1)
         for key, width in (("none", 0.8), (m, 1.0)):
             if key not in curves:
                 continue
             x, lo, hi = curves[key]
-            x = np.maximum(x, 1.0) if log_x else x
             c = "#9a9a9a" if key == "none" else METHOD_COLORS[m]
-            first = key == "none" and j == 0
-            fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(color=c, width=width),
-                                     name=METHOD_LABELS[key], legendgroup=key, showlegend=first or key != "none",
-                                     hovertemplate="Δ≈%{x:,.0f}: max %{y:.3g}<extra>" + METHOD_LABELS[key] +
-                                                   "</extra>"), row=row, col=col)
-            fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(color=c, width=width), fill="tonexty",
-                                     fillcolor=_rgba(c, 0.25), name=METHOD_LABELS[key] + " (min)",
-                                     legendgroup=key, showlegend=False,
-                                     hovertemplate="Δ≈%{x:,.0f}: min %{y:.3g}<extra></extra>"), row=row, col=col)
-        n = "" if j == 0 else str(j + 1)
+            # the min/max band as one closed polygon (max forwards, min backwards): one trace per curve
+            data.append(dict(type="scatter", x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]),
+                             mode="lines", line=dict(color=c, width=width), fill="toself", fillcolor=_rgba(c, 0.25),
+                             name=METHOD_LABELS[key], legendgroup=key,
+                             showlegend=(key == "none" and j == 0) or key != "none", xaxis=xa, yaxis=ya,
+                             hovertemplate="Δ≈%{x:,.0f}: %{y:.3g} (bin min/max)<extra>" + METHOD_LABELS[key]
+                                           + "</extra>"))
         for xv, dash in ((ext.original_context, "dot"), (ext.target_context, "solid")):
-            if xv <= maxd:   # plain shapes: add_vline(row=, col=) is slow on subplots
-                shapes.append(dict(type="line", xref=f"x{n}", yref=f"y{n} domain", x0=xv, x1=xv, y0=0, y1=1,
+            if xv <= maxd:
+                shapes.append(dict(type="line", xref=xa, yref=f"{ya} domain", x0=xv, x1=xv, y0=0, y1=1,
                                    line=dict(color="#222222", dash=dash, width=1.2)))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="#222222", dash="dot"),
-                             name=f"original context {ext.original_context:,}"))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="#222222"),
-                             name=f"target context {ext.target_context:,}"))
+    for dash, label in (("dot", f"original context {ext.original_context:,}"),
+                        ("solid", f"target context {ext.target_context:,}")):
+        data.append(dict(type="scatter", x=[None], y=[None], mode="lines", line=dict(color="#222222", dash=dash),
+                         name=label))
+    for c in range(1, ncols + 1):                                  # x titles on the bottom row
+        layout[ref(nrows, c)[0].replace("x", "xaxis", 1)]["title"] = dict(text="relative distance Δ (tokens)")
+        if log_x:
+            for r in range(1, nrows + 1):
+                layout[ref(r, c)[0].replace("x", "xaxis", 1)]["type"] = "log"
+    for r in range(1, nrows + 1):                                  # y titles on the first column
+        layout[ref(r, 1)[1].replace("y", "yaxis", 1)]["title"] = dict(
+            text="score q·k (unitless)" if r == (nrows + 1) // 2 else "score q·k")
+    layout["shapes"] = shapes
+    fig = go.Figure(data=data, layout=layout)
     k = distance_stride(maxd)
     every = "" if k == 1 else f"; Δ every {k} tokens"
     styled(fig, title=f"Score vs distance beyond the training length (q = k = 1{every})",
-           x_title="relative distance Δ (tokens)", y_title="score q·k (unitless)", style=style, log_x=log_x,
-           height=220 * nrows + 170)
-    for c in range(1, ncols + 1):
-        fig.update_xaxes(title_text="relative distance Δ (tokens)", row=nrows, col=c)
-    fig.update_xaxes(title_text=None, row=1, col=1) if nrows > 1 else None
-    for r in range(1, nrows + 1):
-        fig.update_yaxes(title_text="score q·k" if r != (nrows + 1) // 2 else "score q·k (unitless)", row=r, col=1)
-    if log_x:
-        fig.update_xaxes(type="log")
-    fig.update_layout(shapes=shapes, hovermode="closest", legend=dict(y=-0.12 if nrows > 1 else -0.25, yanchor="top",
-                                                      x=0.0, xanchor="left"), margin=dict(b=140))
+           x_title=None, y_title=None, style=style, height=220 * nrows + 170)
+    fig.update_layout(hovermode="closest", legend=dict(y=-0.12 if nrows > 1 else -0.25, yanchor="top", x=0.0,
+                                                       xanchor="left"), margin=dict(b=140))
     return fig
 
 
