@@ -15,7 +15,8 @@ from .rotation import (apply_rope, apply_rope_complex, freqs_cis, layout_permuta
 # analysis (rope_viz.analysis.*)
 from .analysis.distance import (decay_bound, envelope, first_negative_distance, pair_products, random_score_band,
                                 score_vs_distance, similarity_sum)
-# BOUNDS from .analysis.bounds import base_lower_bound, critical_dim, extrapolation_bound
+from .analysis.bounds import (base_lower_bound, base_lower_bound_info, critical_base, critical_dim,
+                              extrapolation_bound, min_similarity, small_base_thresholds)
 from .analysis.aliasing import (aliasing_vs_base, base_advisor, find_lookalike, lookalike_example, nearest_impostor,
                                 position_similarity, sample_positions, similarity_matrix)
 from .analysis.offsets import (offset_bias, one_sign_alpha_interval, one_sign_criterion, pair_cycles,
@@ -29,7 +30,8 @@ __all__ = [
     "apply_rope", "apply_rope_complex", "freqs_cis", "layout_permutation", "pair_indices", "rope_angles", "to_complex",
     "score_vs_distance", "decay_bound", "similarity_sum", "first_negative_distance", "random_score_band", "envelope",
     "pair_products",
-    # BOUNDS "base_lower_bound", "critical_dim", "extrapolation_bound",
+    "base_lower_bound", "base_lower_bound_info", "min_similarity", "critical_dim", "critical_base",
+    "extrapolation_bound", "small_base_thresholds",
     "similarity_matrix", "nearest_impostor", "aliasing_vs_base", "position_similarity", "sample_positions",
     "find_lookalike", "lookalike_example", "base_advisor",
     "pair_cycles", "one_sign_criterion", "one_sign_alpha_interval", "offset_bias", "simulate_offset_scores",

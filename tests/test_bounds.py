@@ -259,3 +259,15 @@ def test_partial_result_is_a_proven_lower_bound():
     assert base_lower_bound_info(128, L, max_evals=10**6) == {**full, "lower": full["base"]}
     with pytest.raises(ValueError, match="must"):
         base_lower_bound_info(128, L, max_evals=0)
+
+
+def test_public_api_exports_the_issue_names():
+    """The names issue #2 fixes are importable from the package root and are the same objects as in the modules."""
+    import rope_viz
+    from rope_viz.analysis import bounds, distance
+    names = ["RopeConfig", "from_hf_config", "inv_freq", "attention_factor", "apply_rope", "score_vs_distance",
+             "decay_bound", "similarity_sum", "first_negative_distance", "base_lower_bound", "critical_dim",
+             "extrapolation_bound", "alibi_slopes"]
+    assert set(names) <= set(rope_viz.__all__)
+    assert all(hasattr(rope_viz, n) for n in rope_viz.__all__)
+    assert rope_viz.base_lower_bound is bounds.base_lower_bound and rope_viz.decay_bound is distance.decay_bound
