@@ -373,6 +373,10 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     styled(fig, title="Base advisor: context length vs base (presets and Men et al.'s bound)",
            x_title="context length L (tokens, log scale)", y_title="base b (rope_theta, log scale)", style=style,
            log_x=True, log_y=True, height=560)
+    ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if ys.size:   # headroom above the highest marker for its (possibly stacked) preset labels
+        fig.update_yaxes(range=[math.log10(ys.min()) - 0.15, math.log10(ys.max()) + 0.55])
     fig.update_layout(hovermode="closest")
     return legend_below(fig)
 
