@@ -108,13 +108,18 @@ shape (T, n_kv, d). One layer's table is therefore **r / (n_kv·d)** of that lay
 so against the whole model's KV cache it is 12.5 % / n_layers (0.39 % for 32 layers); a fused kernel keeps none.
 No published source for the 12.5 % figure was found (rope-literature §8).
 """)
-c1, c2, c3, c4 = st.columns(4)
-n_layers = c1.number_input("Layers", 1, 512, **ui.persist("klayers", 32, lo=1, hi=512))
-n_kv = c2.number_input("KV heads", 1, 256, **ui.persist("kkvh", 8, lo=1, hi=256))
-mem_dtype = c3.selectbox("Dtype", ["bfloat16", "float16", "float32", "fp8"], key="kernel_mem_dtype")
-use_ctx = c4.toggle("T = context length", value=True, key="kernel_mem_ctx",
-                    help="Otherwise 4,096 tokens.")
-if cfg is not None:
+
+
+@st.fragment
+def memory_section(cfg):
+    """The memory table and chart (a fragment: its widgets rerun only this section)."""
+    c1, c2, c3, c4 = st.columns(4)
+    n_layers = c1.number_input("Layers", 1, 512, **ui.persist("klayers", 32, lo=1, hi=512))
+    n_kv = c2.number_input("KV heads", 1, 256, **ui.persist("kkvh", 8, lo=1, hi=256))
+    mem_dtype = c3.selectbox("Dtype", ["bfloat16", "float16", "float32", "fp8"], key="kernel_mem_dtype")
+    use_ctx = c4.toggle("T = context length", value=True, key="kernel_mem_ctx", help="Otherwise 4,096 tokens.")
+    if cfg is None:
+        return
     from rope_viz.analysis.overhead import rope_memory
 
     T = cfg.context_length if use_ctx else 4096
@@ -126,11 +131,13 @@ if cfg is not None:
                      hide_index=True, width="stretch")
     fig = ui.guarded(ui.cached_figure, "kernel_memory", cfg, n_layers=int(n_layers), n_kv_heads=int(n_kv),
                      seq_len=T, dtype=mem_dtype)
+    ratio = 100 * cfg.rotary_dim / (int(n_kv) * cfg.head_dim)
     ui.show_figure(fig, name="kernel_memory",
                    caption=f"Table / one layer's KV = r/(n_kv·d) = {cfg.rotary_dim}/({int(n_kv)}·{cfg.head_dim}) = "
-                           f"{100 * cfg.rotary_dim / (int(n_kv) * cfg.head_dim):.3g} %; against all "
-                           f"{int(n_layers)} layers: "
-                           f"{100 * cfg.rotary_dim / (int(n_kv) * cfg.head_dim) / int(n_layers):.3g} %.")
+                           f"{ratio:.3g} %; against all {int(n_layers)} layers: {ratio / int(n_layers):.3g} %.")
+
+
+memory_section(cfg)
 
 # -- 4 · precision ----------------------------------------------------------------------------------------------------
 st.subheader("4 · Precision lab")
@@ -140,27 +147,37 @@ grows with the position — for base 10⁴: 1.2·10⁻⁴ rad at 4K, 9.7·10⁻�
 (computed, rope-literature §6c). An inv_freq buffer left in **bf16** (transformers issue #29496) is off by ~0.3 % per
 pair: the phase is lost after a few thousand tokens. `rope_viz.testing.check_rope` detects that bug in your code.
 """)
-max_pos = st.select_slider("Largest position (tokens)", options=[1 << k for k in range(12, 25)],
-                           format_func=lambda v: f"{v:,}", **ui.persist("kmaxpos", 1 << 20,
-                                                                        options=[1 << k for k in range(12, 25)]))
-if cfg is not None:
-    fig = ui.guarded(ui.cached_figure, "kernel_phase_error", cfg, max_position=int(max_pos))
-    ui.show_figure(fig, name="kernel_phase_error",
-                   caption="Max over pairs of |φ_fp32 − φ_exact|. The error is largest at pair 1, not pair 0: "
-                           "θ₀ = 1 is exact in fp32.")
 
-st.markdown("""
+INVARIANCE_MD = """
 **Relative-position invariance** (Wang et al. 2024). A query and a key Δ = 16 tokens apart should give the same
 attention logit wherever they sit. Random q, k (logits ~N(0, 1)) are placed at start positions m and rotated in each
 precision on this device, the way transformers' eager path does (fp32 angles, cos/sin cast to the dtype, arithmetic in
 the dtype); the error is against the exact float64 logit of the same (dtype-rounded) q and k. *bf16, fp32 math*
 is the rope_viz kernel's recipe: rotate in fp32, round the output once.
-""")
-if cfg is not None and HAS_TORCH:
-    fig = ui.guarded(ui.cached_figure, "kernel_invariance", cfg, max_position=int(min(max_pos, 1 << 22)),
-                     n_samples=64)
-    ui.show_figure(fig, name="kernel_invariance", caption="Measured on " + tb.device_name() + ". "
-                   "fp32 stays ~1e-7 at short range and grows with m (the angle's own fp32 error); bf16 and fp16 "
-                   "sit orders of magnitude higher.")
-elif not HAS_TORCH:
-    st.caption("(needs PyTorch)")
+"""
+
+
+@st.fragment
+def precision_section(cfg):
+    """Phase error and invariance error vs position (a fragment: the position slider reruns only this section)."""
+    opts = [1 << k for k in range(12, 25)]
+    max_pos = st.select_slider("Largest position (tokens)", options=opts, format_func=lambda v: f"{v:,}",
+                               **ui.persist("kmaxpos", 1 << 20, options=opts))
+    if cfg is None:
+        return
+    fig = ui.guarded(ui.cached_figure, "kernel_phase_error", cfg, max_position=int(max_pos))
+    ui.show_figure(fig, name="kernel_phase_error",
+                   caption="Max over pairs of |φ_fp32 − φ_exact|. The error is largest at pair 1, not pair 0: "
+                           "θ₀ = 1 is exact in fp32.")
+    st.markdown(INVARIANCE_MD)
+    if HAS_TORCH:
+        fig = ui.guarded(ui.cached_figure, "kernel_invariance", cfg, max_position=int(min(max_pos, 1 << 22)),
+                         n_samples=64)
+        ui.show_figure(fig, name="kernel_invariance", caption="Measured on " + tb.device_name() + ". "
+                       "fp32 stays ~1e-7 at short range and grows with m (the angle's own fp32 error); bf16 and "
+                       "fp16 sit orders of magnitude higher.")
+    else:
+        st.caption("(needs PyTorch)")
+
+
+precision_section(cfg)

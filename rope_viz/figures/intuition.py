@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..config import RopeConfig
 from ..frequencies import inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, grid_layout, styled
 
 MAX_FRAMES = 240
 MAX_PANELS = 6
@@ -68,39 +67,41 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
     r = float(np.abs(xy).max()) or 1.0
     k = len(pairs)
     titles = [f"pair {i}: θ={theta[i]:.3g} rad/tok, λ={wavelengths(theta)[i]:,.0f} tok" for i in pairs]
-    fig = make_subplots(rows=1, cols=k, subplot_titles=titles, horizontal_spacing=0.06)
+    layout, ref = grid_layout(1, k, titles=titles, h_space=0.06)
     circle = np.linspace(0, 2 * np.pi, 97)
-
+    lim = 1.15 * r
+    data: list[dict] = []
     for j, i in enumerate(pairs):
         col = PALETTE[j % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=r * np.cos(circle), y=r * np.sin(circle), mode="lines", name="unit circle",
-                                 line=dict(color="#bbbbbb", width=1), showlegend=(j == 0), legendgroup="circle",
-                                 hoverinfo="skip"), row=1, col=j + 1)
-        fig.add_trace(go.Scatter(x=xy[:, j, 0], y=xy[:, j, 1], mode="markers", name="tip at every frame's position",
-                                 marker=dict(color=col, size=5, opacity=0.35), showlegend=(j == 0),
-                                 legendgroup="tips", customdata=positions,
-                                 hovertemplate=f"pair {i}, m=%{{customdata}}<extra></extra>"), row=1, col=j + 1)
+        xa, ya = ref(1, j + 1)
+        data.append(dict(type="scatter", x=r * np.cos(circle), y=r * np.sin(circle), mode="lines",
+                         name="unit circle", line=dict(color="#bbbbbb", width=1), showlegend=(j == 0),
+                         legendgroup="circle", hoverinfo="skip", xaxis=xa, yaxis=ya))
+        data.append(dict(type="scatter", x=xy[:, j, 0], y=xy[:, j, 1], mode="markers",
+                         name="tip at every frame's position", marker=dict(color=col, size=5, opacity=0.35),
+                         showlegend=(j == 0), legendgroup="tips", customdata=positions,
+                         hovertemplate=f"pair {i}, m=%{{customdata}}<extra></extra>", xaxis=xa, yaxis=ya))
+        layout[xa.replace("x", "xaxis", 1)].update(range=[-lim, lim], title=dict(text="channel a_i (unitless)"),
+                                                   constrain="domain")
+        layout[ya.replace("y", "yaxis", 1)].update(range=[-lim, lim], scaleanchor=xa, scaleratio=1,
+                                                   title=dict(text="channel b_i (unitless)" if j == 0 else None))
     moving = []
     for j, i in enumerate(pairs):
         col = PALETTE[j % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=[0, xy[0, j, 0]], y=[0, xy[0, j, 1]], mode="lines+markers",
-                                 name="pair vector at position m", line=dict(color=col, width=4),
-                                 marker=dict(size=[0, 13], color=col), showlegend=(j == 0), legendgroup="vec",
-                                 hoverinfo="skip"), row=1, col=j + 1)
-        moving.append(len(fig.data) - 1)
-    # Frames as plain dicts (validated once by the Figure): only the moving vectors change.
-    fig.frames = [dict(name=str(positions[f]), traces=moving,
-                       data=[dict(type="scatter", x=[0.0, float(xy[f, j, 0])], y=[0.0, float(xy[f, j, 1])])
-                             for j in range(k)])
-                  for f in range(n_frames)]
-    lim = 1.15 * r
-    for j in range(k):
-        fig.update_xaxes(range=[-lim, lim], title_text="channel a_i (unitless)", row=1, col=j + 1,
-                         constrain="domain")
-        fig.update_yaxes(range=[-lim, lim], scaleanchor=f"x{'' if j == 0 else j + 1}", scaleratio=1, row=1,
-                         col=j + 1, title_text="channel b_i (unitless)" if j == 0 else None)
+        xa, ya = ref(1, j + 1)
+        data.append(dict(type="scatter", x=[0, xy[0, j, 0]], y=[0, xy[0, j, 1]], mode="lines+markers",
+                         name="pair vector at position m", line=dict(color=col, width=4),
+                         marker=dict(size=[0, 13], color=col), showlegend=(j == 0), legendgroup="vec",
+                         hoverinfo="skip", xaxis=xa, yaxis=ya))
+        moving.append(len(data) - 1)
+    # Frames as plain dicts: only the moving vectors change.
+    frames = [dict(name=str(positions[f]), traces=moving,
+                   data=[dict(type="scatter", x=[0.0, float(xy[f, j, 0])], y=[0.0, float(xy[f, j, 1])])
+                         for j in range(k)])
+              for f in range(n_frames)]
+    fig = go.Figure(data=data, layout=layout, frames=frames)
     styled(fig, title=f"Pairs rotating as the position advances ({step} token{'s' if step > 1 else ''} per frame)",
-           x_title="channel a_i (unitless)", y_title="channel b_i (unitless)", style=style, height=520)
+           x_title=None, y_title=None, style=style, height=520)
     fig.update_layout(
         hovermode="closest",
         margin=dict(l=70, r=30, t=140, b=150),
