@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from ..analysis import aliasing as A
 from ..config import BASE_MAX, RopeConfig
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, grid_layout, styled
 from .distance import legend_below
 
 MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
@@ -127,8 +127,6 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 2
     s and the best far distance Δ* marked — sim depends only on Δ, so every position whose context reaches Δ* shares
     it. Right panel: for sampled positions m, the similarity of m's best look-alike at least s tokens away, with
     sim(Δ = 1) for scale."""
-    from plotly.subplots import make_subplots
-
     from .distance import display_envelope
 
     L = cfg.context_length
@@ -137,40 +135,43 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 2
                                                                          max(1, L - 1))
     r = A.nearest_impostor(cfg, pos, s)
     ok = r["impostor"] >= 0
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.1)
+    layout, ref = grid_layout(1, 2, h_space=0.1)
+    left, right = ref(1, 1), ref(1, 2)
+    fig = go.Figure(layout=layout)
     # right panel first so that fig.data[0] is the per-position trace
     custom = np.stack([r["impostor"][ok], r["distance"][ok]], axis=1)   # (n_ok, 2)
     fig.add_trace(go.Scatter(
         x=r["positions"][ok], y=r["similarity"][ok], mode="lines+markers", marker=dict(size=4),
         line=dict(color=PALETTE[0]), name=f"best look-alike ≥ {s:,} tokens away", customdata=custom,
         hovertemplate="m=%{x:,}<br>look-alike n=%{customdata[0]:,} (Δ=%{customdata[1]:,})"
-                      "<br>sim=%{y:.3f}<extra></extra>"), row=1, col=2)
+                      "<br>sim=%{y:.3f}<extra></extra>", xaxis=right[0], yaxis=right[1]))
     nb = float(r["neighbour_similarity"][0])
     fig.add_trace(go.Scatter(x=[pos[0], pos[-1]], y=[nb, nb], mode="lines", name=f"sim(Δ = 1) = {nb:.3f}",
-                             line=dict(color=PALETTE[1], dash="dot")), row=1, col=2)
+                             line=dict(color=PALETTE[1], dash="dot"), xaxis=right[0], yaxis=right[1]))
     prof = A.similarity_profile(cfg)                                     # (L,), sim(Δ) for Δ = 0 … L − 1
     dist = np.arange(L, dtype=np.float64)
     x, lo, hi = display_envelope(dist, prof, 1000, log_x=False)
     fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(color=PALETTE[2], width=1.2),
-                             name="sim(Δ) over the context", hovertemplate="Δ=%{x:,.0f}<br>sim=%{y:.3f}<extra></extra>"),
-                  row=1, col=1)
+                             name="sim(Δ) over the context", xaxis=left[0], yaxis=left[1],
+                             hovertemplate="Δ=%{x:,.0f}<br>sim=%{y:.3f}<extra></extra>"))
     if not np.array_equal(lo, hi):
         fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(color=PALETTE[2], width=0.8), fill="tonexty",
-                                 name="sim(Δ) (min in bin)", showlegend=False, hoverinfo="skip"), row=1, col=1)
+                                 name="sim(Δ) (min in bin)", showlegend=False, hoverinfo="skip", xaxis=left[0],
+                                 yaxis=left[1]))
     if ok.any():
         d_star = int(r["distance"][ok][np.argmax(r["similarity"][ok])])
         fig.add_trace(go.Scatter(x=[d_star], y=[float(prof[d_star])], mode="markers",
                                  marker=dict(symbol="star", size=14, color=PALETTE[3]),
-                                 name=f"best far distance Δ* = {d_star:,}",
-                                 hovertemplate="Δ*=%{x:,}<br>sim=%{y:.3f}<extra></extra>"), row=1, col=1)
+                                 name=f"best far distance Δ* = {d_star:,}", xaxis=left[0], yaxis=left[1],
+                                 hovertemplate="Δ*=%{x:,}<br>sim=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[s, s], y=[-1, 1], mode="lines", line=dict(color="#555", dash="dash"),
-                             name=f"separation s = {s:,}", hoverinfo="skip"), row=1, col=1)
+                             name=f"separation s = {s:,}", hoverinfo="skip", xaxis=left[0], yaxis=left[1]))
     log = spacing == "log"
     styled(fig, title=f"Nearest impostors (separation ≥ {s:,} tokens, {cfg.label()})",
            x_title="relative distance Δ (tokens)", y_title="similarity (mean cos, −1 … 1)", style=style)
-    fig.update_xaxes(title_text="position m (tokens" + (", log scale)" if log else ")"),
-                     type="log" if log else None, row=1, col=2)
-    fig.update_yaxes(title_text="similarity of its best look-alike", row=1, col=2)
+    fig.update_layout(xaxis2=dict(title_text="position m (tokens" + (", log scale)" if log else ")"),
+                                  type="log" if log else None),
+                      yaxis2=dict(title_text="similarity of its best look-alike"))
     fig.update_yaxes(range=[-1.02, 1.02])
     fig.update_layout(hovermode="closest")
     return legend_below(fig)
