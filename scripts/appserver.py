@@ -121,13 +121,15 @@ def wait_idle(page, timeout_ms: float = 60_000, charts: bool = True) -> None:
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
-# A MutationObserver that timestamps the last change inside any chart (performance.now(), ms).
+# A MutationObserver that timestamps the first and the last change inside any chart (performance.now(), ms).
 OBSERVE_JS = """() => {
-  window.__rv = {last: 0, count: 0};
+  window.__rv = {first: 0, last: 0, count: 0};
   const obs = new MutationObserver((muts) => {
     for (const m of muts) {
       const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
-      if (el && el.closest('[data-testid="stPlotlyChart"]')) { window.__rv.last = performance.now();
+      if (el && el.closest('[data-testid="stPlotlyChart"]')) { const t = performance.now();
+                                                                if (!window.__rv.count) window.__rv.first = t;
+                                                                window.__rv.last = t;
                                                                 window.__rv.count++; return; }
     }
   });
@@ -169,10 +171,11 @@ def redraw_after_some_slider(page, timeout_s: float = 60):
 
 
 def timed_slider_step(page, slider, key: str = "ArrowRight", quiet_ms: float = 400,
-                      timeout_s: float = 30) -> float | None:
+                      timeout_s: float = 30, first_out: list | None = None) -> float | None:
     """Press ``key`` on the slider and return the ms from the key press to the last chart change of the rerun it
-    triggers (None if no chart changed). Waits for the script to finish and the charts to stay quiet."""
-    page.evaluate("() => { window.__rv.last = 0; window.__rv.count = 0; }")
+    triggers (None if no chart changed). Waits for the script to finish and the charts to stay quiet. With
+    ``first_out``, the ms to the *first* chart change is appended to it too (the first feedback a user sees)."""
+    page.evaluate("() => { window.__rv.first = 0; window.__rv.last = 0; window.__rv.count = 0; }")
     slider.focus()
     t0 = page.evaluate("() => performance.now()")
     slider.press(key)
@@ -184,6 +187,8 @@ def timed_slider_step(page, slider, key: str = "ArrowRight", quiet_ms: float = 4
                               "performance.now()]")
         script, last, count, now = state
         if script == "notRunning" and count > 0 and now - last >= quiet_ms:
+            if first_out is not None:
+                first_out.append(page.evaluate("() => window.__rv.first") - t0)
             return last - t0
         if script == "notRunning" and count == 0 and now - t0 > 5000:
             return None
