@@ -43,7 +43,8 @@ from ..config import RopeConfig
 from ..frequencies import rope_parameters
 from ..rotation import to_complex
 
-__all__ = ["score_vs_distance", "pair_products", "phasor_sum", "similarity_sum", "first_negative_distance", "decay_bound",
+__all__ = ["score_vs_distance", "pair_products", "phasor_sum", "similarity_sum", "first_negative_distance",
+           "decay_bound",
            "random_score_band", "envelope"]
 
 _FAST_MIN = 64                # lattice spans shorter than this are evaluated directly
@@ -449,8 +450,8 @@ def envelope(x, y, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     oscillations (plot y_min and y_max as a band, or both lines).
 
     x, y: (n,) finite, x ascending (e.g. distances). Bins are n_bins runs of consecutive samples whose counts differ
-    by at most one; x_ds is the middle of each run's x range. Returns (x_ds, y_min, y_max), each (min(n, n_bins),); when n ≤ n_bins they are x, y, y
-    (copies) exactly."""
+    by at most one; x_ds is the middle of each run's x range. Returns (x_ds, y_min, y_max), each
+    (min(n, n_bins),); when n ≤ n_bins they are x, y, y (copies) exactly."""
     xa = _real_array(x, "x")
     ya = _real_array(y, "y")
     if xa.ndim != 1 or ya.shape != xa.shape:

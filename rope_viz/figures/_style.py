@@ -102,3 +102,8 @@ def grid_layout(rows: int, cols: int, *, titles=None, shared_x: bool = False, sh
                                                   yref="paper", xanchor="center", yanchor="bottom",
                                                   showarrow=False, font=dict(size=16)))
     return layout, lambda row, col: (name("x", n(row, col)), name("y", n(row, col)))
+
+
+def axis_key(ref: str) -> str:
+    """The layout key of a trace's axis reference: "x" → "xaxis", "y3" → "yaxis3"."""
+    return ref[0] + "axis" + ref[1:]

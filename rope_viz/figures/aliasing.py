@@ -84,7 +84,9 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
     fig = go.Figure(go.Heatmap(
         x=pos, y=pos, z=S, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, name="sim(m, n)",
         colorbar=dict(title=dict(text="similarity", side="right")), showlegend=True, zsmooth="fast",
-        hovertemplate="m=%{y:,}<br>n=%{x:,}<br>sim=%{z:.3f}<extra></extra>"))
+        # category axes hand the hover the sample's own value (no number format applies)
+        hovertemplate="m=%{y}<br>n=%{x}<br>sim=%{z:.3f}<extra></extra>" if log else
+                      "m=%{y:,}<br>n=%{x:,}<br>sim=%{z:.3f}<extra></extra>"))
     unit = "tokens; log-spaced samples, one cell each" if log else "tokens"
     styled(fig, title=f"Position similarity map ({len(pos)} sampled positions, {spacing} spacing, "
                       f"{cfg.label()})",
@@ -95,7 +97,6 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
                     ticktext=[f"{int(v):,}" for v in ticks], showgrid=False)
         fig.update_xaxes(**axis)
         fig.update_yaxes(**axis)
-        fig.update_traces(hovertemplate="m=%{y}<br>n=%{x}<br>sim=%{z:.3f}<extra></extra>")
     fig.update_layout(hovermode="closest")
     return fig
 

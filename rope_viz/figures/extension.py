@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from ..config import FACTOR_MAX, RopeConfig
 from ..frequencies import attention_factor, default_inv_freq, frequency_ratio, inv_freq, wavelengths
 from . import register
-from ._style import PALETTE, grid_layout, styled
+from ._style import PALETTE, axis_key, grid_layout, styled
 from .distance import display_envelope
 
 METHODS = ("linear", "ntk", "dynamic", "yarn", "llama3", "longrope")
@@ -262,12 +262,12 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
         data.append(dict(type="scatter", x=[None], y=[None], mode="lines", line=dict(color="#222222", dash=dash),
                          name=label))
     for c in range(1, ncols + 1):                                  # x titles on the bottom row
-        layout[ref(nrows, c)[0].replace("x", "xaxis", 1)]["title"] = dict(text="relative distance Δ (tokens)")
+        layout[axis_key(ref(nrows, c)[0])]["title"] = dict(text="relative distance Δ (tokens)")
         if log_x:
             for r in range(1, nrows + 1):
-                layout[ref(r, c)[0].replace("x", "xaxis", 1)]["type"] = "log"
+                layout[axis_key(ref(r, c)[0])]["type"] = "log"
     for r in range(1, nrows + 1):                                  # y titles on the first column
-        layout[ref(r, 1)[1].replace("y", "yaxis", 1)]["title"] = dict(
+        layout[axis_key(ref(r, 1)[1])]["title"] = dict(
             text="score q·k (unitless)" if r == (nrows + 1) // 2 else "score q·k")
     layout["shapes"] = shapes
     fig = go.Figure(data=data, layout=layout)

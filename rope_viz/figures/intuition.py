@@ -14,7 +14,7 @@ from ..config import RopeConfig
 from ..frequencies import inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
 from . import register
-from ._style import PALETTE, grid_layout, styled
+from ._style import PALETTE, axis_key, grid_layout, styled
 
 MAX_FRAMES = 240
 MAX_PANELS = 6
@@ -81,9 +81,9 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
                          name="tip at every frame's position", marker=dict(color=col, size=5, opacity=0.35),
                          showlegend=(j == 0), legendgroup="tips", customdata=positions,
                          hovertemplate=f"pair {i}, m=%{{customdata}}<extra></extra>", xaxis=xa, yaxis=ya))
-        layout[xa.replace("x", "xaxis", 1)].update(range=[-lim, lim], title=dict(text="channel a_i (unitless)"),
+        layout[axis_key(xa)].update(range=[-lim, lim], title=dict(text="channel a_i (unitless)"),
                                                    constrain="domain")
-        layout[ya.replace("y", "yaxis", 1)].update(range=[-lim, lim], scaleanchor=xa, scaleratio=1,
+        layout[axis_key(ya)].update(range=[-lim, lim], scaleanchor=xa, scaleratio=1,
                                                    title=dict(text="channel b_i (unitless)" if j == 0 else None))
     moving = []
     for j, i in enumerate(pairs):
