@@ -82,8 +82,9 @@ def display_envelope(x: np.ndarray, y: np.ndarray, n_bins: int, log_x: bool):
     """Reduce a full-resolution curve (x sorted ascending) to ≤ n_bins (x, y_min, y_max) for display.
 
     Linear axis: the first sample exactly, then ``analysis.distance.envelope`` (bins of equal sample count). Log
-    axis: bins of equal width in log x (Δ = 0 dropped: a log axis cannot show it), so the near distances keep every sample and the far ones are
-    reduced; each bin's min and max are exact. Returns the data unchanged when already small."""
+    axis: bins of equal width in log x (Δ = 0 dropped: a log axis cannot show it), so the near distances keep every
+    sample and the far ones are reduced; each bin's min and max are exact. Returns the data unchanged when already
+    small."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if log_x:
