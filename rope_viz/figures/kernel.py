@@ -22,6 +22,7 @@ from ..analysis.overhead import fp32_phase_error, rope_memory
 from ..config import RopeConfig
 from . import register
 from ._style import PALETTE, styled
+from .distance import legend_below
 
 METHOD_LABELS = {
     "copy": "copy q, k (memory floor)",
@@ -96,9 +97,9 @@ def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=
     sh = res.get("shape", {})
     sub = (f"batch {sh.get('batch', 1)}, {sh.get('n_q_heads', '?')} q heads / {sh.get('n_kv_heads', '?')} KV heads, "
            f"d = {sh.get('head_dim', '?')}, {res.get('dtype', '')}") if sh else ""
-    return styled(fig, title=f"RoPE vs attention time — {where}<br><sup>{sub}</sup>",
-                  x_title="sequence length S (tokens)", y_title="time per call (ms)", style=style,
-                  log_x=True, log_y=True)
+    styled(fig, title=f"RoPE vs attention time — {where}<br><sup>{sub}</sup>",
+           x_title="sequence length S (tokens)", y_title="time per call (ms)", style=style, log_x=True, log_y=True)
+    return legend_below(fig)   # up to 7 methods: above the plot they would cover the two-line title
 
 
 @register("kernel_memory", page="Kernel",
@@ -122,9 +123,10 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
             textposition="auto",
             hovertemplate="%{y}<br>%{x:,.4g} MiB<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    return styled(fig, title=f"Memory: cos/sin table vs KV cache — T = {T:,} tokens, {n_layers} layers, "
-                             f"{n_kv_heads} KV heads × d = {cfg.head_dim}, r = {cfg.rotary_dim}, {dtype}",
-                  x_title="memory (MiB, log scale)", y_title="stored item (one bar each)", style=style, log_x=True)
+    styled(fig, title=f"Memory: cos/sin table vs KV cache — T = {T:,} tokens, {n_layers} layers, "
+                      f"{n_kv_heads} KV heads × d = {cfg.head_dim}, r = {cfg.rotary_dim}, {dtype}",
+           x_title="memory (MiB, log scale)", y_title="stored item (one bar each)", style=style, log_x=True)
+    return legend_below(fig)   # six long item names: above the plot they would cover the title
 
 
 @register("kernel_phase_error", page="Kernel",
