@@ -82,9 +82,9 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
                          showlegend=(j == 0), legendgroup="tips", customdata=positions,
                          hovertemplate=f"pair {i}, m=%{{customdata}}<extra></extra>", xaxis=xa, yaxis=ya))
         layout[axis_key(xa)].update(range=[-lim, lim], title=dict(text="channel a_i (unitless)"),
-                                                   constrain="domain")
+                                    constrain="domain")
         layout[axis_key(ya)].update(range=[-lim, lim], scaleanchor=xa, scaleratio=1,
-                                                   title=dict(text="channel b_i (unitless)" if j == 0 else None))
+                                    title=dict(text="channel b_i (unitless)" if j == 0 else None))
     moving = []
     for j, i in enumerate(pairs):
         col = PALETTE[j % len(PALETTE)]
