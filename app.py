@@ -32,10 +32,7 @@ def rotating_pairs(cfg):
     if not pairs:
         st.info("Select at least one pair.")
         return
-    fig = ui.guarded(ui.cached_figure, "intuition_rotation", cfg, pairs=sorted(pairs), step=step)
-    ui.show_figure(fig, name="intuition_rotation",
-                   caption="Press ▶ Play: every pair turns by the same rule (angle m·θᵢ), but fast pairs spin many "
-                           "times while slow pairs barely move; together they spell out the position.")
+    ui.show_registered("intuition_rotation", cfg, pairs=sorted(pairs), step=step)
 
 
 @st.fragment
@@ -62,10 +59,7 @@ computed with `rope_viz.rotation.apply_rope`.)
                   delta_color="off")
         k3.metric(f"query only shifted: ({m + t:,}, {n:,})", f"{alone:.6f}", f"{alone - base:+.3f}",
                   delta_color="off")
-    fig = ui.guarded(ui.cached_figure, "intuition_invariance", cfg, m=m, n=n, max_shift=max(t, 1))
-    ui.show_figure(fig, name="intuition_invariance",
-                   caption="Moving query and key together (blue) never changes the score: RoPE only sees the "
-                           "distance m − n. Moving the query alone (orange) does.")
+    ui.show_registered("intuition_invariance", cfg, m=m, n=n, max_shift=max(t, 1))
 
 
 if cfg is not None:

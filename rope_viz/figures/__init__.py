@@ -11,16 +11,23 @@ Every figure function is registered with ``@register(name, page=..., caption=...
 - ``style="docs"`` gives the documentation look (light background, fixed size, larger fonts).
 
 The registry maps name → FigureSpec(fn, page, caption); ``caption`` is the one-line "what to notice" text shown under
-the chart on the page and available to the CLI.
+the chart on the page (``rope_viz.ui.show_registered``) and by ``export --list``. It is a str, or a callable
+``caption(fig) -> str`` for captions that state numbers: the figure function stores those numbers in
+``fig.layout.meta`` (a dict) and the callable formats them, so the text always agrees with the data drawn.
+``caption_of(name, fig)`` gives the text for one computed figure. ``page`` is the page's title as listed in
+``rope_viz.ui.PAGES`` (checked by the tests).
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Union
 
 FIGURE_MODULES = ("intuition", "frequencies", "distance", "aliasing", "offsets", "extension", "encodings", "kernel")
+
+
+Caption = Union[str, Callable[..., str]]
 
 
 @dataclass(frozen=True)
@@ -28,14 +35,27 @@ class FigureSpec:
     name: str
     fn: Callable
     page: str
-    caption: str
+    caption: Caption
+
+    def caption_for(self, fig=None) -> str:
+        """The caption text: the fixed string, or the callable applied to ``fig`` (its generic form when ``fig`` is
+        None is the callable's docstring's first line)."""
+        if not callable(self.caption):
+            return self.caption
+        if fig is None:
+            doc = (self.caption.__doc__ or "").strip()
+            return doc.splitlines()[0] if doc else self.name
+        return self.caption(fig)
 
 
 _REGISTRY: dict[str, FigureSpec] = {}
 
 
-def register(name: str, *, page: str, caption: str):
-    """Decorator: add a figure function to the registry under ``name``."""
+def register(name: str, *, page: str, caption: Caption):
+    """Decorator: add a figure function to the registry under ``name`` (caption: a str or ``caption(fig) -> str``)."""
+    if not (isinstance(caption, str) or callable(caption)):
+        raise TypeError(f"caption of figure {name!r} must be a str or a callable(fig) -> str")
+
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
             raise RuntimeError(f"figure name {name!r} registered twice")
@@ -47,11 +67,13 @@ def register(name: str, *, page: str, caption: str):
 
 
 def _load_all() -> None:
+    """Import every figure module. A module whose optional third-party dependency is not installed (torch for
+    "kernel", transformers for "models") is left out; a missing first-party module is a bug and raises."""
     for mod in FIGURE_MODULES:
         try:
             importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as e:  # a module not written yet, or torch missing for "kernel"
-            if e.name not in (f"{__name__}.{mod}", "torch"):
+        except ModuleNotFoundError as e:
+            if not e.name or e.name.split(".")[0] == __name__.split(".")[0]:
                 raise
 
 
@@ -67,3 +89,8 @@ def get_figure(name: str) -> FigureSpec:
     if name not in specs:
         raise ValueError(f"unknown figure {name!r}; available: {', '.join(specs)}")
     return specs[name]
+
+
+def caption_of(name: str, fig=None) -> str:
+    """The registered caption of figure ``name`` for the computed figure ``fig`` (see FigureSpec.caption_for)."""
+    return get_figure(name).caption_for(fig)

@@ -9,8 +9,7 @@ A page is thin: header → sidebar config → cached figures → show them::
     cfg = ui.config_sidebar()                       # RopeConfig, or None after st.error (invalid settings)
     log_x = st.toggle("Log distance axis", **ui.persist("logx", True))
     if cfg is not None:
-        fig = ui.guarded(ui.cached_figure, "distance_score", cfg, log_x=log_x)
-        ui.show_figure(fig, name="distance_score", caption="The bound decays; random q/k do not.")
+        ui.show_registered("distance_curves", cfg, log_x=log_x)   # chart + registry caption + export menu
 
 API
 ---
@@ -25,6 +24,10 @@ API
     ``**kwargs`` for a page widget (key + on_change) so its value survives page switches and is mirrored in the URL as
     ``?name=value`` (only when ≠ default). Values: int, float, bool, str, or a list of them (multiselect). Don't pass ``value=``/``index=`` too. Names must not be one of
     ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset).
+``show_registered(name, cfg, *, key=None, **options) -> go.Figure | None``
+    The registered figure ``name`` (rope_viz.figures) computed through ``cached_figure``, drawn by ``show_figure``
+    with the registry's caption (``rope_viz.figures.caption_of(name, fig)``); returns the figure, or None after
+    ``st.error`` for a ValueError. Pages use this instead of writing captions by hand.
 ``show_figure(fig, *, name, caption, key=None)``
     st.plotly_chart full width + the one-line caption + an "Export" popover: PNG, SVG, PDF (one persistent kaleido
     server), standalone HTML, CSV of the data, with a "docs style" toggle. Exports are computed only on click.
@@ -43,9 +46,10 @@ API
     Stand-in LongRoPE (short, long) factor lists (ones; a ramp 1 → factor), for pages that must say they used it.
 """
 
-from .figure import cached_figure, guarded, page_header, show_figure
+from .figure import cached_figure, guarded, page_header, show_figure, show_registered
 from .sidebar import config_sidebar, page_list, persist
 from .state import synth_longrope_factors
 
-__all__ = ["config_sidebar", "persist", "page_list", "show_figure", "guarded", "cached_figure", "page_header",
+__all__ = ["config_sidebar", "persist", "page_list", "show_registered", "show_figure", "guarded", "cached_figure",
+           "page_header",
            "synth_longrope_factors"]

@@ -77,6 +77,19 @@ def _exporter(fig: go.Figure, fmt: str, docs: bool) -> Callable[[], bytes]:
     return make
 
 
+def show_registered(name: str, cfg: RopeConfig, *, key: str | None = None, **options: Any) -> go.Figure | None:
+    """Compute the registered figure ``name`` for (cfg, options) through the cache, draw it with the registry's
+    caption (``rope_viz.figures.caption_of``) and the export menu, and return it; None after ``st.error`` when the
+    figure function raises ValueError (bad settings). ``key`` as in ``show_figure``. The returned figure is shared
+    across sessions: read it, do not mutate it."""
+    from ..figures import caption_of
+
+    fig = guarded(cached_figure, name, cfg, **options)
+    if fig is not None:
+        show_figure(fig, name=name, caption=caption_of(name, fig), key=key)
+    return fig
+
+
 def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | None = None) -> None:
     """Draw ``fig`` full width with its one-line caption and an "Export" popover (PNG, SVG, PDF, standalone HTML,
     CSV of the data; "docs style" toggle). Files are generated only when a download button is clicked (deferred

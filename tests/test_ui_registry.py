@@ -1,0 +1,55 @@
+"""The figure registry's captions (str or callable) and ui.show_registered on a page."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rope_viz import figures as F
+
+
+def test_callable_caption_reads_the_figure_meta():
+    def cap(fig):
+        """The peak is at some distance."""
+        return f"The peak is at {fig.layout.meta['peak']:,} tokens."
+
+    @F.register("_test_meta_caption", page="Intuition", caption=cap)
+    def fn(cfg, *, style="app"):
+        return go.Figure(layout={"meta": {"peak": 1234}})
+
+    try:
+        fig = fn(None)
+        assert F.caption_of("_test_meta_caption", fig) == "The peak is at 1,234 tokens."
+        assert F.caption_of("_test_meta_caption") == "The peak is at some distance."
+    finally:
+        F._REGISTRY.pop("_test_meta_caption", None)
+
+
+def test_register_rejects_a_non_text_caption():
+    with pytest.raises(TypeError, match="caption"):
+        F.register("_bad", page="Intuition", caption=3)
+
+
+def test_every_registered_caption_is_a_short_line():
+    for name, spec in F.figures().items():
+        text = spec.caption_for()
+        assert isinstance(text, str) and 10 < len(text) < 300 and "\n" not in text, name
+
+
+def test_show_registered_draws_the_registry_caption_and_reports_bad_options():
+    script = '''
+import streamlit as st
+from rope_viz import RopeConfig, ui
+cfg = RopeConfig(head_dim=64, base=10000.0, context_length=512)
+fig = ui.show_registered("intuition_invariance", cfg, m=3, n=1, max_shift=20)
+st.text("ok" if fig is not None else "none")
+bad = ui.show_registered("intuition_invariance", cfg, key="bad", m=3, n=1, max_shift=0)
+st.text("bad none" if bad is None else "bad drawn")
+'''
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    assert [t.value for t in at.text] == ["ok", "bad none"]
+    caps = [c.value for c in at.caption]
+    assert F.caption_of("intuition_invariance") in caps
+    assert len(at.error) == 1 and "max_shift" in at.error[0].value
