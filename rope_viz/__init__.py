@@ -5,10 +5,13 @@ submodule named in the comment (see the README for a tour).
 """
 
 # configuration (rope_viz.config) and real-model presets (rope_viz.presets)
-from .config import SCALING_LABELS, SCALING_TYPES, RopeConfig, from_hf_config
+from .config import SCALING_LABELS, SCALING_TYPES, RopeConfig, Scaling, from_hf_config
 from .presets import PRESETS, Preset, get_preset, preset_names
 # frequencies per rope_type (rope_viz.frequencies)
-from .frequencies import attention_factor, frequency_ratio, inv_freq, rope_parameters, wavelengths
+from .frequencies import (attention_factor, effective_attention_factor, effective_inv_freq, frequency_ratio, inv_freq,
+                          rope_parameters, wavelengths)
+# context extension: a base config extended with each method (rope_viz.scaling)
+from .scaling import METHODS, extend, synth_longrope_factors
 # rotation, layouts, complex form (rope_viz.rotation)
 from .rotation import (apply_rope, apply_rope_complex, freqs_cis, layout_permutation, pair_indices, rope_angles,
                        to_complex)
@@ -24,9 +27,10 @@ from .analysis.offsets import (offset_bias, one_sign_alpha_interval, one_sign_cr
 from .analysis.encodings import alibi_bias, alibi_slopes, rope_signal, sinusoidal_dot, sinusoidal_pe
 
 __all__ = [
-    "RopeConfig", "from_hf_config", "SCALING_TYPES", "SCALING_LABELS",
+    "RopeConfig", "Scaling", "from_hf_config", "SCALING_TYPES", "SCALING_LABELS",
     "PRESETS", "Preset", "get_preset", "preset_names",
     "inv_freq", "attention_factor", "rope_parameters", "frequency_ratio", "wavelengths",
+    "effective_inv_freq", "effective_attention_factor", "METHODS", "extend", "synth_longrope_factors",
     "apply_rope", "apply_rope_complex", "freqs_cis", "layout_permutation", "pair_indices", "rope_angles", "to_complex",
     "score_vs_distance", "decay_bound", "similarity_sum", "first_negative_distance", "random_score_band", "envelope",
     "pair_products",

@@ -1,7 +1,7 @@
 """RopeConfig: the one object that describes a RoPE setup, and `from_hf_config` to build it from a config.json.
 
-Every computation in rope_viz takes a `RopeConfig`. It is validated once, here, so the rest of the code can trust it:
-bad input raises `ValueError` with a message that says what is wrong and what is allowed.
+Every computation in rope_viz takes a `RopeConfig`. It is validated once, here (through ``rope_viz.validate``), so the
+rest of the code can trust it: bad input raises `ValueError` naming the field, the allowed range and the value.
 
 Documented bounds (chosen to cover every published model with room to explore):
 
@@ -12,23 +12,26 @@ rotary_fraction        0 < f ≤ 1; the rotary width ``int(head_dim * f)`` (tran
                        and ≥ 2
 layout                 ``"half"`` (pairs (i, i + r/2), transformers / GPT-NeoX ``rotate_half``) or
                        ``"interleaved"`` (pairs (2i, 2i + 1), Meta reference / GPT-J)
-context_length         integer, 1 … 16,777,216 (2**24: positions stay exact integers in fp32);
-                       the model's ``max_position_embeddings``
+context_length         integer, 2 … 16,777,216 (2**24: positions stay exact integers in fp32);
+                       the model's ``max_position_embeddings``. At least 2: a context needs one distance Δ = 1
 scaling                None, or a transformers-style dict with ``rope_type`` in SCALING_TYPES and that type's
-                       keys (see ``SCALING_KEYS``); factors 1 … 1024
+                       keys (see ``SCALING_KEYS``); factors 1 … 1024; ``original_max_position_embeddings``
+                       2 … 16,777,216 (LongRoPE's attention factor divides by its log; 1 would divide by 0);
+                       stored as an immutable, hashable ``Scaling`` mapping
 =====================  ==================================================================================
 """
 
 from __future__ import annotations
 
-import json
-import math
-import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
+
+from . import validate as V
 
 HEAD_DIM_MAX = 1024
 BASE_MAX = 1e12
+CONTEXT_MIN = 2        # a context needs at least one distance Δ = 1; also log(original context) > 0 (LongRoPE, YaRN)
 CONTEXT_MAX = 1 << 24
 FACTOR_MAX = 1024.0
 LAYOUTS = ("half", "interleaved")
@@ -67,85 +70,103 @@ SCALING_LABELS = {
 }
 
 
-def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):  # numpy scalars are Real, np.bool_ is not
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
+class Scaling(Mapping):
+    """A RoPE scaling: transformers' ``rope_scaling`` / ``rope_parameters`` keys (``rope_type`` plus that type's
+    keys, SCALING_KEYS), validated and normalised (``type`` → ``rope_type``, lists → tuples of floats, None values
+    dropped). Immutable and hashable; reads like a dict: ``sc["factor"]``, ``sc.get(...)``, ``dict(sc)``, ``{**sc}``,
+    and compares equal to a dict with the same items. Build it through RopeConfig (which validates it)."""
+
+    __slots__ = ("_items", "_hash")
+
+    def __init__(self, items: Mapping[str, Any]):
+        object.__setattr__(self, "_items", dict(items))
+        object.__setattr__(self, "_hash", hash(tuple(sorted(self._items.items()))))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Scaling is immutable: build a new RopeConfig with cfg.replace(scaling={...})")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return self._items == dict(other.items())
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self):
+        return (Scaling, (self._items,))
 
 
-def _integer(name: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) and not (hasattr(value, "__index__") and not isinstance(value, float)):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v}")
-    return v
+def _factor_list(key: str, value: Any, n_pairs: int) -> tuple[float, ...]:
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__") or not hasattr(value, "__iter__"):
+        raise V._fail(key, f"a list of {n_pairs} numbers (one per rotated pair)", value)
+    if len(value) != n_pairs:
+        raise ValueError(f"{key} has {len(value)} entries; it needs rotary_dim // 2 = {n_pairs} (one per rotated pair)")
+    return tuple(V.real(f"{key}[{i}]", v, 0.0, None, lo_open=True) for i, v in enumerate(value))
 
 
-def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_length: int) -> dict[str, Any]:
+def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_length: int) -> Scaling:
     if not isinstance(scaling, Mapping):
-        raise ValueError(f"scaling must be None or a dict with a 'rope_type' key, got {type(scaling).__name__}")
+        raise V._fail("scaling", "None or a dict with a 'rope_type' key", scaling)
     s = dict(scaling)
     if "type" in s:  # transformers < 4.43 spelled it "type"
         t = s.pop("type")
-        if "rope_type" in s and s["rope_type"] != t:
-            raise ValueError(f"scaling has both type={t!r} and rope_type={s['rope_type']!r}; give one")
-        s.setdefault("rope_type", t)
+        if "rope_type" in s and s["rope_type"] is not None and t is not None and s["rope_type"] != t:
+            raise ValueError(f"scaling has both type={V.shorten(t, 40)} and rope_type={V.shorten(s['rope_type'], 40)}"
+                             "; give one")
+        if s.get("rope_type") is None:
+            s["rope_type"] = t
     rope_type = s.pop("rope_type", None)
     if rope_type is None:
         raise ValueError(f"scaling needs a 'rope_type'; allowed: {', '.join(SCALING_TYPES)}")
     if rope_type == "su":  # the name Phi-3's first configs used for LongRoPE
         rope_type = "longrope"
-    if rope_type not in SCALING_KEYS:
-        raise ValueError(f"unknown rope_type {rope_type!r}; allowed: {', '.join(SCALING_TYPES)} (or scaling=None)")
+    if not isinstance(rope_type, str) or rope_type not in SCALING_KEYS:
+        raise ValueError(f"unknown rope_type {V.shorten(rope_type)}; allowed: {', '.join(SCALING_TYPES)} "
+                         "(or scaling=None)")
     required, optional = SCALING_KEYS[rope_type]
     s = {k: v for k, v in s.items() if v is not None}  # null in config.json = not set
     missing = sorted(required - s.keys())
     if missing:
         raise ValueError(f"rope_type {rope_type!r} needs key(s) {', '.join(missing)}")
-    unknown = sorted(s.keys() - required - optional)
+    unknown = sorted(map(str, s.keys() - required - optional))
     if unknown:
         allowed = sorted(required | optional)
-        raise ValueError(f"rope_type {rope_type!r} does not take key(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(allowed)}")
+        names = ", ".join(unknown)
+        names = names if len(names) <= 60 else names[:59] + "…"
+        raise ValueError(f"rope_type {rope_type!r} does not take key(s) {names!s}; allowed: {', '.join(allowed)}")
     out: dict[str, Any] = {"rope_type": rope_type}
     for key, value in s.items():
         if key in ("short_factor", "long_factor"):
-            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-                raise ValueError(f"{key} must be a list of {rotary_dim // 2} numbers, got {value!r}")
-            vals = tuple(_finite(f"{key}[{i}]", v) for i, v in enumerate(value))
-            if len(vals) != rotary_dim // 2:
-                raise ValueError(f"{key} has {len(vals)} entries; it needs rotary_dim // 2 = {rotary_dim // 2} "
-                                 "(one per rotated pair)")
-            if min(vals) <= 0:
-                raise ValueError(f"{key} entries must be > 0, got min {min(vals)}")
-            out[key] = vals
+            out[key] = _factor_list(key, value, rotary_dim // 2)
         elif key == "truncate":
             if not isinstance(value, bool):
-                raise ValueError(f"truncate must be true or false, got {value!r}")
+                raise V._fail("truncate", "true or false", value)
             out[key] = value
         elif key == "original_max_position_embeddings":
-            out[key] = _integer(key, value, 1, CONTEXT_MAX)
-        else:
-            v = _finite(key, value)
-            if key == "factor" and not 1.0 <= v <= FACTOR_MAX:
-                raise ValueError(f"factor must be in [1, {FACTOR_MAX:g}] (the context-extension ratio), got {v:g}")
-            if key in ("beta_fast", "beta_slow", "low_freq_factor", "high_freq_factor") and v <= 0:
-                raise ValueError(f"{key} must be > 0, got {v:g}")
-            if key in ("attention_factor", "mscale", "mscale_all_dim") and v < 0:
-                raise ValueError(f"{key} must be ≥ 0, got {v:g}")
-            out[key] = v
+            out[key] = V.integer(key, value, CONTEXT_MIN, CONTEXT_MAX)
+        elif key == "factor":
+            out[key] = V.real("factor", value, 1.0, FACTOR_MAX)
+        elif key in ("beta_fast", "beta_slow", "low_freq_factor", "high_freq_factor"):
+            out[key] = V.real(key, value, 0.0, None, lo_open=True)
+        else:  # attention_factor, mscale, mscale_all_dim
+            out[key] = V.real(key, value, 0.0, None)
     if rope_type == "llama3" and out["high_freq_factor"] <= out["low_freq_factor"]:
         raise ValueError(f"llama3 needs high_freq_factor > low_freq_factor, got {out['high_freq_factor']:g} ≤ "
                          f"{out['low_freq_factor']:g}")
-    return out
+    return Scaling(out)
 
 
 @dataclass(frozen=True)
@@ -157,8 +178,9 @@ class RopeConfig:
         base: the RoPE base b (``rope_theta``); pair i turns at θ_i = b^(-2i/r) radians per token.
         rotary_fraction: share of the head that is rotated (``partial_rotary_factor`` / GPT-NeoX ``rotary_pct``).
         layout: ``"half"`` or ``"interleaved"``: which channels form pair i.
-        scaling: None or a transformers-style ``rope_scaling`` dict (normalised: ``type`` → ``rope_type``, lists →
-            tuples, None values dropped). Treat it as read-only.
+        scaling: None or a ``Scaling``: the transformers-style ``rope_scaling`` keys, normalised (``type`` →
+            ``rope_type``, lists → tuples, None values dropped); immutable and hashable, reads like a dict. Pass a
+            plain dict (or any Mapping) when constructing.
         context_length: the model's ``max_position_embeddings`` in tokens.
     """
 
@@ -166,26 +188,21 @@ class RopeConfig:
     base: float = 10000.0
     rotary_fraction: float = 1.0
     layout: str = "half"
-    scaling: dict | None = field(default=None)
+    scaling: Mapping[str, Any] | None = field(default=None)
     context_length: int = 4096
 
     def __post_init__(self) -> None:
-        head_dim = _integer("head_dim", self.head_dim, 2, HEAD_DIM_MAX)
+        head_dim = V.integer("head_dim", self.head_dim, 2, HEAD_DIM_MAX)
         if head_dim % 2:
-            raise ValueError(f"head_dim must be even (channels are rotated in pairs), got {head_dim}")
-        base = _finite("base", self.base)
-        if not 1.0 < base <= BASE_MAX:
-            raise ValueError(f"base must be in (1, {BASE_MAX:g}], got {base:g}")
-        frac = _finite("rotary_fraction", self.rotary_fraction)
-        if not 0.0 < frac <= 1.0:
-            raise ValueError(f"rotary_fraction must be in (0, 1], got {frac:g}")
+            raise ValueError(f"head_dim must be even (channels are rotated in pairs); got {head_dim}")
+        base = V.real("base", self.base, 1.0, BASE_MAX, lo_open=True)
+        frac = V.real("rotary_fraction", self.rotary_fraction, 0.0, 1.0, lo_open=True)
         rdim = int(head_dim * frac)
         if rdim < 2 or rdim % 2:
             raise ValueError(f"rotary_fraction {frac:g} gives a rotary width int({head_dim}·{frac:g}) = {rdim}; "
                              "it must be even and ≥ 2")
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
-        ctx = _integer("context_length", self.context_length, 1, CONTEXT_MAX)
+        layout = V.choice("layout", self.layout, LAYOUTS)
+        ctx = V.integer("context_length", self.context_length, CONTEXT_MIN, CONTEXT_MAX)
         scaling = None
         if self.scaling is not None:
             scaling = _validate_scaling(self.scaling, rdim, ctx)
@@ -197,6 +214,7 @@ class RopeConfig:
         object.__setattr__(self, "head_dim", head_dim)
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "rotary_fraction", frac)
+        object.__setattr__(self, "layout", layout)
         object.__setattr__(self, "context_length", ctx)
         object.__setattr__(self, "scaling", scaling)
 
@@ -223,13 +241,6 @@ class RopeConfig:
         if self.scaling and "original_max_position_embeddings" in self.scaling:
             return int(self.scaling["original_max_position_embeddings"])
         return self.context_length
-
-    def _key(self) -> tuple:
-        sc = None if self.scaling is None else tuple(sorted(self.scaling.items()))
-        return (self.head_dim, self.base, self.rotary_fraction, self.layout, sc, self.context_length)
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def replace(self, **changes: Any) -> "RopeConfig":
         """A copy with some fields changed (validated again)."""
@@ -266,11 +277,12 @@ class RopeConfig:
         return {"head_dim": self.head_dim, "max_position_embeddings": self.context_length, "rope_parameters": params}
 
 
-_TOP_LEVEL_ROPE_KEYS = ("rope_theta", "partial_rotary_factor")
+HF_CONFIG_MAX_BYTES = 1_000_000   # config.json text read by from_hf_config (real ones are < 10 kB)
+HF_CONFIG_MAX_DEPTH = 64
 
 
-def from_hf_config(mapping: Mapping[str, Any] | str, layout: str = "half") -> RopeConfig:
-    """Build a RopeConfig from a model's config.json (a dict, or its JSON text).
+def from_hf_config(mapping: Mapping[str, Any] | str | bytes, layout: str = "half") -> RopeConfig:
+    """Build a RopeConfig from a model's config.json: a dict (any Mapping), or its JSON text (str / bytes).
 
     Reads both schemas:
       * transformers ≥ 5: ``rope_parameters = {"rope_type", "rope_theta", "partial_rotary_factor", ...}``;
@@ -279,57 +291,61 @@ def from_hf_config(mapping: Mapping[str, Any] | str, layout: str = "half") -> Ro
     head_dim is ``head_dim`` if set, else ``hidden_size // num_attention_heads``. DeepSeek-V2/V3 style configs
     (``qk_rope_head_dim``) use the rope head dim, since only that part of the head is rotated.
     ``layout`` is not recorded in config.json: transformers checkpoints use ``"half"``.
-    """
-    if isinstance(mapping, (str, bytes)):
-        try:
-            mapping = json.loads(mapping)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"config is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
-    if not isinstance(mapping, Mapping):
-        raise ValueError(f"config must be a JSON object (a dict), got {type(mapping).__name__}")
-    m = dict(mapping)
-    if "text_config" in m and isinstance(m["text_config"], Mapping) and "num_attention_heads" not in m:
-        m = dict(m["text_config"])  # multimodal wrappers (Gemma 3, Llama 4, Qwen-VL) keep the LM config inside
 
-    if m.get("qk_rope_head_dim"):
-        head_dim = m["qk_rope_head_dim"]
-    elif m.get("head_dim"):
-        head_dim = m["head_dim"]
-    elif m.get("hidden_size") and m.get("num_attention_heads"):
-        try:
-            head_dim = int(m["hidden_size"]) // int(m["num_attention_heads"])
-        except (TypeError, ValueError, ZeroDivisionError):
-            raise ValueError("hidden_size and num_attention_heads must be positive integers") from None
+    Hostile input is safe: text is capped at 1 MB and 64 levels of nesting before parsing, NaN / Infinity / 1e400 /
+    integers of more than 30 digits are rejected (``rope_viz.validate.json_document``), and every field is checked;
+    the only exception raised is ``ValueError`` naming the field, with the value shortened.
+    """
+    if isinstance(mapping, (str, bytes, bytearray)):
+        mapping = V.json_document(mapping, max_bytes=HF_CONFIG_MAX_BYTES, max_depth=HF_CONFIG_MAX_DEPTH)
+    m = dict(V.mapping("config", mapping))
+    text_config = m.get("text_config")
+    if isinstance(text_config, Mapping) and "num_attention_heads" not in m:
+        m = dict(text_config)  # multimodal wrappers (Gemma 3, Llama 4, Qwen-VL) keep the LM config inside
+
+    if m.get("qk_rope_head_dim") is not None:
+        head_dim = V.integer("qk_rope_head_dim", m["qk_rope_head_dim"], 2, HEAD_DIM_MAX)
+    elif m.get("head_dim") is not None:
+        head_dim = V.integer("head_dim", m["head_dim"], 2, HEAD_DIM_MAX)
+    elif m.get("hidden_size") is not None and m.get("num_attention_heads") is not None:
+        hidden = V.integer("hidden_size", m["hidden_size"], 1, HEAD_DIM_MAX << 16)
+        heads = V.integer("num_attention_heads", m["num_attention_heads"], 1, 1 << 16)
+        head_dim = hidden // heads
     else:
         raise ValueError("config needs head_dim, or hidden_size and num_attention_heads")
 
     params = m.get("rope_parameters")
     scaling_src = m.get("rope_scaling")
-    if params is not None and not isinstance(params, Mapping):
-        raise ValueError("rope_parameters must be an object")
-    if scaling_src is not None and not isinstance(scaling_src, Mapping):
-        raise ValueError("rope_scaling must be an object or null")
+    if params is not None:
+        V.mapping("rope_parameters", params)
+    if scaling_src is not None:
+        V.mapping("rope_scaling", scaling_src)
     merged: dict[str, Any] = {}
     if scaling_src:
         merged.update(scaling_src)
     if params:
-        if "full_attention" in params and isinstance(params["full_attention"], Mapping):
+        if isinstance(params.get("full_attention"), Mapping):
             params = params["full_attention"]  # per-layer-type dicts (Gemma 3 style): the global layers
         merged.update(params)
 
     base = merged.pop("rope_theta", None)
     if base is None:
         base = m.get("rope_theta", m.get("rotary_emb_base", 10000.0))
+    base = V.real("rope_theta", base, 1.0, BASE_MAX, lo_open=True)
     frac = merged.pop("partial_rotary_factor", None)
     if frac is None:
         # GPTNeoXConfig defaults rotary_pct to 0.25 when config.json leaves it out; every other model to 1.
         frac = m.get("partial_rotary_factor", m.get("rotary_pct", 0.25 if m.get("model_type") == "gpt_neox" else 1.0))
-    ctx = m.get("max_position_embeddings", m.get("n_positions", 4096))
+    frac = V.real("partial_rotary_factor", frac, 0.0, 1.0, lo_open=True)
+    ctx = V.integer("max_position_embeddings", m.get("max_position_embeddings", m.get("n_positions", 4096)),
+                    CONTEXT_MIN, CONTEXT_MAX)
 
-    if "type" in merged and "rope_type" not in merged:
+    if "type" in merged and merged.get("rope_type") is None:
         merged["rope_type"] = merged.pop("type")
     merged.pop("type", None)
     rope_type = merged.get("rope_type", "default")
+    if rope_type is not None:
+        rope_type = V.choice("rope_type", rope_type, ("default",) + SCALING_TYPES + ("su",))
     scaling: dict[str, Any] | None
     if rope_type in ("default", None) or not merged:
         scaling = None

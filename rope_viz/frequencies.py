@@ -14,6 +14,15 @@ Sources per rope_type:
   linear    Chen et al., Position Interpolation, arXiv:2306.15595: θ_i / s.
   ntk       bloc97's NTK-aware rule, formalised in YaRN (arXiv:2309.00071) Eq. 16: b' = b·s^(r/(r-2)).
   dynamic   emozilla's dynamic NTK, transformers' closed form: b' = b·(s·l/L − (s−1))^(r/(r−2)) for l > L.
+            L is the pre-training length: ``original_max_position_embeddings`` when the scaling names one, else
+            context_length. transformers uses max_position_embeddings and ignores that key for dynamic; the two
+            agree for every config without it. The key lets a config be shown over a longer context than it was
+            trained on (``rope_viz.scaling.extend``): that config equals transformers' with
+            max_position_embeddings = L, run at seq_len = context_length.
+
+Which frequencies a figure shows: ``effective_inv_freq(cfg)`` — those transformers uses for a sequence of
+cfg.context_length tokens (LongRoPE's long factors past its original context, dynamic NTK's grown base). ``inv_freq(cfg)``
+with seq_len=None gives the values at initialisation (short factors, unchanged base).
   yarn      Peng et al., YaRN, arXiv:2309.00071, Eqs. 17–22 with the reference code's index-linear ramp.
   llama3    Meta's llama-models ``apply_scaling`` (Llama 3.1), NTK-by-parts with a wavelength-linear ramp.
   longrope  Ding et al., LongRoPE, arXiv:2402.13753: θ_i / λ_i per pair, attention factor √(1 + ln s / ln L).
@@ -22,11 +31,11 @@ Sources per rope_type:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Callable
 
 import numpy as np
 
+from . import validate as V
 from .config import RopeConfig
 
 FrequencyFn = Callable[[RopeConfig, "int | None"], "tuple[np.ndarray, float]"]
@@ -107,8 +116,10 @@ def _ntk(cfg: RopeConfig, seq_len: int | None) -> tuple[np.ndarray, float]:
 
 
 def _dynamic(cfg: RopeConfig, seq_len: int | None) -> tuple[np.ndarray, float]:
-    # transformers measures the dynamic growth against max_position_embeddings (our context_length).
-    r, L = cfg.rotary_dim, cfg.context_length
+    # transformers measures the dynamic growth against max_position_embeddings; here that is the pre-training length
+    # cfg.original_context_length (original_max_position_embeddings when the scaling names one, else context_length;
+    # transformers ignores that key for dynamic, see the module docstring).
+    r, L = cfg.rotary_dim, cfg.original_context_length
     seq = L if seq_len is None else seq_len
     return default_inv_freq(dynamic_base(cfg.base, cfg.scaling["factor"], r, seq, L), r), 1.0
 
@@ -192,20 +203,43 @@ ROPE_FREQUENCY_FUNCTIONS: dict[str, FrequencyFn] = {
 }
 
 
-def _check_seq_len(seq_len) -> int | None:
-    if seq_len is None:
-        return None
-    if (isinstance(seq_len, bool) or not isinstance(seq_len, numbers.Real) or not float(seq_len).is_integer()
-            or seq_len < 1):
-        raise ValueError(f"seq_len must be a positive integer (tokens) or None, got {seq_len!r}")
-    return int(seq_len)
+SEQ_LEN_MAX = 1 << 53   # sequence lengths (tokens) stay exact integers in float64
+
+
+def _seq_len(seq_len, field: str = "seq_len") -> int | None:
+    return None if seq_len is None else V.integer(field, seq_len, 1, SEQ_LEN_MAX)
 
 
 def rope_parameters(cfg: RopeConfig, seq_len: int | None = None) -> tuple[np.ndarray, float]:
     """(inv_freq, attention_factor) for cfg, as transformers' ``ROPE_INIT_FUNCTIONS[rope_type](config, seq_len=...)``.
-    ``seq_len`` (tokens) matters for ``dynamic`` (the base grows past context_length) and ``longrope`` (long factors
-    past original_max_position_embeddings)."""
-    return ROPE_FREQUENCY_FUNCTIONS[cfg.rope_type](cfg, _check_seq_len(seq_len))
+    ``seq_len`` (tokens, an integer ≥ 1, or None) matters for ``dynamic`` (the base grows past the pre-training
+    length) and ``longrope`` (long factors past original_max_position_embeddings). With ``seq_len=None`` both use
+    their values at initialisation (dynamic: unchanged base; LongRoPE: short factors); to show a config over its
+    context use ``effective_inv_freq``."""
+    V.config("cfg", cfg)
+    return ROPE_FREQUENCY_FUNCTIONS[cfg.rope_type](cfg, _seq_len(seq_len))
+
+
+def effective_parameters(cfg: RopeConfig, context_length: int | None = None) -> tuple[np.ndarray, float]:
+    """(inv_freq, attention_factor) in effect over a sequence of ``context_length`` tokens (default
+    ``cfg.context_length``): ``rope_parameters(cfg, seq_len=context_length)``, i.e. what transformers computes for a
+    sequence of that length. LongRoPE (Ding et al., arXiv:2402.13753) uses its long factors when the length exceeds
+    original_max_position_embeddings; dynamic NTK rescales its base for that length; the other types do not depend
+    on it. Shapes: (r/2,) rad/token, and a dimensionless float."""
+    V.config("cfg", cfg)
+    n = cfg.context_length if context_length is None else _seq_len(context_length, "context_length")
+    return ROPE_FREQUENCY_FUNCTIONS[cfg.rope_type](cfg, n)
+
+
+def effective_inv_freq(cfg: RopeConfig, context_length: int | None = None) -> np.ndarray:
+    """θ_i in effect over ``context_length`` tokens (default cfg.context_length), rad/token, float64 of shape (r/2,).
+    Every page, figure and table that shows a config over its context uses this (see ``effective_parameters``)."""
+    return effective_parameters(cfg, context_length)[0]
+
+
+def effective_attention_factor(cfg: RopeConfig, context_length: int | None = None) -> float:
+    """The attention factor in effect over ``context_length`` tokens (default cfg.context_length); dimensionless."""
+    return float(effective_parameters(cfg, context_length)[1])
 
 
 def inv_freq(cfg: RopeConfig, seq_len: int | None = None) -> np.ndarray:

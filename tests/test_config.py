@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rope_viz.config import (BASE_MAX, CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_KEYS, SCALING_LABELS,
+from rope_viz.config import (BASE_MAX, CONTEXT_MAX, CONTEXT_MIN, FACTOR_MAX, HEAD_DIM_MAX, SCALING_KEYS, SCALING_LABELS,
                              SCALING_TYPES, RopeConfig, from_hf_config)
 
 P64 = 32  # pairs of a head_dim 64 config
@@ -41,29 +41,29 @@ def _longrope(p=P64, **kw):
     ({"head_dim": None}, r"head_dim must be an integer"),
     ({"head_dim": float("nan")}, r"head_dim must be an integer"),
     # base: finite, 1 < base ≤ BASE_MAX
-    ({"base": 1.0}, r"base must be in \(1, 1e\+12\]"),
-    ({"base": 0.5}, r"base must be in \(1, 1e\+12\]"),
-    ({"base": 0}, r"base must be in \(1"),
-    ({"base": -1e4}, r"base must be in \(1"),
-    ({"base": 1e13}, r"base must be in \(1, 1e\+12\]"),
-    ({"base": float("nan")}, r"base must be finite"),
-    ({"base": float("inf")}, r"base must be finite"),
-    ({"base": "1e4"}, r"base must be a number"),
-    ({"base": True}, r"base must be a number"),
-    ({"base": None}, r"base must be a number"),
+    ({"base": 1.0}, r"base must be a finite number in \(1, 1e\+12\]"),
+    ({"base": 0.5}, r"base must be a finite number in \(1, 1e\+12\]"),
+    ({"base": 0}, r"base must be a finite number in \(1"),
+    ({"base": -1e4}, r"base must be a finite number in \(1"),
+    ({"base": 1e13}, r"base must be a finite number in \(1, 1e\+12\]"),
+    ({"base": float("nan")}, r"base must be a finite number"),
+    ({"base": float("inf")}, r"base must be a finite number"),
+    ({"base": "1e4"}, r"base must be a finite number"),
+    ({"base": True}, r"base must be a finite number"),
+    ({"base": None}, r"base must be a finite number"),
     # rotary_fraction: (0, 1], even rotary width ≥ 2
-    ({"rotary_fraction": 0.0}, r"rotary_fraction must be in \(0, 1\]"),
-    ({"rotary_fraction": -0.5}, r"rotary_fraction must be in \(0, 1\]"),
-    ({"rotary_fraction": 1.5}, r"rotary_fraction must be in \(0, 1\]"),
-    ({"rotary_fraction": float("nan")}, r"rotary_fraction must be finite"),
+    ({"rotary_fraction": 0.0}, r"rotary_fraction must be a finite number in \(0, 1\]"),
+    ({"rotary_fraction": -0.5}, r"rotary_fraction must be a finite number in \(0, 1\]"),
+    ({"rotary_fraction": 1.5}, r"rotary_fraction must be a finite number in \(0, 1\]"),
+    ({"rotary_fraction": float("nan")}, r"rotary_fraction must be a finite number"),
     ({"head_dim": 10, "rotary_fraction": 0.5}, r"rotary width int\(10·0.5\) = 5; it must be even"),
     ({"head_dim": 64, "rotary_fraction": 0.01}, r"= 0; it must be even and ≥ 2"),
     # layout
-    ({"layout": "neox"}, r"layout must be one of half, interleaved, got 'neox'"),
+    ({"layout": "neox"}, r"layout must be one of half, interleaved; got 'neox'"),
     ({"layout": None}, r"layout must be one of half, interleaved"),
-    # context_length: integer in [1, 2**24]
-    ({"context_length": 0}, r"context_length must be an integer in \[1, 16777216\]"),
-    ({"context_length": CONTEXT_MAX + 1}, r"context_length must be an integer in \[1, 16777216\]"),
+    # context_length: integer in [2, 2**24]
+    ({"context_length": 0}, r"context_length must be an integer in \[2, 16777216\]"),
+    ({"context_length": CONTEXT_MAX + 1}, r"context_length must be an integer in \[2, 16777216\]"),
     ({"context_length": 4096.5}, r"context_length must be an integer"),
     ({"context_length": float("inf")}, r"context_length must be an integer"),
 ])
@@ -74,7 +74,7 @@ def test_bad_fields(kwargs, match):
 
 
 @pytest.mark.parametrize("scaling,match", [
-    ("yarn", r"scaling must be None or a dict with a 'rope_type' key, got str"),
+    ("yarn", r"scaling must be None or a dict with a 'rope_type' key; got 'yarn'"),
     (2.0, r"scaling must be None or a dict"),
     ({"factor": 2.0}, r"scaling needs a 'rope_type'; allowed: linear, ntk, dynamic, yarn, llama3, longrope"),
     ({"rope_type": "foo", "factor": 2.0}, r"unknown rope_type 'foo'; allowed: linear, ntk, dynamic, yarn, llama3, "
@@ -93,32 +93,32 @@ def test_bad_fields(kwargs, match):
     ({"rope_type": "yarn", "factor": 2.0, "low_freq_factor": 1.0}, r"does not take key\(s\) low_freq_factor; allowed: "
                                                                    r"attention_factor, beta_fast"),
     # factors
-    ({"rope_type": "linear", "factor": 0.5}, r"factor must be in \[1, 1024\]"),
-    ({"rope_type": "linear", "factor": FACTOR_MAX * 2}, r"factor must be in \[1, 1024\]"),
-    ({"rope_type": "linear", "factor": float("nan")}, r"factor must be finite"),
-    ({"rope_type": "ntk", "factor": float("inf")}, r"factor must be finite"),
-    ({"rope_type": "dynamic", "factor": "2"}, r"factor must be a number"),
-    ({"rope_type": "yarn", "factor": 4.0, "beta_fast": 0.0}, r"beta_fast must be > 0"),
-    ({"rope_type": "yarn", "factor": 4.0, "beta_slow": -1.0}, r"beta_slow must be > 0"),
-    ({"rope_type": "yarn", "factor": 4.0, "mscale": -1.0}, r"mscale must be ≥ 0"),
-    ({"rope_type": "yarn", "factor": 4.0, "attention_factor": -0.1}, r"attention_factor must be ≥ 0"),
+    ({"rope_type": "linear", "factor": 0.5}, r"factor must be a finite number in \[1, 1024\]"),
+    ({"rope_type": "linear", "factor": FACTOR_MAX * 2}, r"factor must be a finite number in \[1, 1024\]"),
+    ({"rope_type": "linear", "factor": float("nan")}, r"factor must be a finite number"),
+    ({"rope_type": "ntk", "factor": float("inf")}, r"factor must be a finite number"),
+    ({"rope_type": "dynamic", "factor": "2"}, r"factor must be a finite number"),
+    ({"rope_type": "yarn", "factor": 4.0, "beta_fast": 0.0}, r"beta_fast must be a finite number > 0"),
+    ({"rope_type": "yarn", "factor": 4.0, "beta_slow": -1.0}, r"beta_slow must be a finite number > 0"),
+    ({"rope_type": "yarn", "factor": 4.0, "mscale": -1.0}, r"mscale must be a finite number ≥ 0"),
+    ({"rope_type": "yarn", "factor": 4.0, "attention_factor": -0.1}, r"attention_factor must be a finite number ≥ 0"),
     ({"rope_type": "yarn", "factor": 4.0, "truncate": "yes"}, r"truncate must be true or false"),
     ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 0},
-     r"original_max_position_embeddings must be an integer in \[1, 16777216\]"),
+     r"original_max_position_embeddings must be an integer in \[2, 16777216\]"),
     ({"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 1024.5},
      r"original_max_position_embeddings must be an integer"),
     ({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 4.0, "high_freq_factor": 1.0,
       "original_max_position_embeddings": 8192}, r"high_freq_factor > low_freq_factor"),
     ({"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 0.0, "high_freq_factor": 1.0,
-      "original_max_position_embeddings": 8192}, r"low_freq_factor must be > 0"),
+      "original_max_position_embeddings": 8192}, r"low_freq_factor must be a finite number > 0"),
     # factor lists: one positive number per rotated pair
     (_longrope(p=31), r"short_factor has 31 entries; it needs rotary_dim // 2 = 32"),
     ({**_longrope(), "long_factor": [1.0] * 64}, r"long_factor has 64 entries; it needs rotary_dim // 2 = 32"),
     ({**_longrope(), "long_factor": "1,2"}, r"long_factor must be a list of 32 numbers"),
     ({**_longrope(), "long_factor": 2.0}, r"long_factor must be a list of 32 numbers"),
-    ({**_longrope(), "short_factor": [1.0] * 31 + [0.0]}, r"short_factor entries must be > 0"),
-    ({**_longrope(), "short_factor": [1.0] * 31 + [float("nan")]}, r"short_factor\[31\] must be finite"),
-    ({**_longrope(), "short_factor": [1.0] * 31 + ["x"]}, r"short_factor\[31\] must be a number"),
+    ({**_longrope(), "short_factor": [1.0] * 31 + [0.0]}, r"short_factor\[31\] must be a finite number > 0; got 0.0"),
+    ({**_longrope(), "short_factor": [1.0] * 31 + [float("nan")]}, r"short_factor\[31\] must be a finite number"),
+    ({**_longrope(), "short_factor": [1.0] * 31 + ["x"]}, r"short_factor\[31\] must be a finite number"),
 ])
 def test_bad_scaling(scaling, match):
     with pytest.raises(ValueError, match=match):
@@ -165,7 +165,7 @@ def test_numpy_scalars_accepted():
 
 def test_bounds_are_inclusive():
     RopeConfig(HEAD_DIM_MAX, base=BASE_MAX, context_length=CONTEXT_MAX)
-    RopeConfig(2, base=1.0 + 1e-9, context_length=1)
+    RopeConfig(2, base=1.0 + 1e-9, context_length=CONTEXT_MIN)
     RopeConfig(64, scaling={"rope_type": "linear", "factor": FACTOR_MAX})
     RopeConfig(64, scaling={"rope_type": "linear", "factor": 1})
 
@@ -202,7 +202,7 @@ def test_frozen_and_hashable():
     assert a != RopeConfig(64, scaling=_longrope(), layout="interleaved")
     assert RopeConfig(64) != RopeConfig(64, context_length=4097)
     assert a.replace(base=5e5) == RopeConfig(64, 5e5, scaling=_longrope())
-    with pytest.raises(ValueError, match="base must be in"):
+    with pytest.raises(ValueError, match="base must be a finite number in"):
         a.replace(base=1.0)
 
 
@@ -213,9 +213,9 @@ def any_config(draw):
     frac = draw(st.sampled_from([1.0, 0.5, 0.25, 0.75, 0.4]))
     r = int(head_dim * frac)
     assume(r >= 2 and r % 2 == 0)
-    ctx = draw(st.integers(1, CONTEXT_MAX))
+    ctx = draw(st.integers(CONTEXT_MIN, CONTEXT_MAX))
     f = draw(st.floats(1.0, FACTOR_MAX))
-    orig = draw(st.one_of(st.none(), st.integers(1, CONTEXT_MAX)))
+    orig = draw(st.one_of(st.none(), st.integers(CONTEXT_MIN, CONTEXT_MAX)))
     kind = draw(st.sampled_from([None, *SCALING_TYPES]))
     sc = None
     if kind in ("linear", "ntk", "dynamic"):
@@ -372,20 +372,20 @@ def test_default_rope_type_means_no_scaling():
 
 
 @pytest.mark.parametrize("src,match", [
-    ("{not json", r"config is not valid JSON: .*line 1, column 2"),
-    ("", r"config is not valid JSON"),
-    ("[1, 2]", r"config must be a JSON object \(a dict\), got list"),
-    (42, r"config must be a JSON object \(a dict\), got int"),
+    ("{not json", r"config.json must be valid JSON; got .*line 1, column 2"),
+    ("", r"config.json must be valid JSON"),
+    ("[1, 2]", r"config must be an object \(a JSON \{...\} mapping\); got \[1, 2\]"),
+    (42, r"config must be an object \(a JSON \{...\} mapping\); got 42"),
     ({"rope_theta": 1e4}, r"config needs head_dim, or hidden_size and num_attention_heads"),
-    ({"hidden_size": 4096, "num_attention_heads": 0}, r"config needs head_dim"),
-    ({"hidden_size": "x", "num_attention_heads": 32}, r"hidden_size and num_attention_heads must be positive"),
-    ({"head_dim": 64, "rope_scaling": "yarn"}, r"rope_scaling must be an object or null"),
+    ({"hidden_size": 4096, "num_attention_heads": 0}, r"num_attention_heads must be an integer in \[1, 65536\]; got 0"),
+    ({"hidden_size": "x", "num_attention_heads": 32}, r"hidden_size must be an integer in \[1, \d+\]; got 'x'"),
+    ({"head_dim": 64, "rope_scaling": "yarn"}, r"rope_scaling must be an object"),
     ({"head_dim": 64, "rope_parameters": [1]}, r"rope_parameters must be an object"),
     ({"head_dim": 63}, r"head_dim must be even"),
-    ({"head_dim": 64, "rope_theta": 0.5}, r"base must be in \(1"),
-    ({"head_dim": 64, "rope_scaling": {"type": "magic", "factor": 2}}, r"unknown rope_type 'magic'"),
+    ({"head_dim": 64, "rope_theta": 0.5}, r"rope_theta must be a finite number in \(1"),
+    ({"head_dim": 64, "rope_scaling": {"type": "magic", "factor": 2}}, r"rope_type must be one of default, .*; got 'magic'"),
     ({"head_dim": 64, "rope_scaling": {"type": "linear"}}, r"needs key\(s\) factor"),
-    ({"head_dim": 64, "rotary_pct": 1.5}, r"rotary_fraction must be in \(0, 1\]"),
+    ({"head_dim": 64, "rotary_pct": 1.5}, r"partial_rotary_factor must be a finite number in \(0, 1\]"),
 ])
 def test_from_hf_config_bad_input(src, match):
     with pytest.raises(ValueError, match=match):
