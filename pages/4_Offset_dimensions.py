@@ -7,6 +7,7 @@ from rope_viz import ui
 from rope_viz.analysis import offsets as O
 from rope_viz.config import SCALING_LABELS
 from rope_viz.figures import offsets as FO
+from rope_viz.presets import PRESETS
 
 ui.page_header("Offset dimensions", """
 The slowest RoPE pairs turn so little over the context that they never complete a rotation: a **partial cycle**.
@@ -29,8 +30,8 @@ def bias_section(main_label, main_cfg, compare):
     st.subheader("The content-independent bias of a constant offset")
     n_one = int(O.pair_cycles(main_cfg)["one_sign"].sum())
     b1, b2, b3 = st.columns(3)
-    use_one = b1.toggle("Offsets in the one-sign pairs of each configuration",
-                        help="Otherwise: in the k lowest-frequency pairs.", **ui.persist("oone", True))
+    use_one = b1.toggle("Offsets in one-sign pairs", help="On: each configuration gets offsets in its own one-sign "
+                        "pairs. Off: in its k lowest-frequency pairs.", **ui.persist("oone", True))
     k = b1.slider("k lowest-frequency pairs with an offset", 1, min(16, main_cfg.n_pairs), disabled=use_one,
                   **ui.persist("ok", 4, lo=1, hi=min(16, main_cfg.n_pairs)))
     mag = b2.slider("Offset size |o_q| = |o_k|", 0.5, 10.0, step=0.5, **ui.persist("omag", 2.0, lo=0.5, hi=10.0))
@@ -42,10 +43,8 @@ def bias_section(main_label, main_cfg, compare):
         st.warning(f"No pair of {main_label} turns less than half a turn over its {main_cfg.context_length:,} "
                    "tokens, so no constant offset gives a one-sign bias there: the curve is 0. Switch off the "
                    "toggle to place offsets in the slowest pairs anyway.")
-    fig = ui.guarded(ui.cached_figure, "offsets_bias", main_cfg, compare=compare,
-                     n_offset_pairs=None if use_one else int(k), magnitude=float(mag),
-                     alpha=0.0 if aligned else None, log_x=log_x)
-    ui.show_figure(fig, name="offsets_bias", caption=FO.bias_figure.caption)
+    ui.show_registered("offsets_bias", main_cfg, compare=compare, n_offset_pairs=None if use_one else int(k),
+                       magnitude=float(mag), alpha=0.0 if aligned else None, log_x=log_x)
 
 
 cfg = ui.config_sidebar()
@@ -67,15 +66,18 @@ if cfg is not None:
                                   format_func=lambda v: f"×{v:g}", disabled=method == "(none)",
                                   **ui.persist("of", 4.0, options=[2.0, 4.0, 8.0, 16.0, 32.0]))
         method = None if method == "(none)" else method
+    others = st.multiselect("Also compare with published models (each over its own context)", list(PRESETS),
+                            max_selections=3, **ui.persist("ocmp", [], options=list(PRESETS)))
     variants = ui.guarded(FO.comparison_configs, cfg, method, factor)
+    if variants:
+        variants += [(name, PRESETS[name].config) for name in others]
 
     if variants:
         main_label, main_cfg = variants[0]
         compare = [list(v) for v in variants[1:]]
         # -- 1. rotations per pair vs the criterion ---------------------------------------------------------
         st.subheader("Rotations completed within the context")
-        fig = ui.guarded(ui.cached_figure, "offsets_cycles", main_cfg, compare=compare)
-        ui.show_figure(fig, name="offsets_cycles", caption=FO.cycles_figure.caption)
+        ui.show_registered("offsets_cycles", main_cfg, compare=compare)
         rows = []
         for label, c in variants:
             pc = O.pair_cycles(c)

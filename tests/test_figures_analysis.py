@@ -292,9 +292,9 @@ def test_comparison_configs_under_scaling():
     scaled = FO.comparison_configs(v[2][1])
     assert scaled[1][1].scaling is None and scaled[1][1].context_length == 32768
     for m in FO.METHODS:
-        assert FO.scaled_variant(cfg, m, 2.0).rope_type == m
+        assert FO.comparison_configs(cfg, m, 2.0)[2][1].rope_type == m
     with pytest.raises(ValueError, match="method"):
-        FO.scaled_variant(cfg, "rope", 2.0)
+        FO.comparison_configs(cfg, "rope", 2.0)
 
 
 def test_bias_curve_equals_closed_form():

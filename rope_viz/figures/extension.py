@@ -1,13 +1,19 @@
 """Figures for the Context-extension page: PI, NTK, dynamic NTK, YaRN, Llama 3 and LongRoPE side by side.
 
 One base model (head dim, base, layout, rotary fraction, training context L0) is extended by a factor s to the target
-context s·L0 with each method (``extension_methods``); the methods' formulas live in ``rope_viz.frequencies``:
+context s·L0 with each method through ``rope_viz.scaling.extend`` (the one place that builds scaled variants; the
+methods' formulas live in ``rope_viz.frequencies``):
   PI / linear   Chen et al., arXiv:2306.15595            θ'_i = θ_i / s
   NTK-aware     bloc97 / YaRN Eq. 16, arXiv:2309.00071   b' = b·s^(r/(r−2))
-  dynamic NTK   emozilla; transformers' closed form      b' grows with the running sequence length
+  dynamic NTK   emozilla; transformers' closed form      b' grows with the running sequence length l:
+                                                         b·(s·l/L0 − (s − 1))^(r/(r−2)); at l = s·L0 the slowest
+                                                         pair is slowed by s² − s + 1, not s
   YaRN          Peng et al., arXiv:2309.00071            NTK-by-parts ramp + attention factor 0.1·ln s + 1
   Llama 3.1     Meta llama-models ``apply_scaling``      wavelength-band blend
-  LongRoPE      Ding et al., arXiv:2402.13753            per-pair factors λ_i, attention factor √(1 + ln s/ln L0)
+  LongRoPE      Ding et al., arXiv:2402.13753            per-pair factors λ_i (searched once; they do not change
+                                                         with s), attention factor √(1 + ln s/ln L0)
+Every method is shown with the frequencies transformers uses over a sequence of its evaluation length
+(``effective_inv_freq``): the target context, or the chosen running length for dynamic NTK.
 Score vs distance uses ``rope_viz.analysis.distance.score_vs_distance`` with q = k = ones.
 """
 
@@ -17,29 +23,33 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from ..config import FACTOR_MAX, RopeConfig
-from ..frequencies import attention_factor, default_inv_freq, frequency_ratio, inv_freq, wavelengths
+from ..analysis import distance as D
+from ..config import CONTEXT_MAX, SCALING_LABELS, RopeConfig
+from ..frequencies import default_inv_freq, effective_attention_factor, effective_inv_freq, wavelengths
+from ..scaling import METHODS as SCALING_METHODS
+from ..scaling import extend
 from . import register
 from ._style import PALETTE, axis_key, grid_layout, styled
 from .distance import display_envelope
 
-METHODS = ("linear", "ntk", "dynamic", "yarn", "llama3", "longrope")
-METHOD_LABELS = {"none": "original (no scaling)", "linear": "PI (linear)", "ntk": "NTK-aware", "dynamic":
-                 "dynamic NTK", "yarn": "YaRN", "llama3": "Llama 3.1", "longrope": "LongRoPE"}
-METHOD_COLORS = {m: PALETTE[i] for i, m in enumerate(("none",) + METHODS)}
+METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # "none" is drawn as the grey reference
+METHOD_LABELS = {m: SCALING_LABELS[None if m == "none" else m] for m in SCALING_METHODS}
+METHOD_COLORS = {m: PALETTE[i] for i, m in enumerate(SCALING_METHODS)}
 METHOD_COLORS["longrope"] = PALETTE[7]  # the palette's yellow is too faint on white
-MAX_DISTANCE = 1 << 22      # farthest distance plotted (tokens)
+DYNAMIC_AT = ("L0", "0.5", "1", "2", "4")   # dynamic NTK's running length: L0, or this multiple of the target
+MAX_COMPARE = 3
+MAX_DISTANCE = CONTEXT_MAX  # farthest distance plotted (tokens): every target fits
+MIN_DISTANCE = 16           # shortest range plotted (tiny contexts still get a readable panel)
 MAX_SAMPLES = 1 << 16       # exact scores per curve: every integer Δ, or every k-th when the range is longer
 DISPLAY_BINS = 800          # then min/max-enveloped to this many points for display
 
 
 @dataclass(frozen=True)
 class Extension:
-    """The configurations compared: ``base`` (no scaling, context L0) and one RopeConfig per method (context s·L0;
-    dynamic keeps L0 and is evaluated at ``seq_len``). ``longrope_source`` says where LongRoPE's factor lists come
-    from ("preset NAME" or "synthetic ramp")."""
+    """The configurations compared: ``base`` (no scaling, context L0) and one RopeConfig per method from
+    ``scaling.extend`` (context s·L0). ``seq_len``: the running length dynamic NTK is evaluated at.
+    ``longrope_source``: "config" (LongRoPE uses the sidebar config's own factor lists) or "synthetic ramp"."""
     base: RopeConfig
     factor: float
     seq_len: int
@@ -54,80 +64,86 @@ class Extension:
     def target_context(self) -> int:
         return int(round(self.factor * self.base.context_length))
 
-    def eval_seq_len(self, method: str) -> int | None:
-        """The seq_len each method's frequencies are evaluated at (dynamic: the chosen one; LongRoPE: the target,
-        so the long factors apply)."""
-        if method == "dynamic":
-            return self.seq_len
-        if method == "longrope":
-            return self.target_context
-        return None
+    def eval_seq_len(self, method: str) -> int:
+        """The sequence length each method's frequencies are evaluated at: the chosen running length for dynamic
+        NTK, the target context for the others (so LongRoPE uses its long factors)."""
+        return self.seq_len if method == "dynamic" else self.target_context
+
+    def theta(self, method: str) -> np.ndarray:
+        """θ'_i of ``method`` in effect at its evaluation length (``effective_inv_freq``), shape (p,), rad/token."""
+        return effective_inv_freq(self.methods[method], self.eval_seq_len(method))
 
 
-def _longrope_lists(base: RopeConfig, factor: float) -> tuple[tuple, tuple, str]:
-    """LongRoPE factor lists for ``base``: a preset's lists when one has LongRoPE with the same number of pairs
-    (Phi-3 family), else the synthetic ramp of ``rope_viz.ui.state.synth_longrope_factors``."""
-    try:
-        from ..presets import PRESETS
-    except ImportError:
-        PRESETS = {}
-    for name, p in PRESETS.items():
-        c = p.config
-        if c.rope_type == "longrope" and c.n_pairs == base.n_pairs:
-            return tuple(c.scaling["short_factor"]), tuple(c.scaling["long_factor"]), f"preset {name}"
-    p = base.n_pairs
-    if p == 1:
-        return (1.0,), (float(factor),), "synthetic ramp 1 → s"
-    long = tuple(1.0 + (factor - 1.0) * i / (p - 1) for i in range(p))
-    return tuple(1.0 for _ in range(p)), long, "synthetic ramp 1 → s"
+def default_factor(cfg: RopeConfig) -> float:
+    """The "auto" factor: the config's own scaling factor, else its context over its original context, else 4."""
+    L0 = cfg.original_context_length
+    if cfg.scaling is not None and cfg.scaling.get("factor"):
+        return float(cfg.scaling["factor"])
+    if cfg.context_length > L0:
+        return cfg.context_length / L0
+    return 4.0
+
+
+def dynamic_seq_len(original: int, target: int, at: str) -> int:
+    """Dynamic NTK's running length for the choice ``at`` in DYNAMIC_AT: "L0" = the original context, else that
+    multiple of the target context (at most 16,777,216 tokens)."""
+    if at not in DYNAMIC_AT:
+        raise ValueError(f"dynamic_at must be one of {', '.join(DYNAMIC_AT)}; got {at!r}")
+    n = original if at == "L0" else int(round(float(at) * target))
+    return max(1, min(n, CONTEXT_MAX))
 
 
 def extension_methods(cfg: RopeConfig, factor: float | None = None, seq_len: int | None = None) -> Extension:
-    """Build every method's RopeConfig for the base model of ``cfg``.
+    """Every method's RopeConfig for the base model of ``cfg`` (``scaling.extend``).
 
     The base model is cfg without scaling at its original context (cfg.original_context_length, so a Llama 3.1
-    preset compares against its 8K pre-training). ``factor`` defaults to cfg's own factor (or context/original),
-    else 4; ``seq_len`` (dynamic NTK's running length) defaults to the target context. ValueError on bad input."""
-    L0 = cfg.original_context_length if cfg.scaling is not None else cfg.context_length
-    base = cfg.replace(scaling=None, context_length=L0)
-    if factor is None:
-        if cfg.scaling is not None and cfg.scaling.get("factor"):
-            factor = float(cfg.scaling["factor"])
-        elif cfg.context_length > L0:
-            factor = cfg.context_length / L0
-        else:
-            factor = 4.0
-    factor = float(factor)
-    if not 1.0 <= factor <= FACTOR_MAX:
-        raise ValueError(f"factor must be in [1, {FACTOR_MAX:g}], got {factor:g}")
-    target = int(round(factor * L0))
+    preset compares against its 8K pre-training). ``factor`` defaults to ``default_factor(cfg)``; ``seq_len``
+    (dynamic NTK's running length) to the target context. LongRoPE keeps cfg's own factor lists when cfg is a
+    LongRoPE config (they were searched for one target and do not change with s), else a synthetic ramp 1 → s.
+    ValueError on bad input."""
+    s = default_factor(cfg) if factor is None else float(factor)
+    methods = {m: extend(cfg, m, s) for m in METHODS}
+    base = extend(cfg, "none", 1.0)
+    source = "synthetic ramp"
+    lr = methods["longrope"]
+    if cfg.rope_type == "longrope" and cfg.n_pairs == lr.n_pairs:
+        methods["longrope"] = lr.replace(scaling={**dict(lr.scaling), "short_factor": cfg.scaling["short_factor"],
+                                                  "long_factor": cfg.scaling["long_factor"]})
+        source = "config"
+    target = int(round(s * base.context_length))
     seq = target if seq_len is None else int(seq_len)
-    if not 1 <= seq <= (1 << 24):
-        raise ValueError(f"seq_len must be in [1, {1 << 24}] tokens, got {seq}")
-    short, long, source = _longrope_lists(base, factor)
-    methods = {
-        "linear": base.replace(context_length=target, scaling={"rope_type": "linear", "factor": factor}),
-        "ntk": base.replace(context_length=target, scaling={"rope_type": "ntk", "factor": factor}),
-        "dynamic": base.replace(scaling={"rope_type": "dynamic", "factor": factor}),
-        "yarn": base.replace(context_length=target, scaling={"rope_type": "yarn", "factor": factor,
-                                                             "original_max_position_embeddings": L0}),
-        "llama3": base.replace(context_length=target, scaling={
-            "rope_type": "llama3", "factor": factor, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-            "original_max_position_embeddings": L0}),
-        "longrope": base.replace(context_length=target, scaling={
-            "rope_type": "longrope", "factor": factor, "short_factor": list(short), "long_factor": list(long),
-            "original_max_position_embeddings": L0}),
-    }
-    return Extension(base=base, factor=factor, seq_len=seq, methods=methods, longrope_source=source)
+    if not 1 <= seq <= CONTEXT_MAX:
+        raise ValueError(f"seq_len must be in [1, {CONTEXT_MAX:,}] tokens; got {seq}")
+    return Extension(base=base, factor=s, seq_len=seq, methods=methods, longrope_source=source)
 
 
 def _ext(cfg, factor, seq_len, methods) -> tuple[Extension, list[str]]:
-    ext = extension_methods(cfg, factor, seq_len)
-    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
     unknown = set(methods or ()) - set(METHODS)
     if unknown:
-        raise ValueError(f"unknown method(s) {', '.join(sorted(unknown))}; allowed: {', '.join(METHODS)}")
+        raise ValueError(f"methods must be among {', '.join(METHODS)}; got {', '.join(sorted(unknown))}")
+    ext = extension_methods(cfg, factor, seq_len)
+    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
     return ext, chosen
+
+
+def compare_configs(compare, limit: int = MAX_COMPARE) -> list[tuple[str, RopeConfig]]:
+    """(label, config) for each entry of ``compare`` (preset names, RopeConfigs or (label, RopeConfig)), at most
+    ``limit``: configurations drawn beside the main one, each with its own frequencies over its own context."""
+    from ..presets import get_preset
+
+    out = []
+    for item in compare or ():
+        if isinstance(item, str):
+            out.append((item, get_preset(item).config))
+        elif isinstance(item, RopeConfig):
+            out.append((item.label(), item))
+        elif isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], RopeConfig):
+            out.append((str(item[0]), item[1]))
+        else:
+            raise ValueError(f"compare entries must be preset names or RopeConfigs; got {item!r}")
+    if len(out) > limit:
+        raise ValueError(f"compare must list at most {limit} configurations; got {len(out)}")
+    return out
 
 
 def _subtitle(ext: Extension) -> str:
@@ -139,24 +155,58 @@ def _legend_below(fig: go.Figure) -> go.Figure:
     return fig
 
 
-@register("ext_ratio", page="Context extension",
-          caption="PI slows every pair by 1/s; NTK leaves fast pairs alone and slows the slowest most; YaRN and "
-                  "Llama 3 switch between the two by wavelength; LongRoPE uses its own factor per pair.")
+def _add_compare(fig: go.Figure, compare, y_of) -> None:
+    """One dashed trace per compared config: ``y_of(cfg)`` per pair over its own pairs."""
+    for j, (label, c) in enumerate(compare_configs(compare)):
+        fig.add_trace(go.Scatter(x=np.arange(c.n_pairs), y=y_of(c), mode="lines", name=f"{label} (as published)",
+                                 line=dict(color=PALETTE[(5 + j) % 7], width=2, dash="dashdot")))
+
+
+def _ratio_caption(fig: go.Figure) -> str:
+    """How each method scales each pair's frequency."""
+    m = fig.layout.meta or {}
+    text = ("PI slows every pair by 1/s; NTK leaves fast pairs alone and slows the slowest by s; YaRN and Llama 3 "
+            "switch between the two by wavelength.")
+    if "dynamic" in m:
+        d = m["dynamic"]
+        text += (f" Dynamic NTK at a running length of {d['seq_len']:,} tokens slows the slowest pair "
+                 f"{d['slowest']:.3g}× (s² − s + 1 = {d['rule']:.3g} at the target), not s = {m['s']:g}.")
+    if "longrope" in m:
+        lr = m["longrope"]
+        text += (f" LongRoPE divides pair i by its own factor λ_i ({lr['source']}; here down to 1/{lr['max']:.3g})"
+                 + (", the same for every s." if lr["source"].startswith("the config") else "."))
+    return text
+
+
+@register("ext_ratio", page="Context extension", caption=_ratio_caption)
 def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = None, seq_len: int | None = None,
-              methods=None) -> go.Figure:
-    """θ'_i/θ_i per pair for each method (``rope_viz.frequencies.frequency_ratio``), log y, with 1 and 1/s lines."""
+              methods=None, compare=()) -> go.Figure:
+    """θ'_i/θ_i per pair for each method (``effective_inv_freq`` at the method's evaluation length over the unscaled
+    θ_i), log y, with 1 and 1/s lines; ``compare``: published models' own ratios (``compare_configs``).
+    ``fig.layout.meta``: s, dynamic (seq_len, slowest-pair slow-down, s² − s + 1), longrope (largest factor, source)."""
     ext, chosen = _ext(cfg, factor, seq_len, methods)
     pairs = np.arange(ext.base.n_pairs)
+    theta0 = default_inv_freq(ext.base.base, ext.base.rotary_dim)
     fig = go.Figure()
+    meta: dict = {"s": ext.factor}
     for m in chosen:
-        ratio = frequency_ratio(ext.methods[m], ext.eval_seq_len(m))
+        ratio = ext.theta(m) / theta0
         fig.add_trace(go.Scatter(x=pairs, y=ratio, mode="lines+markers", name=METHOD_LABELS[m],
                                  line=dict(color=METHOD_COLORS[m], width=2), marker=dict(size=4)))
+        if m == "dynamic":
+            meta["dynamic"] = dict(seq_len=ext.seq_len, slowest=float(1 / ratio[-1]),
+                                   rule=ext.factor ** 2 - ext.factor + 1)
+        elif m == "longrope":
+            meta["longrope"] = dict(max=float(1 / ratio.min()), source=(
+                "the config's own searched lists" if ext.longrope_source == "config" else
+                "a synthetic ramp 1 → s, not a searched solution"))
+    _add_compare(fig, compare, lambda c: effective_inv_freq(c) / default_inv_freq(c.base, c.rotary_dim))
     for y, label in ((1.0, "1 (unchanged)"), (1 / ext.factor, f"1/s = {1 / ext.factor:.3g}")):
         fig.add_trace(go.Scatter(x=[pairs[0], pairs[-1]], y=[y, y], mode="lines", name=label,
                                  line=dict(color="#777777", dash="dot", width=1)))
     styled(fig, title=f"Per-pair frequency ratio θ'_i/θ_i ({_subtitle(ext)})", x_title="pair index i",
            y_title="θ'_i / θ_i (ratio)", style=style, log_y=True)
+    fig.update_layout(meta=meta)
     return _legend_below(fig)
 
 
@@ -164,8 +214,9 @@ def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
           caption="Wavelengths after scaling against the original and the target context: pairs that were "
                   "partial-cycle in training should stay beyond the target, the others should keep their turns.")
 def ext_wavelengths(cfg: RopeConfig, *, style: str = "app", factor: float | None = None,
-                    seq_len: int | None = None, methods=None) -> go.Figure:
-    """λ'_i = 2π/θ'_i per pair per method (log y) with the original context L0 and the target s·L0 as lines."""
+                    seq_len: int | None = None, methods=None, compare=()) -> go.Figure:
+    """λ'_i = 2π/θ'_i per pair per method (log y) with the original context L0 and the target s·L0 as lines;
+    ``compare``: published models' own wavelengths over their own context (``compare_configs``)."""
     ext, chosen = _ext(cfg, factor, seq_len, methods)
     pairs = np.arange(ext.base.n_pairs)
     fig = go.Figure()
@@ -173,9 +224,9 @@ def ext_wavelengths(cfg: RopeConfig, *, style: str = "app", factor: float | None
                              mode="lines", name=METHOD_LABELS["none"],
                              line=dict(color=METHOD_COLORS["none"], width=3, dash="dash")))
     for m in chosen:
-        wl = wavelengths(inv_freq(ext.methods[m], ext.eval_seq_len(m)))
-        fig.add_trace(go.Scatter(x=pairs, y=wl, mode="lines", name=METHOD_LABELS[m],
+        fig.add_trace(go.Scatter(x=pairs, y=wavelengths(ext.theta(m)), mode="lines", name=METHOD_LABELS[m],
                                  line=dict(color=METHOD_COLORS[m], width=2)))
+    _add_compare(fig, compare, lambda c: wavelengths(effective_inv_freq(c)))
     for y, label, dash in ((ext.original_context, f"original context {ext.original_context:,}", "dot"),
                            (ext.target_context, f"target context {ext.target_context:,}", "solid")):
         fig.add_trace(go.Scatter(x=[pairs[0], pairs[-1]], y=[y, y], mode="lines", name=label,
@@ -183,14 +234,6 @@ def ext_wavelengths(cfg: RopeConfig, *, style: str = "app", factor: float | None
     styled(fig, title=f"Wavelength per pair ({_subtitle(ext)})", x_title="pair index i",
            y_title="wavelength λ'_i = 2π/θ'_i (tokens)", style=style, log_y=True)
     return _legend_below(fig)
-
-
-def _score_module():
-    try:
-        from ..analysis import distance
-    except ImportError:
-        return None
-    return distance
 
 
 def distance_stride(max_distance: int) -> int:
@@ -201,19 +244,16 @@ def distance_stride(max_distance: int) -> int:
 def score_curves(ext: Extension, chosen, max_distance: int,
                  log_x: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Exact q = k = 1 scores at Δ = 0, k, 2k, … ≤ max_distance (k = ``distance_stride``: 1 up to 65,536
-    distances) per method and for the base model, enveloped to DISPLAY_BINS points (log-width bins for a log
-    axis, ``figures.distance.display_envelope``): method → (Δ_ds, min, max)."""
-    dist = _score_module()
-    if dist is None:
-        return {}
-    D = np.arange(0, int(max_distance) + 1, distance_stride(max_distance))
+    distances) per method (at its evaluation length) and for the base model, enveloped to DISPLAY_BINS points
+    (log-width bins for a log axis, ``figures.distance.display_envelope``): method → (Δ_ds, min, max)."""
+    dist = np.arange(0, int(max_distance) + 1, distance_stride(max_distance))
     ones = np.ones(ext.base.head_dim)
     out = {}
     for m in ["none"] + list(chosen):
         c = ext.base if m == "none" else ext.methods[m]
         seq = None if m == "none" else ext.eval_seq_len(m)
-        y = dist.score_vs_distance(ones, ones, c, D, seq_len=seq)
-        out[m] = display_envelope(D.astype(np.float64), np.asarray(y).reshape(-1), DISPLAY_BINS, log_x)
+        y = D.score_vs_distance(ones, ones, c, dist, seq_len=seq)
+        out[m] = display_envelope(dist.astype(np.float64), np.asarray(y).reshape(-1), DISPLAY_BINS, log_x)
     return out
 
 
@@ -223,27 +263,24 @@ def score_curves(ext: Extension, chosen, max_distance: int,
 def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = None, seq_len: int | None = None,
               methods=None, max_distance: int | None = None, log_x: bool = False) -> go.Figure:
     """Small multiples, one panel per method: score vs relative distance Δ ∈ [0, max_distance] (default 1.25 ×
-    target, ≤ 4,194,304) of the method (colour) over the unscaled base model (grey), computed exactly
-    (``score_curves``) and shown as min/max envelopes; dotted line at L0, solid line at the target s·L0."""
+    target, at least MIN_DISTANCE, at most MAX_DISTANCE: the target is always inside) of the method (colour) over
+    the unscaled base model (grey), computed exactly (``score_curves``) and shown as min/max envelopes; dotted line
+    at L0, solid line at the target s·L0."""
     ext, chosen = _ext(cfg, factor, seq_len, methods)
-    maxd = int(max_distance) if max_distance is not None else min(int(1.25 * ext.target_context), MAX_DISTANCE)
-    if not 16 <= maxd <= MAX_DISTANCE:
-        raise ValueError(f"max_distance must be in [16, {MAX_DISTANCE:,}] tokens, got {maxd:,}")
+    maxd = (int(max_distance) if max_distance is not None else
+            min(max(int(1.25 * ext.target_context), MIN_DISTANCE), MAX_DISTANCE))
+    if not MIN_DISTANCE <= maxd <= MAX_DISTANCE:
+        raise ValueError(f"max_distance must be in [{MIN_DISTANCE}, {MAX_DISTANCE:,}] tokens; got {maxd:,}")
     curves = score_curves(ext, chosen, maxd, log_x)
     ncols = 2 if len(chosen) > 1 else 1
     nrows = max(1, -(-len(chosen) // ncols))
     layout, ref = grid_layout(nrows, ncols, titles=[METHOD_LABELS[m] for m in chosen], shared_x=True,
                               shared_y=True, h_space=0.04, v_space=0.08)
-    if not curves:
-        layout["annotations"].append(dict(text="rope_viz.analysis.distance is not available", x=0.5, y=0.5,
-                                          xref="paper", yref="paper", showarrow=False))
     data: list[dict] = []
     shapes: list[dict] = []
     for j, m in enumerate(chosen):
         xa, ya = ref(j // ncols + 1, j % ncols + 1)
         for key, width in (("none", 0.8), (m, 1.0)):
-            if key not in curves:
-                continue
             x, lo, hi = curves[key]
             c = "#9a9a9a" if key == "none" else METHOD_COLORS[m]
             # the min/max band as one closed polygon (max forwards, min backwards): one trace per curve
@@ -291,9 +328,9 @@ def _rgba(hex_color: str, alpha: float) -> str:
                   "its square) to keep the softmax sharp at long range.")
 def ext_attention_factor(cfg: RopeConfig, *, style: str = "app", factor: float | None = None,
                          seq_len: int | None = None, methods=None) -> go.Figure:
-    """Bar chart: ``rope_viz.frequencies.attention_factor`` of each method (at its evaluation seq_len)."""
+    """Bar chart: ``effective_attention_factor`` of each method (at its evaluation length)."""
     ext, chosen = _ext(cfg, factor, seq_len, methods)
-    vals = [attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen]
+    vals = [effective_attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen]
     fig = go.Figure()
     for m, v in zip(chosen, vals):
         fig.add_trace(go.Bar(x=[METHOD_LABELS[m]], y=[v], name=METHOD_LABELS[m], marker_color=METHOD_COLORS[m],

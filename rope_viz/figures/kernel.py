@@ -1,16 +1,16 @@
 """Figures for the Kernel page: what RoPE costs in time (measured), memory (analytic) and precision.
 
 * ``kernel_timing``: RoPE time vs causal attention (SDPA) time vs sequence length, from
-  ``rope_viz.torch_backend.bench`` (the answer to the "3.7 % compute overhead" claim: RoPE is ~0.006 % of the FLOPs,
-  so whatever it costs is memory traffic and launches — rope-literature §8);
+  ``rope_viz.torch_backend.bench`` (the answer to the "3.7 % compute overhead" claim: RoPE's share of a layer's FLOPs,
+  ``rope_viz.analysis.overhead``, is tiny, so whatever it costs is memory traffic and launches);
 * ``kernel_memory``: the cos/sin table against the KV cache, one layer and the whole model
   (``rope_viz.analysis.overhead.rope_memory``; the "12.5 % memory" claim);
-* ``kernel_phase_error``: the phase error of angles formed in fp32 (and with a bf16 inv_freq) vs float64
-  (rope-literature §6c);
+* ``kernel_phase_error``: the phase error of angles formed in fp32 (and with a bf16 inv_freq) vs float64;
 * ``kernel_invariance``: relative-position invariance error vs position for fp32 / bf16 / fp16 on the actual device
   (Wang et al. 2024, arXiv:2411.13476; ``rope_viz.torch_backend.precision``).
 
 torch is imported only inside the two figures that measure (timing, invariance): the others work without it.
+Captions that state numbers are functions of the figure: the figure stores the numbers in ``fig.layout.meta``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ METHOD_LABELS = {
 
 def _result_dict(result) -> dict:
     """A BenchResult or its JSON form (``dataclasses.asdict``; seq-len keys may have become strings) → plain dict
-    with int seq-len keys."""
+    with int seq-len keys (ms: medians; timings: method → S → dict of min, median, p25, p75, n, when measured)."""
     if hasattr(result, "ms") and hasattr(result, "seq_lens"):
         from dataclasses import asdict
         result = asdict(result)
@@ -46,8 +46,28 @@ def _result_dict(result) -> dict:
         raise ValueError("result must be a BenchResult (rope_viz.torch_backend.bench.run_benchmark) or its asdict()")
     out = dict(result)
     out["ms"] = {m: {int(s): float(t) for s, t in v.items()} for m, v in result["ms"].items()}
+    out["timings"] = {m: {int(s): dict(t) for s, t in v.items()} for m, v in (result.get("timings") or {}).items()}
     out["seq_lens"] = [int(s) for s in result["seq_lens"]]
     return out
+
+
+def timing_table(result) -> list[dict]:
+    """The Kernel page's benchmark table: one row per (S, method) of ``BenchResult.rows`` with display labels and
+    strings ("—" where a column does not apply, never None): S, method, median ms, min ms, spread, × copy, % of
+    attention, and a "check" column that flags a noisy measurement. Needs torch (it reads a BenchResult)."""
+    _need_torch()
+    from ..torch_backend.bench import BenchResult
+
+    br = result if hasattr(result, "rows") else BenchResult.from_dict(result)
+
+    def fmt(v, spec: str) -> str:
+        return "—" if v is None else format(v, spec)
+    return [{"S (tokens)": r["seq_len"], "method": METHOD_LABELS.get(r["method"], r["method"]),
+             "median ms": fmt(r["ms"], ".4g"), "min ms": fmt(r["min_ms"], ".4g"),
+             "spread": fmt(None if r["spread"] is None else 100 * r["spread"], ".0f") + ("" if r["spread"] is None
+                                                                                         else " %"),
+             "× copy": fmt(r["x_copy"], ".3g"), "% of attention": fmt(r["pct_sdpa"], ".3g"),
+             "check": "noisy: rerun" if r["noisy"] else "ok"} for r in br.rows()]
 
 
 def _need_torch() -> None:
@@ -65,13 +85,29 @@ def _geom_positions(max_position: int, n: int = 48) -> np.ndarray:
     return np.unique(np.round(np.geomspace(1, max_position, n)).astype(np.int64))
 
 
-@register("kernel_timing", page="Kernel",
-          caption="RoPE on q and k (one layer) next to causal attention at the same shapes; dashed: copying the "
-                  "same bytes, the floor for a memory-bound op. RoPE's cost is memory traffic, and its share "
-                  "shrinks as attention grows with S².")
+def _timing_caption(fig: go.Figure) -> str:
+    """RoPE next to causal attention at the same shapes; dashed: copying the same bytes (the memory floor)."""
+    meta = fig.layout.meta or {}
+    text = ("RoPE on q and k (one layer) next to causal attention at the same shapes; dashed: copying the same "
+            "bytes, the floor for a memory-bound op; bars: middle half of the repeated timings.")
+    share = meta.get("share")
+    if share:
+        lo, hi = share["first"], share["last"]
+        trend = "shrinks" if hi[1] < lo[1] else "grows"
+        text += (f" {share['label']} takes {lo[1]:.3g} % of attention's time at S = {lo[0]:,} and {hi[1]:.3g} % "
+                 f"at S = {hi[0]:,}: its share {trend} as attention grows with S².")
+    if meta.get("noisy"):
+        text += f" {meta['noisy']} measurement(s) stayed noisy (open markers): rerun on a quiet machine."
+    return text
+
+
+@register("kernel_timing", page="Kernel", caption=_timing_caption)
 def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=None) -> go.Figure:
-    """RoPE methods, copy and SDPA time (ms, log) vs sequence length (tokens, log). ``result``: a BenchResult (or
-    its asdict()); None runs a small benchmark now on the default device (needs torch)."""
+    """RoPE methods, copy and SDPA median time (ms, log) vs sequence length (tokens, log), with the interquartile
+    range of the repeated timings as error bars and open markers where a measurement is noisy
+    (``BenchResult.noisy``). ``result``: a BenchResult (or its asdict()); None runs a small benchmark now on the
+    default device (needs torch). ``fig.layout.meta``: share (the first RoPE method's % of attention at the
+    smallest and largest S) and noisy (count)."""
     if result is None:
         _need_torch()
         from ..torch_backend.bench import run_benchmark
@@ -79,6 +115,7 @@ def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=
                                head_dim=cfg.head_dim, base=cfg.base)
     res = _result_dict(result)
     where = "CPU numbers" if res.get("device") == "cpu" else res.get("device_name", "GPU")
+    noisy = _noisy_points(result)
     fig = go.Figure()
     colors = iter(PALETTE)
     for m, label in METHOD_LABELS.items():
@@ -86,82 +123,190 @@ def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=
             continue
         s = sorted(res["ms"][m])
         y = [res["ms"][m][k] for k in s]
+        t = res["timings"].get(m, {})
+        err = dict(type="data", symmetric=False, thickness=1, width=3,
+                   array=[t[k]["p75"] - res["ms"][m][k] if k in t else 0.0 for k in s],
+                   arrayminus=[res["ms"][m][k] - t[k]["p25"] if k in t else 0.0 for k in s]) if t else None
         if m == "copy":
             line = dict(color="#666666", dash="dash", width=2)
         elif m == "sdpa":
             line = dict(color="#000000", width=4)
         else:
             line = dict(color=next(colors), width=2.5)
-        fig.add_trace(go.Scatter(x=s, y=y, name=label, mode="lines+markers", line=line,
-                                 hovertemplate="S = %{x:,} tokens<br>%{y:.4g} ms<extra>" + label + "</extra>"))
+        symbols = ["circle-open" if (m, k) in noisy else "circle" for k in s]
+        fig.add_trace(go.Scatter(x=s, y=y, name=label, mode="lines+markers", line=line, error_y=err,
+                                 marker=dict(symbol=symbols, size=[11 if sym == "circle-open" else 7
+                                                                   for sym in symbols]),
+                                 hovertemplate="S = %{x:,} tokens<br>median %{y:.4g} ms<extra>" + label + "</extra>"))
     sh = res.get("shape", {})
     sub = (f"batch {sh.get('batch', 1)}, {sh.get('n_q_heads', '?')} q heads / {sh.get('n_kv_heads', '?')} KV heads, "
-           f"d = {sh.get('head_dim', '?')}, {res.get('dtype', '')}") if sh else ""
+           f"d = {sh.get('head_dim', '?')}, {res.get('dtype', '')}; median of repeated runs") if sh else ""
     styled(fig, title=f"RoPE vs attention time — {where}<br><sup>{sub}</sup>",
            x_title="sequence length S (tokens)", y_title="time per call (ms)", style=style, log_x=True, log_y=True)
+    fig.update_layout(meta=dict(share=_share_meta(res), noisy=len(noisy)))
     return legend_below(fig)   # up to 7 methods: above the plot they would cover the two-line title
 
 
-@register("kernel_memory", page="Kernel",
-          caption="One layer's cos/sin table is r/(n_kv·d) of that layer's KV cache — 12.5 % for 8 KV heads and "
-                  "full rotary — but one table serves every layer, so against the model's KV cache it is "
-                  "12.5 %/n_layers. A fused kernel keeps no table.")
+def _noisy_points(result) -> set:
+    """(method, S) of the measurements ``BenchResult.noisy`` flags (empty without torch or timings)."""
+    try:
+        from ..torch_backend.bench import BenchResult
+    except ImportError:
+        return set()
+    br = result if hasattr(result, "rows") else BenchResult.from_dict(result)
+    return {(r["method"], r["seq_len"]) for r in br.rows() if r["noisy"]}
+
+
+def _share_meta(res: dict) -> dict | None:
+    """The first measured RoPE method's median time as % of attention's, at the smallest and largest S where both
+    were measured (None when fewer than two such S)."""
+    sd = res["ms"].get("sdpa", {})
+    for m in ("ours", "hf-eager", "hf-compile", "meta-complex", "liger", "ours-inplace"):
+        both = sorted(set(res["ms"].get(m, {})) & set(sd))
+        if len(both) >= 2:
+            pct = [(S, 100.0 * res["ms"][m][S] / sd[S]) for S in (both[0], both[-1])]
+            return dict(label=METHOD_LABELS[m], first=pct[0], last=pct[1])
+    return None
+
+
+_UNITS = (("bytes", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40))
+
+
+def _unit(nbytes: float) -> tuple[str, int]:
+    """The largest binary unit in which ``nbytes`` is at least 1 (bytes below 1 KiB)."""
+    name, size = _UNITS[0]
+    for n, sz in _UNITS:
+        if nbytes >= sz:
+            name, size = n, sz
+    return name, size
+
+
+def format_bytes(nbytes: float) -> str:
+    """"0 bytes", "512 bytes", "1.5 KiB", "16 GiB": three significant digits in the largest unit that fits."""
+    if nbytes == 0:
+        return "0 bytes"
+    name, size = _unit(nbytes)
+    return f"{nbytes / size:,.3g} {name}"
+
+
+def format_share(pct: float) -> str:
+    """A share given in percent: "12.5 %" below 100 %, "32×" from 100 % up (what reads better)."""
+    return f"{pct:.3g} %" if pct < 100 else f"{pct / 100:,.3g}×"
+
+
+def memory_table(cfg: RopeConfig, **kw) -> list[dict]:
+    """The Kernel page's memory table: ``rope_memory(cfg, **kw)`` rows with the size in a readable unit and both
+    shares (numbers, in %)."""
+    return [{"item": r["item"], "size": format_bytes(r["bytes"]), "% of one layer's KV": round(r["pct_layer_kv"], 3),
+             "% of the model's KV": round(r["pct_model_kv"], 4)} for r in rope_memory(cfg, **kw)]
+
+
+def _memory_caption(fig: go.Figure) -> str:
+    """One layer's cos/sin table over that layer's KV cache is r/(n_kv·d); one table serves every layer."""
+    m = fig.layout.meta or {}
+    if not m:
+        return _memory_caption.__doc__
+    return (f"One layer's cos/sin table is r/(n_kv·d) = {m['r']}/({m['n_kv']}·{m['d']}) = "
+            f"{format_share(m['pct_layer'])} of that layer's KV cache, but one table serves all {m['n_layers']} "
+            f"layers: {format_share(m['pct_model'])} of the model's KV cache. A fused kernel keeps no table.")
+
+
+@register("kernel_memory", page="Kernel", caption=_memory_caption)
 def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_kv_heads: int = 8,
                   seq_len: int | None = None, batch: int = 1, dtype: str = "bfloat16") -> go.Figure:
-    """Bytes (log) of each item of ``rope_memory`` as horizontal bars, labelled with the share of one layer's KV
-    cache."""
+    """Size (log, in the binary unit of the largest item) of each item of ``rope_memory`` as horizontal bars,
+    labelled with the shares of one layer's and the model's KV cache (× from 100 % up); a 0-byte item is labelled,
+    not drawn. ``fig.layout.meta``: r, n_kv, d, n_layers and the shared table's pct_layer / pct_model."""
     rows = rope_memory(cfg, seq_len=seq_len, n_layers=n_layers, n_kv_heads=n_kv_heads, batch=batch, dtype=dtype)
     T = seq_len or cfg.context_length
+    unit, size = _unit(max(r["bytes"] for r in rows))
     colors = [PALETTE[0], PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[4], PALETTE[2]]
     fig = go.Figure()
     for row, c in zip(rows, colors):
-        mib = row["bytes"] / 2 ** 20
+        v = row["bytes"] / size
         fig.add_trace(go.Bar(
-            y=[row["item"]], x=[max(mib, 1e-6)], orientation="h", name=row["item"], marker_color=c,
-            text=[f"{mib:,.3g} MiB · {row['pct_layer_kv']:.3g} % of a layer's KV · "
-                  f"{row['pct_model_kv']:.3g} % of the model's KV" if row["bytes"] else "0 bytes"],
-            textposition="auto",
-            hovertemplate="%{y}<br>%{x:,.4g} MiB<extra></extra>"))
+            y=[row["item"]], x=[v if row["bytes"] else None], orientation="h", name=row["item"], marker_color=c,
+            text=[f"{format_bytes(row['bytes'])} · {format_share(row['pct_layer_kv'])} of a layer's KV · "
+                  f"{format_share(row['pct_model_kv'])} of the model's KV" if row["bytes"] else ""],
+            textposition="auto", hovertemplate="%{y}<br>%{x:,.4g} " + unit + "<extra></extra>"))
+        if not row["bytes"]:
+            fig.add_annotation(x=0, xref="paper", xanchor="left", y=row["item"], yref="y", showarrow=False,
+                               text="0 bytes: nothing stored")
     fig.update_yaxes(autorange="reversed")
     styled(fig, title=f"Memory: cos/sin table vs KV cache — T = {T:,} tokens, {n_layers} layers, "
                       f"{n_kv_heads} KV heads × d = {cfg.head_dim}, r = {cfg.rotary_dim}, {dtype}",
-           x_title="memory (MiB, log scale)", y_title="stored item (one bar each)", style=style, log_x=True)
+           x_title=f"memory ({unit}, log scale)", y_title="stored item (one bar each)", style=style, log_x=True)
+    table = rows[2]
+    fig.update_layout(meta=dict(r=cfg.rotary_dim, n_kv=int(n_kv_heads), d=cfg.head_dim, n_layers=int(n_layers),
+                                pct_layer=table["pct_layer_kv"], pct_model=table["pct_model_kv"]))
     return legend_below(fig)   # six long item names: above the plot they would cover the title
 
 
-@register("kernel_phase_error", page="Kernel",
-          caption="Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the "
-                  "position: ~1e-4 rad at 4K, ~4e-3 rad at 128K (base 1e4). An inv_freq kept in bf16 scrambles "
-                  "the phase within a few thousand tokens.")
+PHASE_REF_POSITION = 4096   # the phase-error caption quotes the error here and at the largest position
+PHASE_LOST_RAD = 1.0          # "phase lost": an error of a radian
+
+
+def _phase_caption(fig: go.Figure) -> str:
+    """Angles m·θ formed in fp32 drift from float64 in proportion to the position m."""
+    m = fig.layout.meta or {}
+    if not m:
+        return _phase_caption.__doc__
+    text = (f"Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the position: "
+            f"{m['fp32'][0]:.2g} rad at m = {m['m'][0]:,}, {m['fp32'][1]:.2g} rad at m = {m['m'][1]:,}.")
+    lost = m.get("bf16_lost")
+    text += (f" An inv_freq kept in bf16 is off by a radian or more from m = {lost:,}." if lost else
+             " An inv_freq kept in bf16 stays within a radian up to the largest position shown.")
+    return text
+
+
+@register("kernel_phase_error", page="Kernel", caption=_phase_caption)
 def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int | None = None) -> go.Figure:
-    """max over pairs |φ_fp32 − φ_float64| (rad, log) vs position m (tokens, log), for fp32 and bf16 inv_freq."""
+    """max over pairs |φ_fp32 − φ_float64| (rad, log) vs position m (tokens, log), for fp32, fp16 and bf16 inv_freq.
+    ``fig.layout.meta``: m (PHASE_REF_POSITION and the largest position), fp32 (the fp32 error there), bf16_lost
+    (first plotted m whose bf16 error reaches PHASE_LOST_RAD, or None)."""
     top = int(max_position or max(cfg.context_length, 1 << 20))
     top = min(max(top, 2), 1 << 24)
-    pos = _geom_positions(top, 96)
+    pos = np.union1d(_geom_positions(top, 96), [min(PHASE_REF_POSITION, top)])
     fig = go.Figure()
+    errs = {}
     for name, dt, c in (("inv_freq fp32 (transformers)", "float32", PALETTE[0]),
                         ("inv_freq fp16", "float16", PALETTE[2]),
-                        ("inv_freq bf16 (the #29496 bug)", "bfloat16", PALETTE[1])):
-        err = fp32_phase_error(cfg, pos, inv_freq_dtype=dt)
+                        ("inv_freq bf16 (transformers issue #29496)", "bfloat16", PALETTE[1])):
+        errs[dt] = err = fp32_phase_error(cfg, pos, inv_freq_dtype=dt)
         fig.add_trace(go.Scatter(x=pos, y=np.maximum(err, 1e-12), name=name, mode="lines", line=dict(color=c),
                                  hovertemplate="m = %{x:,}<br>%{y:.3g} rad<extra>" + name + "</extra>"))
     fig.add_hline(y=np.pi, line=dict(color="#888888", dash="dot"), annotation_text="π: phase lost",
                   annotation_position="top left")
     fig.add_vline(x=cfg.context_length, line=dict(color="#888888", dash="dash"),
                   annotation_text="context length", annotation_position="bottom right")
+    ref = [int(np.searchsorted(pos, min(PHASE_REF_POSITION, top))), len(pos) - 1]
+    lost = np.flatnonzero(errs["bfloat16"] >= PHASE_LOST_RAD)
+    fig.update_layout(meta=dict(m=[int(pos[i]) for i in ref], fp32=[float(errs["float32"][i]) for i in ref],
+                                bf16_lost=int(pos[lost[0]]) if lost.size else None))
     return styled(fig, title=f"Phase error of fp32 angles vs float64 — {cfg.label()}",
                   x_title="position m (tokens)", y_title="max phase error over pairs (rad)", style=style,
                   log_x=True, log_y=True)
 
 
-@register("kernel_invariance", page="Kernel",
-          caption="A query/key pair Δ tokens apart should score the same at every position; in low precision it "
-                  "does not. bf16 RoPE (transformers' eager path) errs ~100× more than fp32, more so at long "
-                  "positions (Wang et al. 2024).")
+def _invariance_caption(fig: go.Figure) -> str:
+    """A query/key pair Δ tokens apart should score the same at every position; in low precision it does not."""
+    m = fig.layout.meta or {}
+    if not m:
+        return _invariance_caption.__doc__
+    (m1, r1), (m2, r2) = m["ratio"]
+    trend = ("the gap narrows as fp32's own angle error grows with m" if r2 < r1 else
+             "the gap widens with the position")
+    return (f"A query/key pair Δ tokens apart should score the same at every position. Here bf16 RoPE (transformers' "
+            f"eager path) errs {r1:,.3g}× more than fp32 at m = {m1:,} and {r2:,.3g}× at m = {m2:,}: {trend} "
+            "(Wang et al. 2024, arXiv:2411.13476).")
+
+
+@register("kernel_invariance", page="Kernel", caption=_invariance_caption)
 def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int | None = None, distance: int = 16,
                       n_samples: int = 128, device: str | None = None) -> go.Figure:
     """Mean |logit(m) − exact| (logit units q·k/√d, log) vs start position m (tokens, log) per precision, measured
-    on ``device`` (default: CUDA when available, else CPU). Needs torch."""
+    on ``device`` (default: CUDA when available, else CPU). Needs torch. ``fig.layout.meta["ratio"]``: (m, bf16 / fp32
+    error) at the smallest positive and the largest m."""
     _need_torch()
     from ..torch_backend import default_device, device_name
     from ..torch_backend.precision import VARIANTS, invariance_error
@@ -177,6 +322,10 @@ def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int 
                                  line=dict(color=c, dash="dot" if "math" in v else "solid"),
                                  hovertemplate="m = %{x:,}<br>%{y:.3g}<extra>" + v + "</extra>"))
     dev = device_name(device or default_device())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = res["bf16"] / res["fp32"]
+    ends = [1, len(pos) - 1]
+    fig.update_layout(meta=dict(ratio=[(int(pos[i]), float(ratio[i])) for i in ends]))
     return styled(fig, title=f"Relative-position invariance error vs position — Δ = {distance}, {dev}",
                   x_title="start position m (tokens)", y_title="mean |logit − exact| (logit units, q·k/√d)",
                   style=style, log_x=True, log_y=True)

@@ -15,72 +15,38 @@ import plotly.graph_objects as go
 
 from ..analysis import offsets as O
 from ..config import SCALING_LABELS, RopeConfig
+from ..scaling import METHODS as SCALING_METHODS
+from ..scaling import extend
 from . import register
 from ._style import PALETTE, styled
 from .distance import display_envelope, legend_below
+from .extension import compare_configs
 
-METHODS = ("linear", "ntk", "dynamic", "yarn", "llama3", "longrope")
-MAX_COMPARE = 3
+METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # plain RoPE at s·L is always in the comparison
+MAX_COMPARE = 5
 N_BINS = 1200
 N_SIM_POINTS = 240
-
-
-def scaled_variant(cfg: RopeConfig, method: str, factor: float) -> RopeConfig:
-    """``cfg`` (taken as the pre-trained model, context L) extended by ``factor`` with ``method``: context s·L and
-    the method's standard parameters (YaRN β 32/1, Llama 3.1 low/high 1/4, LongRoPE an illustrative ramp of
-    per-pair factors 1 → s; original context L)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    s = float(factor)
-    if not 1.0 <= s <= 1024.0:
-        raise ValueError(f"factor must be in [1, 1024], got {s:g}")
-    L = cfg.context_length
-    target = int(round(L * s))
-    if target > (1 << 24):
-        raise ValueError(f"extended context {target:,} = {L:,} × {s:g} exceeds 16,777,216 tokens")
-    if method in ("linear", "ntk"):
-        sc = {"rope_type": method, "factor": s}
-    elif method == "dynamic":
-        sc = {"rope_type": "dynamic", "factor": s, "original_max_position_embeddings": L}
-    elif method == "yarn":
-        sc = {"rope_type": "yarn", "factor": s, "original_max_position_embeddings": L}
-    elif method == "llama3":
-        sc = {"rope_type": "llama3", "factor": s, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-              "original_max_position_embeddings": L}
-    else:
-        p = cfg.n_pairs
-        sc = {"rope_type": "longrope", "factor": s, "original_max_position_embeddings": L,
-              "short_factor": [1.0] * p, "long_factor": list(np.linspace(1.0, s, p))}
-    return cfg.replace(scaling=sc, context_length=target)
 
 
 def comparison_configs(cfg: RopeConfig, method: str | None = None, factor: float = 8.0) -> list[tuple[str, RopeConfig]]:
     """What the page compares. If ``cfg`` has a scaling: itself and the same model without it (plain RoPE at the
     same context). Otherwise, with a ``method``: the pre-trained model at L, plain RoPE pushed to s·L, and the
-    method at s·L. Without a method: just ``cfg``."""
+    method at s·L (``scaling.extend``). Without a method: just ``cfg``."""
     if cfg.scaling is not None:
         return [(f"{SCALING_LABELS[cfg.rope_type]} ({cfg.label()})", cfg),
                 (f"same, no scaling (L = {cfg.context_length:,})", cfg.replace(scaling=None))]
     if method is None:
         return [(cfg.label(), cfg)]
-    ext = scaled_variant(cfg, method, factor)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    plain, ext = extend(cfg, "none", factor), extend(cfg, method, factor)
     return [(f"pre-trained, L = {cfg.context_length:,}", cfg),
-            (f"plain RoPE at L = {ext.context_length:,}", cfg.replace(context_length=ext.context_length)),
+            (f"plain RoPE at L = {plain.context_length:,}", plain),
             (f"{SCALING_LABELS[method]} ×{factor:g} at L = {ext.context_length:,}", ext)]
 
 
 def _configs(cfg: RopeConfig, compare: Sequence) -> list[tuple[str, RopeConfig]]:
-    out = [(cfg.label(), cfg)]
-    for item in compare or ():
-        if isinstance(item, RopeConfig):
-            out.append((item.label(), item))
-        elif isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], RopeConfig):
-            out.append((str(item[0]), item[1]))
-        else:
-            raise ValueError(f"compare entries must be RopeConfigs or (label, RopeConfig), got {item!r}")
-    if len(out) > 1 + MAX_COMPARE:
-        raise ValueError(f"at most {MAX_COMPARE} configurations to compare, got {len(out) - 1}")
-    return out
+    return [(cfg.label(), cfg)] + compare_configs(compare, MAX_COMPARE)
 
 
 def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | None:
@@ -103,7 +69,7 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
     configuration (``compare``: RopeConfigs or (label, RopeConfig), e.g. from ``comparison_configs``)."""
     configs = _configs(cfg, compare)
     fig = go.Figure()
-    symbols = ("circle", "diamond-open", "square-open", "x")
+    symbols = ("circle", "diamond-open", "square-open", "x", "triangle-up-open", "cross")
     for ci, (label, c) in enumerate(configs):
         pc = O.pair_cycles(c)
         n_one = int(pc["one_sign"].sum())
