@@ -24,11 +24,6 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 GPU_SIZES = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]
 CPU_SIZES = [64, 128, 256, 512, 1024, 2048]
 
-if cfg is not None:
-    flops = ui.guarded(FK.flops_statement, cfg)
-    if flops:
-        st.markdown(flops)
-
 # -- 1 · device -------------------------------------------------------------------------------------------------
 st.subheader("1 · Device")
 if not HAS_TORCH:
