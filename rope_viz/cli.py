@@ -240,10 +240,17 @@ def _register_export(sub) -> argparse.ArgumentParser | None:
 
 
 # -- registry, parser, main ------------------------------------------------------------------------------------------
+def _register_model(sub) -> argparse.ArgumentParser:
+    """``model list|inspect|ppl``: real models (rope_viz.models.cli; torch/transformers imported only when run)."""
+    from .models.cli import register
+    return register(sub)
+
+
 SUBCOMMANDS: dict[str, Registrar] = {
     "freqs": _register_freqs,
     "presets": _register_presets,
     "export": _register_export,
+    "model": _register_model,
 }
 
 

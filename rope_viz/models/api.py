@@ -1,0 +1,275 @@
+"""The measurements the page and the CLI ask for, cached on disk by (model, text hash, settings).
+
+``inspect`` and ``perplexity`` return plain dicts (numpy arrays for the per-layer data) and never load the model when
+the result is cached: a revisit reads one .npz file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..config import SCALING_TYPES, RopeConfig
+from . import sources
+from .loader import Progress, _noop
+
+RESULTS_VERSION = "1"
+MAX_TOKENS = 65_536
+ARRAY_KEYS = ("q_pair_norm", "k_pair_norm", "q_weight", "k_weight", "logit_by_distance", "weight_by_distance",
+              "count_by_distance", "sink_share", "nll")
+
+
+def _check_tokens(tokens) -> int:
+    if isinstance(tokens, bool) or not isinstance(tokens, (int, np.integer)) or not 2 <= int(tokens) <= MAX_TOKENS:
+        raise ValueError(f"tokens must be an integer in [2, {MAX_TOKENS}]; got {sources_short(tokens)}")
+    return int(tokens)
+
+
+def sources_short(v: Any, limit: int = 60) -> str:
+    r = repr(v)
+    return r if len(r) <= limit else r[: limit - 1] + "…"
+
+
+# -- disk cache -------------------------------------------------------------------------------------------------------
+def _cache_path(kind: str, key: Mapping[str, Any]) -> Path:
+    h = hashlib.sha256(json.dumps({"v": RESULTS_VERSION, "kind": kind, **key}, sort_keys=True).encode()).hexdigest()
+    return sources.cache_dir() / "results" / f"{kind}-{h[:24]}.npz"
+
+
+def _load(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = json.loads(str(z["meta"]))
+            for k in z.files:
+                if k != "meta":
+                    out[k] = z[k]
+        return out
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _save(path: Path, result: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {k: v for k, v in result.items() if k not in ARRAY_KEYS}
+    arrays = {k: np.asarray(v) for k, v in result.items() if k in ARRAY_KEYS}
+    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
+    np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
+    tmp.replace(path)
+
+
+# -- text ---------------------------------------------------------------------------------------------------------------
+def resolve_text(text: str | None) -> tuple[str, str]:
+    """(text, label): ``None`` → the default text and its label; otherwise the given text ("text supplied by the
+    user"). ValueError for an empty or oversized text."""
+    if text is None:
+        return sources.default_text(), sources.DEFAULT_TEXT_LABEL
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("text must be non-empty")
+    if len(text.encode("utf-8")) > sources.MAX_TEXT_BYTES:
+        raise ValueError(f"text must be at most {sources.MAX_TEXT_BYTES:,} bytes")
+    return text, "text supplied by the user"
+
+
+def encode_prefix(lm, text: str, tokens: int) -> list[int]:
+    """The first ``tokens`` ids of ``text``: a prefix of the text is tokenized first (8 characters per token), then the
+    whole text if that was not enough."""
+    head = text[: tokens * 8]
+    if len(head) < len(text):
+        try:
+            ids = lm.encode(head, tokens)
+            return ids
+        except ValueError:
+            pass
+    return lm.encode(text, tokens)
+
+
+# -- model metadata --------------------------------------------------------------------------------------------------------
+def model_info(lm) -> dict:
+    """JSON-ready description of a loaded model: layers, heads, kv_heads, head_dim, layer_types, rope (per layer type:
+    the RopeConfig as a dict + its attention window), context_length."""
+    return {
+        "model": lm.name, "model_key": lm.key, "source": lm.source, "model_type": lm.hf_config.get("model_type"),
+        "layers": lm.n_layers, "heads": lm.n_heads, "kv_heads": lm.n_kv_heads, "head_dim": lm.head_dim,
+        "layer_types": list(lm.layer_types), "main_type": lm.main_type, "context_length": lm.context_length,
+        "rope": {t: {"config": c.to_dict(), "window": lm.windows[t]} for t, c in lm.rope.items()},
+    }
+
+
+def rope_of(info: Mapping[str, Any]) -> dict[str, RopeConfig]:
+    """RopeConfig per layer type from ``model_info`` (or a cached result)."""
+    return {t: RopeConfig(**v["config"]) for t, v in info["rope"].items()}
+
+
+def _model_key(model: str, models_dir) -> str:
+    """A key that identifies the model's weights without loading it (bundled: name + version; local: path + stat)."""
+    from . import loader
+
+    if model in sources.BUNDLED:
+        ver = sources.SMOLLM2_VERSION if model == "smollm2-135m" else "1.0.0"
+        return f"{model}-{ver}-c{loader.CONVERT_VERSION}"
+    path = sources.resolve_local(model, sources.models_dir(models_dir))
+    return f"{path}-{loader._folder_key(path) if path.is_dir() else loader._file_key(path)}"
+
+
+def _load_model(model: str, models_dir, progress: Progress):
+    from .loader import load_model
+
+    return load_model(model, models_dir=models_dir, progress=progress)
+
+
+# -- inspect --------------------------------------------------------------------------------------------------------------
+def inspect(model: str = sources.DEFAULT_MODEL, text: str | None = None, tokens: int = 512, *,
+            distance: bool = True, models_dir=None, progress: Progress | None = None, cache: bool = True) -> dict:
+    """Pair norms of q and k as they enter attention over the first ``tokens`` tokens of ``text`` (default text when
+    None), the same pair norms of W_q / W_k, and (``distance``) attention vs distance; see
+    ``measure.collect_stats`` and ``measure.weight_pair_norms`` for the arrays. Adds ``model_info`` fields,
+    ``tokens``, ``text_label``, ``text_hash``, ``pairs``."""
+    from . import measure
+
+    progress = progress or _noop
+    tokens = _check_tokens(tokens)
+    text, label = resolve_text(text)
+    key = {"model": _model_key(model, models_dir), "text": sources.text_hash(text), "tokens": tokens,
+           "distance": bool(distance)}
+    path = _cache_path("inspect", key)
+    if cache and (hit := _load(path)) is not None:
+        return hit
+    lm = _load_model(model, models_dir, lambda f, m: progress(0.3 * f, m))
+    ids = encode_prefix(lm, text, tokens)
+    stats = measure.collect_stats(lm, ids, distance=distance, progress=lambda f, m: progress(0.3 + 0.7 * f, m))
+    result = {**model_info(lm), "tokens": tokens, "text_label": label, "text_hash": key["text"],
+              "pairs": int(stats["q_pair_norm"].shape[-1]), **stats, **measure.weight_pair_norms(lm)}
+    if cache:
+        _save(path, result)
+    progress(1.0, "done")
+    return result
+
+
+# -- perplexity ------------------------------------------------------------------------------------------------------------
+def settings_rope(info: Mapping[str, Any], *, base: float | None = None, scaling: str | None = None,
+                  factor: float | None = None, original_context: int | None = None,
+                  extra: Mapping[str, Any] | None = None) -> dict[str, RopeConfig] | None:
+    """The RoPE per layer type for user settings: the model's main layer type (full attention) gets ``base`` and / or
+    ``scaling`` (a rope_type in SCALING_TYPES with ``factor`` and ``extra`` keys; original context = the trained
+    context unless given; the context becomes factor × original); other layer types keep theirs. None: the model's
+    own RoPE. ValueError naming the field for bad settings."""
+    rope = rope_of(info)
+    t = info["main_type"]
+    cfg = rope[t]
+    if base is None and scaling in (None, "none"):
+        if extra or factor is not None:
+            raise ValueError("factor and scaling keys need --scaling TYPE")
+        return None
+    if base is not None:
+        cfg = cfg.replace(base=float(base))
+    if scaling not in (None, "none"):
+        if scaling not in SCALING_TYPES:
+            raise ValueError(f"scaling must be one of {', '.join(SCALING_TYPES)}; got {sources_short(scaling)}")
+        if factor is None:
+            raise ValueError(f"scaling {scaling} needs a factor (e.g. --factor 2)")
+        orig = int(original_context or cfg.context_length)
+        cfg = _extend(cfg.replace(context_length=orig), scaling, float(factor), dict(extra or {}))
+    out = dict(rope)
+    out[t] = cfg
+    return out
+
+
+def _extend(cfg: RopeConfig, method: str, factor: float, extra: dict) -> RopeConfig:
+    """``cfg`` (context = the original context) extended ``factor``-fold with ``method``; ``extra`` overrides the
+    scaling keys."""
+    if not (math.isfinite(factor) and 1.0 <= factor <= 1024.0):
+        raise ValueError(f"factor must be in [1, 1024]; got {factor:g}")
+    orig = cfg.context_length
+    scaling: dict[str, Any] = {"rope_type": method, "factor": factor}
+    if method in ("yarn", "dynamic", "llama3", "longrope"):
+        scaling["original_max_position_embeddings"] = orig
+    if method == "llama3":
+        scaling.update(low_freq_factor=1.0, high_freq_factor=4.0)
+    if method == "longrope" and "short_factor" not in extra:
+        try:
+            from ..scaling import synth_longrope_factors
+        except ImportError:
+            from ..ui.state import synth_longrope_factors
+        short, long_ = synth_longrope_factors(cfg.n_pairs, factor)
+        scaling.update(short_factor=list(short), long_factor=list(long_))
+    scaling.update(extra)
+    return cfg.replace(scaling=scaling, context_length=max(orig, int(round(orig * factor))))
+
+
+def bucket_edges(tokens: int, bucket: int) -> list[int]:
+    """0, B, 2B, …, tokens (the last bucket may be shorter)."""
+    if isinstance(bucket, bool) or not isinstance(bucket, (int, np.integer)) or not 1 <= int(bucket) <= tokens:
+        raise ValueError(f"bucket must be an integer in [1, {tokens}] (the tokens); got {sources_short(bucket)}")
+    return list(range(0, tokens, int(bucket))) + [tokens]
+
+
+def _settings(base, scaling, factor, original_context, extra) -> dict:
+    """The normalised perplexity settings (also the cache key); ValueError for an unknown scaling."""
+    scaling = None if scaling == "none" else scaling
+    if scaling is not None and scaling not in SCALING_TYPES:
+        raise ValueError(f"scaling must be one of none, {', '.join(SCALING_TYPES)}; got {sources_short(scaling)}")
+    return {"base": None if base is None else float(base), "scaling": scaling,
+            "factor": None if factor is None else float(factor),
+            "original_context": None if original_context is None else int(original_context),
+            "extra": dict(extra or {})}
+
+
+def perplexity(model: str = sources.DEFAULT_MODEL, text: str | None = None, tokens: int = 512, *,
+               bucket: int | None = None, base: float | None = None, scaling: str | None = None,
+               factor: float | None = None, original_context: int | None = None,
+               extra: Mapping[str, Any] | None = None, models_dir=None, progress: Progress | None = None,
+               cache: bool = True) -> dict:
+    """Per-position loss of the first ``tokens`` tokens with the RoPE from ``settings_rope`` (one forward pass; loss in
+    chunks). Returns model_info fields plus ``nll`` ((tokens − 1,) nats; entry t − 1 is position t), ``buckets``
+    ([{"start", "end", "nll", "ppl", "n"}] over ``bucket``-token buckets), ``nll_mean``, ``ppl``, ``settings``,
+    ``rope_used`` (the main layer type's RopeConfig dict), ``text_label``, ``text_hash``."""
+    from . import measure
+
+    progress = progress or _noop
+    tokens = _check_tokens(tokens)
+    edges = bucket_edges(tokens, tokens if bucket is None else bucket)
+    text, label = resolve_text(text)
+    settings = _settings(base, scaling, factor, original_context, extra)
+    key = {"model": _model_key(model, models_dir), "text": sources.text_hash(text), "tokens": tokens,
+           "settings": settings}
+    path = _cache_path("ppl", key)
+    hit = _load(path) if cache else None
+    if hit is None:
+        lm = _load_model(model, models_dir, lambda f, m: progress(0.2 * f, m))
+        info = model_info(lm)
+        rope = settings_rope(info, **settings)
+        ids = encode_prefix(lm, text, tokens)
+        nll = measure.token_nll(lm, ids, rope, progress=lambda f, m: progress(0.2 + 0.8 * f, m))
+        used = (rope or lm.rope)[lm.main_type]
+        hit = {**info, "tokens": tokens, "text_label": label, "text_hash": key["text"], "settings": settings,
+               "rope_used": used.to_dict(), "nll": nll}
+        if cache:
+            _save(path, hit)
+    nll = np.asarray(hit["nll"])
+    hit["buckets"] = measure.bucket_means(nll, edges)
+    hit["nll_mean"] = float(nll.mean())
+    hit["ppl"] = float(np.exp(nll.mean()))
+    progress(1.0, "done")
+    return hit
+
+
+def cached_result(kind: str, model: str, text: str | None, tokens: int, *, models_dir=None,
+                  **settings: Any) -> bool:
+    """Whether ``inspect`` (kind "inspect", settings: distance) or ``perplexity`` (kind "ppl", settings as its keyword
+    arguments) would be answered from the disk cache."""
+    text, _ = resolve_text(text)
+    key: dict[str, Any] = {"model": _model_key(model, models_dir), "text": sources.text_hash(text), "tokens": tokens}
+    if kind == "inspect":
+        key["distance"] = bool(settings.get("distance", True))
+    else:
+        key["settings"] = _settings(settings.get("base"), settings.get("scaling"), settings.get("factor"),
+                                    settings.get("original_context"), settings.get("extra"))
+    return _cache_path(kind, key).is_file()
