@@ -13,8 +13,8 @@ their codes differ; we measure how alike two codes are by the mean cosine of the
 B_{m−n} divided by the number of pairs p).
 
 With a **small base** every pair turns many times within the context, and at some far distance the angles line up
-again: a position thousands of tokens away can look *more* like m than a nearer one (**aliasing** — the seed's
-"position 10,000 looks like position 100"). With a **very large base** the slow pairs hardly move and far positions
+again: a position thousands of tokens away can look *more* like m than a nearer one (**aliasing**: "position 10,000
+looks like position 100"). With a **very large base** the slow pairs hardly move and far positions
 all look alike without ever beating nearer ones (**blur**). The bases published models use sit in between; Men et
 al. (2024) give a lower bound on the base for a context, Liu et al. (2023) an extrapolation bound T_extra.
 """)
@@ -23,10 +23,10 @@ cfg = ui.config_sidebar()
 CTX_OPTIONS = sorted({1 << k for k in range(10, 22)} | {3 << k for k in range(10, 20)})
 
 
-def _seed_case() -> None:
-    st.session_state["alias_m"] = FA.SEED_POSITIONS[0]
-    st.session_state["alias_n"] = FA.SEED_POSITIONS[1]
-    st.session_state["alias_base"] = FA.seed_example_base(128)
+def _example_case() -> None:
+    st.session_state["alias_m"] = FA.EXAMPLE_POSITIONS[0]
+    st.session_state["alias_n"] = FA.EXAMPLE_POSITIONS[1]
+    st.session_state["alias_base"] = FA.example_base(128)
     st.session_state["alias_use_sidebar_base"] = False
 
 
@@ -60,10 +60,10 @@ def impostors(cfg):
 @st.fragment
 def two_positions(cfg):
     st.subheader("Two positions: how alike do they look?")
-    st.caption("Pick two positions and a base. The button loads the seed's case: positions 100 and 10,000 with the "
+    st.caption("Pick two positions and a base. The button loads a classic case: positions 100 and 10,000 with the "
                "small base (among 10 … 5,000) at which 10,000 looks most like 100.")
-    st.session_state.setdefault("alias_m", FA.SEED_POSITIONS[0])
-    st.session_state.setdefault("alias_n", FA.SEED_POSITIONS[1])
+    st.session_state.setdefault("alias_m", FA.EXAMPLE_POSITIONS[0])
+    st.session_state.setdefault("alias_n", FA.EXAMPLE_POSITIONS[1])
     st.session_state.setdefault("alias_base", float(cfg.base))
     st.session_state.setdefault("alias_use_sidebar_base", True)
     f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
@@ -72,8 +72,8 @@ def two_positions(cfg):
     use_sb = f3.toggle("Use the sidebar's base", key="alias_use_sidebar_base")
     base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", key="alias_base",
                            disabled=use_sb)
-    f4.button("Seed's case", help="Positions 100 and 10,000 with a small base", on_click=_seed_case,
-              width="stretch", key="alias_seed")
+    f4.button("Example: 100 vs 10,000", help="Positions 100 and 10,000 with a small base", on_click=_example_case,
+              width="stretch", key="alias_example")
     pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
                           context_length=max(cfg.context_length, int(max(m, n)) + 1))
     if pair_cfg is None:

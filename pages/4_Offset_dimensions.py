@@ -67,7 +67,7 @@ if cfg is not None:
                                   **ui.persist("of", 4.0, options=[2.0, 4.0, 8.0, 16.0, 32.0]))
         method = None if method == "(none)" else method
     others = st.multiselect("Also compare with published models (each over its own context)", list(PRESETS),
-                            max_selections=3, **ui.persist("ocmp", [], options=list(PRESETS)))
+                            max_selections=3, **ui.persist("ocmp", [], options=list(PRESETS), max_items=3))
     variants = ui.guarded(FO.comparison_configs, cfg, method, factor)
     if variants:
         variants += [(name, PRESETS[name].config) for name in others]

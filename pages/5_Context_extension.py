@@ -61,7 +61,7 @@ if cfg is not None:
                             **ui.persist("methods", list(FE.METHODS), options=list(FE.METHODS)))
     compare = c4.multiselect("Compare with published models (their own frequencies over their own context)",
                              list(PRESETS), max_selections=FE.MAX_COMPARE,
-                             **ui.persist("cmp_ext", [], options=list(PRESETS)))
+                             **ui.persist("cmp_ext", [], options=list(PRESETS), max_items=FE.MAX_COMPARE))
     ext0 = ui.guarded(FE.extension_methods, cfg, None if fsel == "auto" else float(fsel))
     ext = ext0 and ui.guarded(FE.extension_methods, cfg, ext0.factor,
                               FE.dynamic_seq_len(ext0.original_context, ext0.target_context, dyn))

@@ -185,8 +185,90 @@ def test_measuring_figures_without_torch_raise_valueerror(monkeypatch):
 def test_registry_contract_docs_style(name):
     """The figure-registry contract shared by every page: short caption, titled axes with units, docs style size."""
     from rope_viz.figures import get_figure
+    from rope_viz.figures import caption_of
     spec = get_figure(name)
-    assert spec.page == "Kernel" and spec.caption and len(spec.caption) < 250
     fig = spec.fn(RopeConfig(128, base=5e5, context_length=1 << 20), style="docs")
+    assert spec.page == "Kernel" and 0 < len(caption_of(name, fig)) < 300
     assert "(" in fig.layout.xaxis.title.text and "(" in fig.layout.yaxis.title.text
     assert fig.layout.width is not None and len(fig.to_json()) <= 2_000_000
+
+
+# -- captions state what the figure's data shows (issue 9 item 5) --------------------------------------------------
+def test_invariance_caption_states_the_measured_ratios():
+    """The old caption said "bf16 errs ~100× more than fp32, more so at long positions": measured, the ratio is
+    thousands at m = 1 and shrinks with the position."""
+    pytest.importorskip("torch")
+    from rope_viz.figures import caption_of
+    from rope_viz.figures.kernel import kernel_invariance
+    fig = kernel_invariance(RopeConfig(128, context_length=1 << 20), n_samples=32)
+    y = {t.name: np.asarray(t.y) for t in fig.data}
+    x = np.asarray(fig.data[0].x)
+    r_first, r_last = y["bf16"][1] / y["fp32"][1], y["bf16"][-1] / y["fp32"][-1]
+    assert r_first > 10 * r_last                                        # the opposite of "more so at long positions"
+    cap = caption_of("kernel_invariance", fig)
+    assert f"{r_first:,.0f}×" in cap and f"m = {int(x[1]):,}" in cap and f"m = {int(x[-1]):,}" in cap
+    assert "narrows" in cap and "~100×" not in cap and "more so at long" not in cap
+
+
+def test_phase_caption_numbers_come_from_the_traces():
+    from rope_viz.figures import caption_of, get_figure
+    fig = get_figure("kernel_phase_error").fn(RopeConfig(128, context_length=8192), max_position=1 << 20)
+    fp32 = [t for t in fig.data if t.name.startswith("inv_freq fp32")][0]
+    bf16 = [t for t in fig.data if "bf16" in t.name][0]
+    x = np.asarray(fp32.x)
+    i = int(np.flatnonzero(x == 4096)[0])
+    cap = caption_of("kernel_phase_error", fig)
+    assert f"{fp32.y[i]:.2g} rad at m = 4,096" in cap and f"{fp32.y[-1]:.2g} rad at m = {int(x[-1]):,}" in cap
+    lost = int(x[np.flatnonzero(np.asarray(bf16.y) >= 1.0)[0]])
+    assert f"from m = {lost:,}" in cap
+
+
+def test_memory_chart_reads_in_gib_and_times():
+    """Old: "1µ MiB" for the fused kernel's 0 bytes, "1.64e+04 MiB", "3.2e+03 %"."""
+    from rope_viz.figures import caption_of, get_figure
+    cfg = RopeConfig(128, context_length=1 << 20)
+    fig = get_figure("kernel_memory").fn(cfg, n_layers=32, n_kv_heads=8)
+    assert fig.layout.xaxis.title.text == "memory (GiB, log scale)"
+    texts = [t.text[0] for t in fig.data]
+    assert all("e+" not in s and "µ" not in s for s in texts)
+    whole = [t for t in fig.data if t.name.startswith("KV cache, whole model")][0]
+    assert whole.x[0] == pytest.approx(rope_memory(cfg)[1]["bytes"] / 2 ** 30) and "32× of a layer's KV" in whole.text[0]
+    fused = [t for t in fig.data if t.name.startswith("fused kernel")][0]
+    assert fused.x[0] is None and any("0 bytes" in a.text for a in fig.layout.annotations)
+    assert "12.5 % of that layer's KV cache" in caption_of("kernel_memory", fig)
+
+
+# -- the benchmark: warm-up, repeats until the spread is small, flags, no None (issue 12) ----------------------------
+def test_measure_repeats_until_the_spread_is_small_or_the_budget_ends():
+    pytest.importorskip("torch")
+    from rope_viz.torch_backend.bench import SPREAD_TARGET, Timing, measure
+    clock = iter(range(10_000))                                         # one "second" per clock read
+    steady = measure(lambda: 1.0, warmup=2, min_repeats=5, budget_s=1e9, clock=lambda: float(next(clock)))
+    assert steady.n == 5 and steady.median == 1.0 and not steady.noisy
+    noise = iter([1.0, 9.0] * 500)
+    calls = []
+    t = measure(lambda: calls.append(1) or next(noise), warmup=2, min_repeats=5, budget_s=3, clock=lambda: float(len(calls)))
+    assert t.noisy and t.spread > SPREAD_TARGET and 5 <= t.n <= 8 and len(calls) == t.n + 2   # warm-up discarded
+    assert Timing.of([1, 2, 3, 4]).min == 1 and Timing.of([1, 2, 3, 4]).median == 2.5
+
+
+def test_benchmark_table_flags_noise_and_never_says_none():
+    pytest.importorskip("torch")
+    from rope_viz.figures.kernel import timing_table
+    from rope_viz.torch_backend.bench import BenchResult, Timing, format_table
+    steady = Timing.of([1.0] * 5)
+    res = BenchResult("cpu", "test CPU", "bfloat16", dict(batch=1, n_q_heads=32, n_kv_heads=8, head_dim=128), [128, 256],
+                      ms={"copy": {128: 1.0, 256: 2.0}, "ours": {128: 0.5, 256: 4.0}, "hf-eager": {256: 8.0}},
+                      timings={"copy": {128: steady, 256: steady}, "ours": {128: steady, 256: Timing.of([1, 4, 9])}})
+    rows = timing_table(res)
+    assert all(v is not None and v != "None" for r in rows for v in r.values())
+    flags = {(r["S (tokens)"], r["method"]): r["check"] for r in rows}
+    assert flags[(128, "rope_viz kernel")].startswith("noisy")          # faster than the copy floor
+    assert flags[(256, "rope_viz kernel")].startswith("noisy")          # spread above the target
+    assert flags[(256, "transformers eager formula")] == "ok"
+    assert all(r["% of attention"] == "—" for r in rows)                 # no attention measured
+    text = format_table(res)
+    assert "None" not in text and "noisy" in text
+    # the page's session state holds asdict(); the JSON round trip gives the same table
+    from dataclasses import asdict
+    assert timing_table(json.loads(json.dumps(asdict(res)))) == rows

@@ -89,7 +89,7 @@ def test_distance_page_curves_match_library(params):
     q = np.ones(cfg.head_dim)
     assert x[0] == 1 and y[0] == pytest.approx(float(D.score_vs_distance(q, q, cfg, [1.0])[0]), rel=1e-12)
     assert float(y.max()) == pytest.approx(float(D.score_vs_distance(q, q, cfg, [1.0])[0]), rel=1e-12)
-    first = D.first_negative_distance(cfg, cfg.context_length)
+    first = D.first_negative_distance(cfg, cfg.context_length, seq_len=cfg.context_length)
     mark = _trace(spec, "B_m first < 0")
     assert list(_arr(mark["x"])) == [first]
     assert f"B_m first turns negative at Δ = {first:,}" in " ".join(m.value for m in at.markdown)
@@ -103,7 +103,7 @@ def test_distance_page_curves_match_library(params):
 def test_distance_page_linear_axis_value_at_zero_and_overlay():
     at = _run("distance")
     at.toggle(key="_rvp_dlogx").set_value(False).run()
-    at.multiselect(key="dist_bases").set_value([500000.0]).run()
+    at.multiselect(key="_rvp_dcmp").set_value(["base 5e5"]).run()
     assert not at.exception
     spec = _specs(at)[0]
     cfg = _cfg({})
@@ -118,7 +118,7 @@ def test_distance_page_linear_axis_value_at_zero_and_overlay():
 
 def test_distance_page_bad_input_shows_error():
     at = _run("distance")
-    at.multiselect(key="dist_quantities").set_value([]).run()
+    at.multiselect(key="_rvp_dq").set_value([]).run()
     assert not at.exception and any("at least one curve" in e.value for e in at.error)
     at = _run("distance", {"b": "0.5"})                        # base ≤ 1: the library's message, no chart
     assert any("base" in e.value for e in at.error) and not at.get("plotly_chart")
@@ -147,18 +147,18 @@ def test_aliasing_page(params):
     assert len(json.dumps(specs)) <= 2_000_000 * len(specs)
 
 
-def test_aliasing_seed_button_reproduces_the_seed_case():
+def test_aliasing_example_button_reproduces_the_example():
     from rope_viz.analysis.aliasing import lookalike_example
     at = _run("aliasing")
-    at.button(key="alias_seed").click().run()
+    at.button(key="alias_example").click().run()
     assert not at.exception
     base = at.number_input(key="alias_base").value
     assert base < 1e4 and at.number_input(key="alias_m").value == 100 and at.number_input(key="alias_n").value == 10_000
     ex = lookalike_example(RopeConfig(128, base=base, context_length=10_001), 100, 10_000)
     text = " ".join(m.value for m in at.markdown)
     assert f"{ex['stronger_nearer']:,}" in text and "aliasing" in text
-    bars = _specs(at)[2]["data"][0]
-    assert len(_arr(bars["y"])) == 64
+    bars = [t for t in _specs(at)[2]["data"] if t["type"] == "bar"]
+    assert sum(len(_arr(t["y"])) for t in bars) == 64
 
 
 # -- Offset dimensions ----------------------------------------------------------------------------------------------
@@ -214,14 +214,14 @@ def test_encodings_page(params):
     assert len(specs) == 2
     rope = _trace(specs[0], "RoPE")
     q = np.ones(cfg.head_dim)
-    s0 = float(D.score_vs_distance(q, q, cfg, [0.0])[0])
-    s1 = float(D.score_vs_distance(q, q, cfg, [1.0])[0])
+    s0 = float(D.score_vs_distance(q, q, cfg, [0.0], seq_len=cfg.context_length)[0])
+    s1 = float(D.score_vs_distance(q, q, cfg, [1.0], seq_len=cfg.context_length)[0])
     assert _arr(rope["x"])[0] == 1 and _arr(rope["y"])[0] == pytest.approx(s1 / s0, rel=1e-12)
     alibi = [t for t in specs[1]["data"]]
     assert len(alibi) == 8                                       # one trace per head (8 heads)
     slopes = [-_arr(t["y"])[-1] / _arr(t["x"])[-1] for t in alibi]
     np.testing.assert_allclose(slopes, alibi_slopes(8), rtol=1e-12)
-    table = at.dataframe[0].value
+    table = at.table[0].value.reset_index()                      # st.table: every cell shown in full
     assert list(table.columns)[0] == "measure" and len(table.columns) == 4
     row = table[table["measure"] == "signal at Δ = 0 (raw)"].iloc[0]
     assert float(row.iloc[1]) == pytest.approx(s0, rel=1e-3)

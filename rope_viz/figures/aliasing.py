@@ -15,14 +15,16 @@ import plotly.graph_objects as go
 
 from ..analysis import aliasing as A
 from ..config import BASE_MAX, RopeConfig
+from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, grid_layout, styled
 from .distance import legend_below
 
 MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
 SPACINGS = ("log", "linear")
-SEED_POSITIONS = (100, 10_000)   # the seed's "position 10,000 looks like position 100"
-SEED_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
+EXAMPLE_POSITIONS = (100, 10_000)   # the classic illustration: "position 10,000 looks like position 100"
+EXAMPLE_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
+ALIGNED_COS = 0.9                  # a pair whose cos of the angle difference exceeds this "agrees" (bar colour)
 SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 25))   # 3 per decade, 10 … 1e9
 ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 15))               # 1K … 16K (cost: see MEN_EXACT_MAX)
 MEN_EXACT_MAX = 1 << 15   # Men et al.'s certified bound (bounds.base_lower_bound) costs seconds up to 32K tokens and
@@ -251,43 +253,44 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     return legend_below(fig)
 
 
-# -- the seed's example: two positions --------------------------------------------------------------------------------
-def seed_example_base(head_dim: int = 128, context_length: int = 16384) -> float:
-    """The small base (among SEED_BASE_CANDIDATES) at which position 10,000 looks most like position 100: the one
+# -- two positions ---------------------------------------------------------------------------------------------------
+def example_base(head_dim: int = 128, context_length: int = 16384) -> float:
+    """The small base (among EXAMPLE_BASE_CANDIDATES) at which position 10,000 looks most like position 100: the one
     where the most nearer distances are *less* similar than Δ = 9,900 (``lookalike_example``'s stronger_nearer)."""
-    best, arg = -1, SEED_BASE_CANDIDATES[0]
-    for b in SEED_BASE_CANDIDATES:
-        cfg = RopeConfig(head_dim=head_dim, base=b, context_length=max(context_length, SEED_POSITIONS[1] + 1))
-        r = A.lookalike_example(cfg, *SEED_POSITIONS)
+    best, arg = -1, EXAMPLE_BASE_CANDIDATES[0]
+    for b in EXAMPLE_BASE_CANDIDATES:
+        cfg = RopeConfig(head_dim=head_dim, base=b, context_length=max(context_length, EXAMPLE_POSITIONS[1] + 1))
+        r = A.lookalike_example(cfg, *EXAMPLE_POSITIONS)
         if r["stronger_nearer"] > best:
             best, arg = r["stronger_nearer"], b
     return arg
 
 
 @register("aliasing_pair", page="Aliasing",
-          caption="Each bar is one pair's cos of the angle between the two positions: where most bars are near "
-                  "+1, the two positions are hard to tell apart.")
-def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = SEED_POSITIONS[0],
-                other: int = SEED_POSITIONS[1]) -> go.Figure:
-    """Per pair i: cos((other − position)·θ_i) (bars) and their mean, the similarity of the two positions."""
-    from ..frequencies import inv_freq
-
+          caption=f"Each bar is one pair's cos of the angle between the two positions (orange: above {ALIGNED_COS}, "
+                  "the pair barely tells them apart); where most bars are near +1 the positions look alike.")
+def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_POSITIONS[0],
+                other: int = EXAMPLE_POSITIONS[1]) -> go.Figure:
+    """Per pair i: cos((other − position)·θ_i) (bars; θ = ``effective_inv_freq(cfg)``, the frequencies in effect over
+    the context), coloured by whether it exceeds ALIGNED_COS, and their mean, the similarity of the two positions."""
     a = _int("position", position, 0, 1 << 24)
     b = _int("other", other, 0, 1 << 24)
-    theta = inv_freq(cfg, seq_len=cfg.context_length)                 # (p,), rad/token
+    theta = effective_inv_freq(cfg)                                    # (p,), rad/token
     contrib = np.cos((b - a) * theta)                                  # (p,)
     sim = A.position_similarity(cfg, b, a)
+    pairs = np.arange(theta.size)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=np.arange(theta.size), y=contrib, name="cos((n − m)·θ_i) per pair",
-                         marker_color=np.where(contrib > 0.9, PALETTE[1], PALETTE[0]),
-                         hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
+    for sel, color, label in ((contrib > ALIGNED_COS, PALETTE[1], f"cos > {ALIGNED_COS}: pair nearly aligned"),
+                              (contrib <= ALIGNED_COS, PALETTE[0], f"cos ≤ {ALIGNED_COS}: pair tells them apart")):
+        fig.add_trace(go.Bar(x=pairs[sel], y=contrib[sel], name=label, marker_color=color,
+                             hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
                              f"{sim:.3f}", line=dict(color="#000", dash="dash")))
     styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {cfg.base:g}, d = {cfg.head_dim})",
            x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
            style=style)
     fig.update_yaxes(range=[-1.05, 1.05])
-    fig.update_layout(hovermode="closest", bargap=0.1)
+    fig.update_layout(hovermode="closest", bargap=0.1, barmode="overlay")
     return fig
 
 

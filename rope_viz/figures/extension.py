@@ -25,7 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..analysis import distance as D
-from ..config import CONTEXT_MAX, SCALING_LABELS, RopeConfig
+from ..config import CONTEXT_MAX, RopeConfig
 from ..frequencies import default_inv_freq, effective_attention_factor, effective_inv_freq, wavelengths
 from ..scaling import METHODS as SCALING_METHODS
 from ..scaling import extend
@@ -34,7 +34,9 @@ from ._style import PALETTE, axis_key, grid_layout, styled
 from .distance import display_envelope
 
 METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # "none" is drawn as the grey reference
-METHOD_LABELS = {m: SCALING_LABELS[None if m == "none" else m] for m in SCALING_METHODS}
+# short legend names for this page's side-by-side panels (config.SCALING_LABELS are the sidebar's longer names)
+METHOD_LABELS = {"none": "original (no scaling)", "linear": "PI (linear)", "ntk": "NTK-aware", "dynamic":
+                 "dynamic NTK", "yarn": "YaRN", "llama3": "Llama 3.1", "longrope": "LongRoPE"}
 METHOD_COLORS = {m: PALETTE[i] for i, m in enumerate(SCALING_METHODS)}
 METHOD_COLORS["longrope"] = PALETTE[7]  # the palette's yellow is too faint on white
 DYNAMIC_AT = ("L0", "0.5", "1", "2", "4")   # dynamic NTK's running length: L0, or this multiple of the target

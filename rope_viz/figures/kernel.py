@@ -296,8 +296,10 @@ def _invariance_caption(fig: go.Figure) -> str:
     (m1, r1), (m2, r2) = m["ratio"]
     trend = ("the gap narrows as fp32's own angle error grows with m" if r2 < r1 else
              "the gap widens with the position")
+    def times(r: float) -> str:
+        return f"{r:,.0f}×" if r >= 100 else f"{r:.2g}×"
     return (f"A query/key pair Δ tokens apart should score the same at every position. Here bf16 RoPE (transformers' "
-            f"eager path) errs {r1:,.3g}× more than fp32 at m = {m1:,} and {r2:,.3g}× at m = {m2:,}: {trend} "
+            f"eager path) errs {times(r1)} more than fp32 at m = {m1:,} and {times(r2)} at m = {m2:,}: {trend} "
             "(Wang et al. 2024, arXiv:2411.13476).")
 
 

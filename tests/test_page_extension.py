@@ -1,0 +1,136 @@
+"""Context extension page and figures: every statement checked against the data it describes (issue 9 item 7,
+issue 12's stale state and "compare with"). Each test names what the code before these fixes got wrong."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rope_viz.config import RopeConfig
+from rope_viz.figures import caption_of
+from rope_viz.figures import extension as FE
+from rope_viz.figures import offsets as FO
+from rope_viz.frequencies import default_inv_freq, effective_inv_freq
+from rope_viz.presets import get_preset
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/5_Context_extension.py"
+
+
+def _arr(v) -> np.ndarray:
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).astype(np.float64)
+    return np.asarray(v, dtype=np.float64).reshape(-1)
+
+
+def _open(params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(params or {})
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _charts(at: AppTest) -> dict[str, dict]:
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[spec["layout"]["title"]["text"].split(" (")[0]] = spec
+    return out
+
+
+def _dynamic_line(at: AppTest) -> str:
+    return [m.value for m in at.markdown if "Base model" in m.value][0]
+
+
+# -- dynamic NTK: s² − s + 1, not s (old caption: "does the same as NTK"; old Offsets variant: no scaling at all) ----
+@pytest.mark.parametrize("s", [2.0, 4.0, 8.0])
+def test_dynamic_ntk_slows_the_slowest_pair_by_s2_minus_s_plus_1(s):
+    cfg = RopeConfig(128, base=1e4, context_length=4096)
+    fig = FE.ext_ratio(cfg, factor=s)
+    dyn = [t for t in fig.data if t.name == "dynamic NTK"][0]
+    rule = s * s - s + 1
+    assert 1 / dyn.y[-1] == pytest.approx(rule, rel=1e-12)              # b' = b·(s·(sL0)/L0 − (s − 1))^(r/(r−2))
+    cap = caption_of("ext_ratio", fig)
+    assert f"slows the slowest pair {rule:.3g}×" in cap and "same as NTK" not in cap
+    # the Offsets page's dynamic variant is the same configuration, so its slowest pair turns s/(s² − s + 1) times
+    # as much over s·L as pre-training did over L (the old variant measured dynamic NTK against s·L: no scaling)
+    pre, _, dynamic = FO.comparison_configs(cfg, "dynamic", s)
+    turns = [FO.O.pair_cycles(c[1])["rotations"][-1] for c in (pre, dynamic)]
+    assert turns[1] / turns[0] == pytest.approx(s / rule, rel=1e-9)
+
+
+# -- LongRoPE: the searched factors are not rescaled through s -------------------------------------------------------
+def test_longrope_factors_do_not_change_with_s_and_the_page_says_so():
+    phi = get_preset("phi-3-mini-128k").config
+    longest = max(phi.scaling["long_factor"])
+    for s in (4.0, 16.0, 32.0):
+        fig = FE.ext_ratio(phi, factor=s)
+        lr = [t for t in fig.data if t.name == "LongRoPE"][0]
+        assert min(lr.y) == pytest.approx(1 / longest, rel=1e-12)
+        np.testing.assert_allclose(lr.y, 1 / np.asarray(phi.scaling["long_factor"]), rtol=1e-12)
+        assert "the same for every s" in caption_of("ext_ratio", fig)
+    at = _open({"preset": "phi-3-mini-128k"})
+    text = " ".join(i.value for i in at.info)
+    assert "unchanged for every s" in text and "rescaled" not in text
+
+
+# -- Llama 3.1 "auto": factor 8 for a 16× context, explained ---------------------------------------------------------
+def test_llama31_auto_factor_is_explained():
+    at = _open({"preset": "llama-3.1-8b"})
+    assert "target 65,536" in _dynamic_line(at)
+    text = " ".join(i.value for i in at.info)
+    assert "65,536" in text and "131,072" in text and "16 × L₀" in text
+
+
+# -- extreme settings: the score panels reach the target --------------------------------------------------------------
+def test_score_panels_reach_the_target_at_extreme_settings():
+    cfg = RopeConfig(256, base=1e9, context_length=1 << 21)
+    fig = FE.ext_score(cfg, methods=["linear", "yarn"])
+    ext = FE.extension_methods(cfg)
+    assert ext.target_context == 8_388_608
+    xmax = max(np.nanmax(np.asarray(t.x, dtype=np.float64)) for t in fig.data if t.x is not None and t.x[0] is not None)
+    assert xmax >= ext.target_context                                   # old: stopped at 4,194,304
+    assert any(s.x0 == ext.target_context for s in fig.layout.shapes)   # the target line is drawn
+
+
+# -- tiny contexts: a figure, not an error ------------------------------------------------------------------------------
+def test_tiny_context_draws_and_context_1_is_rejected_with_a_message():
+    with pytest.raises(ValueError, match="context_length"):
+        RopeConfig(64, context_length=1, scaling={"rope_type": "linear", "factor": 2.0})
+    cfg = RopeConfig(64, context_length=2, scaling={"rope_type": "linear", "factor": 2.0})
+    fig = FE.ext_score(cfg)                                             # old: ValueError (range below 16 tokens)
+    assert max(max(t.x) for t in fig.data if t.x[0] is not None) >= FE.MIN_DISTANCE - 1
+
+
+# -- stale state: the same URL draws the same chart ---------------------------------------------------------------------
+def test_switching_preset_gives_the_same_view_as_a_fresh_load():
+    at = _open({"preset": "llama-3.1-8b"})
+    at.sidebar.selectbox(key="_rvw_preset").set_value("phi-3-mini-128k").run()
+    assert not at.exception
+    fresh = _open({"preset": "phi-3-mini-128k"})
+    assert _dynamic_line(at) == _dynamic_line(fresh)                    # old: kept seq_len = 65,536
+    assert "131,072" in _dynamic_line(fresh)
+    a, b = _charts(at), _charts(fresh)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert [t.get("y") for t in a[k]["data"]] == [t.get("y") for t in b[k]["data"]], k
+
+
+# -- compare with published models, in the URL -----------------------------------------------------------------------
+def test_compare_with_presets_is_in_the_url_and_drawn_exactly():
+    at = _open({"cmp_ext": "llama-3.1-8b,qwen2.5-7b-yarn"})
+    ratio = _charts(at)["Per-pair frequency ratio θ'_i/θ_i"]
+    for name in ("llama-3.1-8b", "qwen2.5-7b-yarn"):
+        c = get_preset(name).config
+        tr = [t for t in ratio["data"] if t["name"].startswith(name)][0]
+        np.testing.assert_allclose(_arr(tr["y"]), effective_inv_freq(c) / default_inv_freq(c.base, c.rotary_dim),
+                                   rtol=1e-12)
+    at.multiselect(key="_rvp_cmp_ext").set_value(["phi-3-mini-128k", "llama-2-7b"]).run()
+    v = at.query_params["cmp_ext"]
+    assert (v[-1] if isinstance(v, list) else v).strip("[]") == "phi-3-mini-128k,llama-2-7b"
