@@ -145,7 +145,7 @@ def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_lengt
     if unknown:
         allowed = sorted(required | optional)
         names = ", ".join(unknown)
-        names = names if len(names) <= 60 else names[:59] + "…"
+        names = names if len(names) <= 30 else names[:29] + "…"
         raise ValueError(f"rope_type {rope_type!r} does not take key(s) {names!s}; allowed: {', '.join(allowed)}")
     out: dict[str, Any] = {"rope_type": rope_type}
     for key, value in s.items():

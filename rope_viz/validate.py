@@ -243,7 +243,7 @@ def json_document(text: str | bytes | bytearray, *, max_bytes: int = 1_000_000, 
     try:
         doc = json.loads(text, parse_int=_parse_int, parse_constant=_Huge)
     except json.JSONDecodeError as e:
-        raise ValueError(f"{field} must be valid JSON; got {shorten(e.msg, 80)} at line {e.lineno}, "
+        raise ValueError(f"{field} must be valid JSON; got: {e.msg[:80]}, at line {e.lineno}, "
                          f"column {e.colno}") from None
     except RecursionError:  # pragma: no cover - the depth check above comes first
         raise ValueError(f"{field} must nest at most {max_depth} levels of [ and {{") from None

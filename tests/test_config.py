@@ -372,7 +372,7 @@ def test_default_rope_type_means_no_scaling():
 
 
 @pytest.mark.parametrize("src,match", [
-    ("{not json", r"config.json must be valid JSON; got .*line 1, column 2"),
+    ("{not json", r"config.json must be valid JSON; got: .*, at line 1, column 2"),
     ("", r"config.json must be valid JSON"),
     ("[1, 2]", r"config must be an object \(a JSON \{...\} mapping\); got \[1, 2\]"),
     (42, r"config must be an object \(a JSON \{...\} mapping\); got 42"),

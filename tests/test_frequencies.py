@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from rope_viz.config import RopeConfig, from_hf_config
 from rope_viz.frequencies import (ROPE_FREQUENCY_FUNCTIONS, attention_factor, default_inv_freq, dynamic_base,
+                                  effective_attention_factor, effective_inv_freq, effective_parameters,
                                   frequency_ratio, inv_freq, llama3_smooth, longrope_factor, ntk_base,
                                   rope_parameters, wavelengths, yarn_correction_range, yarn_get_mscale, yarn_ramp)
 
@@ -430,3 +431,63 @@ def test_seq_len_validation(bad):
     cfg = RopeConfig(64, scaling={"rope_type": "dynamic", "factor": 2.0})
     with pytest.raises(ValueError, match="seq_len"):
         inv_freq(cfg, bad)
+
+
+# -- the frequencies in effect over a context (issue: LongRoPE past its original context) -----------------------------
+@pytest.mark.parametrize("rope_type", HF_TYPES)
+@settings(max_examples=25)
+@given(data=st.data())
+def test_effective_matches_transformers_at_the_context(rope_type, data):
+    """effective_*(cfg, n) is transformers' ROPE_INIT_FUNCTIONS[rope_type](config, seq_len=n), n defaulting to the
+    config's own context (max_position_embeddings)."""
+    cfg, n = data.draw(scaled_config(rope_type))
+    ours = effective_parameters(cfg, n)
+    check_against_transformers(cfg, cfg.to_hf_dict(), cfg.context_length if n is None else n, ours=ours)
+    np.testing.assert_array_equal(effective_inv_freq(cfg, n), ours[0])
+    assert effective_attention_factor(cfg, n) == ours[1]
+
+
+def _phi3_mini_128k_like() -> RopeConfig:
+    """Phi-3-mini-128k's shape (head_dim 96, base 1e4, 4,096 → 131,072 tokens) with increasing stand-in lists."""
+    p = 48
+    return RopeConfig(96, 1e4, scaling={"rope_type": "longrope", "short_factor": [1.0 + 0.02 * i for i in range(p)],
+                                        "long_factor": [1.0 + 1.5 * i for i in range(p)],
+                                        "original_max_position_embeddings": 4096}, context_length=131072)
+
+
+def test_effective_longrope_uses_long_factors_past_the_original_context():
+    cfg = _phi3_mini_128k_like()
+    hf = {"head_dim": 96, "hidden_size": 3072, "num_attention_heads": 32, "max_position_embeddings": 131072,
+          "original_max_position_embeddings": 4096, "rope_theta": 1e4,
+          "rope_scaling": {"type": "longrope", "short_factor": list(cfg.scaling["short_factor"]),
+                           "long_factor": list(cfg.scaling["long_factor"])}}
+    assert from_hf_config(hf) == cfg
+    theta = default_inv_freq(1e4, 96)
+    np.testing.assert_allclose(effective_inv_freq(cfg), theta / np.array(cfg.scaling["long_factor"]), rtol=1e-14)
+    np.testing.assert_allclose(inv_freq(cfg), theta / np.array(cfg.scaling["short_factor"]), rtol=1e-14)
+    np.testing.assert_allclose(effective_inv_freq(cfg, 4096), inv_freq(cfg), rtol=0)     # within the original
+    np.testing.assert_allclose(effective_inv_freq(cfg, 4097), effective_inv_freq(cfg), rtol=0)
+    check_against_transformers(cfg, hf, 131072, ours=effective_parameters(cfg))
+    assert effective_attention_factor(cfg) == pytest.approx(math.sqrt(1 + math.log(32) / math.log(4096)), rel=1e-14)
+
+
+def test_effective_dynamic_grows_with_the_context():
+    """A dynamic config shown over its own context is unscaled (transformers at init); one whose scaling names a
+    shorter pre-training length L is transformers' config with max_position_embeddings = L at seq_len = context."""
+    plain = RopeConfig(128, scaling={"rope_type": "dynamic", "factor": 4.0}, context_length=4096)
+    np.testing.assert_allclose(effective_inv_freq(plain), naive_theta(1e4, 128), rtol=1e-14)
+    np.testing.assert_allclose(effective_inv_freq(plain, 16384), naive_theta(dynamic_base(1e4, 4, 128, 16384, 4096),
+                                                                             128), rtol=1e-14)
+    longer = plain.replace(context_length=16384, scaling={**plain.scaling, "original_max_position_embeddings": 4096})
+    np.testing.assert_allclose(effective_inv_freq(longer), effective_inv_freq(plain, 16384), rtol=1e-14)
+    hf = {"head_dim": 128, "max_position_embeddings": 4096, "rope_theta": 1e4,
+          "rope_scaling": {"type": "dynamic", "factor": 4.0}}
+    check_against_transformers(longer, hf, 16384, ours=effective_parameters(longer))
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True, "4096", float("inf"), 10 ** 400])
+def test_effective_context_validation(bad):
+    with pytest.raises(ValueError, match="context_length must be an integer"):
+        effective_inv_freq(RopeConfig(64), bad)
+    with pytest.raises(ValueError, match="cfg must be a RopeConfig"):
+        effective_inv_freq({"head_dim": 64})
