@@ -2,6 +2,7 @@
 
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from rope_viz import ui
 from rope_viz.analysis import offsets as O
@@ -48,6 +49,11 @@ def bias_section(main_label, main_cfg, compare):
 
 
 cfg = ui.config_sidebar()
+try:
+    st.page_link("pages/8_Real_model.py", label="See these pairs in a trained model: the Real model page",
+                 icon=":material/neurology:")
+except StreamlitPageNotFoundError:  # run outside the app (AppTest.from_string)
+    pass
 
 if cfg is not None:
     # -- comparison set --------------------------------------------------------------------------------------

