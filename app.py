@@ -1,9 +1,7 @@
 """rope-viz landing page: RoPE intuition (rotating pairs, relative-position invariance) + links to every page.
 
-Run: ``streamlit run app.py`` (pages in pages/ are picked up automatically).
+Run: ``streamlit run app.py`` (the pages in pages/ are listed in ``rope_viz.ui.PAGES``).
 """
-
-from pathlib import Path
 
 import streamlit as st
 
@@ -19,14 +17,17 @@ of a clock. Pick a real model in the sidebar, or change the head dim and base, a
 """)
 cfg = ui.config_sidebar()
 
+MAX_PAIRS = 6
+
+
 @st.fragment
 def rotating_pairs(cfg):
     """Section 1 (a fragment: its widgets rerun only this section)."""
     st.subheader("1 · Each pair is a clock hand")
     c1, c2 = st.columns([3, 2])
     pair_opts = list(range(cfg.n_pairs))
-    pairs = c1.multiselect("Pairs to show (index i: 0 = fastest)", pair_opts, max_selections=6,
-                           **ui.persist("pairs", default_pairs(cfg), options=pair_opts))
+    pairs = c1.multiselect("Pairs to show (index i: 0 = fastest)", pair_opts, max_selections=MAX_PAIRS,
+                           **ui.persist("pairs", default_pairs(cfg), options=pair_opts, max_items=MAX_PAIRS))
     steps = [1, 2, 5, 10, 50, 100, 1000, 10000]
     step = c2.select_slider("Tokens per animation frame", steps, **ui.persist("step", 1, options=steps))
     if not pairs:
@@ -55,10 +56,10 @@ computed with `rope_viz.rotation.apply_rope`.)
         base, together, alone = s["together"][0], s["together"][1], s["query_only"][1]
         k1, k2, k3 = st.columns(3)
         k1.metric(f"score q·k at (m, n) = ({m:,}, {n:,})", f"{base:.6f}")
-        k2.metric(f"both shifted: ({m + t:,}, {n + t:,})", f"{together:.6f}", f"{together - base:+.1e}",
-                  delta_color="off")
-        k3.metric(f"query only shifted: ({m + t:,}, {n:,})", f"{alone:.6f}", f"{alone - base:+.3f}",
-                  delta_color="off")
+        k2.metric(f"both shifted: ({m + t:,}, {n + t:,})", f"{together:.6f}")
+        k3.metric(f"query only shifted: ({m + t:,}, {n:,})", f"{alone:.6f}")
+        st.caption(f"Difference from the unshifted score: both shifted {together - base:.1e} (float64 rounding "
+                   f"only), query only shifted {alone - base:.4g}.")
     ui.show_registered("intuition_invariance", cfg, m=m, n=n, max_shift=max(t, 1))
 
 
@@ -67,16 +68,5 @@ if cfg is not None:
     invariance(cfg)
 
 st.subheader("Explore")
-_PAGES = [
-    ("pages/1_Frequencies.py", "Frequencies — how fast each pair turns, and which never finish a turn", "🌀"),
-    ("pages/2_Distance.py", "Distance — does attention decay with distance?", "📏"),
-    ("pages/3_Aliasing.py", "Aliasing — when a base is too small for the context", "🪞"),
-    ("pages/4_Offset_dimensions.py", "Offset dimensions — slow pairs as constant biases", "📐"),
-    ("pages/5_Context_extension.py", "Context extension — PI, NTK, YaRN, Llama 3, LongRoPE", "🔭"),
-    ("pages/6_Encodings_compared.py", "Encodings compared — sinusoidal, ALiBi, RoPE", "⚖️"),
-    ("pages/7_Kernel.py", "Kernel — the torch / Triton implementation", "⚙️"),
-]
-_here = Path(__file__).parent
-for path, label, icon in _PAGES:
-    if (_here / path).exists():
-        st.page_link(path, label=label, icon=icon)
+for page in ui.available_pages()[1:]:
+    st.page_link(page.path, label=f"{page.title} — {page.blurb}", icon=page.icon)

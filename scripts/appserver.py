@@ -39,14 +39,11 @@ def chromium_path() -> str | None:
 
 
 def app_pages(root: Path = ROOT) -> list[tuple[str, str]]:
-    """(title, url path) of every page: the landing app.py ("") and each pages/N_Name.py ("Name"), in order.
-    Streamlit's pages/ convention: the leading number sets the order and is dropped from the URL."""
-    out = [("Intuition", "")]
-    for f in sorted((root / "pages").glob("*.py"), key=lambda p: (int(re.match(r"(\d*)", p.stem).group(1) or 0),
-                                                                   p.stem)):
-        name = re.sub(r"^\d+[_ -]*", "", f.stem)
-        out.append((name.replace("_", " "), name))
-    return out
+    """(title, url path) of every page present, in order, from the app's one page list (``rope_viz.ui.PAGES``):
+    the landing app.py ("") and each pages/N_Name.py ("Name")."""
+    from rope_viz.ui.pages import PAGES
+
+    return [(p.title, p.url_path) for p in PAGES if (root / p.path).exists()]
 
 
 def free_port() -> int:

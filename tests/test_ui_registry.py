@@ -33,8 +33,9 @@ def test_register_rejects_a_non_text_caption():
 
 def test_every_registered_caption_is_a_short_line():
     for name, spec in F.figures().items():
-        text = spec.caption_for()
-        assert isinstance(text, str) and 10 < len(text) < 300 and "\n" not in text, name
+        if callable(spec.caption):
+            continue                                   # formatted from the figure's data: checked with the figure
+        assert 10 < len(spec.caption) < 300 and "\n" not in spec.caption, name
 
 
 def test_show_registered_draws_the_registry_caption_and_reports_bad_options():
@@ -53,3 +54,16 @@ st.text("bad none" if bad is None else "bad drawn")
     caps = [c.value for c in at.caption]
     assert F.caption_of("intuition_invariance") in caps
     assert len(at.error) == 1 and "max_shift" in at.error[0].value
+
+
+def test_one_page_list_names_every_page_and_every_registered_figure_page():
+    from rope_viz.ui.pages import PAGES, ROOT
+
+    titles = [p.title for p in PAGES]
+    assert len(set(titles)) == len(titles) and PAGES[0].path == "app.py"
+    scripts = {f"pages/{f.name}" for f in (ROOT / "pages").glob("*.py")}
+    assert scripts <= {p.path for p in PAGES}, "a page script missing from rope_viz.ui.pages.PAGES"
+    for p in PAGES:
+        assert p.icon.startswith(":material/") and p.icon.endswith(":"), p   # no emoji (empty boxes w/o a font)
+    for name, spec in F.figures().items():
+        assert spec.page in titles, (name, spec.page)

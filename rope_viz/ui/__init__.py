@@ -14,42 +14,46 @@ A page is thin: header → sidebar config → cached figures → show them::
 API
 ---
 ``config_sidebar() -> RopeConfig | None``
-    The shared sidebar: preset selector (rope_viz.presets), overrides (head dim 2…1024, base on a log-spaced slider
-    10…1e9, rotary fraction, layout, context length up to 2,097,152, scaling method + its parameters) and
-    "Import config.json" (upload or paste, through ``from_hf_config``). State is shared across pages
-    (st.session_state) and mirrored in the URL query string (``preset=NAME`` + only the overridden fields, see
-    ``rope_viz.ui.state``), so a copied link reproduces the view. Invalid settings → ``st.error`` with the library's
-    ValueError message and ``None``.
-``persist(name, default, *, lo=None, hi=None, options=None) -> dict``
-    ``**kwargs`` for a page widget (key + on_change) so its value survives page switches and is mirrored in the URL as
-    ``?name=value`` (only when ≠ default). Values: int, float, bool, str, or a list of them (multiselect). Don't pass ``value=``/``index=`` too. Names must not be one of
-    ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset).
+    The shared sidebar: the page list (``PAGES``), preset selector (rope_viz.presets), overrides (head dim 2…1024,
+    base on a log-spaced slider 10…1e9, rotary fraction, layout, context length up to 2,097,152, scaling method +
+    its parameters) and "Import config.json" (upload or paste, ≤ 1 MB, through ``from_hf_config``). State is shared
+    across pages (st.session_state) and mirrored in the URL query string (``preset=NAME`` + only the overridden
+    values, see ``rope_viz.ui.state``), so a copied link reproduces the view. URL values that cannot be used are
+    dropped with one notice at the top of the page. Invalid settings → ``show_error`` with the library's message
+    and ``None``.
+``persist(name, default, *, lo=None, hi=None, options=None, max_items=None) -> dict``
+    ``**kwargs`` for a page widget (key + on_change) so its value survives page switches and is mirrored in the URL
+    as ``?name=value`` (only when ≠ default). Values: int, float, bool, str, or a list of them (multiselect; pass its
+    ``max_selections`` as ``max_items``). A value left at its default follows the default when it changes (a
+    default computed from the config is never stale). Don't pass ``value=``/``index=`` too. Names must not be one
+    of ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset).
 ``show_registered(name, cfg, *, key=None, **options) -> go.Figure | None``
     The registered figure ``name`` (rope_viz.figures) computed through ``cached_figure``, drawn by ``show_figure``
     with the registry's caption (``rope_viz.figures.caption_of(name, fig)``); returns the figure, or None after
-    ``st.error`` for a ValueError. Pages use this instead of writing captions by hand.
-``show_figure(fig, *, name, caption, key=None)``
+    ``show_error`` for a ValueError. Pages use this instead of writing captions by hand.
+``show_figure(fig, *, name, caption, key=None, cfg=None)``
     st.plotly_chart full width + the one-line caption + an "Export" popover: PNG, SVG, PDF (one persistent kaleido
-    server), standalone HTML, CSV of the data, with a "docs style" toggle. Exports are computed only on click.
-    ``fig=None`` draws nothing (so ``show_figure(guarded(...), ...)`` is safe).
+    server), standalone HTML, CSV of the data, with a "docs style" toggle; file names carry the figure and the
+    config. Exports are computed only on click. ``fig=None`` draws nothing.
 ``guarded(fn, *args, **kw)``
-    ``fn(*args, **kw)`` or None after ``st.error(message)`` for a ValueError.
+    ``fn(*args, **kw)`` or None after ``show_error(message)`` for a ValueError.
+``show_error(message)`` / ``literal(text) -> str``
+    ``st.error`` / markdown that show a message verbatim: use them for any text that may hold a value from outside
+    (URL, config.json, a ValueError's message), which must never be rendered as markdown or HTML.
 ``cached_figure(name, cfg, *, style="app", **options) -> go.Figure``
     The registered figure (rope_viz.figures) computed once per (name, cfg, style, options); options may contain
     RopeConfigs. Shared object: do not mutate it.
 ``page_header(title, intro_markdown, *, icon=None)``
     set_page_config(wide) + title + the short explanation for a learner. Call it first.
-``page_list() -> [(script path, label)]``
-    The landing page and pages/N_Name.py in order (the sidebar draws its own page list from it, labelled
-    "Intuition", "Frequencies", …; .streamlit/config.toml hides Streamlit's default list).
-``synth_longrope_factors(n_pairs, factor)``
-    Stand-in LongRoPE (short, long) factor lists (ones; a ramp 1 → factor), for pages that must say they used it.
+``PAGES`` / ``available_pages()`` / ``page_nav()``
+    The one page list (script, title, material icon, one-line blurb): the sidebar's page list, the landing page's
+    "Explore" links and the figure registry's ``page=`` titles all come from it; ``page_nav()`` draws the page
+    list (``config_sidebar`` does; a page without the config sidebar calls it inside ``with st.sidebar``).
 """
 
-from .figure import cached_figure, guarded, page_header, show_figure, show_registered
-from .sidebar import config_sidebar, page_list, persist
-from .state import synth_longrope_factors
+from .figure import cached_figure, guarded, literal, show_error, show_figure, show_registered
+from .pages import PAGES, available_pages, page_header
+from .sidebar import config_sidebar, page_nav, persist
 
-__all__ = ["config_sidebar", "persist", "page_list", "show_registered", "show_figure", "guarded", "cached_figure",
-           "page_header",
-           "synth_longrope_factors"]
+__all__ = ["config_sidebar", "persist", "show_registered", "show_figure", "guarded", "show_error", "literal",
+           "cached_figure", "page_header", "PAGES", "available_pages", "page_nav"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Callable, TypeVar
 
 import plotly.graph_objects as go
@@ -14,22 +15,29 @@ T = TypeVar("T")
 _EXT_LABEL = {"png": "PNG", "svg": "SVG", "pdf": "PDF", "html": "HTML", "csv": "CSV"}
 
 
+def literal(text: Any) -> str:
+    """Markdown that shows ``text`` verbatim, on one line: a code span long enough that no backtick inside can close
+    it, so links, images, emphasis, HTML, emoji / icon shortcodes and LaTeX in a value from outside (a URL, a
+    config.json) are displayed as the characters they are, never rendered."""
+    text = " ".join(str(text).split())
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def show_error(message: Any) -> None:
+    """``st.error`` with a message that may hold text from outside (a ValueError's message), shown verbatim."""
+    st.error(literal(message), icon=":material/error:")
+
+
 def guarded(fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
-    """fn(*args, **kw), or None after showing a ValueError's message with st.error (bad input is the user's to fix;
-    other exceptions are bugs and propagate)."""
+    """fn(*args, **kw), or None after showing a ValueError's message with ``show_error`` (bad input is the user's
+    to fix; other exceptions are bugs and propagate)."""
     try:
         return fn(*args, **kw)
     except ValueError as e:
-        st.error(str(e))
+        show_error(e)
         return None
-
-
-def page_header(title: str, intro_markdown: str, *, icon: str | None = None) -> None:
-    """Page config (wide layout, browser tab title) + the title + a short explanation for someone learning RoPE.
-    Call it first on every page."""
-    st.set_page_config(page_title=f"{title} · rope-viz", page_icon=icon, layout="wide")
-    st.title(title)
-    st.markdown(intro_markdown)
 
 
 # -- cached figures ---------------------------------------------------------------------------------------------------

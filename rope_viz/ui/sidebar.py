@@ -1,36 +1,43 @@
-"""The shared sidebar (preset + overrides + config.json import), its cross-page state and the URL mirror.
+"""The shared sidebar (page list + preset + overrides + config.json import), its cross-page state and the URL mirror.
 
 State lives in ``st.session_state`` under non-widget keys (``_rv_state``, ``_rv_preset``, ``_rv_pages``) because
 Streamlit gives the same keyed widget a different identity on every page (and drops its value when the page
 changes). Each run copies the stored value into the widget key before the widget is drawn and an ``on_change``
-callback copies it back (Streamlit's documented multipage pattern). The URL is read once per session (first run) and
-rewritten on every run from the stored state; see ``rope_viz.ui.state`` for the encoding.
+callback copies it back (Streamlit's documented multipage pattern). The URL is read once per session (first run,
+through ``rope_viz.ui.state.decode_query`` and ``persist``'s parser, both built on ``rope_viz.validate``) and
+rewritten on every run from the stored state. URL values that cannot be used are dropped and listed in ONE notice at
+the top of the page; every message that can hold text from outside (URL, config.json) is shown verbatim
+(``literal``), never as markdown.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
+from .. import validate as V
 from ..config import CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, from_hf_config
 from . import state as S
+from .figure import literal, show_error
+from .pages import available_pages, current_page
 
 _STATE = "_rv_state"
 _PRESET = "_rv_preset"
 _URL0 = "_rv_url0"          # the query string the session started with
-_URL_ERRORS = "_rv_url_errors"
+_NOTICE = "_rv_notice"      # messages about URL values dropped, shown once
+_NOTICE_SLOT = "_rv_notice_slot"
+_FRESH = "_rv_fresh"        # set on the session's first run: the notice of that run is not cleared
 _PAGES = "_rv_pages"        # page-level persisted values: name -> value
-_PAGE_KEYS = "_rv_page_keys"  # page script hash -> names persisted on that page (kept in the URL)
+_DEFAULTS = "_rv_defaults"  # page-level persisted defaults of the latest run: name -> default
+_PAGE_KEYS = "_rv_page_keys"  # page title -> names persisted on that page (kept in the URL)
 _IMPORT_MSG = "_rv_import_msg"
 _W = "_rvw_"                # widget key prefix (sidebar)
 _P = "_rvp_"                # widget key prefix (page-level, ``persist``)
 CUSTOM = "(custom)"
 
-BASE_MIN, BASE_MAX_UI = 10.0, 1e9
 CONTEXT_MAX_UI = 2_097_152
 _BASE_GRID = sorted({round(m * 10.0 ** k, 6) for k in range(1, 9) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8)}
                     | {1e9})
@@ -38,7 +45,7 @@ _CTX_GRID = sorted({m << k for k in range(7, 22) for m in (1, 3, 5) if (m << k) 
 _FRACTION_GRID = (0.125, 0.25, 0.375, 0.4, 0.5, 0.625, 0.75, 0.875, 1.0)
 
 
-# -- session bootstrap ------------------------------------------------------------------------------------------------
+# -- session bootstrap, the URL notice --------------------------------------------------------------------------------
 def _ensure_session() -> None:
     ss = st.session_state
     if _STATE in ss:
@@ -46,28 +53,36 @@ def _ensure_session() -> None:
     params = {k: st.query_params.get(k) for k in st.query_params.keys()}
     ss[_URL0] = params
     preset, state, errors = S.decode_query(params)
-    ss[_STATE], ss[_PRESET], ss[_URL_ERRORS] = state, preset, errors
-    ss[_PAGES] = {}
-    ss[_PAGE_KEYS] = {}
+    ss[_STATE], ss[_PRESET], ss[_NOTICE], ss[_FRESH] = state, preset, errors, True
+    ss[_PAGES], ss[_DEFAULTS], ss[_PAGE_KEYS] = {}, {}, {}
 
 
-def _page_hash() -> str:
+def _notify(message: str) -> None:
+    """Add a message about a dropped URL value to this run's one notice (drawn at the top of the page)."""
+    st.session_state.setdefault(_NOTICE, []).append(message)
+    _draw_notice()
+
+
+def _draw_notice() -> None:
+    messages = st.session_state.get(_NOTICE) or []
+    if not messages:
+        return
+    body = ("Some settings in the page address (URL) could not be used and were ignored:  \n"
+            + "  \n".join(literal(m) for m in messages))
+    slot = st.session_state.get(_NOTICE_SLOT)
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-        ctx = get_script_run_ctx()
-        return ctx.page_script_hash if ctx else ""
-    except Exception:  # pragma: no cover - private API moved
-        return ""
+        (st if slot is None else slot).warning(body, icon=":material/link_off:")
+    except StreamlitAPIException:  # a fragment rerun cannot write outside itself: draw it here
+        st.warning(body, icon=":material/link_off:")
 
 
 def _sync_url() -> None:
     """Make st.query_params = config encoding + this page's persisted parameters (only changed keys are sent)."""
     ss = st.session_state
     desired = S.encode_query(ss[_STATE], ss[_PRESET])
-    page_names = ss[_PAGE_KEYS].get(_page_hash(), set())
-    for name in page_names:
-        if name in ss[_PAGES] and ss[_PAGES][name] != ss.get("_rvd_" + name):
-            desired[name] = _fmt_page(ss[_PAGES][name])
+    for name in ss[_PAGE_KEYS].get(current_page(), set()):
+        if name in ss[_PAGES] and ss[_PAGES][name] != ss[_DEFAULTS].get(name):
+            desired[name] = S.format_value(ss[_PAGES][name])
     current = {k: st.query_params.get(k) for k in st.query_params.keys()}
     for k in current:
         if k not in desired:
@@ -77,68 +92,74 @@ def _sync_url() -> None:
             st.query_params[k] = v
 
 
-def _fmt_page(v: Any) -> str:
-    if isinstance(v, (list, tuple)):
-        return ",".join(_fmt_page(x) for x in v)
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float):
-        return S._short(v)
-    return str(v)
-
-
-def _parse_page(text: str, default: Any) -> Any:
-    if isinstance(default, (list, tuple)):
-        proto = default[0] if len(default) else ""
-        return [_parse_page(t, proto) for t in text.split(",") if t != ""]
-    if isinstance(default, bool):
-        if text.lower() in ("1", "true"):
-            return True
-        if text.lower() in ("0", "false"):
-            return False
-        raise ValueError("expected 0 or 1")
-    if isinstance(default, int):
-        v = float(text)
-        if not v.is_integer():
-            raise ValueError("expected an integer")
-        return int(v)
-    if isinstance(default, float):
-        v = float(text)
-        if not math.isfinite(v):
-            raise ValueError("expected a finite number")
-        return v
-    return text
-
-
 # -- page-level persisted widgets -----------------------------------------------------------------------------------
+def _parse_page(name: str, text: str, default: Any, options, lo, hi, max_items) -> Any:
+    """A page parameter's URL text → a value of the default's type, through rope_viz.validate."""
+    field = f"URL parameter {name}"
+    if isinstance(default, (list, tuple)):
+        proto = default[0] if len(default) else (options[0] if options else "")
+        items = [t for t in str(text).split(",") if t.strip() != ""]
+        if max_items is not None and len(items) > max_items:
+            raise ValueError(f"{field} must list at most {max_items} items; got {len(items)}")
+        out = []
+        for t in items:
+            v = _parse_page(name, t, proto, options, lo, hi, None)
+            if v not in out:
+                out.append(v)
+        return out
+    if isinstance(default, bool):
+        return V.choice(field, str(text).strip().lower(), ("true", "false", "1", "0")) in ("true", "1")
+    if isinstance(default, int):
+        value: Any = V.integer(field, text, text=True)
+    elif isinstance(default, float):
+        value = V.real(field, text, text=True)
+    else:
+        value = str(text)
+    if options is not None:
+        return V.choice(field, value, options)
+    if isinstance(value, (int, float)) and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        return type(value)(min(max(value, lo if lo is not None else value), hi if hi is not None else value))
+    return value
+
+
 def persist(name: str, default: Any, *, lo: float | None = None, hi: float | None = None,
-            options: list | tuple | None = None) -> dict[str, Any]:
+            options: list | tuple | None = None, max_items: int | None = None) -> dict[str, Any]:
     """Keyword arguments that make a page widget keep its value across pages and mirror it in the URL::
 
         pos = st.slider("Position m (tokens)", 0, 4096, **ui.persist("pos", 100, lo=0, hi=4096))
+        pairs = st.multiselect("Pairs", opts, max_selections=6, **ui.persist("pairs", [0, 5], options=opts,
+                                                                                max_items=6))
 
     Do not also pass ``value=``/``index=`` to the widget. The first value comes from the URL (``?pos=...``) when the
-    session starts with one, else ``default``; it is clamped into [lo, hi] and reset to ``default`` when not in
-    ``options``. Names must not collide with the sidebar's URL keys (``rope_viz.ui.state.RESERVED_URL_KEYS``).
+    session starts with one, else ``default``; numbers are clamped into [lo, hi]; a value not in ``options`` (or a
+    list longer than ``max_items``, the multiselect's ``max_selections``) is dropped with the page's URL notice.
+    Values: int, float, bool, str, or a list of them (multiselect; ``?name=a,b``).
+
+    A default may depend on the config (e.g. ``min(100, cfg.context_length)``): a value the user has left at its
+    default follows the default when it changes (switching preset never keeps a stale derived setting), and a value
+    the user moved is kept (clamped), so the URL (which holds exactly the values ≠ default) always reproduces the
+    view. Names must not collide with the sidebar's URL keys (``rope_viz.ui.state.RESERVED_URL_KEYS``).
     """
     if name in S.RESERVED_URL_KEYS:
         raise ValueError(f"persist name {name!r} is reserved for the sidebar config; pick another")
     _ensure_session()
     ss = st.session_state
-    pages = ss[_PAGES]
+    pages, defaults = ss[_PAGES], ss[_DEFAULTS]
     if name not in pages:
         value = default
         text = ss[_URL0].get(name)
         if text is not None:
             try:
-                value = _parse_page(text, default)
+                value = _parse_page(name, text, default, options, lo, hi, max_items)
             except ValueError as e:
-                st.warning(f"URL parameter {name}={text[:40]!r} ignored: {e}")
+                _notify(str(e))
         pages[name] = value
+    elif name in defaults and pages[name] == defaults[name] and default != defaults[name]:
+        pages[name] = default                      # left at its old default: follow the new one
     value = pages[name]
     if options is not None:
-        if isinstance(default, (list, tuple)):   # multiselect: keep the known items
-            value = [v for v in value if v in options]
+        if isinstance(default, (list, tuple)):   # multiselect: keep the known items, at most max_items
+            value = [v for v in value if v in options][:max_items]
         elif value not in options:
             value = default if default in options else options[0]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -147,13 +168,14 @@ def persist(name: str, default: Any, *, lo: float | None = None, hi: float | Non
         if hi is not None and value > hi:
             value = type(value)(hi)
     pages[name] = value
-    ss["_rvd_" + name] = default
-    ss[_PAGE_KEYS].setdefault(_page_hash(), set()).add(name)
+    defaults[name] = default
+    ss[_PAGE_KEYS].setdefault(current_page(), set()).add(name)
     wkey = _P + name
     ss[wkey] = value
-    if st.query_params.get(name) != (_fmt_page(value) if value != default else None):
-        if value != default:
-            st.query_params[name] = _fmt_page(value)
+    want = S.format_value(value) if value != default else None
+    if st.query_params.get(name) != want:
+        if want is not None:
+            st.query_params[name] = want
         elif name in st.query_params:
             del st.query_params[name]
     return {"key": wkey, "on_change": _store_page, "args": (name, wkey)}
@@ -166,13 +188,22 @@ def _store_page(name: str, wkey: str) -> None:
 # -- the sidebar ----------------------------------------------------------------------------------------------------
 def _bind(field: str, to_widget: Callable[[Any], Any] = lambda v: v,
           from_widget: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
+    """Widget kwargs for a RopeConfig field or a scaling key of the state."""
     wkey = _W + field
-    st.session_state[wkey] = to_widget(st.session_state[_STATE].get(field))
+    state = st.session_state[_STATE]
+    value = state.get(field) if field in S.CONFIG_FIELDS else (state.get("scaling") or {}).get(field)
+    st.session_state[wkey] = to_widget(value)
     return {"key": wkey, "on_change": _store, "args": (field, wkey, from_widget)}
 
 
 def _store(field: str, wkey: str, from_widget: Callable[[Any], Any]) -> None:
-    st.session_state[_STATE][field] = from_widget(st.session_state[wkey])
+    ss = st.session_state
+    value = from_widget(ss[wkey])
+    if field in S.CONFIG_FIELDS:
+        ss[_STATE] = {**ss[_STATE], field: value}
+    else:
+        sc = {k: v for k, v in (ss[_STATE].get("scaling") or {}).items() if k != field}
+        ss[_STATE] = {**ss[_STATE], "scaling": sc if value is None else {**sc, field: value}}
 
 
 def _clamp(v: Any, lo: float, hi: float, fallback: Any) -> Any:
@@ -202,36 +233,29 @@ def _on_preset() -> None:
     if name == CUSTOM:
         st.session_state[_PRESET] = None  # keep the values, drop the baseline
         return
-    try:
-        st.session_state[_STATE] = S.baseline_state(name)
-        st.session_state[_PRESET] = name
-    except ValueError as e:
-        st.session_state[_IMPORT_MSG] = ("error", str(e))
+    st.session_state[_STATE] = S.baseline_state(name)
+    st.session_state[_PRESET] = name
 
 
 def _on_scaling() -> None:
-    s = st.session_state[_STATE]
-    new = st.session_state[_W + "scaling"]
-    s["scaling"] = new
-    if new not in (S.NO_SCALING, "longrope") and s.get("factor") is None:
-        s["factor"] = S.DEFAULT_STATE["factor"]
-    if new in ("yarn", "llama3", "longrope") and s.get("orig") is None:
-        s["orig"] = s["context_length"]
-    if new == "longrope" and (s.get("short_factor") is None or s.get("long_factor") is None):
-        _synth_longrope()
-        st.session_state[_IMPORT_MSG] = ("info", "LongRoPE needs per-pair factor lists: a synthetic ramp 1 → s was "
-                                                 "filled in (load a Phi-3 preset or a config.json for real ones).")
+    ss = st.session_state
+    new = ss[_W + "scaling"]
+    old = ss[_STATE].get("scaling") or {}
+    ss[_STATE] = S.switch_scaling(ss[_STATE], new)
+    if new == "longrope" and not {"short_factor", "long_factor"} <= old.keys():
+        ss[_IMPORT_MSG] = ("info", "LongRoPE needs per-pair factor lists: a synthetic ramp 1 → s was filled in "
+                                   "(load a Phi-3 preset or a config.json for real ones).")
 
 
 def _on_import() -> None:
     ss = st.session_state
     up = ss.get(_W + "upload")
-    text = up.getvalue().decode("utf-8", errors="replace") if up is not None else ss.get(_W + "paste", "")
-    if not text.strip():
+    data = up.getvalue() if up is not None else ss.get(_W + "paste", "")
+    if not data.strip():
         ss[_IMPORT_MSG] = ("error", "nothing to import: upload a config.json or paste its text")
         return
     try:
-        cfg = from_hf_config(text, layout=ss[_STATE].get("layout", "half"))
+        cfg = from_hf_config(data, layout=ss[_STATE].get("layout", "half"))
     except ValueError as e:
         ss[_IMPORT_MSG] = ("error", f"config.json not imported: {e}")
         return
@@ -241,60 +265,53 @@ def _on_import() -> None:
 
 
 def _synth_longrope() -> None:
-    s = st.session_state[_STATE]
-    p = int(int(s["head_dim"] * s["rotary_fraction"]) // 2)
-    factor = s.get("factor") or max(s["context_length"] / (s.get("orig") or s["context_length"]), 1.0)
-    s["short_factor"], s["long_factor"] = S.synth_longrope_factors(p, factor)
+    ss = st.session_state
+    sc = {k: v for k, v in (ss[_STATE].get("scaling") or {}).items() if k not in ("short_factor", "long_factor")}
+    ss[_STATE] = S.switch_scaling({**ss[_STATE], "scaling": sc}, "longrope")
 
 
-def page_list() -> list[tuple[str, str]]:
-    """(script path relative to the app root, label) for the landing page and every pages/N_Name.py, in order."""
-    root = _app_root()
-    out = [("app.py", "Intuition")]
-    if root is not None:
-        def order(p):
-            m = re.match(r"(\d+)", p.stem)
-            return (int(m.group(1)) if m else 10 ** 6, p.stem)
-        for f in sorted((root / "pages").glob("*.py"), key=order):
-            out.append((f"pages/{f.name}", re.sub(r"^\d+[_ -]*", "", f.stem).replace("_", " ")))
-    return out
-
-
-def _app_root() -> Path | None:
+def page_nav() -> None:
+    """Draw the page list (``rope_viz.ui.pages.PAGES``) in the current container; ``config_sidebar`` draws it at the
+    top of the sidebar (config.toml hides Streamlit's own list, which would call the landing page "app")."""
     try:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-        ctx = get_script_run_ctx()
-        return Path(ctx.main_script_path).resolve().parent if ctx else None
-    except Exception:  # pragma: no cover - private API moved
-        return None
-
-
-def _nav() -> None:
-    """Our own page list (config.toml hides Streamlit's, whose landing entry would read "app")."""
-    for path, label in page_list():
-        st.page_link(path, label=label)
+        for page in available_pages():
+            st.page_link(page.path, label=page.title, icon=page.icon)
+    except StreamlitPageNotFoundError:  # a script that is not this app (e.g. AppTest.from_string): no page list
+        pass
     st.divider()
+
+
+def _show_message(kind: str, text: str) -> None:
+    """A sidebar message whose text may hold a value from outside: shown verbatim."""
+    if kind == "error":
+        show_error(text)
+    else:
+        {"info": st.info, "success": st.success}[kind](literal(text))
 
 
 def config_sidebar() -> RopeConfig | None:
     """Draw the shared sidebar and return the RopeConfig it describes, or None (after ``st.error`` with the
-    library's message) when the settings are invalid. Call it once near the top of every page."""
+    library's message) when the settings are invalid. Call it once near the top of every page (after
+    ``page_header``); the URL notice, if any, appears where it is called."""
     _ensure_session()
     ss = st.session_state
+    if not ss.pop(_FRESH, False):
+        ss[_NOTICE] = []                        # a notice is shown by the run that found the bad value only
+    ss[_NOTICE_SLOT] = st.empty()
+    _draw_notice()
     state = ss[_STATE]
     names = S.preset_names()
     if ss[_PRESET] is not None and ss[_PRESET] not in names:
         ss[_PRESET] = None
     sb = st.sidebar
     with sb:
-        _nav()
+        page_nav()
         st.header("RoPE configuration")
         ss[_W + "preset"] = ss[_PRESET] or CUSTOM
         st.selectbox("Preset (real model)", [CUSTOM] + names, key=_W + "preset", on_change=_on_preset,
                      help="Load a published model's RoPE settings; the fields below override it.")
         if ss[_PRESET]:
-            base_state = S.baseline_state(ss[_PRESET])
-            changed = [n for n in S.FIELDS if not S._same(state.get(n), base_state.get(n))]
+            changed = S.changed_fields(state, S.baseline_state(ss[_PRESET]))
             if changed:
                 st.caption("Overrides: " + ", ".join(changed))
 
@@ -317,29 +334,26 @@ def config_sidebar() -> RopeConfig | None:
                  help="Which channels form pair i: transformers' rotate_half vs Meta/GPT-J interleaving.",
                  **_bind("layout", lambda v: v if v in ("half", "interleaved") else "half"))
 
-        ss[_W + "scaling"] = state["scaling"] if state["scaling"] in S.SCALING_CHOICES else S.NO_SCALING
+        kind = (state.get("scaling") or {}).get("rope_type", S.NO_SCALING)
+        ss[_W + "scaling"] = kind if kind in S.SCALING_CHOICES else S.NO_SCALING
         st.selectbox("Context-extension scaling", S.SCALING_CHOICES, key=_W + "scaling", on_change=_on_scaling,
                      format_func=lambda t: SCALING_LABELS[None if t == S.NO_SCALING else t])
-        kind = state["scaling"]
         if kind != S.NO_SCALING:
             _scaling_widgets(kind, state)
 
         with st.expander("Import config.json"):
-            st.file_uploader("Upload a model's config.json", type=["json"], key=_W + "upload")
-            st.text_area("…or paste its JSON", key=_W + "paste", height=120,
+            st.file_uploader("Upload a model's config.json (at most 1 MB)", type=["json"], key=_W + "upload")
+            st.text_area("…or paste its JSON", key=_W + "paste", height=120, max_chars=1_000_000,
                          placeholder='{"head_dim": 128, "rope_theta": 500000, ...}')
             st.button("Load config", key=_W + "import", on_click=_on_import)
         msg = ss.pop(_IMPORT_MSG, None)
         if msg:
-            {"error": st.error, "info": st.info}.get(msg[0], st.success)(msg[1])
-    for err in ss.get(_URL_ERRORS) or []:
-        st.warning(err)
-    ss[_URL_ERRORS] = []
+            _show_message(*msg)
 
     try:
         cfg = S.config_from_state(state)
     except ValueError as e:
-        st.error(f"Invalid RoPE settings: {e}")
+        show_error(f"Invalid RoPE settings: {e}")
         cfg = None
     if cfg is not None:
         sb.caption(f"**{cfg.label()}** · {cfg.n_pairs} rotated pairs · the page address (URL) reproduces this view")
@@ -348,15 +362,17 @@ def config_sidebar() -> RopeConfig | None:
 
 
 def _scaling_widgets(kind: str, state: dict) -> None:
-    if kind != "longrope" or state.get("factor") is not None:
+    sc = state.get("scaling") or {}
+    if kind != "longrope" or sc.get("factor") is not None:
         st.number_input("Scale factor s (target / original context)", min_value=1.0, max_value=FACTOR_MAX,
                         step=0.5,
                         **_bind("factor", lambda v: None if v is None else float(_clamp(v, 1, FACTOR_MAX, 8))))
     if kind in ("yarn", "llama3", "longrope"):
-        st.select_slider("Original (pre-extension) context (tokens)",
-                         options=_with(_CTX_GRID, state.get("orig") or state["context_length"]),
+        orig = sc.get("original_max_position_embeddings") or state["context_length"]
+        st.select_slider("Original (pre-extension) context (tokens)", options=_with(_CTX_GRID, orig),
                          format_func=lambda v: f"{int(v):,}",
-                         **_bind("orig", lambda v: int(v) if v is not None else int(state["context_length"])))
+                         **_bind("original_max_position_embeddings",
+                                 lambda v: int(v) if v is not None else int(state["context_length"])))
     if kind == "yarn":
         c1, c2 = st.columns(2)
         c1.number_input("β_fast (rotations)", min_value=0.25, max_value=1024.0, step=1.0,
@@ -380,8 +396,8 @@ def _scaling_widgets(kind: str, state: dict) -> None:
         c2.number_input("high_freq_factor β", min_value=0.01, max_value=1024.0, step=0.5,
                         **_bind("high_freq_factor", lambda v: float(_clamp(v, 0.01, 1024, 4))))
     if kind == "longrope":
-        p = int(int(state["head_dim"] * state["rotary_fraction"]) // 2)
-        sh, lo = state.get("short_factor"), state.get("long_factor")
+        p = S.n_pairs_of(state)
+        sh, lo = sc.get("short_factor"), sc.get("long_factor")
         if sh is None or lo is None:
             st.info("No LongRoPE factor lists loaded (pick a LongRoPE preset such as Phi-3, or import a config).")
             st.button("Use a synthetic ramp 1 → s", key=_W + "synth", on_click=_synth_longrope)

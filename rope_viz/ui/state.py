@@ -1,278 +1,277 @@
-"""The sidebar's state as plain data: defaults, presets, the URL encoding, and state → RopeConfig.
+"""The sidebar's state as plain data, and its URL encoding. No streamlit here, so all of it is unit-testable.
 
-No streamlit here, so all of it is unit-testable. The state is a flat dict (``FIELDS`` below) holding the *widget*
-values, not results. ``config_from_state`` turns it into a validated RopeConfig (ValueError with the library's message
-on bad input).
+The state is the keyword arguments of ``RopeConfig`` (``state_from_config`` / ``config_from_state``), with the scaling
+as a plain dict or None: the widgets edit it, and ``config_from_state`` validates it (``ValueError`` with the
+library's message). There is no second schema: the URL keys are the RopeConfig field names and the scaling keys
+(``rope_viz.config.SCALING_KEYS``), a few with a short alias (``URL_ALIASES``), so a new config field or scaling key
+is in the URL without an edit here.
 
-URL encoding (``encode_query`` / ``decode_query``): compact and diff-based. ``preset=NAME`` names the baseline (a
-preset from rope_viz.presets, or the built-in default when absent) and only the fields that differ from that baseline
-are written, under short keys::
+URL encoding (``encode_query`` / ``decode_query``): ``preset=NAME`` names the baseline (a preset from
+rope_viz.presets, or ``DEFAULT_CONFIG`` when absent) and only the values that differ from it are written::
 
     ?preset=llama-3.1-8b&L=1048576&f=16          Llama 3.1 8B pushed to 1M tokens with factor 16
     ?d=64&b=500000                                 default config with head dim 64 and base 5e5
+    ?s=yarn&f=4                                    YaRN ×4 (the other YaRN keys at their defaults)
 
-Keys: d head_dim · b base · rf rotary_fraction · lay layout (h|i) · L context_length · s scaling type (none|linear|
-ntk|dynamic|yarn|llama3|longrope) · f factor · oc original context · bf/bs beta_fast/slow · ms mscale · msa
-mscale_all_dim · af attention_factor · lf/hf low/high freq factor · tr truncate (0|1) · sh/lo LongRoPE short/long
-factor lists (comma-separated). An empty value means "unset" (e.g. ``af=`` removes a preset's attention_factor).
-Page-level parameters (``rope_viz.ui.persist``) use their own names and must not collide with these.
+Values: numbers as the shortest text that reads back to the same float, ``true``/``false``, text as is, lists as
+``1,1.5,2`` (one item: ``[1.5]``), and an empty value for "unset" (``af=`` removes a preset's attention factor).
+``s`` (the scaling type, ``none`` for plain RoPE) switches the scaling the way the sidebar does
+(``switch_scaling``): keys the new type takes are kept, required ones are filled in; the scaling keys given are
+applied to that. Every value goes through ``rope_viz.validate`` and ``RopeConfig``: a value that fails is dropped
+with a message naming the URL parameter, the allowed range and the (shortened, escaped) value.
+Page-level parameters (``rope_viz.ui.persist``) use their own names and must not collide with ``RESERVED_URL_KEYS``.
 """
 
 from __future__ import annotations
 
-import math
+import re
+from dataclasses import fields
 from typing import Any, Mapping
 
+from .. import validate as V
 from ..config import SCALING_KEYS, SCALING_TYPES, RopeConfig
-
-# field -> (URL key, kind). kind: int | float | str | bool | floats (tuple of floats)
-FIELDS: dict[str, tuple[str, str]] = {
-    "head_dim": ("d", "int"),
-    "base": ("b", "float"),
-    "rotary_fraction": ("rf", "float"),
-    "layout": ("lay", "layout"),
-    "context_length": ("L", "int"),
-    "scaling": ("s", "scaling"),
-    "factor": ("f", "float"),
-    "orig": ("oc", "int"),
-    "beta_fast": ("bf", "float"),
-    "beta_slow": ("bs", "float"),
-    "mscale": ("ms", "float"),
-    "mscale_all_dim": ("msa", "float"),
-    "attention_factor": ("af", "float"),
-    "low_freq_factor": ("lf", "float"),
-    "high_freq_factor": ("hf", "float"),
-    "truncate": ("tr", "bool"),
-    "short_factor": ("sh", "floats"),
-    "long_factor": ("lo", "floats"),
-}
-URL_KEYS = {url: name for name, (url, _) in FIELDS.items()}
-PRESET_KEY = "preset"
-RESERVED_URL_KEYS = frozenset(URL_KEYS) | {PRESET_KEY}
-NO_SCALING = "none"
-SCALING_CHOICES = (NO_SCALING,) + tuple(SCALING_TYPES)
-
-# state field -> key of the transformers-style scaling dict
-_SCALING_FIELD = {
-    "factor": "factor", "orig": "original_max_position_embeddings", "beta_fast": "beta_fast",
-    "beta_slow": "beta_slow", "mscale": "mscale", "mscale_all_dim": "mscale_all_dim",
-    "attention_factor": "attention_factor", "low_freq_factor": "low_freq_factor",
-    "high_freq_factor": "high_freq_factor", "truncate": "truncate", "short_factor": "short_factor",
-    "long_factor": "long_factor",
-}
-_FIELD_OF_SCALING_KEY = {v: k for k, v in _SCALING_FIELD.items()}
+from ..presets import get_preset, preset_names
+from ..scaling import LLAMA3_DEFAULTS, synth_longrope_factors
 
 # What a fresh session shows: Llama 2 7B's RoPE (d=128, base 1e4, 4K context), no scaling.
-DEFAULT_STATE: dict[str, Any] = {
-    "head_dim": 128, "base": 10000.0, "rotary_fraction": 1.0, "layout": "half", "context_length": 4096,
-    "scaling": NO_SCALING, "factor": 8.0, "orig": None, "beta_fast": 32.0, "beta_slow": 1.0, "mscale": None,
-    "mscale_all_dim": None, "attention_factor": None, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-    "truncate": None, "short_factor": None, "long_factor": None,
+DEFAULT_CONFIG = RopeConfig(head_dim=128, base=10000.0, context_length=4096)
+NO_SCALING = "none"
+SCALING_CHOICES = (NO_SCALING,) + tuple(SCALING_TYPES)
+# Values a scaling type needs when the sidebar (or a URL's ``s=``) switches to it and the state has none:
+# transformers' / the papers' defaults (YaRN β_fast 32, β_slow 1; Llama 3.1's published factors).
+SCALING_DEFAULTS: dict[str, Any] = {"factor": 8.0, "beta_fast": 32.0, "beta_slow": 1.0, **LLAMA3_DEFAULTS}
+
+CONFIG_FIELDS = tuple(f.name for f in fields(RopeConfig) if f.name != "scaling")
+SCALING_FIELDS = ("rope_type",) + tuple(sorted(set().union(*(r | o for r, o in SCALING_KEYS.values()))))
+URL_ALIASES = {
+    "head_dim": "d", "base": "b", "rotary_fraction": "rf", "layout": "lay", "context_length": "L",
+    "rope_type": "s", "factor": "f", "original_max_position_embeddings": "oc", "beta_fast": "bf", "beta_slow": "bs",
+    "mscale": "ms", "mscale_all_dim": "msa", "attention_factor": "af", "low_freq_factor": "lf",
+    "high_freq_factor": "hf", "truncate": "tr", "short_factor": "sh", "long_factor": "lo",
 }
+PRESET_KEY = "preset"
+URL_VALUE_MAX_CHARS = 20_000      # the longest URL value read (a LongRoPE list of 512 numbers fits)
+_NUMBERISH = re.compile(r"[-+0-9.eE]+|true|false|null")
 
 
-# -- presets (rope_viz.presets is optional: written concurrently) ------------------------------------------------
-def preset_names() -> list[str]:
-    """Names of the presets in rope_viz.presets ([] if that module is missing)."""
+def url_key(name: str) -> str:
+    """The URL parameter of a RopeConfig field or scaling key (its alias, else the name itself)."""
+    return URL_ALIASES.get(name, name)
+
+
+URL_FIELDS = {url_key(n): n for n in CONFIG_FIELDS + SCALING_FIELDS}
+RESERVED_URL_KEYS = frozenset(URL_FIELDS) | {PRESET_KEY}
+
+
+# -- presets, state <-> RopeConfig ----------------------------------------------------------------------------------
+def preset_name(name: str) -> str:
+    """The canonical name (slug) of preset ``name`` (matched as ``rope_viz.presets.get_preset`` does); ValueError
+    with the shortened, escaped name if there is none."""
     try:
-        from .. import presets
-    except ImportError:
-        return []
-    return list(presets.preset_names())
+        return get_preset(name if isinstance(name, str) and len(name) <= 200 else "").name
+    except ValueError:
+        raise ValueError(f"preset must be a preset name such as {preset_names()[0]} (list them: python -m rope_viz "
+                         f"presets); got {V.shorten(name)}") from None
 
 
 def preset_config(name: str) -> RopeConfig:
     """The RopeConfig of preset ``name``; ValueError if unknown."""
-    try:
-        from .. import presets
-    except ImportError:
-        raise ValueError(f"unknown preset {name!r}: no presets are available") from None
-    try:
-        p = presets.get_preset(name)
-    except KeyError:
-        p = None
-    if p is None:
-        raise ValueError(f"unknown preset {name!r}; available: {', '.join(preset_names())}")
-    return p.config
+    return get_preset(preset_name(name)).config
 
 
-# -- state <-> RopeConfig -----------------------------------------------------------------------------------------
 def state_from_config(cfg: RopeConfig) -> dict[str, Any]:
-    """The sidebar state that reproduces ``cfg`` (scaling parameters not in cfg keep the defaults, unset optionals
-    stay None)."""
-    s = dict(DEFAULT_STATE)
-    s.update(head_dim=cfg.head_dim, base=float(cfg.base), rotary_fraction=float(cfg.rotary_fraction),
-             layout=cfg.layout, context_length=cfg.context_length)
-    if cfg.scaling is None:
-        return s
-    s["scaling"] = cfg.scaling["rope_type"]
-    s["factor"] = None if cfg.rope_type == "longrope" else DEFAULT_STATE["factor"]
-    for key, value in cfg.scaling.items():
-        if key == "rope_type":
-            continue
-        field = _FIELD_OF_SCALING_KEY[key]
-        if isinstance(value, (list, tuple)):
-            value = tuple(float(v) for v in value)
-        s[field] = value
-    return s
-
-
-def synth_longrope_factors(n_pairs: int, factor: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Stand-in LongRoPE factor lists when none are known: short = all 1 (no rescale inside the original context),
-    long = a monotone ramp from 1 (fastest pair) to ``factor`` (slowest pair). Not a searched LongRoPE solution
-    (Ding et al., arXiv:2402.13753, search per-pair λ_i): pages that use it must say so."""
-    if n_pairs == 1:
-        return (1.0,), (float(factor),)
-    short = tuple(1.0 for _ in range(n_pairs))
-    long = tuple(1.0 + (float(factor) - 1.0) * i / (n_pairs - 1) for i in range(n_pairs))
-    return short, long
-
-
-def scaling_from_state(state: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The transformers-style scaling dict for the state's scaling type (None for "none"). Only the keys that type
-    takes are used; optional ones only when set. Not validated (RopeConfig does that)."""
-    rope_type = state.get("scaling") or NO_SCALING
-    if rope_type == NO_SCALING:
-        return None
-    if rope_type not in SCALING_KEYS:
-        raise ValueError(f"unknown scaling type {rope_type!r}; allowed: {', '.join(SCALING_CHOICES)}")
-    required, optional = SCALING_KEYS[rope_type]
-    out: dict[str, Any] = {"rope_type": rope_type}
-    for key in sorted(required | optional):
-        field = _FIELD_OF_SCALING_KEY[key]
-        value = state.get(field)
-        if key == "original_max_position_embeddings" and value is None and key in required | optional:
-            if rope_type == "dynamic":
-                continue  # transformers' dynamic NTK measures growth against max_position_embeddings
-            value = state.get("context_length")
-        if value is None:
-            if key in required:
-                out[key] = None  # RopeConfig reports "needs key(s) ..."
-            continue
-        out[key] = list(value) if isinstance(value, tuple) else value
-    return out
+    """The state that reproduces ``cfg``: its fields, the scaling as a fresh dict (or None)."""
+    state = {n: getattr(cfg, n) for n in CONFIG_FIELDS}
+    state["scaling"] = None if cfg.scaling is None else dict(cfg.scaling)
+    return state
 
 
 def config_from_state(state: Mapping[str, Any]) -> RopeConfig:
     """Build the RopeConfig the state describes; ValueError (the library's message) if invalid."""
-    return RopeConfig(head_dim=state["head_dim"], base=state["base"], rotary_fraction=state["rotary_fraction"],
-                      layout=state["layout"], context_length=state["context_length"],
-                      scaling=scaling_from_state(state))
+    return RopeConfig(**{n: state[n] for n in CONFIG_FIELDS}, scaling=state.get("scaling"))
+
+
+DEFAULT_STATE = state_from_config(DEFAULT_CONFIG)
 
 
 def baseline_state(preset: str | None) -> dict[str, Any]:
     """The state a preset (or the default, for None) starts from."""
-    if preset:
-        return state_from_config(preset_config(preset))
-    return dict(DEFAULT_STATE)
+    return state_from_config(preset_config(preset) if preset else DEFAULT_CONFIG)
+
+
+def n_pairs_of(state: Mapping[str, Any]) -> int:
+    """Rotated pairs r/2 the state's head dim and rotary fraction give (transformers' rounding), 0 if invalid."""
+    try:
+        return max(int(int(state["head_dim"]) * float(state["rotary_fraction"])) // 2, 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def switch_scaling(state: Mapping[str, Any], rope_type: str | None) -> dict[str, Any]:
+    """``state`` with scaling type ``rope_type`` ("none"/None: plain RoPE). Keys the new type takes are kept; its
+    required keys that are missing are filled in: ``SCALING_DEFAULTS``, the original context = the state's context
+    length, and for LongRoPE the stand-in factor lists of ``rope_viz.scaling.synth_longrope_factors`` (ramp 1 → s).
+    Not validated (``config_from_state`` does that)."""
+    out = dict(state)
+    if rope_type in (None, NO_SCALING):
+        out["scaling"] = None
+        return out
+    rope_type = V.choice("scaling type", rope_type, SCALING_CHOICES)
+    required, optional = SCALING_KEYS[rope_type]
+    old = state.get("scaling") or {}
+    sc = {"rope_type": rope_type, **{k: old[k] for k in sorted(required | optional) if k in old}}
+    for key in sorted(required - sc.keys()):
+        if key == "original_max_position_embeddings":
+            sc[key] = state["context_length"]
+        elif key in SCALING_DEFAULTS:
+            sc[key] = SCALING_DEFAULTS[key]
+    if rope_type == "longrope" and not {"short_factor", "long_factor"} <= sc.keys():
+        factor = sc.get("factor") or old.get("factor") or SCALING_DEFAULTS["factor"]
+        try:
+            sc["short_factor"], sc["long_factor"] = synth_longrope_factors(n_pairs_of(state), factor)
+        except ValueError:
+            pass  # no valid pair count: config_from_state reports the head dim / rotary fraction
+    out["scaling"] = sc
+    return out
+
+
+def _with_value(state: Mapping[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """``state`` with one field or scaling key set (None: a scaling key removed)."""
+    if isinstance(value, list):
+        value = tuple(value)
+    if name == "rope_type":
+        return switch_scaling(state, value)
+    out = dict(state)
+    if name in CONFIG_FIELDS:
+        out[name] = value
+        return out
+    if not state.get("scaling"):
+        raise ValueError(f"{name} needs a scaling type (URL parameter {url_key('rope_type')}=…)")
+    sc = dict(state["scaling"])
+    if value is None:
+        sc.pop(name, None)
+    else:
+        sc[name] = value
+    out["scaling"] = sc
+    return out
+
+
+def changed_fields(state: Mapping[str, Any], baseline: Mapping[str, Any]) -> list[str]:
+    """Names of the fields and scaling keys where ``state`` differs from ``baseline`` (field order)."""
+    out = [n for n in CONFIG_FIELDS if state.get(n) != baseline.get(n)]
+    sc, bsc = state.get("scaling") or {}, baseline.get("scaling") or {}
+    return out + [k for k in SCALING_FIELDS if sc.get(k) != bsc.get(k)]
 
 
 # -- URL query string ---------------------------------------------------------------------------------------------
-def _short(v: Any) -> str:
-    """Shortest text that parses back to the same float (repr), without a trailing ".0"."""
-    text = repr(float(v))
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _fmt(kind: str, value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A value as URL text (see the module docstring); floats as the shortest text that reads back the same."""
     if value is None:
         return ""
-    if kind == "int":
-        return str(int(value))
-    if kind == "float":
-        return _short(value)
-    if kind == "bool":
-        return "1" if value else "0"
-    if kind == "layout":
-        return {"half": "h", "interleaved": "i"}.get(value, str(value))
-    if kind == "floats":
-        return ",".join(_short(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    if isinstance(value, (list, tuple)):
+        text = ",".join(format_value(v) for v in value)
+        return f"[{text}]" if len(value) == 1 else text
     return str(value)
 
 
-def _parse(kind: str, text: str) -> Any:
+def parse_value(key: str, text: str) -> Any:
+    """URL text → value: "" → None, numbers / true / false / lists as JSON (finite numbers only), else the text.
+    ValueError naming the URL parameter for malformed or non-finite numbers and lists, ``null``, and values over
+    20,000 characters."""
+    field = f"URL parameter {key}"
+    if not isinstance(text, str) or len(text) > URL_VALUE_MAX_CHARS:
+        raise ValueError(f"{field} must be text of at most {URL_VALUE_MAX_CHARS:,} characters; got {V.shorten(text)}")
     text = text.strip()
     if text == "":
         return None
-    if kind == "int":
-        v = float(text)
-        if not math.isfinite(v) or not v.is_integer():
-            raise ValueError(f"expected an integer, got {text!r}")
-        return int(v)
-    if kind == "float":
-        v = float(text)
-        if not math.isfinite(v):
-            raise ValueError(f"expected a finite number, got {text!r}")
-        return v
-    if kind == "bool":
-        if text.lower() in ("1", "true", "yes"):
-            return True
-        if text.lower() in ("0", "false", "no"):
-            return False
-        raise ValueError(f"expected 0 or 1, got {text!r}")
-    if kind == "layout":
-        v = {"h": "half", "i": "interleaved"}.get(text, text)
-        if v not in ("half", "interleaved"):
-            raise ValueError(f"expected h (half) or i (interleaved), got {text!r}")
-        return v
-    if kind == "scaling":
-        if text not in SCALING_CHOICES:
-            raise ValueError(f"expected one of {', '.join(SCALING_CHOICES)}, got {text!r}")
+    if text.startswith("["):
+        doc = text
+    elif "," in text:
+        doc = f"[{text}]"
+    elif _NUMBERISH.fullmatch(text):
+        doc = text
+    else:
         return text
-    if kind == "floats":
-        try:
-            vals = tuple(float(t) for t in text.split(","))
-        except ValueError:
-            raise ValueError(f"expected comma-separated numbers, got {text[:40]!r}") from None
-        if not all(math.isfinite(v) for v in vals):
-            raise ValueError("expected finite numbers")
-        return vals
-    return text
+    try:
+        value = V.json_document(doc, max_bytes=URL_VALUE_MAX_CHARS + 2, max_depth=1, field=field)
+    except ValueError:
+        value = None
+    if value is None or isinstance(value, list) and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"{field} must be a finite number, true / false or a comma-separated list of finite numbers; got {V.shorten(text)}")
+    return value
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return len(a) == len(b) and all(_same(float(x), float(y)) for x, y in zip(a, b))
-    return a == b
+def _reference(state: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """What the decoder builds before the scaling keys: ``base`` with ``state``'s fields, then its scaling type."""
+    ref = {**base, **{n: state[n] for n in CONFIG_FIELDS}}
+    rope_type = (state.get("scaling") or {}).get("rope_type", NO_SCALING)
+    if rope_type != (base.get("scaling") or {}).get("rope_type", NO_SCALING):
+        ref = switch_scaling(ref, rope_type)
+    return ref
 
 
 def encode_query(state: Mapping[str, Any], preset: str | None) -> dict[str, str]:
-    """URL query parameters for (preset, state): the preset name + the fields that differ from its baseline."""
+    """URL query parameters for (preset, state): the preset name + the values that differ from its baseline."""
     try:
         base = baseline_state(preset)
     except ValueError:
         base, preset = dict(DEFAULT_STATE), None
-    out: dict[str, str] = {}
-    if preset:
-        out[PRESET_KEY] = preset
-    for name, (url, kind) in FIELDS.items():
-        if not _same(state.get(name), base.get(name)):
-            out[url] = _fmt(kind, state.get(name))
+    out: dict[str, str] = {PRESET_KEY: preset} if preset else {}
+    for name in CONFIG_FIELDS:
+        if state.get(name) != base.get(name):
+            out[url_key(name)] = format_value(state.get(name))
+    try:
+        ref = _reference(state, base)
+    except ValueError:       # an unknown scaling type in the state: write every key
+        ref = {**base, "scaling": None}
+    sc, rsc = state.get("scaling") or {}, ref.get("scaling") or {}
+    if sc.get("rope_type") != (base.get("scaling") or {}).get("rope_type"):
+        out[url_key("rope_type")] = sc.get("rope_type", NO_SCALING)
+    for key in SCALING_FIELDS[1:]:
+        if sc.get(key) != rsc.get(key):
+            out[url_key(key)] = format_value(sc.get(key))
     return out
 
 
 def decode_query(params: Mapping[str, str]) -> tuple[str | None, dict[str, Any], list[str]]:
-    """(preset, state, errors) from URL query parameters. Unparseable values are skipped with a message in
-    ``errors``; values that parse but are out of range are kept (RopeConfig reports them)."""
+    """(preset, state, errors) from URL query parameters. Every value is parsed and validated; one that fails
+    (malformed, or making the config invalid) is dropped with a message in ``errors``, so the state returned is
+    always a valid config."""
     errors: list[str] = []
     preset = params.get(PRESET_KEY) or None
     try:
-        state = baseline_state(preset)
+        preset = preset and preset_name(preset)
+        base = baseline_state(preset)
     except ValueError as e:
-        errors.append(f"URL parameter preset: {e}")
-        preset, state = None, dict(DEFAULT_STATE)
-    for url, text in params.items():
-        if url not in URL_KEYS:
-            continue
-        name = URL_KEYS[url]
-        kind = FIELDS[name][1]
+        errors.append(f"URL parameter {e}")
+        preset, base = None, dict(DEFAULT_STATE)
+    values: dict[str, Any] = {}
+    for key, text in params.items():
+        if key in URL_FIELDS:
+            try:
+                values[URL_FIELDS[key]] = parse_value(key, text)
+            except ValueError as e:
+                errors.append(str(e))
+    order = [n for n in CONFIG_FIELDS + SCALING_FIELDS if n in values]   # fields, then the type, then its keys
+    state = base
+    try:
+        for name in order:
+            state = _with_value(state, name, values[name])
+        return preset, state_from_config(config_from_state(state)), errors
+    except ValueError:
+        state = base
+    for name in order:          # some value is bad: add them one at a time, dropping the ones that fail
         try:
-            state[name] = _parse(kind, text)
+            trial = _with_value(state, name, values[name])
+            config_from_state(trial)
         except ValueError as e:
-            errors.append(f"URL parameter {url}={text[:40]!r} ({name}): {e}; ignored")
-    for name in ("head_dim", "base", "rotary_fraction", "layout", "context_length", "scaling"):
-        if state.get(name) is None:
-            state[name] = DEFAULT_STATE[name]
-    return preset, state, errors
+            errors.append(f"URL parameter {url_key(name)}: {e}")
+            continue
+        state = trial
+    return preset, state_from_config(config_from_state(state)), errors
