@@ -10,21 +10,22 @@ RoPE turns every pair of query/key channels by an angle proportional to the toke
 and a key depends only on their **relative distance** Δ. Does attention fade with distance? It depends on *what* q
 and k are:
 
-* **RoFormer's bound** (Su et al. 2021, §3.4.3) and the score of **q = k = all-ones** fall with Δ — that is the
-  "long-term decay" usually quoted for RoPE;
-* **B_m = Σᵢ cos(m θᵢ)** (Men et al. 2024) is how much more a key *similar to the query* scores than a random one;
-  once it turns **negative** (marked ✕), similar tokens that far away are penalised: Men et al. take the first
-  negative distance as the context length a base can support;
-* for **random Gaussian q, k** the score has mean 0 and the same spread at *every* distance — **no decay at all**
-  (Barbero et al. 2024, *Round and Round We Go!*, arXiv:2410.06205). Any decay a trained model shows is learned
-  into q and k, not given by RoPE.
+* **RoFormer's bound** (Su et al., arXiv:2104.09864, §3.4.3) is an upper bound on how large the score can be for q·k
+  entries that vary slowly across pairs; it is the "long-term decay" usually quoted for RoPE;
+* **B_m = Σᵢ cos(m θᵢ)** (Men et al., arXiv:2405.14591) is how much more a key *similar to the query* scores than a
+  random one; once it turns **negative** (marked ✕), similar tokens that far away are penalised: Men et al. take the
+  first negative distance as the context length a base can support. The score of **q = k = all-ones** is
+  2·af²·B_m + (1 − af²)(d − r) — exactly 2·B_m when the attention factor af is 1 — so it follows B_m;
+* for **random Gaussian q, k** the score has mean exactly 0 and the same spread √(r·af⁴ + d − r) at *every*
+  distance — **no decay at all** (Barbero et al., *Round and Round We Go!*, arXiv:2410.06205). Any decay a trained
+  model shows is learned into q and k, not given by RoPE.
 
-Curves are computed at every integer Δ (RoFormer's bound: every Δ ≤ 65,536, then 65,536 sampled distances) and drawn
-as min/max bands so that the chart stays light even at 2M tokens.
+Curves are computed at every integer Δ (RoFormer's bound: every Δ ≤ 65,536, then 65,536 sampled distances) with the
+frequencies in effect over each configuration's context, and drawn as min/max bands so that the chart stays light
+even at 2M tokens.
 """)
 
 MAX_D_OPTIONS = sorted({1 << k for k in range(8, 22)})
-BASE_CHOICES = (100.0, 1000.0, 10000.0, 50000.0, 100000.0, 500000.0, 1e6, 5e6, 1e7, 1e8, 1e9)
 
 
 @st.fragment
@@ -44,26 +45,18 @@ def distance_section(cfg):
         max_d = st.select_slider("Largest distance Δ (tokens)", options=MAX_D_OPTIONS, disabled=use_ctx,
                                  format_func=lambda v: f"{v:,}", **ui.persist("dmax", 65536, options=MAX_D_OPTIONS))
     with c3:
-        quantities = st.multiselect("Curves", FD.QUANTITIES, default=list(FD.QUANTITIES),
-                                    format_func=FD.QUANTITY_LABELS.get, key="dist_quantities")
-        extra_bases = st.multiselect("Overlay: same config with base … (up to 3 in all with presets)", BASE_CHOICES,
-                                     default=[], format_func=lambda b: f"{b:g}", key="dist_bases", max_selections=3)
-        try:
-            from rope_viz.presets import preset_names
-            names = list(preset_names())
-        except ImportError:
-            names = []
-        extra_presets = st.multiselect("Overlay: presets", names, default=[], key="dist_presets", max_selections=3,
-                                       disabled=not names)
+        quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_LABELS.get,
+                                    **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
+        options = FD.compare_options()
+        compare = st.multiselect("Overlay (same config with another base, or a preset; up to 3)", options,
+                                 max_selections=3, **ui.persist("dcmp", [], options=options, max_items=3))
 
     max_distance = cfg.context_length if use_ctx else int(max_d)
-    compare = [float(b) for b in extra_bases] + list(extra_presets)
     if not quantities:
         st.error("Choose at least one curve.")
         return
-    fig = ui.guarded(ui.cached_figure, "distance_curves", cfg, compare=compare, quantities=list(quantities),
-                     max_distance=max_distance, log_x=log_x, normalize=normalize)
-    ui.show_figure(fig, name="distance_curves", caption=FD.distance_figure.caption)
+    ui.show_registered("distance_curves", cfg, compare=list(compare), quantities=list(quantities),
+                       max_distance=max_distance, log_x=log_x, normalize=normalize)
 
     rows = ui.guarded(FD.summary_table, cfg, compare, max_distance)
     if rows:

@@ -1,5 +1,6 @@
 """Encodings compared: sinusoidal absolute positions, ALiBi and RoPE, measured side by side."""
 
+import pandas as pd
 import streamlit as st
 
 from rope_viz import ui
@@ -18,8 +19,9 @@ Three ways to tell attention where tokens are:
 
 **Normalisation** (one y-axis for all three): RoPE's and the sinusoidal dot product are divided by their value at
 Δ = 0, so 1 means "as similar as the same position"; ALiBi's bias b is shown as the factor **e^b** it multiplies the
-softmax weight by — also 1 at Δ = 0. With base 1e4 and d_model = d, the RoPE and sinusoidal curves coincide: both are
-the mean of cos(Δθᵢ) over the same frequencies.
+softmax weight by — also 1 at Δ = 0. When RoPE rotates every channel (no partial rotary) with base 1e4 and no
+scaling, and d_model = d, the RoPE and sinusoidal curves coincide: both are the mean of cos(Δθᵢ) over the same
+frequencies; the caption under the chart says whether they do for the sidebar's config.
 """)
 
 cfg = ui.config_sidebar()
@@ -31,16 +33,16 @@ if cfg is not None:
                                "interleaved slopes.", **ui.persist("eh", 8, options=list(HEADS)))
     same_d = c2.toggle("Sinusoidal d_model = head dim", help="Otherwise choose d_model below.",
                        **ui.persist("esd", True))
-    d_model = c2.number_input("Sinusoidal d_model (even)", min_value=2, max_value=8192, step=2, disabled=same_d,
-                              **ui.persist("edm", 512, lo=2, hi=8192))
+    if same_d:   # the value in use, greyed out
+        c2.number_input("Sinusoidal d_model (even)", value=cfg.head_dim, disabled=True, key="edm_in_use")
+        dm = None
+    else:
+        dm = int(c2.number_input("Sinusoidal d_model (even)", min_value=2, max_value=8192, step=2,
+                                 **ui.persist("edm", 512, lo=2, hi=8192)))
     log_x = c3.toggle("Log distance axis", **ui.persist("elog", True))
-    dm = None if same_d else int(d_model)
 
-    fig = ui.guarded(ui.cached_figure, "encodings_signal", cfg, n_heads=int(n_heads), d_model=dm, log_x=log_x)
-    ui.show_figure(fig, name="encodings_signal", caption=FE.signal_figure.caption)
-
-    fig = ui.guarded(ui.cached_figure, "encodings_alibi", cfg, n_heads=int(n_heads))
-    ui.show_figure(fig, name="encodings_alibi", caption=FE.alibi_figure.caption)
+    ui.show_registered("encodings_signal", cfg, n_heads=int(n_heads), d_model=dm, log_x=log_x)
+    ui.show_registered("encodings_alibi", cfg, n_heads=int(n_heads))
 
     st.subheader("Measured comparison")
     st.caption(f"Every cell is computed from the library at every distance Δ = 0 … 2L, L = {cfg.context_length:,} "
@@ -53,4 +55,4 @@ if cfg is not None:
         measures = [k for k in rows[0] if k != "encoding"]
         table = [{"measure": k, **{r["encoding"]: ("yes" if r[k] is True else "no" if r[k] is False else str(r[k]))
                                    for r in rows}} for k in measures]
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.table(pd.DataFrame(table).set_index("measure"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -35,10 +36,33 @@ def styled(fig: go.Figure, *, title: str, x_title: str | None, y_title: str | No
         hovermode="x unified" if not log_y else "closest",
     )
     if log_x:
-        fig.update_xaxes(type="log")
+        fig.update_xaxes(type="log", tickformat=log_tickformat(_values(fig, "x")))
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", tickformat=log_tickformat(_values(fig, "y")))
     return apply_style(fig, style, height=height)
+
+
+def log_tickformat(values) -> str:
+    """Tick-label format for a log axis showing ``values``: every tick gets its full number. Without a format plotly
+    labels the 2…9 ticks inside a decade with their bare leading digit ("1, 2, 5, 10, 2, 5, 100" or "1, 9, 8 … 2,
+    0.1"). SI suffixes (500, 1k, 2M) when every value is ≥ 1; otherwise "~g" (0.002, 1e-7), since an SI "2m" would
+    read as metres."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    return "~s" if v.size and v.min() >= 1 else "~g"
+
+
+def _values(fig: go.Figure, axis: str) -> np.ndarray:
+    """Every finite x (or y) value of the figure's traces, flattened (for ``log_tickformat``)."""
+    parts = []
+    for tr in fig.data:
+        vals = getattr(tr, axis, None)
+        if vals is not None:
+            try:
+                parts.append(np.asarray(vals, dtype=np.float64).ravel())     # None → NaN
+            except (TypeError, ValueError):                                 # category labels: not numbers
+                pass
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def apply_style(fig: go.Figure, style: str = "app", *, height: int | None = None) -> go.Figure:

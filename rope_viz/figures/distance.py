@@ -6,9 +6,12 @@ display to min/max bands with ``envelope`` so the figure stays small even at Δ 
 * RoFormer's relative upper bound (1/(d/2))·Σ_j |S_j| (Su et al., arXiv:2104.09864, §3.4.3);
 * B_m = Σ_i cos(m θ_i) (Men et al., arXiv:2405.14591, Theorem 1) and its first negative distance;
 * the score for q = k = all-ones (the constant vector RoFormer's decay picture assumes);
-* the mean ± 1 std band over random Gaussian q, k — which does **not** decay (Barbero et al., arXiv:2410.06205, §3:
-  E[qᵀR_Δk] = 0 for independent zero-mean q, k). The band is evaluated at ~400 sampled distances (it is a statistic
-  over samples, not a curve with fine structure).
+* the exact mean ± 1 std band of the score for random Gaussian q, k — which does **not** decay (Barbero et al.,
+  arXiv:2410.06205, §3: E[qᵀR_Δk] = 0 for independent zero-mean q, k; the std √(r·af⁴ + d − r) is the closed form of
+  ``random_score_band``, the same at every Δ).
+
+Every curve uses the frequencies and attention factor in effect over the configuration's own context
+(``seq_len`` = its context length, as transformers computes them: LongRoPE's long factors past its original context).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import plotly.graph_objects as go
 
 from ..analysis import distance as D
 from ..config import RopeConfig
+from ..frequencies import effective_attention_factor
 from . import register
 from ._style import PALETTE, styled
 
@@ -29,21 +33,35 @@ QUANTITY_LABELS = {
     "bound": "RoFormer bound (1/(d/2))·Σ|S_j|",
     "similarity": "B_m = Σ cos(Δθ_i) (Men et al.)",
     "ones": "score, q = k = all-ones",
-    "random": "score, random Gaussian q, k: mean ± 1 std",
+    "random": "score, random Gaussian q, k: mean ± 1 std (exact)",
 }
+QUANTITY_SHORT = {"bound": "RoFormer bound", "similarity": "B_m", "ones": "all-ones score", "random": "random q, k"}
+BASE_CHOICES = ("100", "1000", "1e4", "5e4", "1e5", "5e5", "1e6", "5e6", "1e7", "1e8", "1e9")
+COMPARE_BASE = "base "   # compare entries "base 1e6" = the same config with that base
 DASHES = ("solid", "dash", "dot", "dashdot")
 MAX_CONFIGS = 4
 N_BINS_DEFAULT = 1200
-N_RANDOM_POINTS = 400
 BOUND_EXACT_MAX = 1 << 16  # RoFormer's bound is exact at every Δ up to here, sampled beyond
 
 
 # -- helpers shared with the page ------------------------------------------------------------------------------------
+def compare_options() -> list[str]:
+    """The choices of a page's "compare with" selector: "base 1e4" … (``BASE_CHOICES``), then every preset name."""
+    from ..presets import preset_names
+    return [COMPARE_BASE + b for b in BASE_CHOICES] + list(preset_names())
+
+
 def compare_configs(cfg: RopeConfig, compare: Iterable = ()) -> list[RopeConfig]:
-    """The configurations to overlay: ``cfg`` first, then one per entry of ``compare`` — a number is a base
-    (``cfg`` with that base), a string is a preset name (that preset's config). At most 4 in all."""
+    """The configurations to overlay: ``cfg`` first, then one per entry of ``compare`` — a number or a string
+    "base X" is a base (``cfg`` with that base), another string is a preset name (that preset's config). At most 4
+    in all."""
     out = [cfg]
     for item in compare or ():
+        if isinstance(item, str) and item.startswith(COMPARE_BASE):
+            try:
+                item = float(item[len(COMPARE_BASE):])
+            except ValueError:
+                raise ValueError(f"compare entry {item[:40]!r} must be 'base <number>' or a preset name") from None
         if isinstance(item, str):
             from ..presets import get_preset
             out.append(get_preset(item).config)
@@ -102,18 +120,17 @@ def display_envelope(x: np.ndarray, y: np.ndarray, n_bins: int, log_x: bool):
     return (np.sqrt(x[starts] * x[ends]), np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts))
 
 
-def _sample_distances(max_distance: int, n: int, log_x: bool) -> np.ndarray:
-    if log_x:
-        d = np.unique(np.round(np.geomspace(1, max_distance, n)))
-    else:
-        d = np.unique(np.round(np.linspace(0, max_distance, n)))
-    return d.astype(np.float64)
-
-
 def _ones_norm(cfg: RopeConfig) -> float:
     """The q = k = all-ones score at Δ = 0 (= E‖q‖² for unit-variance q): the scale of the random band."""
     ones = np.ones(cfg.head_dim)
-    return float(np.asarray(D.score_vs_distance(ones, ones, cfg, np.array([0.0]))).reshape(-1)[0])
+    return float(np.asarray(D.score_vs_distance(ones, ones, cfg, np.array([0.0]),
+                                                seq_len=cfg.context_length)).reshape(-1)[0])
+
+
+def random_std(cfg: RopeConfig) -> float:
+    """The exact std of the score for random q, k ~ N(0, I_d) at any Δ, √(r·af⁴ + d − r) (``random_score_band``'s
+    closed form, with the attention factor in effect over the context); the mean is exactly 0."""
+    return float(D.random_score_band(cfg, [0.0], n_samples=2, seq_len=cfg.context_length)["analytic_std"])
 
 
 def bound_distances(max_distance: int, seed: int = 0) -> tuple[np.ndarray, bool]:
@@ -134,53 +151,57 @@ def bound_distances(max_distance: int, seed: int = 0) -> tuple[np.ndarray, bool]
 
 @lru_cache(maxsize=64)
 def _series_cached(cfg: RopeConfig, quantity: str, max_distance: int, log_x: bool, n_bins: int, normalize: bool,
-                   n_samples: int, seed: int) -> dict:
+                   seed: int) -> dict:
+    L = cfg.context_length                                         # the frequencies in effect over the context
     if quantity == "random":
-        xs = _sample_distances(max_distance, N_RANDOM_POINTS, log_x)
-        band = D.random_score_band(cfg, xs, n_samples=n_samples, seed=seed)
-        mean, std = np.asarray(band["mean"], float), np.asarray(band["std"], float)
+        xs = np.array([1.0 if log_x else 0.0, float(max_distance)])   # exact and flat: the two ends draw it
         scale = _ones_norm(cfg) if normalize else 1.0
-        return dict(x=xs, mean=mean / scale, std=std / scale, lo=(mean - std) / scale, hi=(mean + std) / scale,
-                    y0=None, analytic_std=float(band["analytic_std"]) / scale, exact=True)
+        std = np.full(2, random_std(cfg) / scale)
+        return dict(x=xs, mean=np.zeros(2), std=std, lo=-std, hi=std, y0=None, analytic_std=float(std[0]),
+                    exact=True, first_negative=None)
     exact = True
     if quantity == "bound":
         dist, exact = bound_distances(max_distance, seed)
         head = min(dist.size, BOUND_EXACT_MAX + 1)                 # every integer 0 … BOUND_EXACT_MAX: a lattice
-        y = np.concatenate([D.decay_bound(cfg, dist[:head]), D.decay_bound(cfg, dist[head:])])
+        y = np.concatenate([D.decay_bound(cfg, dist[:head], seq_len=L), D.decay_bound(cfg, dist[head:], seq_len=L)])
     else:
         dist = np.arange(0, max_distance + 1, dtype=np.float64)  # full resolution, (n,)
         if quantity == "similarity":
-            y = D.similarity_sum(cfg, dist)
+            y = D.similarity_sum(cfg, dist, seq_len=L)
         else:
             ones = np.ones(cfg.head_dim)
-            y = D.score_vs_distance(ones, ones, cfg, dist)
+            y = D.score_vs_distance(ones, ones, cfg, dist, seq_len=L)
     y = np.asarray(y, dtype=np.float64).reshape(-1)
-    y0 = float(y[0])
+    y0, y_end = float(y[0]), float(y[-1])
+    neg = np.flatnonzero(y < 0)
+    first = int(dist[neg[0]]) if neg.size else None
+    if quantity == "similarity":     # the library's answer (re-checks values within rounding of 0)
+        first = D.first_negative_distance(cfg, max_distance, seq_len=L)
     if normalize:
         y = y / y0
     x, lo, hi = display_envelope(dist, y, n_bins, log_x)
-    return dict(x=x, lo=lo, hi=hi, y0=y0, exact=exact)
+    return dict(x=x, lo=lo, hi=hi, y0=y0, y_end=y_end, exact=exact, first_negative=first)
 
 
 def distance_series(cfg: RopeConfig, quantity: str, max_distance: int, *, log_x: bool = True,
-                    n_bins: int = N_BINS_DEFAULT, normalize: bool = False, n_samples: int = 64,
-                    seed: int = 0) -> dict:
+                    n_bins: int = N_BINS_DEFAULT, normalize: bool = False, seed: int = 0) -> dict:
     """The displayed data of one curve — exactly what the figure draws — for the page and the tests:
-    dict(x, lo, hi, y0, exact) with lo/hi the per-bin min/max (equal where not downsampled) and y0 the value at
-    Δ = 0 before normalisation; for ``"random"``: x (sampled distances), mean, std, lo = mean − std,
-    hi = mean + std, analytic_std. ``exact`` is False when the bound was sampled beyond BOUND_EXACT_MAX.
-    Cached (small results: the curves are already reduced for display)."""
+    dict(x, lo, hi, y0, y_end, exact, first_negative) with lo/hi the per-bin min/max (equal where not downsampled),
+    y0 and y_end the values at Δ = 0 and at the last distance before normalisation, first_negative the first
+    computed Δ with a negative value (None if none); for ``"random"``: x (the two ends), mean = 0, std,
+    lo = −std, hi = std, analytic_std (all exact, ``random_std``). ``exact`` is False when the bound was sampled
+    beyond BOUND_EXACT_MAX. Cached (small results: the curves are already reduced for display)."""
     if quantity not in QUANTITIES:
         raise ValueError(f"unknown curve {quantity!r}; allowed: {', '.join(QUANTITIES)}")
-    return _series_cached(cfg, quantity, int(max_distance), bool(log_x), int(n_bins), bool(normalize),
-                          int(n_samples), int(seed))
+    return _series_cached(cfg, quantity, int(max_distance), bool(log_x), int(n_bins), bool(normalize), int(seed))
 
 
 def _band_traces(fig: go.Figure, x, lo, hi, *, name: str, color: str, dash: str, group: str,
-                 hover: str) -> None:
-    """A curve drawn as its min/max envelope: the max line (in the legend) and the min line filled up to it."""
+                 hover: str, legend: bool = True) -> None:
+    """A curve drawn as its min/max envelope: the max line (in the legend if ``legend``) and the min line filled up
+    to it."""
     same = np.array_equal(lo, hi)
-    fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", name=name, legendgroup=group,
+    fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", name=name, legendgroup=group, showlegend=legend,
                              line=dict(color=color, dash=dash, width=1.6), hovertemplate=hover))
     if not same:
         fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", name=name + " (min in bin)", legendgroup=group,
@@ -203,20 +224,66 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-@register("distance_curves", page="Distance",
-          caption="The all-ones score and RoFormer's bound decay with distance, B_m oscillates and turns negative "
-                  "(dotted line), while the random-q/k band stays centred on 0 at every distance: no decay.")
+def _caption_facts(cfg: RopeConfig, quantities, max_d: int, series: dict) -> dict:
+    """The numbers the caption states, for the first (sidebar) configuration, from the data drawn."""
+    af = float(effective_attention_factor(cfg))
+    m = {"label": cfg.label(), "max_d": max_d, "quantities": list(quantities), "af": af,
+         "d": cfg.head_dim, "r": cfg.rotary_dim}
+    for q, s in series.items():         # raw (unnormalised) values
+        m[q] = {"first_negative": s["first_negative"], "y0": s["y0"], "y_end": s.get("y_end")}
+    if "random" in series:
+        m["random"]["std"] = random_std(cfg)
+    return m
+
+
+def _ones_relation(m: dict) -> str:
+    """The all-ones score in terms of B_m: 2·af²·B_m + (1 − af²)(d − r) (exact; module docstring of
+    ``analysis.distance``: h_i = 2af² for every pair, pass-through channels add d − r)."""
+    af2, rest = m["af"] ** 2, m["d"] - m["r"]
+    if af2 == 1.0:
+        return "exactly 2·B_m (attention factor 1)"
+    const = (1 - af2) * rest
+    return f"{2 * af2:.4g}·B_m" + (f" {'+' if const > 0 else '−'} {abs(const):.4g}" if const else "") + \
+        f" (attention factor {m['af']:.4g})"
+
+
+def _where_negative(first) -> str:
+    return "stays ≥ 0" if first is None else f"first turns negative at Δ = {first:,}"
+
+
+def _distance_caption(fig: go.Figure) -> str:
+    """What each curve does over the distances shown (numbers from the figure's data)."""
+    m = fig.layout.meta
+    parts = []
+    if "bound" in m:
+        parts.append(f"RoFormer's bound goes from {m['bound']['y0']:.4g} at Δ = 0 to {m['bound']['y_end']:.3g} at "
+                     f"Δ = {m['max_d']:,}")
+    if "similarity" in m:
+        parts.append(f"B_m {_where_negative(m['similarity']['first_negative'])}"
+                     + (" (✕)" if m["similarity"]["first_negative"] is not None else f" up to Δ = {m['max_d']:,}"))
+    if "ones" in m:
+        neg = m["ones"]["first_negative"]
+        parts.append(f"the all-ones score is {_ones_relation(m)}: it {_where_negative(neg)}")
+    if "random" in m:
+        parts.append(f"for random Gaussian q, k the score has mean exactly 0 and std {m['random']['std']:.4g} at "
+                     "every Δ: no decay")
+    text = "; ".join(parts)
+    return f"{text[0].upper()}{text[1:]} ({m['label']})."
+
+
+@register("distance_curves", page="Distance", caption=_distance_caption)
 def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (),
                     quantities: Sequence[str] = QUANTITIES, max_distance: int | None = None, log_x: bool = True,
-                    normalize: bool = False, n_bins: int = N_BINS_DEFAULT, n_samples: int = 64,
-                    seed: int = 0) -> go.Figure:
+                    normalize: bool = False, n_bins: int = N_BINS_DEFAULT, seed: int = 0) -> go.Figure:
     """Attention score vs relative distance Δ = 0 … max_distance (default: the context length).
 
     Options: ``compare`` — up to 3 more configurations (bases or preset names, see ``compare_configs``);
     ``quantities`` — a subset of ``QUANTITIES``; ``log_x``; ``normalize`` — divide every curve by its value at Δ = 0
     (the random band by the all-ones score at Δ = 0, i.e. E‖q‖²) so configurations of different sizes compare;
     ``n_bins`` — display resolution (the computation is always at every integer Δ).
-    With one configuration, colour = curve; with several, colour = configuration and dash = curve.
+    With one configuration, colour = curve and each curve has a legend entry; with several, colour = configuration
+    and dash = curve, and the legend has one entry per configuration and one per curve style. The numbers the caption
+    states (first configuration) are in ``fig.layout.meta``.
     """
     configs = compare_configs(cfg, compare)
     quantities = _check_quantities(quantities)
@@ -225,16 +292,21 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
         raise ValueError(f"n_bins must be in [10, 20000], got {n_bins}")
     fig = go.Figure()
     several = len(configs) > 1
+    first_series = {}
     for ci, c in enumerate(configs):
+        if several:     # the configuration's legend entry: toggles all its curves
+            _legend_key(fig, name=c.label(), group=f"cfg{ci}", color=PALETTE[ci])
         for qi, q in enumerate(quantities):
             color = PALETTE[ci] if several else PALETTE[qi]
             dash = DASHES[qi] if several else "solid"
-            group = f"{ci}-{q}"
-            s = distance_series(c, q, max_d, log_x=log_x, n_bins=n_bins, normalize=normalize,
-                                n_samples=n_samples, seed=seed)
+            group = f"cfg{ci}" if several else q
+            s = distance_series(c, q, max_d, log_x=log_x, n_bins=n_bins, normalize=normalize, seed=seed)
+            if ci == 0:
+                first_series[q] = s
             label = QUANTITY_LABELS[q] + ("" if s["exact"] else f" (sampled beyond Δ = {BOUND_EXACT_MAX:,})")
             label += f" — {c.label()}" if several else ""
-            hover = "Δ=%{x:,.0f}<br>%{y:.4g}<extra>" + QUANTITY_LABELS[q] + "</extra>"
+            hover = "Δ=%{x:,.0f}<br>%{y:.4g}<extra>" + QUANTITY_SHORT[q] + (f", {c.label()}" if several else "") \
+                + "</extra>"
             if q == "random":
                 fig.add_trace(go.Scatter(x=s["x"], y=s["hi"], mode="lines", line=dict(width=0, color=color),
                                          name=label + " (+1 std)", legendgroup=group, showlegend=False,
@@ -243,43 +315,58 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
                                          fill="tonexty", fillcolor=_rgba(color, 0.18), name=label + " (−1 std)",
                                          legendgroup=group, showlegend=False, hoverinfo="skip"))
                 fig.add_trace(go.Scatter(x=s["x"], y=s["mean"], mode="lines", name=label, legendgroup=group,
+                                         showlegend=not several,
                                          line=dict(color=color, dash="dot" if not several else dash, width=1.4),
                                          hovertemplate=hover))
             else:
                 _band_traces(fig, s["x"], s["lo"], s["hi"], name=label, color=color, dash=dash, group=group,
-                             hover=hover)
+                             hover=hover, legend=not several)
             if q == "similarity":
-                neg = D.first_negative_distance(c, max_d)
+                neg = s["first_negative"]
                 if neg is not None:
-                    yv = float(np.asarray(D.similarity_sum(c, np.array([float(neg)]))).reshape(-1)[0])
+                    yv = float(D.similarity_sum(c, [float(neg)], seq_len=c.context_length)[0])
                     if normalize:
                         yv /= s["y0"]
                     fig.add_trace(go.Scatter(
-                        x=[neg], y=[yv], mode="markers", legendgroup=group,
+                        x=[neg], y=[yv], mode="markers", legendgroup=group, showlegend=not several,
                         name=f"B_m first < 0 at Δ = {neg:,}" + (f" ({c.label()})" if several else ""),
                         marker=dict(color=color, size=10, symbol="x"),
                         hovertemplate="first negative B_m<br>Δ=%{x:,}<br>B=%{y:.3g}<extra></extra>"))
                     fig.add_vline(x=neg, line=dict(color=color, dash="dot", width=1))
+    if several:         # what each dash means, and the ✕ marker
+        for qi, q in enumerate(quantities):
+            _legend_key(fig, name=QUANTITY_SHORT[q], group=f"key-{q}", color="#555555", dash=DASHES[qi])
+        if "similarity" in quantities:
+            _legend_key(fig, name="✕ B_m first < 0", group="key-neg", color="#555555", marker="x")
     fig.add_hline(y=0, line=dict(color="#888", width=1))
     ttl = "Attention score vs relative distance"
     ttl += f" (Δ ≤ {max_d:,}" + (", normalised to 1 at Δ = 0)" if normalize else ")")
     y_title = "score / score at Δ = 0 (dimensionless)" if normalize else "score (dot product, unit-entry q/k)"
     styled(fig, title=ttl, x_title="relative distance Δ = m − n (tokens" + (", log scale)" if log_x else ")"),
            y_title=y_title, style=style, log_x=log_x, height=520)
+    fig.update_layout(meta=_caption_facts(cfg, quantities, max_d, first_series))
     return legend_below(fig)
+
+
+def _legend_key(fig: go.Figure, *, name: str, group: str, color: str, dash: str = "solid",
+                marker: str | None = None) -> None:
+    """A legend-only entry (no data): a configuration's colour, or what a dash style / marker means."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers" if marker else "lines", name=name, legendgroup=group,
+                             line=dict(color=color, dash=dash, width=2), hoverinfo="skip",
+                             marker=dict(symbol=marker or "circle", size=9, color=color)))
 
 
 @lru_cache(maxsize=32)
 def _summary_cached(configs: tuple, max_distance: int) -> tuple:
     rows = []
     for c in configs:
-        neg = D.first_negative_distance(c, max_distance)
+        L = c.context_length
+        neg = D.first_negative_distance(c, max_distance, seq_len=L)
         rows.append({"configuration": c.label(),
                      "B_m first < 0 at Δ": f"none ≤ {max_distance:,}" if neg is None else f"{neg:,}",
-                     "B_0 = d/2": f"{float(D.similarity_sum(c, [0.0])[0]):g}",
-                     "RoFormer bound at Δ = 0": f"{float(D.decay_bound(c, [0.0])[0]):g}",
-                     "random q,k: std (closed form)":
-                         f"{D.random_score_band(c, [0.0, 1.0], n_samples=2)['analytic_std']:.4g}",
+                     "B_0 = d/2": f"{float(D.similarity_sum(c, [0.0], seq_len=L)[0]):g}",
+                     "RoFormer bound at Δ = 0": f"{float(D.decay_bound(c, [0.0], seq_len=L)[0]):g}",
+                     "random q,k: mean ± std (exact)": f"0 ± {random_std(c):.4g}",
                      "first_negative": neg})
     return tuple(rows)
 
@@ -287,6 +374,7 @@ def _summary_cached(configs: tuple, max_distance: int) -> tuple:
 def summary_table(cfg: RopeConfig, compare: Sequence = (), max_distance: int | None = None) -> list[dict]:
     """One row per overlaid configuration (``compare_configs``): B_m's first negative distance up to max_distance
     (``first_negative_distance``; also under the key ``first_negative`` as an int or None), B_0, RoFormer's bound
-    at Δ = 0 and the random band's closed-form std. Cached."""
+    at Δ = 0 and the random score's exact mean and std; each configuration with the frequencies in effect over its
+    own context. Cached."""
     configs = tuple(compare_configs(cfg, compare))
     return [dict(r) for r in _summary_cached(configs, _max_distance(cfg, max_distance))]

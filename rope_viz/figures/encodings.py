@@ -3,7 +3,8 @@ and a measured comparison table.
 
 Signals (from ``rope_viz.analysis.encodings`` and ``rope_viz.analysis.distance``):
 
-* RoPE (Su et al., arXiv:2104.09864): the score of q = k = all-ones at relative distance Δ (``score_vs_distance``);
+* RoPE (Su et al., arXiv:2104.09864): the score of q = k = all-ones at relative distance Δ (``score_vs_distance``),
+  with the frequencies in effect over the config's context (``seq_len`` = its context length);
 * sinusoidal APE (Vaswani et al., arXiv:1706.03762): PE(m)·PE(m + Δ) (``sinusoidal_dot``) — the position-only part
   of the logit if W_q = W_k = I;
 * ALiBi (Press et al., arXiv:2108.12409): the bias −m_h·Δ per head h (``alibi_slopes``, ``alibi_bias``).
@@ -24,7 +25,7 @@ from plotly.colors import sample_colorscale
 
 from ..analysis import distance as D
 from ..config import RopeConfig
-from ..frequencies import inv_freq
+from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, styled
 from .distance import display_envelope, legend_below
@@ -64,14 +65,16 @@ def _max_distance(cfg: RopeConfig, max_distance) -> int:
 
 def signals(cfg: RopeConfig, max_distance: int | None = None, n_heads: int = 8, d_model: int | None = None) -> dict:
     """Full-resolution raw and normalised signals at Δ = 0 … max_distance (default: the context length):
-    dict(distances (n,), rope (n,), ape (n,), slopes (H,), rope_n, ape_n (normalised), d_model). ALiBi rows are
-    formed one head at a time by ``alibi_row`` (memory O(n), not O(H·n))."""
+    dict(distances (n,), rope (n,), ape (n,), slopes (H,), rope_n, ape_n (normalised), d_model). RoPE uses the
+    frequencies in effect over the config's context (whatever max_distance is). ALiBi rows are formed one head at a
+    time by ``alibi_row`` (memory O(n), not O(H·n))."""
     L = _max_distance(cfg, max_distance)
     H = _heads(n_heads)
     dm = _d_model(cfg, d_model)
     dist = np.arange(0, L + 1, dtype=np.float64)                                   # (n,)
     ones = np.ones(cfg.head_dim)
-    rope = np.asarray(D.score_vs_distance(ones, ones, cfg, dist), dtype=np.float64).reshape(-1)   # (n,)
+    rope = np.asarray(D.score_vs_distance(ones, ones, cfg, dist, seq_len=cfg.context_length),
+                      dtype=np.float64).reshape(-1)                                # (n,)
     ape = np.asarray(_enc().sinusoidal_dot(dm, dist), dtype=np.float64).reshape(-1)               # (n,)
     slopes = np.asarray(_enc().alibi_slopes(H), dtype=np.float64)                                 # (H,)
     return dict(distances=dist, rope=rope, ape=ape, slopes=slopes, d_model=dm,
@@ -83,14 +86,24 @@ def alibi_row(slope: float, distances: np.ndarray) -> np.ndarray:
     return np.asarray(_enc().alibi_bias(np.array([slope]), distances), dtype=np.float64).reshape(-1)
 
 
-@register("encodings_signal", page="Encodings compared",
-          caption="ALiBi's multipliers fall monotonically and never come back; RoPE's and sinusoidal APE's "
-                  "similarity falls, then oscillates (and can go negative) — with base 1e4 and d_model = d they "
-                  "are the same curve.")
+def _signal_caption(fig: go.Figure) -> str:
+    """ALiBi falls monotonically; RoPE and sinusoidal APE fall, then oscillate (coinciding or not: from the data)."""
+    m = fig.layout.meta
+    text = ("ALiBi's multipliers fall monotonically and never come back; RoPE's and sinusoidal APE's similarity "
+            "falls, then oscillates (and can go negative)")
+    if m["max_gap"] <= 1e-9:
+        return text + " — here they are the same curve (both the mean of cos(Δθᵢ) over the same frequencies)."
+    return text + (f" — here they differ by up to {m['max_gap']:.3g}: they coincide only when RoPE rotates every "
+                   "channel with base 1e4, no scaling, and d_model = d.")
+
+
+@register("encodings_signal", page="Encodings compared", caption=_signal_caption)
 def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None, n_heads: int = 8,
                   d_model: int | None = None, log_x: bool = True) -> go.Figure:
     """The three positional signals vs distance on one axis, normalised to 1 at Δ = 0 (module docstring); full
-    resolution, shown as min/max envelopes. ALiBi: one line per head (the legend entry toggles all heads)."""
+    resolution, shown as min/max envelopes. ALiBi: every head, coloured steep (dark) → shallow (light) as in
+    ``alibi_figure``, one legend entry for all. The dotted line at ½ is the level of the table's "first Δ with
+    signal ≤ ½". ``fig.layout.meta["max_gap"]``: the largest |RoPE − APE| over the distances (the caption's claim)."""
     s = signals(cfg, max_distance, n_heads, d_model)
     dist = s["distances"]
     fig = go.Figure()
@@ -106,22 +119,35 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
                                      showlegend=False, line=dict(color=color, width=1), fill="tonexty",
                                      hoverinfo="skip"))
     # ALiBi's multipliers e^(−mΔ) are smooth and monotone: evaluated exactly at ALIBI_POINTS distances per head
-    # (log- or evenly spaced), all heads in one trace separated by gaps (one legend entry, hover names the head).
+    # (log- or evenly spaced); heads grouped and coloured by slope as in the ALiBi figure, one legend entry.
     hx = (np.unique(np.round(np.geomspace(1, dist[-1], ALIBI_POINTS))) if log_x and dist[-1] >= 1 else
           np.unique(np.round(np.linspace(0, dist[-1], ALIBI_POINTS))))
-    xs, ys, txt = _gapped([(hx, np.exp(alibi_row(m, hx)), f"head {h + 1}, m={m:.4g}")
-                           for h, m in enumerate(s["slopes"])])
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", legendgroup="alibi", text=txt,
-                             name=f"ALiBi e^(−m·Δ), {len(s['slopes'])} heads (m = {s['slopes'].max():.3g} … "
-                                  f"{s['slopes'].min():.3g})",
-                             line=dict(color=PALETTE[2], width=1.2),
-                             hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
+    slopes = s["slopes"]
+    for g, (heads, color) in enumerate(alibi_groups(slopes)):
+        xs, ys, txt = _gapped([(hx, np.exp(alibi_row(slopes[h], hx)), f"head {h + 1}, m={slopes[h]:.4g}")
+                               for h in heads])
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", legendgroup="alibi", text=txt, showlegend=(g == 0),
+                                 name=f"ALiBi e^(−m·Δ), {len(slopes)} heads, m = {slopes.max():.3g} (dark) … "
+                                      f"{slopes.min():.3g} (light)",
+                                 line=dict(color=color, width=1.2),
+                                 hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#888", width=1))
-    fig.add_hline(y=0.5, line=dict(color="#bbb", width=1, dash="dot"))
+    fig.add_trace(go.Scatter(x=[hx[0], dist[-1]], y=[0.5, 0.5], mode="lines", name="½ (the table's first Δ ≤ ½)",
+                             line=dict(color="#999", width=1, dash="dot"), hoverinfo="skip"))
     styled(fig, title="Positional signal vs distance, normalised to 1 at Δ = 0",
            x_title="relative distance Δ (tokens" + (", log scale)" if log_x else ")"),
            y_title="signal / signal at Δ = 0 (ALiBi: e^bias)", style=style, log_x=log_x, height=520)
+    fig.update_layout(meta={"max_gap": float(np.max(np.abs(s["rope_n"] - s["ape_n"])))})
     return legend_below(fig)
+
+
+def alibi_groups(slopes: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """Heads ordered by slope, steep → shallow (Press et al.'s slopes for non-powers of two interleave), split into
+    ≤ MAX_ALIBI_TRACES groups of neighbouring slopes, each with its colour (Viridis, dark = steep):
+    [(heads, colour)]."""
+    order = np.argsort(-np.asarray(slopes), kind="stable")
+    groups = np.array_split(order, min(len(order), MAX_ALIBI_TRACES))
+    return list(zip(groups, sample_colorscale("Viridis", list(np.linspace(0.0, 0.85, len(groups))))))
 
 
 @register("encodings_alibi", page="Encodings compared",
@@ -136,12 +162,8 @@ def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | Non
     dist = np.array([0.0, float(L)])                       # the bias is linear in Δ: exact as a straight line
     bias = np.asarray(_enc().alibi_bias(slopes, dist), dtype=np.float64)               # (H, 2)
     fig = go.Figure()
-    # heads ordered by slope (Press et al.'s slopes for non-powers of two interleave) and coloured steep → shallow;
     # one trace per head up to MAX_ALIBI_TRACES heads, beyond that neighbouring slopes share a trace
-    order = np.argsort(-slopes, kind="stable")
-    groups = np.array_split(order, min(H, MAX_ALIBI_TRACES))
-    colors = sample_colorscale("Viridis", list(np.linspace(0.0, 0.85, len(groups))))
-    for g, heads in enumerate(groups):
+    for heads, color in alibi_groups(slopes):
         xs, ys, txt = _gapped([(dist, bias[h], f"head {h + 1}: m = {slopes[h]:.4g}") for h in heads])
         if len(heads) == 1:
             name = f"head {heads[0] + 1}: m = {slopes[heads[0]]:.4g}"
@@ -149,7 +171,7 @@ def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | Non
             which = ", ".join(str(h + 1) for h in heads) if len(heads) <= 4 else f"{len(heads)} heads"
             name = f"m = {slopes[heads[0]]:.3g} … {slopes[heads[-1]]:.3g} (heads {which})"
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, text=txt,
-                                 line=dict(color=colors[g], width=1.5),
+                                 line=dict(color=color, width=1.5),
                                  hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))
     styled(fig, title=f"ALiBi: per-head bias vs distance ({H} heads)", x_title="relative distance Δ (tokens)",
            y_title="bias added to the logit (−m·Δ, logit units)", style=style)
@@ -199,7 +221,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     s = signals(cfg, 2 * L, n_heads, d_model)
     H, dm = len(s["slopes"]), s["d_model"]
     train, beyond = slice(0, L + 1), slice(L + 1, None)
-    theta = inv_freq(cfg, seq_len=L)
+    theta = effective_inv_freq(cfg)
     with np.errstate(divide="ignore"):
         rope_wl = 2 * np.pi / theta
     ape_wl = 2 * np.pi * APE_BASE ** (np.arange(0, dm, 2) / dm)

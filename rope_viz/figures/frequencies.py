@@ -2,9 +2,12 @@
 one pair in polar view, and which channels form each pair.
 
 θ_i = b^(−2i/r) rad/token (Su et al., RoFormer, arXiv:2104.09864, Eq. 15; the scaled θ'_i of the config's rope_type
-from ``rope_viz.frequencies.inv_freq``), wavelength λ_i = 2π/θ_i tokens. Liu et al.'s critical dimension
+from ``rope_viz.frequencies``), wavelength λ_i = 2π/θ_i tokens. Liu et al.'s critical dimension
 (arXiv:2310.05209, Eq. 13, ``rope_viz.analysis.bounds.critical_dim``) splits the pairs that complete a full period
-within the training length from the partial-cycle ones whose angle never leaves a fraction of the circle.
+within the training length from the partial-cycle ones whose angle never leaves a fraction of the circle (it uses
+the unscaled base, so under a scaling its boundary can differ from the partial-cycle pairs of the scaled θ). Every θ
+here is the one in effect over the config's context (transformers' ``seq_len`` = the context length: LongRoPE's long
+factors past its original context, dynamic NTK's base for that length).
 """
 
 from __future__ import annotations
@@ -13,68 +16,101 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..analysis.bounds import critical_dim
+from ..analysis.offsets import pair_cycles
 from ..config import RopeConfig
-from ..frequencies import default_inv_freq, inv_freq, wavelengths
+from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, axis_key, grid_layout, log_tickformat, styled
+from .distance import compare_configs
 
 MAX_MAP_CELLS = 120_000   # position × pair cells in the angle map (float32 ≈ 0.65 MB of figure JSON)
 MAX_MAP_ROWS = 400
+MAX_FIRST_ROWS = 256    # the fine-scale panel: positions 0 … 255, every token
 FULL, PARTIAL = PALETTE[0], PALETTE[1]
+MASKED = "#d9d9d9"        # angle-map background: pairs whose angle the sampled rows cannot show
 
 
-def train_length(cfg: RopeConfig) -> int:
-    """The length the pairs are judged against: the pre-extension context when the scaling names one, else the
-    context length."""
-    return cfg.original_context_length
-
-
-def critical_pairs(cfg: RopeConfig) -> int | None:
-    """Liu et al.'s critical dimension d_extra in channels (``analysis.bounds.critical_dim`` at the train length), or
-    None if that module is not available."""
-    try:
-        from ..analysis.bounds import critical_dim
-    except ImportError:
-        return None
-    return int(critical_dim(cfg, train_length(cfg)))
+def critical_pairs(cfg: RopeConfig) -> int:
+    """Liu et al.'s critical dimension d_extra in channels (``analysis.bounds.critical_dim``) at the training length
+    (``cfg.original_context_length``: the pre-extension context when a scaling names one). It uses the unscaled
+    base, so with a scaling its boundary d_extra/2 need not be the first partial-cycle pair of the scaled θ."""
+    return int(critical_dim(cfg, cfg.original_context_length))
 
 
 def pair_table(cfg: RopeConfig) -> dict[str, np.ndarray]:
-    """Per pair i (shape (p,)): theta (rad/token, scaled), wavelength (tokens), rotations = L·θ_i/2π within the
-    context length L, partial = rotations < 1."""
-    theta = inv_freq(cfg)
-    wl = wavelengths(theta)
-    rot = cfg.context_length * theta / (2 * np.pi)
-    return {"pair": np.arange(cfg.n_pairs), "theta": theta, "wavelength": wl, "rotations": rot,
-            "partial": rot < 1.0}
+    """Per pair i (shape (p,)), over the config's context L with the frequencies in effect for it
+    (``analysis.offsets.pair_cycles``): pair, theta (rad/token), wavelength (tokens), rotations = L·θ_i/2π,
+    partial = rotations < 1."""
+    t = pair_cycles(cfg)
+    return {**t, "partial": ~t["completes_cycle"]}
 
 
-def _mark_critical(fig: go.Figure, cfg: RopeConfig, **where) -> int | None:
+def _facts(cfg: RopeConfig, t: dict) -> dict:
+    """The numbers the Frequencies captions state, kept in ``fig.layout.meta``."""
+    partial = np.flatnonzero(t["partial"])
     d_extra = critical_pairs(cfg)
-    if d_extra is None:
-        return None
+    return {"base": cfg.base, "r": cfg.rotary_dim, "p": cfg.n_pairs, "L": cfg.context_length,
+            "train": cfg.original_context_length, "scaled": cfg.scaling is not None,
+            "lam_min": float(t["wavelength"].min()), "lam_max": float(t["wavelength"].max()),
+            "n_partial": int(partial.size), "first_partial": int(partial[0]) if partial.size else None,
+            "d_extra": d_extra}
+
+
+def _tokens(x: float) -> str:
+    return "∞" if not np.isfinite(x) else f"{x:,.0f}" if x < 1e7 else f"{x:.3g}"
+
+
+def _partial_text(m: dict) -> str:
+    if m["first_partial"] is None:
+        return f"every pair completes at least one turn within L = {m['L']:,} tokens"
+    return (f"{m['n_partial']} of {m['p']} pairs (from pair {m['first_partial']}) never complete a turn within "
+            f"L = {m['L']:,} tokens (orange)")
+
+
+def _wavelengths_caption(fig: go.Figure) -> str:
+    """Wavelengths of the config's pairs, and how many never complete a turn within the context."""
+    m = fig.layout.meta
+    return (f"With base {m['base']:g} and r = {m['r']}, the wavelengths run from {_tokens(m['lam_min'])} to "
+            f"{_tokens(m['lam_max'])} tokens; {_partial_text(m)}.")
+
+
+def _rotations_caption(fig: go.Figure) -> str:
+    """Turns each pair completes within the context, and Liu et al.'s critical dimension."""
+    m = fig.layout.meta
+    liu = (f"Liu et al.'s critical dimension d_extra = {m['d_extra']} (dashed; unscaled base over the "
+           f"{m['train']:,}-token training length) puts the boundary at pair {m['d_extra'] // 2}")
+    same = m["first_partial"] == m["d_extra"] // 2 or (m["first_partial"] is None and m["d_extra"] == m["r"])
+    return (f"{_partial_text(m)[0].upper()}{_partial_text(m)[1:]}: they only ever see part of the circle. {liu}"
+            + (" — the same boundary." if same else
+               " — a different boundary: it counts the unscaled frequencies over the training length, the bars "
+               "the frequencies in effect over the whole context."))
+
+
+def _mark_critical(fig: go.Figure, n_pairs: int, d_extra: int, **where) -> None:
+    """Liu et al.'s critical dimension as a dashed vertical line at pair d_extra/2, labelled; x range 0 … n_pairs."""
     x = d_extra / 2 - 0.5
-    pad = max(0.5, 0.02 * cfg.n_pairs)   # fixed x range: plotly would widen it to fit the annotation's text
-    fig.update_xaxes(range=[-pad, cfg.n_pairs - 1 + pad])
+    pad = max(0.5, 0.02 * n_pairs)   # fixed x range: plotly would widen it to fit the annotation's text
+    fig.update_xaxes(range=[-pad, n_pairs - 1 + pad])
     xref, yref = where.get("xref", "x"), where.get("yref", "y domain")
     fig.add_shape(type="line", xref=xref, yref=yref, x0=x, x1=x, y0=0, y1=1,
                   line=dict(color="#444444", dash="dash", width=1.5))
-    right = x > cfg.n_pairs / 2          # text on the side with room
+    right = x > n_pairs / 2          # text on the side with room
     fig.add_annotation(x=x, y=0.99, xref=xref, yref=yref, xanchor="right" if right else "left", yanchor="top",
                        showarrow=False,
                        bgcolor="rgba(255,255,255,0.8)",
                        text=f" critical dim d_extra = {d_extra} (pairs < {d_extra // 2}) ", font=dict(size=12))
-    return d_extra
 
 
-@register("freq_wavelengths", page="Frequencies",
-          caption="Frequencies fall geometrically with the pair index; every pair whose wavelength sits above the "
-                  "context line (orange) never completes a turn inside the context.")
-def freq_wavelengths(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
+@register("freq_wavelengths", page="Frequencies", caption=_wavelengths_caption)
+def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.Figure:
     """Two panels against the pair index i: θ_i (rad/token, log) and λ_i = 2π/θ_i (tokens, log) with the context
     length as a horizontal line; full-cycle pairs blue, partial-cycle pairs orange; the unscaled θ dashed when the
-    config has a scaling; Liu et al.'s critical dimension as a dashed vertical line."""
+    config has a scaling; Liu et al.'s critical dimension as a dashed vertical line. θ are the frequencies in effect
+    over the config's context (``pair_table``). ``compare``: up to 3 more configurations (bases or preset names,
+    ``figures.distance.compare_configs``), drawn as lines of their own colour."""
+    configs = compare_configs(cfg, compare)
     t = pair_table(cfg)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("rotation speed θ_i", "wavelength λ_i = 2π/θ_i"))
@@ -90,29 +126,36 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
             fig.add_trace(go.Scatter(x=t["pair"], y=y, mode="lines", name="unscaled (plain RoPE, same base)",
                                      line=dict(color="#888888", dash="dot"), legendgroup="unscaled",
                                      showlegend=(c == 1)), row=1, col=c)
+    for j, other in enumerate(configs[1:]):
+        o = pair_table(other)
+        col = PALETTE[2 + j]
+        name = f"{other.label()} (L = {other.context_length:,})"
+        for c, key in ((1, "theta"), (2, "wavelength")):
+            fig.add_trace(go.Scatter(x=o["pair"], y=o[key], mode="lines", name=name, legendgroup=f"cmp{j}",
+                                     line=dict(color=col, width=1.5), showlegend=(c == 1),
+                                     hovertemplate="pair %{x}: %{y:.4g}<extra>" + other.label() + "</extra>"),
+                          row=1, col=c)
     fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[cfg.context_length] * 2, mode="lines",
                              name=f"context length L = {cfg.context_length:,}", line=dict(color="#222222", width=2)),
                   row=1, col=2)
-    if train_length(cfg) != cfg.context_length:
-        fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[train_length(cfg)] * 2, mode="lines",
-                                 name=f"original context {train_length(cfg):,}",
+    if cfg.original_context_length != cfg.context_length:
+        fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[cfg.original_context_length] * 2, mode="lines",
+                                 name=f"original context {cfg.original_context_length:,}",
                                  line=dict(color="#222222", width=1, dash="dash")), row=1, col=2)
     styled(fig, title=f"Per-pair frequency and wavelength ({cfg.label()})", x_title="pair index i",
            y_title="θ_i (radians per token)", style=style, log_y=True)
     fig.update_xaxes(title_text="pair index i", row=1, col=2)
-    fig.update_yaxes(title_text="λ_i (tokens)", type="log", row=1, col=2)
+    fig.update_yaxes(title_text="λ_i (tokens)", type="log", tickformat=log_tickformat(t["wavelength"]), row=1, col=2)
     fig.update_layout(hovermode="closest", margin=dict(t=80, b=130),
-                      legend=dict(y=-0.2, yanchor="top", x=0.0, xanchor="left"))
-    _mark_critical(fig, cfg, xref="x2", yref="y2 domain")
+                      legend=dict(y=-0.2, yanchor="top", x=0.0, xanchor="left"), meta=_facts(cfg, t))
+    _mark_critical(fig, max(c.n_pairs for c in configs), fig.layout.meta["d_extra"], xref="x2", yref="y2 domain")
     return fig
 
 
-@register("freq_rotations", page="Frequencies",
-          caption="Rotations each pair completes across the context: pairs below 1 (orange) only ever see part of "
-                  "the circle — Liu et al.'s critical dimension marks where that starts.")
+@register("freq_rotations", page="Frequencies", caption=_rotations_caption)
 def freq_rotations(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
-    """Bars: L·θ_i/2π full turns of pair i within the context length L (log y), a line at 1 turn, and the critical
-    dimension marked."""
+    """Bars: L·θ_i/2π full turns of pair i within the context length L (log y; the frequencies in effect over the
+    context), a line at 1 turn, and the critical dimension marked."""
     t = pair_table(cfg)
     fig = go.Figure()
     for mask, label, col in ((~t["partial"], "≥ 1 full rotation", FULL), (t["partial"], "< 1 rotation (partial)",
@@ -123,36 +166,84 @@ def freq_rotations(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="1 rotation", line=dict(color="#222222")))
     styled(fig, title=f"Rotations completed within the context (L = {cfg.context_length:,} tokens)",
            x_title="pair index i", y_title="rotations L·θ_i / 2π (turns)", style=style, log_y=True)
-    fig.update_layout(bargap=0.1, hovermode="closest")
-    _mark_critical(fig, cfg)
+    fig.update_layout(bargap=0.1, hovermode="closest", meta=_facts(cfg, t))
+    _mark_critical(fig, cfg.n_pairs, fig.layout.meta["d_extra"])
     return fig
 
 
 def map_positions(cfg: RopeConfig, n_rows: int | None = None) -> np.ndarray:
-    """Integer positions sampled evenly over [0, L − 1] for the angle map: at most MAX_MAP_ROWS rows and
-    MAX_MAP_CELLS cells (rows × pairs)."""
-    cap = max(2, min(MAX_MAP_ROWS, MAX_MAP_CELLS // cfg.n_pairs))
+    """Integer positions sampled evenly over [0, L − 1] for the whole-context angle map: at most MAX_MAP_ROWS rows
+    and MAX_MAP_CELLS / 2 cells (rows × pairs; the other half is for the first positions, ``first_positions``)."""
+    cap = max(2, min(MAX_MAP_ROWS, MAX_MAP_CELLS // (2 * cfg.n_pairs)))
     n = min(cfg.context_length, cap if n_rows is None else min(int(n_rows), cap))
     return np.unique(np.linspace(0, cfg.context_length - 1, max(n, 1)).round().astype(np.int64))
 
 
-@register("freq_angle_map", page="Frequencies",
-          caption="Left columns (fast pairs) cycle through every angle — they encode fine position; right columns "
-                  "(slow pairs) drift smoothly — they encode coarse position. Sampled rows: fast pairs alias.")
+def first_positions(cfg: RopeConfig) -> np.ndarray:
+    """Every position 0 … n − 1 for the fine-scale angle map, n ≤ MAX_FIRST_ROWS and within the cell budget."""
+    return np.arange(min(cfg.context_length, MAX_FIRST_ROWS, max(2, MAX_MAP_CELLS // (2 * cfg.n_pairs))))
+
+
+def resolvable_pairs(theta: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """(p,) bool: pairs whose angle turns by less than half a turn (θ_i·gap < π) across the widest gap between
+    consecutive sampled positions. Only for those do the sampled rows show the true motion (Nyquist); a faster pair
+    can alias into a slow-looking column (its wavelength dividing the gap)."""
+    gap = float(np.max(np.diff(positions))) if positions.size > 1 else 1.0
+    return theta * gap < np.pi
+
+
+def _angle_map_caption(fig: go.Figure) -> str:
+    """Fast pairs cycle through every angle (fine position), slow pairs drift smoothly (coarse position)."""
+    m = fig.layout.meta
+    if m["gap"] <= 1:
+        return ("Every position is drawn: left columns (fast pairs) cycle through every angle and encode fine "
+                "position; right columns (slow pairs) drift smoothly and encode coarse position.")
+    text = (f"Left, positions 0 … {m['n_first'] - 1} token by token: fast pairs (left columns) cycle through every "
+            f"angle and encode fine position. Right, the whole context every ≈{m['gap']:,} tokens: slow pairs drift "
+            "smoothly and encode coarse position")
+    if m["n_hidden"]:
+        text += (f"; pairs 0 … {m['n_hidden'] - 1} (grey) turn more than half a turn between those rows, so the "
+                 "sampled rows would alias them")
+    return text + "."
+
+
+@register("freq_angle_map", page="Frequencies", caption=_angle_map_caption)
 def freq_angle_map(cfg: RopeConfig, *, style: str = "app", n_rows: int | None = None) -> go.Figure:
-    """Heatmap of (m·θ_i) mod 2π over positions m (rows, sampled evenly over the context, ≤ 400) × pairs i."""
+    """Heatmaps of (m·θ_i) mod 2π, positions m (rows) × pairs i, with the frequencies in effect over the context:
+    the first positions token by token (``first_positions``), and the whole context sampled evenly (≤ 400 rows,
+    ``map_positions``) where the columns of pairs the sampling cannot resolve (``resolvable_pairs``) are left empty
+    (grey) instead of showing aliased angles. One panel when every position fits."""
+    L = cfg.context_length
+    theta = pair_table(cfg)["theta"]
     pos = map_positions(cfg, n_rows)
-    ang = np.mod(rope_angles(pos, cfg), 2 * np.pi).astype(np.float32)       # (n_rows, p)
-    fig = go.Figure(go.Heatmap(z=ang, x=np.arange(cfg.n_pairs), y=pos, zmin=0, zmax=2 * np.pi,
-                               colorscale="Twilight", name="angle m·θ_i mod 2π",
-                               colorbar=dict(title=dict(text="angle (rad)"), tickvals=[0, np.pi, 2 * np.pi],
-                                             ticktext=["0", "π", "2π"]),
-                               hovertemplate="pair %{x}, position %{y}: %{z:.3f} rad<extra></extra>"))
-    step = (pos[-1] - pos[0]) / max(len(pos) - 1, 1)
-    title = f"Rotation angle per position and pair ({len(pos)} of {cfg.context_length:,} positions"
-    title += ")" if step <= 1 else f", every ≈{step:,.0f} tokens)"
-    styled(fig, title=title, x_title="pair index i", y_title="position m (tokens)", style=style)
-    fig.update_layout(hovermode="closest")
+    gap = int(np.max(np.diff(pos))) if pos.size > 1 else 1
+    panels = [(pos, None)] if gap <= 1 else [(first_positions(cfg), "positions 0 … {:,}, every token"),
+                                              (pos, "whole context, every ≈{:,} tokens")]
+    layout, ref = grid_layout(1, len(panels), titles=[t.format(p[-1] if i == 0 else gap)
+                                                       for i, (p, t) in enumerate(panels) if t], h_space=0.08)
+    fig = go.Figure(layout=layout)
+    n_hidden = 0
+    for j, (rows, _) in enumerate(panels):
+        ang = np.mod(rope_angles(rows, cfg, seq_len=L), 2 * np.pi).astype(np.float32)    # (n_rows, p)
+        ok = resolvable_pairs(theta, rows)
+        ang[:, ~ok] = np.nan
+        n_hidden = int(np.sum(~ok))
+        xa, ya = ref(1, j + 1)
+        fig.add_trace(go.Heatmap(z=ang, x=np.arange(cfg.n_pairs), y=rows, coloraxis="coloraxis", xaxis=xa, yaxis=ya,
+                                 name="angle m·θ_i mod 2π",
+                                 hovertemplate="pair %{x}, position %{y}: %{z:.3f} rad<extra></extra>"))
+        fig.layout[axis_key(xa)].title = "pair index i"
+        fig.layout[axis_key(ya)].title = "position m (tokens)"
+    if n_hidden:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="not drawn: > ½ turn between rows",
+                                 marker=dict(symbol="square", size=12, color=MASKED)))
+    styled(fig, title=f"Rotation angle per position and pair ({cfg.label()}, L = {L:,})", x_title=None,
+           y_title=None, style=style)
+    fig.update_layout(hovermode="closest", plot_bgcolor=MASKED,
+                      coloraxis=dict(colorscale="Twilight", cmin=0, cmax=2 * np.pi,
+                                     colorbar=dict(title=dict(text="angle (rad)"), tickvals=[0, np.pi, 2 * np.pi],
+                                                   ticktext=["0", "π", "2π"])),
+                      meta={"n_hidden": n_hidden, "gap": gap, "n_first": len(panels[0][0])})
     return fig
 
 
@@ -167,7 +258,7 @@ def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: 
         raise ValueError(f"pair must be in [0, {cfg.n_pairs - 1}], got {pair}")
     if not 0 <= position <= cfg.context_length:
         raise ValueError(f"position must be in [0, {cfg.context_length}] tokens, got {position}")
-    theta = float(inv_freq(cfg)[pair])
+    theta = float(pair_table(cfg)["theta"][pair])
     phi = position * theta
     turns = phi / (2 * np.pi)
     path = np.unique(np.linspace(0, position, min(position + 1, 600)).round())

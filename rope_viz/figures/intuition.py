@@ -2,7 +2,8 @@
 
 RoPE (Su et al., RoFormer, arXiv:2104.09864, Eq. 13–16) turns pair i of a query/key at position m by the angle m·θ_i,
 θ_i = b^(−2i/r). Because both q and k are turned, q_m · k_n depends only on m − n (§3.4.2): shifting both positions by
-the same t leaves the score unchanged. Everything is computed with ``rope_viz.rotation.apply_rope``.
+the same t leaves the score unchanged. Everything is computed with ``rope_viz.rotation.apply_rope``, with the
+frequencies in effect over the config's context (``seq_len`` = its context length).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..config import RopeConfig
-from ..frequencies import inv_freq, wavelengths
+from ..frequencies import effective_inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
 from . import register
 from ._style import PALETTE, axis_key, grid_layout, styled
@@ -36,20 +37,25 @@ def _check_pairs(cfg: RopeConfig, pairs) -> list[int]:
     return pairs
 
 
+def _tokens(x: float) -> str:
+    """A token count for a narrow subplot title: 6.3, 54,410, 1.2e+07."""
+    return f"{x:.2g}" if x < 10 else f"{x:,.0f}" if x < 1e6 else f"{x:.2g}"
+
+
 def rotating_pairs_data(cfg: RopeConfig, pairs, positions) -> np.ndarray:
     """The rotated unit vector of each chosen pair at each position: apply_rope to a vector whose pairs are all
     (1, 0). Returns (n_positions, n_pairs_chosen, 2) = (a-channel, b-channel), scaled by the attention factor."""
     x = np.zeros(cfg.head_dim)
     a_idx, b_idx = pair_indices(cfg)
     x[a_idx] = 1.0
-    out = apply_rope(x, np.asarray(positions, dtype=np.float64), cfg)     # (n, d)
+    out = apply_rope(x, np.asarray(positions, dtype=np.float64), cfg, seq_len=cfg.context_length)   # (n, d)
     pairs = np.asarray(pairs)
     return np.stack([out[:, a_idx[pairs]], out[:, b_idx[pairs]]], axis=-1)  # (n, k, 2)
 
 
 @register("intuition_rotation", page="Intuition",
-          caption="Press ▶ Play: every pair turns by the same rule (angle m·θ_i), but the fast pair spins many "
-                  "times while the slow pair barely moves; together they spell out the position.")
+          caption="Press ▶ Play: every pair turns by the same rule (angle m·θ_i), but fast pairs (small i) spin many "
+                  "times while slow pairs barely move; together they spell out the position.")
 def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_frames: int = 48,
                        step: int = 1) -> go.Figure:
     """Animated unit circles, one subplot per chosen pair: the pair's (a, b) channels of a rotated (1, 0) vector at
@@ -61,13 +67,16 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
         raise ValueError(f"n_frames must be in [2, {MAX_FRAMES}], got {n_frames}")
     if not 1 <= step <= 1_000_000:
         raise ValueError(f"step must be in [1, 1000000] tokens per frame, got {step}")
-    theta = inv_freq(cfg)
+    theta = effective_inv_freq(cfg)
+    wl = wavelengths(theta)
     positions = np.arange(n_frames) * step
     xy = rotating_pairs_data(cfg, pairs, positions)                       # (n_frames, k, 2)
     r = float(np.abs(xy).max()) or 1.0
     k = len(pairs)
-    titles = [f"pair {i}: θ={theta[i]:.3g} rad/tok, λ={wavelengths(theta)[i]:,.0f} tok" for i in pairs]
+    titles = [f"<b>pair {i}</b><br>θ = {theta[i]:.3g} rad/token<br>λ = {_tokens(wl[i])} tokens" for i in pairs]
     layout, ref = grid_layout(1, k, titles=titles, h_space=0.06)
+    for note in layout["annotations"]:   # three short lines: fit six panels side by side
+        note["font"] = dict(size=13)
     circle = np.linspace(0, 2 * np.pi, 97)
     lim = 1.15 * r
     data: list[dict] = []
@@ -130,9 +139,10 @@ def invariance_scores(cfg: RopeConfig, m: int, n: int, shifts, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     q, k = rng.standard_normal(cfg.head_dim), rng.standard_normal(cfg.head_dim)
     t = np.asarray(shifts, dtype=np.float64)
-    qr = apply_rope(q, m + t, cfg)                                        # (s, d)
-    kr_together = apply_rope(k, n + t, cfg)                               # (s, d)
-    kr_fixed = apply_rope(k, np.array([float(n)]), cfg)                   # (1, d)
+    L = cfg.context_length                                                # frequencies in effect over the context
+    qr = apply_rope(q, m + t, cfg, seq_len=L)                             # (s, d)
+    kr_together = apply_rope(k, n + t, cfg, seq_len=L)                    # (s, d)
+    kr_fixed = apply_rope(k, np.array([float(n)]), cfg, seq_len=L)        # (1, d)
     return {"shift": t, "together": np.sum(qr * kr_together, axis=-1), "query_only": np.sum(qr * kr_fixed, axis=-1)}
 
 

@@ -1,0 +1,94 @@
+"""Helpers for the page tests (test_page_*.py): open a page through Streamlit's AppTest, read its charts back, and
+the independent references those tests compare against (written from the papers / transformers' formulas, not from
+rope_viz)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_page(page: str | None, params: dict | None = None) -> AppTest:
+    """The app with these URL parameters, switched to ``page`` (e.g. "pages/2_Distance.py"; None = landing page)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update(params or {})
+    at.run() if page is None else at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def arr(v) -> np.ndarray:
+    """A plotly-JSON array (list, or plotly 7's {"dtype", "bdata"[, "shape"]}) as float64 (None → NaN)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).astype(np.float64)
+        return a.reshape([int(s) for s in str(v["shape"]).split(",")]) if "shape" in v else a
+    return np.array([np.nan if x is None else x for x in np.ravel(np.asarray(v, dtype=object))],
+                    dtype=np.float64).reshape(np.shape(v))
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def chart(at: AppTest, title_start: str) -> dict:
+    found = [c for c in charts(at) if c["layout"]["title"]["text"].startswith(title_start)]
+    assert len(found) == 1, [c["layout"]["title"]["text"] for c in charts(at)]
+    return found[0]
+
+
+def captions(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def query(at: AppTest) -> dict[str, str]:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+
+
+# -- independent references ------------------------------------------------------------------------------------------
+def longrope_theta(hf: dict, seq_len: int) -> np.ndarray:
+    """LongRoPE θ_i as transformers' _compute_longrope_parameters: 1 / (f_i · b^(2i/r)) with the long factors when
+    seq_len > original_max_position_embeddings, else the short ones (Ding et al., arXiv:2402.13753)."""
+    sc = hf["rope_scaling"]
+    r = hf["hidden_size"] // hf["num_attention_heads"]
+    f = np.array(sc["long_factor"] if seq_len > hf["original_max_position_embeddings"] else sc["short_factor"])
+    return 1.0 / (f * hf["rope_theta"] ** (np.arange(0, r, 2) / r))
+
+
+def longrope_attention_factor(hf: dict) -> float:
+    """transformers: √(1 + ln(s)/ln(L0)), s = max_position_embeddings / original_max_position_embeddings."""
+    s = hf["max_position_embeddings"] / hf["original_max_position_embeddings"]
+    return math.sqrt(1 + math.log(s) / math.log(hf["original_max_position_embeddings"]))
+
+
+def llama3_theta(base: float, r: int, factor: float, low: float, high: float, old_ctx: int) -> np.ndarray:
+    """Llama 3.1's frequency rule as transformers' _compute_llama3_parameters, pair by pair."""
+    out = []
+    for i in range(r // 2):
+        inv = base ** (-2 * i / r)
+        wl = 2 * math.pi / inv
+        if wl > old_ctx / low:
+            out.append(inv / factor)
+        elif wl < old_ctx / high:
+            out.append(inv)
+        else:
+            s = (old_ctx / wl - low) / (high - low)
+            out.append((1 - s) * inv / factor + s * inv)
+    return np.array(out)
+
+
+def first_negative(theta: np.ndarray, const: float, limit: int) -> int | None:
+    """First integer m in [0, limit] with Σ cos(m θ_i) + const < 0: plain numpy, in chunks."""
+    for m0 in range(0, limit + 1, 8192):
+        m = np.arange(m0, min(m0 + 8192, limit + 1), dtype=np.float64)
+        v = np.cos(m[:, None] * theta[None, :]).sum(axis=1) + const
+        neg = np.flatnonzero(v < 0)
+        if neg.size:
+            return int(m[neg[0]])
+    return None

@@ -1,0 +1,66 @@
+"""Encodings compared (issues 9 and 12): the "same curve" claim only where it holds, legend entries for the ½ line and
+distinguishable ALiBi heads, the d_model box showing the value in use, the table shown in full, the frequencies in
+effect over the context. References from the definitions (Vaswani et al., transformers' LongRoPE rule)."""
+
+from __future__ import annotations
+
+import numpy as np
+from page_tools import arr, chart, longrope_attention_factor, longrope_theta, open_page
+
+from rope_viz.config import RopeConfig
+from rope_viz.figures import encodings as FE
+from rope_viz.figures import get_figure
+from rope_viz.presets import get_preset
+
+PAGE = "pages/6_Encodings_compared.py"
+
+
+def _rope_ones(theta, d: int, r: int, af: float, dist) -> np.ndarray:
+    """q = k = all-ones under RoPE, normalised at Δ = 0: (2af²·Σ cos(Δθ_i) + d − r) / (2af²·r/2 + d − r)."""
+    s = np.cos(np.asarray(dist, float)[:, None] * np.asarray(theta)[None, :]).sum(axis=1)
+    return (2 * af * af * s + d - r) / (af * af * r + d - r)
+
+
+def _ape(d_model: int, dist) -> np.ndarray:
+    """PE(m)·PE(m + Δ) / PE(m)·PE(m) = mean_i cos(Δ·1e4^(−2i/d_model)) (Vaswani et al.)."""
+    w = 1e4 ** (-np.arange(0, d_model, 2) / d_model)
+    return np.cos(np.asarray(dist, float)[:, None] * w[None, :]).mean(axis=1)
+
+
+def test_same_curve_only_claimed_when_it_holds():
+    """"with base 1e4 and d_model = d they are the same curve" is false under partial rotary (GPT-NeoX-20B)."""
+    neox = get_preset("gpt-neox-20b").config
+    fig = FE.signal_figure(neox, max_distance=4096)
+    d = np.arange(4097)
+    theta = 1e4 ** (-np.arange(0, neox.rotary_dim, 2) / neox.rotary_dim)
+    gap = np.max(np.abs(_rope_ones(theta, neox.head_dim, neox.rotary_dim, 1.0, d) - _ape(neox.head_dim, d)))
+    cap = get_figure("encodings_signal").caption_for(fig)
+    assert "same curve" not in cap and f"differ by up to {gap:.3g}" in cap
+    assert "here they are the same curve" in get_figure("encodings_signal").caption_for(
+        FE.signal_figure(RopeConfig(64, context_length=2048)))
+
+
+def test_half_line_in_the_legend_and_alibi_heads_coloured():
+    fig = FE.signal_figure(RopeConfig(64, context_length=2048), n_heads=12)
+    half = [t for t in fig.data if (t.name or "").startswith("½")]
+    assert len(half) == 1 and half[0].showlegend is not False and set(half[0].y) == {0.5}
+    alibi = [t for t in fig.data if t.legendgroup == "alibi"]
+    assert len({t.line.color for t in alibi}) == 8 and sum(t.showlegend is not False for t in alibi) == 1
+
+
+def test_page_d_model_table_and_long_factors():
+    """Phi-3-mini-128k: the RoPE curve uses the long factors in effect at 131,072 tokens; the greyed-out d_model
+    box shows the head dim actually used (it showed 512); the table is a static table (no cut-off column)."""
+    preset = get_preset("phi-3-mini-128k")
+    cfg, hf = preset.config, preset.hf_config
+    at = open_page(PAGE, {"preset": "phi-3-mini-128k"})
+    box = at.number_input(key="edm_in_use")
+    assert box.value == cfg.head_dim and box.proto.disabled
+    rope = [t for t in chart(at, "Positional signal")["data"] if t.get("name", "").startswith("RoPE")][0]
+    x, y = arr(rope["x"]), arr(rope["y"])
+    ref = _rope_ones(longrope_theta(hf, cfg.context_length), cfg.head_dim, cfg.rotary_dim,
+                     longrope_attention_factor(hf), x[:50])
+    np.testing.assert_allclose(y[:50], ref, atol=1e-12)
+    assert not at.dataframe and len(at.table) == 1
+    table = at.table[0].value
+    assert list(table.columns)[-1].startswith("ALiBi") and len(table.columns) == 3
