@@ -36,11 +36,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .config import RopeConfig
-from .frequencies import attention_factor as _attention_factor
-from .frequencies import default_inv_freq, inv_freq as _inv_freq
+from . import validate as V
+from .analysis.overhead import round_to_bf16
+from .config import HEAD_DIM_MAX, RopeConfig
+from .frequencies import default_inv_freq, effective_parameters
 
-__all__ = ["check_rope", "RopeReport", "Problem", "round_to_bf16"]
+__all__ = ["check_rope", "RopeReport", "Problem"]
 
 PROBLEM_CODES = ("not_rope", "nonlinear_phase", "direction", "layout", "rotary_dim", "attention_factor",
                  "bf16_inv_freq", "fp16_inv_freq", "base", "frequencies")
@@ -115,14 +116,6 @@ class RopeReport:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
-def round_to_bf16(x) -> np.ndarray:
-    """Round float64 values to the nearest bfloat16 (round-half-to-even on the float32 bits), back as float64."""
-    f = np.asarray(x, dtype=np.float32)
-    u = f.view(np.uint32).astype(np.uint64)
-    u = (u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000
-    return u.astype(np.uint32).view(np.float32).astype(np.float64)
-
-
 def _to_numpy(out: Any) -> np.ndarray:
     if hasattr(out, "detach"):                       # torch tensor (any device, any float dtype)
         out = out.detach().to("cpu").double().numpy()
@@ -180,27 +173,29 @@ def check_rope(fn: Callable, head_dim: int, *, expected: RopeConfig | None = Non
     it implements, and every mismatch against ``expected`` (a RopeConfig) when given.
 
     max_position: largest position probed + 1 (default: expected.context_length, else 4096); inputs: "numpy"
-    (float64 arrays), "torch" (float32 tensors) or "auto" (numpy, falling back to torch). seq_len: passed to
-    ``rope_viz.frequencies`` for the expected frequencies (dynamic / longrope). phase_tol: the largest accepted
+    (float64 arrays), "torch" (float32 tensors) or "auto" (numpy, falling back to torch). seq_len: the sequence length
+    the expected frequencies are taken at (``effective_parameters``: LongRoPE's long factors past its original
+    context, dynamic NTK's grown base); default max_position, the length of the single probing call. phase_tol: the largest accepted
     |φ − φ_expected| in radians at the largest probed position (fp32 angles drift ~4e-3 rad by 128K, Wang et al.
-    arXiv:2411.13476 / rope-literature §6c; inv_freq in bf16 drifts by radians). atol: the largest accepted deviation
+    arXiv:2411.13476; inv_freq in bf16 drifts by radians). atol: the largest accepted deviation
     of a probe from an exact per-pair rotation, relative to the attention factor (bf16 outputs need ~1e-2).
     """
-    if isinstance(head_dim, bool) or not isinstance(head_dim, (int, np.integer)) or head_dim < 2 or head_dim % 2:
-        raise ValueError(f"head_dim must be an even integer ≥ 2, got {head_dim!r}")
-    d = int(head_dim)
+    d = V.integer("head_dim", head_dim, 2, HEAD_DIM_MAX)
+    if d % 2:
+        raise ValueError(f"head_dim must be even (channels are rotated in pairs); got {d}")
     if expected is not None:
-        if not isinstance(expected, RopeConfig):
-            raise ValueError(f"expected must be a RopeConfig or None, got {type(expected).__name__}")
+        V.config("expected", expected)
         if expected.head_dim != d:
             raise ValueError(f"expected.head_dim = {expected.head_dim} differs from head_dim = {d}")
-    if inputs not in ("auto", "numpy", "torch"):
-        raise ValueError(f"inputs must be 'auto', 'numpy' or 'torch', got {inputs!r}")
+    V.choice("inputs", inputs, ("auto", "numpy", "torch"))
     if max_position is None:
         max_position = expected.context_length if expected is not None else 4096
-    if isinstance(max_position, bool) or int(max_position) != max_position or not 2 <= max_position <= 1 << 24:
-        raise ValueError(f"max_position must be an integer in [2, 2^24], got {max_position!r}")
-    positions = _ladder(int(max_position))
+    max_position = V.integer("max_position", max_position, 2, 1 << 24)
+    if seq_len is None:
+        seq_len = max_position    # one call sees positions up to max_position − 1, as a model run of that length
+    phase_tol = V.real("phase_tol", phase_tol, 0.0, None, lo_open=True)
+    atol = V.real("atol", atol, 0.0, None, lo_open=True)
+    positions = _ladder(max_position)
     n = len(positions)
 
     # M[k][:, j] = f(e_j) at positions[k]: one call, identity blocks stacked   (n·d, d) → (n, d, d)
@@ -327,13 +322,12 @@ def _compare(rep: RopeReport, exp: RopeConfig, seq_len: int | None, phase_tol: f
                                            f"{exp.rotary_dim} (rotary_fraction {exp.rotary_fraction:g}): check "
                                            "partial_rotary_factor / rotary_pct"))
         return
-    af_exp = _attention_factor(exp, seq_len)
+    th_exp, af_exp = effective_parameters(exp, seq_len)
     if abs(rep.attention_factor - af_exp) > 1e-2 * af_exp:
         missing = abs(rep.attention_factor - 1.0) < 1e-2 and af_exp != 1.0
         probs.append(Problem("attention_factor",
                              f"attention factor {rep.attention_factor:.4g}, expected {af_exp:.4g}"
                              + (" — it is missing (YaRN / LongRoPE multiply cos and sin by it)" if missing else "")))
-    th_exp = _inv_freq(exp, seq_len)
     m_max = float(rep.positions.max())
     err = np.abs(np.abs(rep.theta) - th_exp) * m_max                 # phase error at the largest position (rad)
     rep.max_phase_error = float(err.max())

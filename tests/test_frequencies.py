@@ -32,10 +32,7 @@ from rope_viz.frequencies import (ROPE_FREQUENCY_FUNCTIONS, attention_factor, de
                                   frequency_ratio, inv_freq, llama3_smooth, longrope_factor, ntk_base,
                                   rope_parameters, wavelengths, yarn_correction_range, yarn_get_mscale, yarn_ramp)
 
-try:
-    from naive import naive_theta
-except ImportError:  # pragma: no cover
-    from tests.naive import naive_theta
+from naive import naive_theta  # tests/ is on sys.path (conftest.py)
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")

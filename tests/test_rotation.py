@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -25,10 +26,7 @@ from rope_viz.frequencies import attention_factor, inv_freq
 from rope_viz.rotation import (apply_rope, apply_rope_complex, freqs_cis, layout_permutation, pair_indices,
                                rope_angles, to_complex)
 
-try:
-    from naive import naive_pairs, naive_rotate
-except ImportError:  # pragma: no cover
-    from tests.naive import naive_pairs, naive_rotate
+from naive import naive_pairs, naive_rotate  # tests/ is on sys.path (conftest.py)
 
 HEAD_DIMS = [2, 4, 6, 8, 16, 32, 64, 80, 96, 128, 256]
 FRACTIONS = [1.0, 1.0, 0.5, 0.25, 0.75]
@@ -360,3 +358,27 @@ def test_meta_complex_on_interleaved_equals_hf_on_permuted(head_dim, n_heads, ba
     np.testing.assert_allclose(apply_rope(q_raw, pos[:, None], cfg.replace(layout="interleaved")), qm,
                                rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(apply_rope(q_raw[..., perm], pos[:, None], cfg), qh, rtol=1e-10, atol=1e-10)
+
+
+# -- accuracy of the float64 angles (the rope_angles docstring states what is measured here) -------------------------
+@pytest.mark.parametrize("head_dim,base,frac", [(128, 1e4, 1.0), (96, 1e4, 1.0), (80, 1e6, 0.4), (256, 1e9, 1.0),
+                                                (64, 5e5, 0.5), (1024, 1e12, 1.0)])
+def test_rope_angles_error_against_50_digit_arithmetic(head_dim, base, frac):
+    """|φ − m·θ_i| against Decimal arithmetic at 50 digits, positions up to 2^24: ≤ 5·2^-53·|φ| and ≤ 2e-9 rad."""
+    cfg = RopeConfig(head_dim, base, frac)
+    r = cfg.rotary_dim
+    positions = np.array([1, 3, 4097, 999_999, (1 << 23) + 3, 12_345_677, (1 << 24) - 1, 1 << 24])
+    phi = rope_angles(positions, cfg)
+    worst_abs = worst_rel = 0.0
+    with localcontext() as ctx:
+        ctx.prec = 50
+        theta = [Decimal(base) ** (Decimal(-2 * i) / Decimal(r)) for i in range(r // 2)]
+        for k, m in enumerate(positions):
+            for i, t in enumerate(theta):
+                exact = Decimal(int(m)) * t
+                err = abs(Decimal(float(phi[k, i])) - exact)
+                worst_abs = max(worst_abs, float(err))
+                worst_rel = max(worst_rel, float(err / exact))
+    print(f"d={head_dim} base={base:g}: max error {worst_abs:.3g} rad, {worst_rel / 2 ** -53:.2f} units of 2^-53")
+    assert worst_rel <= 5 * 2.0 ** -53 and worst_abs < 2e-9
+    assert worst_abs > 0          # the statement is about a real, non-zero rounding error

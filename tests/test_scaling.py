@@ -18,10 +18,7 @@ from rope_viz import METHODS, SCALING_LABELS, RopeConfig, extend, synth_longrope
 from rope_viz.config import CONTEXT_MAX, SCALING_TYPES
 from rope_viz.frequencies import effective_parameters
 
-try:
-    from naive import naive_theta
-except ImportError:  # pragma: no cover
-    from tests.naive import naive_theta
+from naive import naive_theta  # tests/ is on sys.path (conftest.py)
 
 pytest.importorskip("transformers")
 from test_frequencies import check_against_transformers  # noqa: E402

@@ -9,7 +9,9 @@ import pytest
 from rope_viz import rotation
 from rope_viz.config import RopeConfig
 from rope_viz.frequencies import attention_factor, inv_freq
-from rope_viz.testing import Problem, check_rope, round_to_bf16
+from rope_viz.analysis.overhead import round_to_bf16
+from rope_viz.frequencies import effective_attention_factor, effective_inv_freq
+from rope_viz.testing import Problem, check_rope
 
 YARN = RopeConfig(64, context_length=8192, scaling={"rope_type": "yarn", "factor": 8.0,
                                                      "original_max_position_embeddings": 1024})
@@ -192,17 +194,20 @@ def test_report_is_readable():
     assert all(isinstance(p, Problem) for p in rep.problems)
 
 
-def test_round_to_bf16_matches_torch():
-    torch = pytest.importorskip("torch")
-    x = np.random.default_rng(1).standard_normal(1000) * 10.0 ** np.random.default_rng(2).integers(-5, 5, 1000)
-    ref = torch.tensor(x, dtype=torch.float32).to(torch.bfloat16).double().numpy()
-    np.testing.assert_array_equal(round_to_bf16(x), ref)
-
-
 def test_bad_arguments():
     f = numpy_rope(RopeConfig(8))
-    with pytest.raises(ValueError, match="head_dim must be an even"):
+    with pytest.raises(ValueError, match="head_dim must be even"):
         check_rope(f, 7)
+    for bad in (True, 8.5, "8", None):
+        with pytest.raises(ValueError, match=r"head_dim must be an integer in \[2, 1024\]"):
+            check_rope(f, bad)
+    with pytest.raises(ValueError, match="expected must be a RopeConfig"):
+        check_rope(f, 8, expected={"head_dim": 8})
+    with pytest.raises(ValueError, match="inputs must be one of auto, numpy, torch; got 'jax'"):
+        check_rope(f, 8, inputs="jax")
+    for bad in (0.0, float("nan"), -1):
+        with pytest.raises(ValueError, match="phase_tol must be a finite number > 0"):
+            check_rope(f, 8, phase_tol=bad)
     with pytest.raises(ValueError, match="differs from head_dim"):
         check_rope(f, 8, expected=RopeConfig(16))
     with pytest.raises(ValueError, match="must return an array of x's shape"):
@@ -211,3 +216,16 @@ def test_bad_arguments():
         check_rope(lambda x, pos: 1 / 0, 8, inputs="numpy")
     with pytest.raises(ValueError, match="max_position"):
         check_rope(f, 8, max_position=1)
+
+
+def test_longrope_expected_over_the_probed_length():
+    """A LongRoPE model run on max_position tokens uses its long factors past the original context (transformers'
+    longrope_frequency_update): check_rope compares against those by default, the short ones with seq_len ≤ original."""
+    p = 32
+    cfg = RopeConfig(64, context_length=8192, scaling={
+        "rope_type": "longrope", "short_factor": [1.0] * p, "long_factor": [1.0 + i / 4 for i in range(p)],
+        "original_max_position_embeddings": 1024})
+    long_model = manual_rope(64, theta=effective_inv_freq(cfg, 8192), af=effective_attention_factor(cfg))
+    assert check_rope(long_model, 64, expected=cfg).ok
+    rep = check_rope(long_model, 64, expected=cfg, seq_len=1024)
+    assert "frequencies" in rep.codes
