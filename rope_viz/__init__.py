@@ -25,6 +25,7 @@ from .analysis.aliasing import (aliasing_vs_base, base_advisor, find_lookalike, 
 from .analysis.offsets import (offset_bias, one_sign_alpha_interval, one_sign_criterion, pair_cycles,
                                simulate_offset_scores)
 from .analysis.encodings import alibi_bias, alibi_slopes, rope_signal, sinusoidal_dot, sinusoidal_pe
+from .analysis.overhead import layer_flops, rope_flops_share
 
 __all__ = [
     "RopeConfig", "Scaling", "from_hf_config", "SCALING_TYPES", "SCALING_LABELS",
@@ -40,5 +41,6 @@ __all__ = [
     "find_lookalike", "lookalike_example", "base_advisor",
     "pair_cycles", "one_sign_criterion", "one_sign_alpha_interval", "offset_bias", "simulate_offset_scores",
     "alibi_slopes", "alibi_bias", "sinusoidal_pe", "sinusoidal_dot", "rope_signal",
+    "layer_flops", "rope_flops_share",
 ]
 __version__ = "0.1.0"

@@ -175,8 +175,8 @@ def check_rope(fn: Callable, head_dim: int, *, expected: RopeConfig | None = Non
     max_position: largest position probed + 1 (default: expected.context_length, else 4096); inputs: "numpy"
     (float64 arrays), "torch" (float32 tensors) or "auto" (numpy, falling back to torch). seq_len: the sequence length
     the expected frequencies are taken at (``effective_parameters``: LongRoPE's long factors past its original
-    context, dynamic NTK's grown base); default max_position, the length of the single probing call. phase_tol: the largest accepted
-    |φ − φ_expected| in radians at the largest probed position (fp32 angles drift ~4e-3 rad by 128K, Wang et al.
+    context, dynamic NTK's grown base); default max_position, the length of the single probing call. phase_tol: the
+    largest accepted |φ − φ_expected| in radians at the largest probed position (fp32 angles drift ~4e-3 rad by 128K, Wang et al.
     arXiv:2411.13476; inv_freq in bf16 drifts by radians). atol: the largest accepted deviation
     of a probe from an exact per-pair rotation, relative to the attention factor (bf16 outputs need ~1e-2).
     """

@@ -41,7 +41,8 @@ def shorten(value: Any, limit: int = 60) -> str:
             text = repr(value)
         elif isinstance(value, numbers.Integral) and not isinstance(value, np.integer):
             n = int(value)
-            text = repr(n) if abs(n).bit_length() <= 200 else f"<integer with ~{int(abs(n).bit_length() * 0.30103) + 1} digits>"
+            bits = abs(n).bit_length()
+            text = repr(n) if bits <= 200 else f"<integer with ~{int(bits * 0.30103) + 1} digits>"
         elif isinstance(value, (str, bytes, bytearray)):
             text = repr(value[: limit + 8])
             if len(value) > limit + 8:
@@ -108,8 +109,8 @@ def integer(field: str, value: Any, lo: int | None = None, hi: int | None = None
 def real(field: str, value: Any, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
          hi_open: bool = False, text: bool = False) -> float:
     """``value`` as a finite float in [lo, hi] (``lo_open`` / ``hi_open``: the bound itself excluded; either bound
-    may be None). Accepts Python / numpy reals and — with ``text=True`` — their decimal text. Rejects bool, NaN, ±inf and
-    integers too large for a float."""
+    may be None). Accepts Python / numpy reals and — with ``text=True`` — their decimal text. Rejects bool, NaN,
+    ±inf and integers too large for a float."""
     if lo is None and hi is None:
         allowed = "a finite number"
     elif hi is None:
@@ -235,8 +236,9 @@ def json_document(text: str | bytes | bytearray, *, max_bytes: int = 1_000_000, 
             raise ValueError(f"{field} must be UTF-8 text; got an invalid byte at offset {e.start}") from None
     if not isinstance(text, str):
         raise _fail(field, "JSON text", text)
-    if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
-        raise ValueError(f"{field} must be at most {max_bytes:,} bytes; got {len(text.encode('utf-8', 'surrogatepass')):,} bytes")
+    size = len(text) if len(text) > max_bytes else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ValueError(f"{field} must be at most {max_bytes:,} bytes; got {size:,} bytes")
     depth = _depth(text)
     if depth > max_depth:
         raise ValueError(f"{field} must nest at most {max_depth} levels of [ and {{; got {depth}")
@@ -249,6 +251,29 @@ def json_document(text: str | bytes | bytearray, *, max_bytes: int = 1_000_000, 
         raise ValueError(f"{field} must nest at most {max_depth} levels of [ and {{") from None
     _check_numbers(doc, "")
     return doc
+
+
+def read_capped(field: str, source: Any, max_bytes: int = 1_000_000) -> bytes:
+    """The bytes of a file path or binary file object (an upload), reading at most ``max_bytes`` + 1 bytes, so
+    endless sources (/dev/zero, /dev/urandom, a pipe) cannot exhaust memory. ValueError when the source is larger,
+    is not a readable regular file (missing, a directory, no permission), or is not a path or file object."""
+    try:
+        if hasattr(source, "read"):
+            data = source.read(max_bytes + 1)
+        elif isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+            with open(source, "rb") as f:
+                data = f.read(max_bytes + 1)
+        else:
+            raise _fail(field, "a file path or a binary file", source)
+    except OSError as e:
+        name = str(source) if len(str(source)) <= 56 else "…" + str(source)[-55:]    # keep the file name
+        raise ValueError(f"{field} must be a readable file; got {shorten(name, 60)} "
+                         f"({shorten(e.strerror or type(e).__name__, 40).strip(chr(39))})") from None
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if len(data) > max_bytes:
+        raise ValueError(f"{field} must be at most {max_bytes:,} bytes; got more")
+    return bytes(data)
 
 
 def mapping(field: str, value: Any) -> Mapping:

@@ -383,7 +383,8 @@ def test_default_rope_type_means_no_scaling():
     ({"head_dim": 64, "rope_parameters": [1]}, r"rope_parameters must be an object"),
     ({"head_dim": 63}, r"head_dim must be even"),
     ({"head_dim": 64, "rope_theta": 0.5}, r"rope_theta must be a finite number in \(1"),
-    ({"head_dim": 64, "rope_scaling": {"type": "magic", "factor": 2}}, r"rope_type must be one of default, .*; got 'magic'"),
+    ({"head_dim": 64, "rope_scaling": {"type": "magic", "factor": 2}},
+     r"rope_type must be one of default, .*; got 'magic'"),
     ({"head_dim": 64, "rope_scaling": {"type": "linear"}}, r"needs key\(s\) factor"),
     ({"head_dim": 64, "rotary_pct": 1.5}, r"partial_rotary_factor must be a finite number in \(0, 1\]"),
 ])
@@ -419,3 +420,51 @@ def test_transformers_reads_the_same(name, cls_name):
     for key in ("factor", "low_freq_factor", "high_freq_factor"):
         if key in params:
             assert cfg.scaling[key] == params[key]
+
+
+# -- configs that crashed analyses are rejected here, naming the field -------------------------------------------------
+@pytest.mark.parametrize("kwargs,match", [
+    # LongRoPE's attention factor √(1 + ln s / ln L0) divided by ln 1 = 0
+    (dict(head_dim=64, context_length=4096, scaling={**_longrope(), "original_max_position_embeddings": 1}),
+     r"^original_max_position_embeddings must be an integer in \[2, 16777216\]; got 1$"),
+    (dict(head_dim=64, context_length=4096, scaling={"rope_type": "yarn", "factor": 4.0,
+                                                     "original_max_position_embeddings": 1}),
+     r"^original_max_position_embeddings must be an integer in \[2, 16777216\]; got 1$"),
+    # a 1-token context has no distance Δ ≥ 1 (the Context-extension score figure divided by zero)
+    (dict(head_dim=64, context_length=1, scaling={"rope_type": "linear", "factor": 4.0}),
+     r"^context_length must be an integer in \[2, 16777216\]; got 1$"),
+    (dict(head_dim=64, context_length=1), r"^context_length must be an integer in \[2, 16777216\]; got 1$"),
+])
+def test_configs_that_crashed_analyses_are_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RopeConfig(**kwargs)
+    hf = {"head_dim": kwargs["head_dim"], "max_position_embeddings": kwargs["context_length"],
+          "rope_scaling": kwargs.get("scaling") and dict(kwargs["scaling"])}
+    with pytest.raises(ValueError, match=match.replace("context_length", "max_position_embeddings")):
+        from_hf_config(hf)
+
+
+def test_smallest_accepted_configs_work_in_every_analysis():
+    """At the new lower bounds (context 2, original context 2) the frequencies and the attention factor are finite."""
+    from rope_viz.frequencies import effective_parameters
+    for cfg in (RopeConfig(64, context_length=2, scaling={"rope_type": "linear", "factor": 4.0}),
+                RopeConfig(64, context_length=16, scaling={**_longrope(), "original_max_position_embeddings": 2}),
+                RopeConfig(64, context_length=16, scaling={"rope_type": "yarn", "factor": 8.0,
+                                                           "original_max_position_embeddings": 2})):
+        inv, af = effective_parameters(cfg)
+        assert np.all(np.isfinite(inv)) and np.isfinite(af) and af > 0
+
+
+def test_scaling_is_an_immutable_hashable_mapping():
+    cfg = RopeConfig(64, scaling={"rope_type": "linear", "factor": 2})
+    sc = cfg.scaling
+    assert sc["factor"] == 2.0 and sc.get("missing") is None and dict(sc) == {"rope_type": "linear", "factor": 2.0}
+    assert {**sc, "factor": 4.0}["factor"] == 4.0 and sc == {"rope_type": "linear", "factor": 2.0}
+    assert hash(sc) == hash(RopeConfig(64, scaling={"factor": 2.0, "type": "linear"}).scaling)
+    with pytest.raises(TypeError):
+        sc["factor"] = 3.0
+    with pytest.raises(AttributeError):
+        sc._items = {}
+    import pickle
+    assert pickle.loads(pickle.dumps(cfg)) == cfg and {cfg: 1}[RopeConfig(**cfg.to_dict())] == 1
+    assert json.loads(json.dumps(cfg.to_dict()))["scaling"] == {"rope_type": "linear", "factor": 2.0}

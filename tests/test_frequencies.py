@@ -13,7 +13,8 @@
    The transformers config is built from ``RopeConfig.to_hf_dict()`` (→ ``LlamaConfig``), and separately by hand in
    the old schema (``rope_theta`` + ``rope_scaling`` with ``type``) to test ``from_hf_config`` on the same dict.
 2. "ntk" (not in transformers): the closed form of YaRN Eq. 16 written out here, and the literature's numbers.
-3. The papers' numbers from /work/shared/research/rope-literature.md (§5c–5f) and peers.md §2.5.
+3. The papers' numbers, recomputed by hand from their formulas (YaRN arXiv:2309.00071, LongRoPE arXiv:2402.13753,
+   Llama 3.1's apply_scaling, transformers' dynamic NTK closed form).
 """
 
 from __future__ import annotations
@@ -304,7 +305,7 @@ def test_ntk_closed_form(bc, s):
 
 @pytest.mark.parametrize("s,expected", [(2, 20221.3), (4, 40889.9), (8, 82684.6), (16, 167198.7)])
 def test_ntk_base_literature(s, expected):
-    """rope-literature.md §5b: b = 1e4, d = 128."""
+    """YaRN Eq. 16 (arXiv:2309.00071) by hand: b = 1e4, d = 128."""
     assert ntk_base(1e4, s, 128) == pytest.approx(expected, abs=0.05)
     cfg = RopeConfig(128, scaling={"rope_type": "ntk", "factor": s})
     np.testing.assert_allclose(inv_freq(cfg), naive_theta(expected, 128), rtol=1e-5)
@@ -312,7 +313,8 @@ def test_ntk_base_literature(s, expected):
 
 # -- the papers' numbers ----------------------------------------------------------------------------------------------
 def test_dynamic_base_literature():
-    """§5c: base 1e4, d 128, factor 2, max_pos 4096: seq 4096 → 10000, 8192 → 30527.7 (transformers' closed form)."""
+    """Dynamic NTK (transformers' closed form): base 1e4, d 128, factor 2, max_pos 4096: seq 4096 → 10000,
+    8192 → 30527.7."""
     assert dynamic_base(1e4, 2, 128, 4096, 4096) == 1e4
     assert dynamic_base(1e4, 2, 128, 8192, 4096) == pytest.approx(30527.7, abs=0.05)
     cfg = RopeConfig(128, scaling={"rope_type": "dynamic", "factor": 2.0}, context_length=4096)
@@ -324,7 +326,7 @@ def test_dynamic_base_literature():
 @pytest.mark.parametrize("L,b,low,high", [(4096, 1e4, 20, 46), (2048, 1e4, 16, 41), (4096, 1e6, 13, 31),
                                           (8192, 5e5, 18, 35), (32768, 1e6, 23, 40)])
 def test_yarn_correction_range_literature(L, b, low, high):
-    """§5d and peers.md §2.5: (β_fast, β_slow) = (32, 1), d = 128."""
+    """YaRN (arXiv:2309.00071) reference code: (β_fast, β_slow) = (32, 1), d = 128."""
     assert yarn_correction_range(32, 1, 128, b, L) == (low, high)
     lo, hi = yarn_correction_range(32, 1, 128, b, L, truncate=False)
     assert math.floor(lo) == low and math.ceil(hi) == high
@@ -334,13 +336,13 @@ def test_yarn_correction_range_literature(L, b, low, high):
 
 
 def test_yarn_correction_dims_exact_literature():
-    """§5d: correction dims 20.944 and 45.027 for d = 128, b = 1e4, L = 4096."""
+    """YaRN: correction dims 20.944 and 45.027 for d = 128, b = 1e4, L = 4096."""
     lo, hi = yarn_correction_range(32, 1, 128, 1e4, 4096, truncate=False)
     assert (round(lo, 3), round(hi, 3)) == (20.944, 45.027)
 
 
 def test_yarn_ramp_literature():
-    """§5d: d 128, b 1e4, L 4096, s 16: pairs 0–20 unchanged, 46–63 at 1/16, code-form ratios in between."""
+    """YaRN: d 128, b 1e4, L 4096, s 16: pairs 0–20 unchanged, 46–63 at 1/16, code-form ratios in between."""
     cfg = RopeConfig(128, scaling={"rope_type": "yarn", "factor": 16.0, "original_max_position_embeddings": 4096},
                      context_length=65536)
     ratio = frequency_ratio(cfg)
@@ -356,7 +358,7 @@ def test_yarn_ramp_literature():
 @pytest.mark.parametrize("s,expected", [(2, 1.0693), (4, 1.1386), (8, 1.2079), (16, 1.2773), (32, 1.3466),
                                         (40, 1.3689), (64, 1.4159)])
 def test_yarn_mscale_literature(s, expected):
-    """§5d: √(1/t) = 0.1 ln s + 1 (YaRN Eq. 22; App. A.2: s = 8 → 1.208)."""
+    """YaRN: √(1/t) = 0.1 ln s + 1 (YaRN Eq. 22; App. A.2: s = 8 → 1.208)."""
     assert yarn_get_mscale(s) == pytest.approx(expected, abs=5e-5)
     cfg = RopeConfig(128, scaling={"rope_type": "yarn", "factor": float(s),
                                    "original_max_position_embeddings": 4096})
@@ -368,7 +370,8 @@ def test_yarn_mscale_literature(s, expected):
 
 
 def test_llama31_pair_ranges_literature():
-    """§5e: d 128, base 5e5, factor 8, (α, β) = (1, 4), L_orig 8192: pairs 0–28 unchanged, 29–34 smoothed, 35–63 ÷ 8."""
+    """Llama 3.1 (Meta apply_scaling): d 128, base 5e5, factor 8, (α, β) = (1, 4), L_orig 8192: pairs 0–28
+    unchanged, 29–34 smoothed, 35–63 ÷ 8."""
     cfg = RopeConfig(128, 5e5, scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
                      context_length=131072)
@@ -386,7 +389,7 @@ def test_llama31_pair_ranges_literature():
 
 @pytest.mark.parametrize("s,expected", [(2, 1.041), (4, 1.080), (8, 1.118), (16, 1.155), (32, 1.190)])
 def test_longrope_attention_factor_literature(s, expected):
-    """peers.md §2.5: √(1 + ln s / ln 4096); s from context_length / original, or an explicit factor."""
+    """LongRoPE (arXiv:2402.13753): √(1 + ln s / ln 4096); s from context_length / original, or an explicit factor."""
     p = 64
     sc = {"rope_type": "longrope", "short_factor": [1.0] * p, "long_factor": [2.0] * p,
           "original_max_position_embeddings": 4096}
@@ -404,7 +407,8 @@ def test_longrope_attention_factor_literature(s, expected):
 
 @pytest.mark.parametrize("base,over_8k,over_128k", [(1e4, 14, 0), (5e5, 29, 15)])
 def test_wavelength_counts_literature(base, over_8k, over_128k):
-    """peers.md §2.5: d 128: base 1e4 → 14 of 64 pairs have λ > 8192, none > 131072; base 5e5 → 29 and 15."""
+    """Wavelength counts λ_i = 2π·b^(2i/d), d 128: base 1e4 → 14 of 64 pairs have λ > 8192, none > 131072;
+    base 5e5 → 29 and 15."""
     wl = wavelengths(inv_freq(RopeConfig(128, base)))
     assert wl.shape == (64,)
     assert wl[0] == pytest.approx(2 * math.pi)

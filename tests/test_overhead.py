@@ -14,7 +14,7 @@ LLAMA3_8B = dict(hidden_size=4096, n_heads=32, n_kv_heads=8, head_dim=128, inter
 def test_layer_flops_hand_count_tiny():
     """h = 8, 2 heads, 1 KV head, d = 4, I = 16, T = 3, r = 2, written out multiply by multiply."""
     T = 3
-    q = T * 8 * (2 * 4) * 2            # each of T·8 outputs of the q projection: 8 multiplies + 8 adds (K-sum, 2 FLOPs per MAC)
+    q = T * 8 * (2 * 4) * 2            # T·(2·4) outputs of the q projection, each 8 multiplies + 8 adds
     kv = 2 * T * 8 * (1 * 4) * 2
     scores = 2 * (T * T) * 4 * 2       # 2 heads, T×T dot products of length 4
     weighted = 2 * (T * T) * 4 * 2     # per head: T outputs of 4 channels, each a length-T sum

@@ -129,7 +129,7 @@ def test_bf16_inv_freq_is_named():
     rep = check_rope(hf_style(128, 5e5, inv_dtype=__import__("torch").bfloat16), 128, expected=cfg,
                      inputs="torch")
     assert rep.codes == ["bf16_inv_freq"], str(rep)
-    assert rep.max_phase_error > 1.0                                  # radians of drift (rope-literature §6c)
+    assert rep.max_phase_error > 1.0                                  # radians of drift (transformers #29496)
     # the same bug in numpy, with the rounding done by our helper
     theta = round_to_bf16(inv_freq(cfg))
     rep2 = check_rope(manual_rope(128, theta=theta), 128, expected=cfg)

@@ -268,3 +268,23 @@ def test_from_hf_config_hostile_examples(src, match):
     with pytest.raises(ValueError, match=match) as e:
         from_hf_config(src)
     _message_ok(e.value)
+
+
+# -- read_capped ------------------------------------------------------------------------------------------------------
+def test_read_capped(tmp_path):
+    f = tmp_path / "config.json"
+    f.write_bytes(b'{"head_dim": 64}')
+    assert V.read_capped("--config", f) == b'{"head_dim": 64}'
+    assert V.read_capped("--config", str(f)) == b'{"head_dim": 64}'
+    with open(f, "rb") as fh:
+        assert V.read_capped("upload", fh) == b'{"head_dim": 64}'
+    with pytest.raises(ValueError, match=r"^--config must be at most 1,000,000 bytes; got more$"):
+        V.read_capped("--config", "/dev/zero")                 # endless: stops after 1 MB + 1 byte
+    with pytest.raises(ValueError, match=r"^--config must be at most 8 bytes"):
+        V.read_capped("--config", f, max_bytes=8)
+    with pytest.raises(ValueError, match=r"^--config must be a readable file; got .*missing.json.*No such file"):
+        V.read_capped("--config", tmp_path / "missing.json")
+    with pytest.raises(ValueError, match=r"^--config must be a readable file; got .*\(Is a directory\)"):
+        V.read_capped("--config", tmp_path)
+    with pytest.raises(ValueError, match=r"^--config must be a file path or a binary file; got 42"):
+        V.read_capped("--config", 42)

@@ -58,7 +58,8 @@ def layer_flops(*, hidden_size: int, n_heads: int, n_kv_heads: int, head_dim: in
     Returns those five counts and ``total`` (their sum), as Python ints.
     """
     h, H, Hkv = _count("hidden_size", hidden_size), _count("n_heads", n_heads), _count("n_kv_heads", n_kv_heads)
-    d, inter, T = _count("head_dim", head_dim), _count("intermediate_size", intermediate_size), _count("seq_len", seq_len)
+    d, inter = _count("head_dim", head_dim), _count("intermediate_size", intermediate_size)
+    T = _count("seq_len", seq_len)
     r = d if rotary_dim is None else V.integer("rotary_dim", rotary_dim, 0, d)
     parts = {
         "qkv_proj": 2 * T * h * (H + 2 * Hkv) * d,
