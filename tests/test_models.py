@@ -1,0 +1,370 @@
+"""rope_viz.models on tiny random models built here with transformers (Llama, Gemma-3-style with QK-norm and sliding +
+global layers, GPT-NeoX with partial rotary), saved as safetensors and as GGUF; references are independent: forward
+hooks on the projections + float64 loops, transformers' eager attention weights, transformers' own rotary classes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+gguf = pytest.importorskip("gguf")
+
+from rope_viz import RopeConfig  # noqa: E402
+from rope_viz.frequencies import ntk_base  # noqa: E402
+from rope_viz.models import analysis as MA  # noqa: E402
+from rope_viz.models import api, loader, measure  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+V, T = 64, 40                         # vocabulary, tokens
+
+
+def _llama(max_pos=32, seed=0, **rope):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, max_position_embeddings=max_pos, tie_word_embeddings=False,
+                      rope_parameters=rope or {"rope_type": "default", "rope_theta": 10000.0})
+    m = LlamaForCausalLM(cfg).eval()
+    with torch.no_grad():                       # peaked attention, so positions (and RoPE) matter to the loss
+        for layer in m.model.layers:
+            layer.self_attn.q_proj.weight.mul_(8.0)
+            layer.self_attn.o_proj.weight.mul_(8.0)
+    return m
+
+
+def _gemma3(seed=1):
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(seed)
+    cfg = Gemma3TextConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+                           num_attention_heads=2, num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=16,
+                           max_position_embeddings=64, sliding_window=8,
+                           layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+                           rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 1e4},
+                                            "full_attention": {"rope_type": "default", "rope_theta": 1e6}})
+    m = Gemma3ForCausalLM(cfg).eval()
+    with torch.no_grad():                       # QK-norm weights away from their zero init, so the norm matters
+        for layer in m.model.layers:
+            layer.self_attn.q_norm.weight.uniform_(-0.5, 1.5)
+            layer.self_attn.k_norm.weight.uniform_(-0.5, 1.5)
+    return m
+
+
+def _neox(seed=2):
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = GPTNeoXConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                        max_position_embeddings=64,
+                        rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.25})
+    return GPTNeoXForCausalLM(cfg).eval()
+
+
+def _wrap(m, name="tiny"):
+    return loader._wrap(name, name, m, None, "")
+
+
+def _ids(n=T, seed=0):
+    return [int(i) for i in np.random.default_rng(seed).integers(0, V, n)]
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROPE_VIZ_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROPE_VIZ_MODELS_DIR", str(tmp_path / "models"))
+    (tmp_path / "models").mkdir()
+    loader.forget_loaded()
+    yield tmp_path
+    loader.forget_loaded()
+
+
+def test_import_rope_viz_needs_no_torch():
+    code = ("import sys, rope_viz, rope_viz.models, rope_viz.figures.models; "
+            "bad = [m for m in ('torch', 'transformers', 'gguf') if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_llama_qk_permutation_is_llama_cpps():
+    d, n_in = 8, 3
+    w = np.arange(2 * d * n_in, dtype=float).reshape(2 * d, n_in)          # 2 heads
+    g = loader.permute_llama_qk(w, 2)
+    for h in range(2):
+        for j in range(d // 2):
+            assert np.array_equal(g[h * d + 2 * j], w[h * d + j])
+            assert np.array_equal(g[h * d + 2 * j + 1], w[h * d + j + d // 2])
+    assert np.array_equal(loader.unpermute_llama_qk(g, 2), w)
+
+
+# -- reference pair norms: hooks on the projections, float64 loops --------------------------------------------------------
+def _reference_pair_norms(m, ids, kind):
+    """(q, k) pair norms (layers, heads, pairs) from the pre-RoPE q/k (RoPE keeps pair norms), computed in loops."""
+    caps = {}
+    hooks = []
+    layers = m.model.layers if kind != "neox" else m.gpt_neox.layers
+    for i, layer in enumerate(layers):
+        a = layer.self_attn if kind != "neox" else layer.attention
+        if kind == "gemma3":
+            hooks.append(a.q_norm.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "q"), o)))
+            hooks.append(a.k_norm.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "k"), o)))
+        elif kind == "llama":
+            hooks.append(a.q_proj.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "q"), o)))
+            hooks.append(a.k_proj.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "k"), o)))
+        else:
+            hooks.append(a.query_key_value.register_forward_hook(
+                lambda _m, _i, o, i=i: caps.__setitem__((i, "qkv"), o)))
+    with torch.no_grad():
+        m(torch.tensor([ids]))
+    for h in hooks:
+        h.remove()
+    cfg = m.config
+    H, Hk = cfg.num_attention_heads, getattr(cfg, "num_key_value_heads", cfg.num_attention_heads)
+    d = getattr(cfg, "head_dim", None) or cfg.hidden_size // H
+    frac = (getattr(cfg, "rope_parameters", None) or {}).get("partial_rotary_factor", 1.0) if kind == "neox" else 1.0
+    r = int(d * frac)
+    out = {"q": np.zeros((len(layers), H, r // 2)), "k": np.zeros((len(layers), Hk, r // 2))}
+    for i in range(len(layers)):
+        if kind == "neox":
+            qkv = caps[(i, "qkv")][0].double().numpy().reshape(len(ids), H, 3 * d)
+            vecs = {"q": qkv[..., :d], "k": qkv[..., d:2 * d]}
+        else:
+            vecs = {}
+            for w, nh in (("q", H), ("k", Hk)):
+                x = caps[(i, w)][0].double().numpy()
+                vecs[w] = x.reshape(len(ids), nh, d) if x.ndim == 2 else x.transpose(1, 0, 2)
+        for w, x in vecs.items():
+            for h in range(x.shape[1]):
+                for p in range(r // 2):
+                    out[w][i, h, p] = np.mean([np.hypot(x[t, h, p], x[t, h, p + r // 2]) for t in range(len(ids))])
+    return out["q"], out["k"]
+
+
+@pytest.mark.parametrize("kind", ["llama", "gemma3", "neox"])
+def test_pair_norms_match_direct_computation(kind):
+    m = {"llama": _llama, "gemma3": _gemma3, "neox": _neox}[kind]()
+    lm = _wrap(m)
+    ids = _ids()
+    s = measure.collect_stats(lm, ids, distance=False)
+    q, k = _reference_pair_norms(m, ids, kind)
+    np.testing.assert_allclose(s["q_pair_norm"], q, rtol=1e-5)
+    np.testing.assert_allclose(s["k_pair_norm"], k, rtol=1e-5)
+
+
+def test_gemma3_rope_per_layer_type():
+    lm = _wrap(_gemma3())
+    assert lm.layer_types == ["sliding_attention", "sliding_attention", "full_attention"]
+    assert lm.rope["sliding_attention"].base == 1e4 and lm.rope["full_attention"].base == 1e6
+    assert lm.windows == {"sliding_attention": 8, "full_attention": None}
+    assert lm.main_type == "full_attention"
+
+
+@pytest.mark.parametrize("kind", ["llama", "gemma3"])
+def test_attention_by_distance_matches_eager_weights(kind, monkeypatch):
+    m = _llama() if kind == "llama" else _gemma3()
+    lm = _wrap(m)
+    ids = _ids()
+    monkeypatch.setattr(measure, "BLOCK_ELEMENTS", 2 * 4 * T)               # several query blocks
+    s = measure.collect_stats(lm, ids)
+    m.set_attn_implementation("eager")
+    with torch.no_grad():
+        att = m(torch.tensor([ids]), output_attentions=True).attentions
+    for layer, a in enumerate(att):
+        w = a[0].double().numpy()                                            # (H, L, L)
+        ref = np.zeros((w.shape[0], T))
+        cnt = np.zeros(T)
+        for q in range(T):
+            for kk in range(q + 1):
+                if w[0, q, kk] > 0 or kind == "llama":
+                    ref[:, q - kk] += w[:, q, kk]
+                    cnt[q - kk] += 1
+        ref = ref / np.maximum(cnt, 1)
+        np.testing.assert_allclose(s["weight_by_distance"][layer], ref, atol=1e-6)
+        np.testing.assert_allclose(s["sink_share"][layer], w[:, 1:, 0].mean(axis=1), atol=1e-6)
+        if kind == "gemma3" and lm.layer_types[layer] == "sliding_attention":
+            assert s["count_by_distance"][layer][8:].sum() == 0                 # window 8: nothing farther
+
+
+def test_planted_massive_pair_is_found():
+    m = _llama()
+    d = 8
+    layer, head, pair = 1, 2, 3
+    with torch.no_grad():
+        w = m.model.layers[layer].self_attn.q_proj.weight
+        for row in (head * d + pair, head * d + pair + d // 2):
+            w[row] *= 40.0
+    s = measure.collect_stats(_wrap(m), _ids(), distance=False)
+    flags = MA.massive_pairs(s["q_pair_norm"], 5.0)
+    assert flags[layer, head, pair]
+    assert flags.sum() == 1
+    wn = measure.weight_pair_norms(_wrap(m))["q_weight"]
+    assert MA.pair_ratio(wn)[layer, head].argmax() == pair
+
+
+# -- losses with a replaced RoPE equal transformers' own rotary classes -----------------------------------------------------
+CASES = {
+    "base": (RopeConfig(head_dim=8, base=500.0, context_length=32), {"rope_type": "default", "rope_theta": 500.0}),
+    "linear": (RopeConfig(head_dim=8, scaling={"rope_type": "linear", "factor": 2.0}, context_length=64), None),
+    "dynamic": (RopeConfig(head_dim=8, scaling={"rope_type": "dynamic", "factor": 2.0,
+                                                "original_max_position_embeddings": 16}, context_length=16), None),
+    "yarn": (RopeConfig(head_dim=8, scaling={"rope_type": "yarn", "factor": 4.0,
+                                             "original_max_position_embeddings": 16}, context_length=64), None),
+    "llama3": (RopeConfig(head_dim=8, scaling={"rope_type": "llama3", "factor": 4.0, "low_freq_factor": 1.0,
+                                               "high_freq_factor": 4.0, "original_max_position_embeddings": 16},
+                          context_length=64), None),
+    "longrope": (RopeConfig(head_dim=8, scaling={"rope_type": "longrope", "short_factor": [1.0, 1.2, 1.5, 2.0],
+                                                 "long_factor": [1.0, 2.0, 3.0, 4.0],
+                                                 "original_max_position_embeddings": 16}, context_length=64), None),
+    # static NTK-aware is not a transformers type: its oracle is plain RoPE at the NTK base
+    "ntk": (RopeConfig(head_dim=8, scaling={"rope_type": "ntk", "factor": 4.0}, context_length=64),
+            {"rope_type": "default", "rope_theta": ntk_base(10000.0, 4.0, 8)}),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_loss_with_replaced_rope_equals_transformers(name):
+    cfg, params = CASES[name]
+    base_model = _llama()
+    hf = cfg.to_hf_dict()
+    oracle = _llama(max_pos=hf["max_position_embeddings"], **(params or hf["rope_parameters"]))
+    oracle.load_state_dict(base_model.state_dict())
+    ids = _ids(T)
+    with torch.no_grad():
+        logits = oracle(torch.tensor([ids])).logits[0].double()
+    ref = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none").numpy()
+    ours = measure.token_nll(_wrap(base_model), ids, cfg, chunk=7)
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-4)
+    plain = measure.token_nll(_wrap(base_model), ids, None)
+    assert np.abs(plain - ours).max() > 2e-3                                  # the replacement changed something
+
+
+def test_replaced_rope_on_gemma3_keeps_local_layers():
+    m = _gemma3()
+    lm = _wrap(m)
+    ids = _ids()
+    same = measure.token_nll(lm, ids, {"full_attention": lm.rope["full_attention"]})
+    np.testing.assert_allclose(same, measure.token_nll(lm, ids), atol=1e-5)
+    changed = measure.token_nll(lm, ids, {"full_attention": lm.rope["full_attention"].replace(base=10.0)})
+    assert np.abs(changed - same).max() > 1e-4
+
+
+def test_bucket_means():
+    nll = np.arange(1.0, 10.0)                 # positions 1 … 9
+    b = measure.bucket_means(nll, [0, 4, 10])
+    assert b[0]["nll"] == pytest.approx(np.mean([1, 2, 3])) and b[0]["n"] == 3
+    assert b[1]["nll"] == pytest.approx(np.mean([4, 5, 6, 7, 8, 9])) and b[1]["n"] == 6
+
+
+# -- loading: safetensors folders and GGUF files in the models folder ----------------------------------------------------------
+_GGUF_NAMES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
+               "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+               "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+
+
+def write_llama_gguf(m, path: Path) -> None:
+    """A Llama model as llama.cpp's converter writes it (F32, Q/K rows permuted)."""
+    c = m.config
+    w = gguf.GGUFWriter(str(path), "llama")
+    w.add_block_count(c.num_hidden_layers)
+    w.add_context_length(c.max_position_embeddings)
+    w.add_embedding_length(c.hidden_size)
+    w.add_feed_forward_length(c.intermediate_size)
+    w.add_head_count(c.num_attention_heads)
+    w.add_head_count_kv(c.num_key_value_heads)
+    w.add_rope_freq_base(c.rope_parameters["rope_theta"])
+    w.add_layer_norm_rms_eps(c.rms_norm_eps)
+    w.add_vocab_size(c.vocab_size)
+    top = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+           "lm_head.weight": "output.weight"}
+    for k, v in m.state_dict().items():
+        v = v.numpy()
+        if k in top:
+            w.add_tensor(top[k], v)
+            continue
+        parts = k.split(".")
+        mod = ".".join(parts[3:-1])
+        if mod == "self_attn.q_proj":
+            v = loader.permute_llama_qk(v, c.num_attention_heads)
+        elif mod == "self_attn.k_proj":
+            v = loader.permute_llama_qk(v, c.num_key_value_heads)
+        w.add_tensor(f"blk.{parts[2]}.{_GGUF_NAMES[mod]}.weight", np.ascontiguousarray(v))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+@pytest.mark.parametrize("kind", ["llama", "gemma3", "neox"])
+def test_safetensors_folder_loads_same_weights_and_stats(cache, kind):
+    m = {"llama": _llama, "gemma3": _gemma3, "neox": _neox}[kind]()
+    m.save_pretrained(cache / "models" / kind, safe_serialization=True)
+    lm = loader.load_model(kind)
+    for k, v in m.state_dict().items():
+        assert torch.equal(lm.model.state_dict()[k], v), k
+    ids = _ids()
+    a = measure.collect_stats(lm, ids, distance=False)
+    b = measure.collect_stats(_wrap(m), ids, distance=False)
+    np.testing.assert_allclose(a["q_pair_norm"], b["q_pair_norm"], rtol=1e-6)
+
+
+def test_gguf_loads_same_weights_and_stats_and_is_cached(cache):
+    m = _llama()
+    write_llama_gguf(m, cache / "models" / "tiny.gguf")
+    lm = loader.load_model("tiny.gguf")
+    for k, v in m.state_dict().items():
+        np.testing.assert_allclose(lm.model.state_dict()[k].numpy(), v.numpy(), atol=1e-7, err_msg=k)
+    ids = _ids()
+    np.testing.assert_allclose(measure.collect_stats(lm, ids, distance=False)["q_pair_norm"],
+                               measure.collect_stats(_wrap(m), ids, distance=False)["q_pair_norm"], rtol=1e-5)
+    copies = list((cache / "cache" / "models").iterdir())
+    assert len(copies) == 1 and (copies[0] / "model.safetensors").is_file()
+    assert "quantization_config" not in json.loads((copies[0] / "config.json").read_text())
+
+
+def test_bad_models_give_clear_errors(cache):
+    models = cache / "models"
+    (models / "noconfig").mkdir()
+    (models / "noconfig" / "model.safetensors").write_bytes(b"x")
+    with pytest.raises(ValueError, match="has no config.json"):
+        loader.load_model("noconfig")
+    with pytest.raises(ValueError, match="outside the models folder"):
+        loader.load_model("../../etc")
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    GPT2LMHeadModel(GPT2Config(vocab_size=V, n_embd=16, n_layer=1, n_head=2, n_positions=32)).save_pretrained(
+        models / "gpt2", safe_serialization=True)
+    with pytest.raises(ValueError, match="does not use RoPE"):
+        loader.load_model("gpt2")
+    write_llama_gguf(_llama(), models / "ok.gguf")
+    data = (models / "ok.gguf").read_bytes()
+    (models / "broken.gguf").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ValueError, match="cannot read GGUF file broken.gguf"):
+        loader.load_model("broken.gguf")
+    (models / "fake.gguf").write_bytes(b"NOPE" + data[4:100])
+    with pytest.raises(ValueError, match="not a GGUF file"):
+        loader.load_model("fake.gguf")
+    with pytest.raises(ValueError, match="scaling must be one of"):
+        api.perplexity("ok.gguf", "some text", 4, scaling="warp", factor=2.0)
+
+
+def test_settings_rope_and_claims():
+    info = {"main_type": "full_attention", "rope": {"full_attention": {"config": RopeConfig(
+        head_dim=64, base=1e5, context_length=8192).to_dict(), "window": None}}}
+    yarn = api.settings_rope(info, scaling="yarn", factor=2.0)["full_attention"]
+    assert yarn.context_length == 16384 and yarn.scaling["original_max_position_embeddings"] == 8192
+    assert api.settings_rope(info) is None
+    assert api.settings_rope(info, base=1e6)["full_attention"].base == 1e6
+    with pytest.raises(ValueError, match="needs a factor"):
+        api.settings_rope(info, scaling="yarn")
+    inside = [{"start": 0, "end": 8192, "nll": 3.0, "n": 8191}]
+    runs = {"as trained": inside + [{"start": 8192, "end": 16384, "nll": 6.0, "n": 8192}],
+            "yarn ×2": inside + [{"start": 8192, "end": 16384, "nll": 3.05, "n": 8192}]}
+    verdicts = {c["claim"].split()[0]: c["verdict"] for c in MA.claims(runs, 8192)}
+    assert verdicts["A"] == "fails" and verdicts["YaRN"] == "holds" and verdicts["Raising"] == "untested"

@@ -1,0 +1,119 @@
+"""The bundled SmolLM2-135M (installed by dev.sh) on the default public-domain text: its config, perplexity, where its
+massive pairs sit; the CLI contract and bad input; the Real model page. Converts the GGUF once into the cache
+(~25–35 s on 2 cores), then each load is < 1 s."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("gguf")
+
+from rope_viz.cli import main  # noqa: E402
+from rope_viz.models import analysis as MA  # noqa: E402
+from rope_viz.models import api, loader, measure, sources  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smollm():
+    if sources.smollm2_gguf() is None:
+        pytest.fail(f"the bundled model is not installed: run `bash dev.sh test` or `{sources.SMOLLM2_INSTALL}`")
+    return loader.load_model("smollm2-135m")
+
+
+@pytest.fixture(scope="module")
+def text512(smollm):
+    return api.encode_prefix(smollm, sources.default_text(), 512)
+
+
+def test_smollm2_config(smollm):
+    assert (smollm.n_layers, smollm.n_heads, smollm.n_kv_heads, smollm.head_dim) == (30, 9, 3, 64)
+    cfg = smollm.rope["full_attention"]
+    assert cfg.base == 1e5 and cfg.context_length == 8192 and cfg.scaling is None
+
+
+def test_smollm2_perplexity_and_massive_pairs(smollm, text512):
+    nll = measure.token_nll(smollm, text512)
+    assert 8.0 < np.exp(nll.mean()) < 40.0                  # measured 17.6–17.8 (a broken RoPE/permutation: > 150)
+    s = measure.collect_stats(smollm, text512, distance=False)
+    summary = MA.top_pair_summary(s["q_pair_norm"])
+    assert summary["slow_half_share"] >= 0.8
+    assert MA.massive_pairs(s["q_pair_norm"], 5.0).any(axis=-1).mean() > 0.3
+
+
+def _cli(args):
+    return subprocess.run([sys.executable, "-m", "rope_viz", "model", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_cli_json_contract(smollm, tmp_path, capsys):
+    f = tmp_path / "t.txt"
+    f.write_text(sources.default_text()[:4000], encoding="utf-8")
+    r = _cli(["inspect", "--model", "smollm2-135m", "--text-file", str(f), "--tokens", "64", "--json"])
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert (d["layers"], d["heads"], d["kv_heads"], d["head_dim"], d["tokens"]) == (30, 9, 3, 64, 64)
+    assert np.array(d["q_pair_norm"]).shape == (30, 9, 32) and np.array(d["k_pair_norm"]).shape == (30, 3, 32)
+    capsys.readouterr()
+    assert main(["model", "ppl", "--model", "smollm2-135m", "--text-file", str(f), "--tokens", "64", "--bucket", "16",
+                 "--scaling", "yarn", "--factor", "2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert [(b["start"], b["end"]) for b in d["buckets"]] == [(0, 16), (16, 32), (32, 48), (48, 64)]
+    assert d["rope_used"]["scaling"]["rope_type"] == "yarn" and all(np.isfinite(b["nll"]) for b in d["buckets"])
+    # the JSON's buckets are the means of the per-token losses computed in-process
+    ids = api.encode_prefix(smollm, sources.default_text()[:4000], 64)
+    rope = api.settings_rope(api.model_info(smollm), scaling="yarn", factor=2.0)
+    nll = measure.token_nll(smollm, ids, rope)
+    np.testing.assert_allclose([b["nll"] for b in d["buckets"]], [nll[0:15].mean(), nll[15:31].mean(),
+                                                                  nll[31:47].mean(), nll[47:63].mean()], rtol=1e-5)
+
+
+def _one_line_error(args, capsys, match):
+    assert main(["model", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0] and "Traceback" not in err[0], err
+
+
+def test_cli_bad_input(smollm, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ROPE_VIZ_MODELS_DIR", str(tmp_path))
+    short = tmp_path / "short.txt"
+    short.write_text("Only a few words.", encoding="utf-8")
+    _one_line_error(["inspect", "--text-file", str(short), "--tokens", "512", "--json"], capsys,
+                    "tokens must be at most the text's length")
+    _one_line_error(["ppl", "--tokens", "64", "--scaling", "warp", "--factor", "2"], capsys, "scaling must be one of")
+    (tmp_path / "empty").mkdir()
+    _one_line_error(["inspect", "--model", "empty"], capsys, "has no config.json")
+    (tmp_path / "bad.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
+    _one_line_error(["inspect", "--model", "bad.gguf"], capsys, "cannot read GGUF file bad.gguf")
+    _one_line_error(["inspect", "--model", "nope"], capsys, "not found in the models folder")
+    r = _cli(["inspect", "--text-file", str(short), "--tokens", "512"])
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_real_model_page(smollm):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Real_model.py"), default_timeout=240).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.subheader] == ["Which pairs carry the large q / k values?",
+                                               "Attention vs distance on the text",
+                                               "Perplexity beyond the training length"]
+    assert len(at.get("plotly_chart")) >= 3
+    assert any("Britannica" in c.value and "512 tokens" in c.value for c in at.caption)
+    # pasted text is used as literal text; a text shorter than the token count gives the library's message
+    next(r for r in at.radio if r.label == "Text").set_value("paste")
+    at.run()
+    at.text_area(key="rm_paste").set_value("**not markdown** [x](http://e.invalid)").run()
+    assert any("tokens must be at most the text's length" in e.value for e in at.error)
+    assert not at.exception
