@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .config import RopeConfig, from_hf_config
+from . import validate as V
+from .config import CONTEXT_MAX, HF_CONFIG_MAX_BYTES, RopeConfig, from_hf_config
+
+# What a fresh app session and a command line without --config / --preset start from: Llama 2 7B's RoPE.
+DEFAULT_CONFIG = RopeConfig(head_dim=128, base=10000.0, context_length=4096)
 
 PROG = "rope-viz"
 
@@ -51,27 +54,63 @@ def _fail(message: str) -> int:
 
 
 # -- loading a config ----------------------------------------------------------------------------------------------
-def load_config(config_path: str | None = None, preset: str | None = None, layout: str | None = None) -> RopeConfig:
-    """The RopeConfig named on the command line: a config.json file or a preset (exactly one), optionally with the
-    pair layout overridden. ValueError (with a one-line message) for anything wrong."""
-    if (config_path is None) == (preset is None):
-        raise ValueError("give exactly one of --config FILE or --preset NAME")
-    if config_path is not None:
-        try:
-            with open(config_path, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as e:
-            raise ValueError(f"cannot read {config_path}: {e.strerror or e}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"{config_path} is not a UTF-8 text file") from None
-        try:
-            cfg = from_hf_config(text, layout=layout or "half")
-        except ValueError as e:
-            raise ValueError(f"{config_path}: {e}") from None
-        return cfg
+CONFIG_MAX_BYTES = HF_CONFIG_MAX_BYTES        # a config.json file is read up to this size, never more
+
+
+def read_config_file(path: str) -> bytes:
+    """The bytes of a config.json file, read with a bound (``CONFIG_MAX_BYTES``): /dev/zero, a FIFO of junk or a
+    huge file is refused after that many bytes instead of being read until memory runs out."""
+    shown = V.shorten(path, 80)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(CONFIG_MAX_BYTES + 1)
+    except OSError as e:
+        raise ValueError(f"cannot read {shown}: {e.strerror or type(e).__name__}") from None
+    if len(data) > CONFIG_MAX_BYTES:
+        raise ValueError(f"{shown}: a config.json must be at most {CONFIG_MAX_BYTES:,} bytes; this file is longer")
+    return data
+
+
+def preset_name(name: str) -> str:
+    """The canonical name (slug) of preset ``name``, matched as ``rope_viz.presets.get_preset`` does (also used for
+    the app's ``?preset=``); ValueError with the shortened, escaped name if there is none."""
+    from .presets import get_preset, preset_names
+
+    try:
+        return get_preset(name if isinstance(name, str) and len(name) <= 200 else "").name
+    except ValueError:
+        raise ValueError(f"preset must be a preset name such as {preset_names()[0]} (list them: python -m rope_viz "
+                         f"presets); got {V.shorten(name)}") from None
+
+
+def preset_config(name: str) -> RopeConfig:
+    """The RopeConfig of preset ``name`` (see ``preset_name``)."""
     from .presets import get_preset
-    cfg = get_preset(preset).config
-    return cfg.replace(layout=layout) if layout and layout != cfg.layout else cfg
+
+    return get_preset(preset_name(name)).config
+
+
+def load_config(config_path: str | None = None, preset: str | None = None, layout: str | None = None,
+                **overrides: Any) -> RopeConfig:
+    """The RopeConfig a command line describes, for every command: a config.json file (``read_config_file``, then
+    ``from_hf_config``) or a preset — at most one; neither gives ``DEFAULT_CONFIG`` (d = 128, base 1e4, 4K, the
+    app's starting point) — then the pair ``layout`` and any RopeConfig field in ``overrides`` (None = keep), each
+    checked by RopeConfig. ValueError with a one-line message for anything wrong."""
+    if config_path is not None and preset is not None:
+        raise ValueError("give at most one of --config FILE or --preset NAME")
+    if config_path is not None:
+        data = read_config_file(config_path)
+        try:
+            cfg = from_hf_config(data, layout=layout or "half")
+        except ValueError as e:
+            raise ValueError(f"{V.shorten(config_path, 80)}: {e}") from None
+    elif preset is not None:
+        cfg = preset_config(preset)
+    else:
+        cfg = DEFAULT_CONFIG
+    changes = {k: v for k, v in {"layout": layout, **overrides}.items() if v is not None}
+    changes = {k: v for k, v in changes.items() if k != "scaling" or v != "keep"}
+    return cfg.replace(**changes) if any(getattr(cfg, k) != v for k, v in changes.items()) else cfg
 
 
 # -- freqs -----------------------------------------------------------------------------------------------------------
@@ -82,13 +121,16 @@ def frequency_table(cfg: RopeConfig, seq_len: int | None = None) -> dict[str, An
     seq_len (the length the rotations are counted over: ``seq_len`` or the context length), scaling (dict or None),
     attention_factor, and per pair (lists of length r/2): pair, channels ([a, b] indices rotated together),
     inv_freq (θ_i, rad/token), unscaled_inv_freq (base^(−2i/r)), wavelength (2π/θ_i, tokens), rotations
-    (seq_len·θ_i/2π, full turns within seq_len)."""
-    from .frequencies import default_inv_freq, rope_parameters, wavelengths
+    (seq_len·θ_i/2π, full turns within seq_len). The frequencies and the attention factor are those in effect over
+    seq_len tokens (``effective_inv_freq``: dynamic NTK's grown base, LongRoPE's long factors past the original
+    context); the per-pair columns come from ``analysis.offsets.pair_cycles``."""
+    from .analysis.offsets import pair_cycles
+    from .frequencies import default_inv_freq, effective_attention_factor
     from .rotation import pair_indices
 
-    theta, af = rope_parameters(cfg, seq_len)                         # (p,), float
-    length = cfg.context_length if seq_len is None else int(seq_len)
-    wl = wavelengths(theta)                                           # (p,)
+    length = cfg.context_length if seq_len is None else V.integer("seq_len", seq_len, 2, CONTEXT_MAX)
+    t = pair_cycles(cfg, length)                                      # θ = effective_inv_freq(cfg, length), (p,)
+    af = effective_attention_factor(cfg, length)
     a_idx, b_idx = pair_indices(cfg)                                  # (p,), (p,)
     return {
         "rope_type": cfg.rope_type,
@@ -105,10 +147,10 @@ def frequency_table(cfg: RopeConfig, seq_len: int | None = None) -> dict[str, An
         "attention_factor": float(af),
         "pair": list(range(cfg.n_pairs)),
         "channels": [[int(a), int(b)] for a, b in zip(np.asarray(a_idx), np.asarray(b_idx))],
-        "inv_freq": [float(t) for t in theta],
-        "unscaled_inv_freq": [float(t) for t in default_inv_freq(cfg.base, cfg.rotary_dim)],
-        "wavelength": [float(w) for w in wl],
-        "rotations": [float(length * t / (2 * math.pi)) for t in theta],
+        "inv_freq": t["theta"].tolist(),
+        "unscaled_inv_freq": default_inv_freq(cfg.base, cfg.rotary_dim).tolist(),
+        "wavelength": t["wavelength"].tolist(),
+        "rotations": t["rotations"].tolist(),
     }
 
 
@@ -167,9 +209,10 @@ def _register_freqs(sub) -> argparse.ArgumentParser:
                        description="Print inv_freq (θ_i), wavelengths, rotations within the context and the "
                                    "attention factor of a config.json or a preset.")
     _add_source_args(p)
-    p.add_argument("--seq-len", type=int, metavar="N",
-                   help="sequence length in tokens: selects dynamic/longrope frequencies and the length the "
-                        "rotations are counted over (default: the context length)")
+    p.add_argument("--seq-len", metavar="N",
+                   help=f"sequence length in tokens, 2 … {CONTEXT_MAX:,}: selects the dynamic / LongRoPE "
+                        "frequencies in effect and the length the rotations are counted over (default: the context "
+                        "length)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(func=run_freqs)
     return p
@@ -178,9 +221,8 @@ def _register_freqs(sub) -> argparse.ArgumentParser:
 def run_freqs(args: argparse.Namespace) -> int:
     """Handler of ``freqs``."""
     cfg = load_config(args.config, args.preset, args.layout)
-    if args.seq_len is not None and args.seq_len < 1:
-        raise ValueError(f"--seq-len must be a positive integer, got {args.seq_len}")
-    t = frequency_table(cfg, args.seq_len)
+    seq_len = None if args.seq_len is None else V.integer("--seq-len", args.seq_len, 2, CONTEXT_MAX, text=True)
+    t = frequency_table(cfg, seq_len)
     print(json.dumps(t, indent=1) if args.json else format_frequency_table(t))
     return 0
 

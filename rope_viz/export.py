@@ -9,11 +9,13 @@ CLI (wired into ``python -m rope_viz``; also ``python -m rope_viz.export``)::
 
     python -m rope_viz export FIGURE --preset NAME [--head-dim N --base B --context-length L --layout half
         --rotary-fraction f --scaling-json '{"rope_type": "yarn", "factor": 4}' --config config.json]
-        [--option KEY=JSON ...] [--style docs|app] --format svg|png|pdf|html|csv --out FILE
-    python -m rope_viz export --list
+        [--option KEY=JSON ...] [--style docs|app] [--format svg|png|pdf|html|csv] [--out FILE]
+    python -m rope_viz export --list          (each figure's page, docs size, options with defaults, caption)
 
-It renders the same registered figure function (``rope_viz.figures``) as the app page. Errors print one line on
-stderr and exit with status 2.
+It renders the same registered figure function (``rope_viz.figures``) as the app page, from the same config
+(``rope_viz.cli.load_config``). Without ``--out`` the file is named after the figure and the config
+(``export_filename``), as in the app's export menu. Every argument goes through ``rope_viz.validate``; errors
+print one line on stderr and exit with status 2.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
-import math
+import inspect
 import io
-import json
+import math
+import os
+import re
 import sys
 import threading
 from typing import Any, Sequence
@@ -31,10 +35,13 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from . import validate as V
+
 FORMATS = ("png", "svg", "pdf", "html", "csv")
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "html": "text/html",
         "csv": "text/csv"}
 DEFAULT_EXPORT_SIZE = (1000, 560)  # px, for figures that leave the width to the page
+APP_DEFAULT_HEIGHT = 460           # px, the app style's height for figures that do not set their own
 _TIMEOUT_S = 90.0
 
 _lock = threading.Lock()
@@ -217,14 +224,22 @@ def _cell(v: Any) -> Any:
     return v
 
 
+def docs_size(fig: go.Figure) -> tuple[int, int]:
+    """(width, height) in px of ``fig``'s docs version: DOCS_SIZE's width; a figure that sets its own height keeps
+    it (e.g. a grid of panels), one at the app's default height gets DOCS_SIZE's height."""
+    from .figures._style import DOCS_SIZE
+
+    h = fig.layout.height
+    return DOCS_SIZE[0], DOCS_SIZE[1] if h in (None, APP_DEFAULT_HEIGHT) else int(h)
+
+
 def docs_version(fig: go.Figure) -> go.Figure:
-    """A copy of an app-style figure in the docs style (light, fixed size, larger fonts)."""
+    """A copy of an app-style figure in the docs style (light, ``docs_size``, larger fonts)."""
     from .figures._style import apply_style
 
     out = go.Figure(fig)
     out.frames = copy.deepcopy(fig.frames) if fig.frames else out.frames
-    h = fig.layout.height
-    return apply_style(out, "docs", height=None if h in (None, 460) else h)
+    return apply_style(out, "docs", height=docs_size(fig)[1])
 
 
 def export_figure(fig: go.Figure, fmt: str) -> bytes:
@@ -247,98 +262,136 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
 
 def _add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("figure", nargs="?", help="figure name (see --list)")
-    p.add_argument("--list", action="store_true", help="list the figure names with their page and caption")
+    p.add_argument("--list", action="store_true", help="list the figures: page, size, options (with defaults), caption")
     p.add_argument("--preset", help="start from a preset model (python -m rope_viz presets)")
-    p.add_argument("--config", help="start from a model's config.json file")
-    p.add_argument("--head-dim", type=int)
-    p.add_argument("--base", type=float)
-    p.add_argument("--context-length", type=int)
+    p.add_argument("--config", help="start from a model's config.json file (at most 1 MB)")
+    p.add_argument("--head-dim", metavar="N")
+    p.add_argument("--base", metavar="B")
+    p.add_argument("--context-length", metavar="L")
     p.add_argument("--layout", choices=("half", "interleaved"))
-    p.add_argument("--rotary-fraction", type=float)
+    p.add_argument("--rotary-fraction", metavar="F")
     p.add_argument("--scaling-json", help="transformers-style scaling dict as JSON, or 'null' for none")
     p.add_argument("--option", action="append", default=[], metavar="KEY=JSON",
-                   help="a figure option, e.g. --option pair=5 --option log_x=true (repeatable)")
-    p.add_argument("--style", choices=("app", "docs"), default="docs")
-    p.add_argument("--format", choices=FORMATS, help="output format (default: from the --out suffix)")
-    p.add_argument("--out", help="output file")
+                   help="a figure option, e.g. --option pair=5 --option log_x=true (repeatable; see --list)")
+    p.add_argument("--style", choices=("app", "docs"), default="docs",
+                   help="docs (default): light background, larger fonts, 1000 px wide at the figure's own height "
+                        "(--list gives each figure's size); app: the page's look")
+    p.add_argument("--format", choices=FORMATS, help="output format (default: from the --out suffix, else svg)")
+    p.add_argument("--out", help="output file (default: FIGURE_MODEL_bBASE_LCONTEXT[_SCALING][_docs].FORMAT)")
 
 
-class _ExportError(Exception):
-    pass
+OPTION_MAX_CHARS = 100_000
+_JSONISH = re.compile(r'\s*([-+0-9.\[{"]|true\b|false\b|null\b|NaN\b|Infinity\b)')
 
 
 def build_config(args: argparse.Namespace):
-    """The RopeConfig an export command describes: --config or --preset (else the default d=128, base 1e4, 4K),
-    then the overrides. ValueError on bad input."""
-    from .config import RopeConfig, from_hf_config
+    """The RopeConfig an export command describes: ``rope_viz.cli.load_config`` (--config or --preset, else the
+    default config) with the overrides, every value checked by rope_viz.validate / RopeConfig."""
+    from .cli import load_config
 
-    if args.config and args.preset:
-        raise ValueError("give --config or --preset, not both")
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as e:
-            raise ValueError(f"cannot read --config {args.config}: {e.strerror}") from None
-        cfg = from_hf_config(text, layout=args.layout or "half")
-    elif args.preset:
-        try:
-            from .presets import get_preset, preset_names
-        except ImportError:
-            raise ValueError("presets are not available (rope_viz.presets missing)") from None
-        if args.preset not in preset_names():
-            raise ValueError(f"unknown preset {args.preset!r}; available: {', '.join(preset_names())}")
-        cfg = get_preset(args.preset).config
-    else:
-        cfg = RopeConfig(head_dim=128)
-    changes: dict[str, Any] = {}
-    for attr in ("head_dim", "base", "context_length", "layout", "rotary_fraction"):
-        v = getattr(args, attr)
-        if v is not None:
-            changes[attr] = v
+    def given(check, flag, value):
+        return None if value is None else check(flag, value, text=True)
+
+    scaling = "keep"
     if args.scaling_json is not None:
-        try:
-            sc = json.loads(args.scaling_json)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"--scaling-json is not valid JSON: {e.msg}") from None
-        changes["scaling"] = sc
-    return cfg.replace(**changes) if changes else cfg
+        scaling = V.json_document(args.scaling_json, max_bytes=OPTION_MAX_CHARS, max_depth=4, field="--scaling-json")
+    return load_config(args.config, args.preset, args.layout, scaling=scaling,
+                       head_dim=given(V.integer, "--head-dim", args.head_dim),
+                       base=given(V.real, "--base", args.base),
+                       context_length=given(V.integer, "--context-length", args.context_length),
+                       rotary_fraction=given(V.real, "--rotary-fraction", args.rotary_fraction))
 
 
 def _options(items: Sequence[str]) -> dict[str, Any]:
+    """--option KEY=VALUE items → figure options: VALUE is JSON when it looks like JSON (numbers, true / false,
+    lists, objects, quoted strings; checked by ``validate.json_document``: finite numbers, bounded size and
+    nesting), else plain text."""
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"--option needs KEY=VALUE, got {item!r}")
+            raise ValueError(f"--option must be KEY=VALUE; got {V.shorten(item)}")
         k, v = item.split("=", 1)
-        try:
-            out[k.strip().replace("-", "_")] = json.loads(v)
-        except json.JSONDecodeError:
-            out[k.strip().replace("-", "_")] = v
+        key = k.strip().replace("-", "_")
+        if not key.isidentifier():
+            raise ValueError(f"--option KEY must be a figure option name (see --list); got {V.shorten(k)}")
+        if _JSONISH.match(v):
+            out[key] = V.json_document(v, max_bytes=OPTION_MAX_CHARS, max_depth=8, field=f"--option {key}")
+        else:
+            out[key] = v
     return out
+
+
+def figure_options(fn) -> dict[str, Any]:
+    """A figure function's options and their defaults (its keyword parameters after cfg, except ``style``)."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    return {p.name: p.default for p in params if p.name != "style" and p.kind != p.VAR_KEYWORD}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-._")[:60] or "x"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e7 else f"{x:.3g}".replace("+", "")
+
+
+def export_filename(name: str, cfg, fmt: str, *, model: str | None = None, docs: bool = False) -> str:
+    """The default file name of an exported figure: it carries the figure and the config, so exports of two models
+    or bases never collide: ``FIGURE_MODEL_bBASE_LCONTEXT[_TYPExFACTOR][_docs].FMT``, e.g.
+    ``distance_curves_llama-3.1-8b_b500000_L131072_llama3x8.svg`` (MODEL: the preset or config file name, else
+    ``dHEAD_DIM``). Only ``[A-Za-z0-9._-]``."""
+    parts = [_slug(name), _slug(model) if model else f"d{cfg.head_dim}", f"b{_num(cfg.base)}",
+             f"L{cfg.context_length}"]
+    if cfg.scaling is not None:
+        f = cfg.scaling.get("factor")
+        parts.append(cfg.rope_type + (f"x{_num(f)}" if f else ""))
+    if docs:
+        parts.append("docs")
+    return "_".join(parts) + "." + fmt
+
+
+def _figure_size(spec) -> str:
+    """A figure's docs-style export size at its defaults (the default config), as "W×H px"."""
+    from .cli import DEFAULT_CONFIG
+
+    try:
+        w, h = docs_size(spec.fn(DEFAULT_CONFIG, style="app"))
+    except Exception as e:  # noqa: BLE001 - a figure that needs more (e.g. torch, a model) is still listed
+        return f"(size: needs {type(e).__name__})"
+    return f"{w}×{h} px"
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Handler of ``export``: 0 on success; 2 with a one-line stderr message on bad input or a failed render."""
     from .figures import figures, get_figure
 
+    out = None
     try:
         if args.list:
             for name, spec in figures().items():
-                print(f"{name}\t[{spec.page}]\t{spec.caption}")
+                opts = ", ".join(f"{k}={v!r}" for k, v in figure_options(spec.fn).items()) or "(none)"
+                print(f"{name}  [{spec.page}]  docs {_figure_size(spec)}\n    options: {opts}\n"
+                      f"    {spec.caption_for()}")
             return 0
         if not args.figure:
             raise ValueError("give a FIGURE name (see --list)")
-        if not args.out:
-            raise ValueError("give --out FILE")
-        fmt = args.format or args.out.rsplit(".", 1)[-1].lower()
-        if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)} (use --format), got {fmt!r}")
+        fmt = args.format or (args.out.rsplit(".", 1)[-1].lower() if args.out and "." in args.out else "svg")
+        fmt = V.choice("--format (or the --out suffix)", fmt, FORMATS)
+        if args.figure not in figures():
+            raise ValueError(f"FIGURE must be a figure name (see --list); got {V.shorten(args.figure)}")
         spec = get_figure(args.figure)
         cfg = build_config(args)
-        fig = spec.fn(cfg, style=args.style, **_options(args.option))
+        options = _options(args.option)
+        known = figure_options(spec.fn)
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ValueError(f"--option {unknown[0]} is not an option of {spec.name}; options: "
+                             f"{', '.join(known) or '(none)'}")
+        fig = spec.fn(cfg, style=args.style, **options)
         data = export_figure(fig, fmt)
-        with open(args.out, "wb") as fh:
+        model = args.preset or (re.sub(r"\.json$", "", os.path.basename(args.config)) if args.config else None)
+        out = args.out or export_filename(spec.name, cfg, fmt, model=model, docs=args.style == "docs")
+        with open(out, "wb") as fh:
             fh.write(data)
     except (ValueError, TypeError, RuntimeError, OSError, TimeoutError) as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
@@ -346,7 +399,7 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     finally:
         shutdown()
-    print(f"wrote {args.out} ({len(data):,} bytes, {fmt})", file=sys.stderr)
+    print(f"wrote {out} ({len(data):,} bytes, {fmt})", file=sys.stderr)
     return 0
 
 

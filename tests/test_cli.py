@@ -81,7 +81,7 @@ def test_subprocess_presets_and_table():
 
 @pytest.mark.parametrize("args,needle", [
     (["freqs", "--config", "/nonexistent/config.json"], "cannot read"),
-    (["freqs", "--preset", "no-such-model"], "unknown preset"),
+    (["freqs", "--preset", "no-such-model"], "preset must be a preset name"),
     (["freqs"], "--config"),
     (["no-such-command"], "invalid choice"),
 ])
@@ -103,8 +103,9 @@ def test_freqs_preset_json(capsys, name):
         code, out, err = run_main(capsys, *args)
         assert code == 0, err
         data = json.loads(out)
-        np.testing.assert_array_equal(data["inv_freq"], inv_freq(cfg, seq))
-        assert data["attention_factor"] == attention_factor(cfg, seq)
+        # the frequencies in effect over the sequence (the context when no --seq-len): transformers at seq_len
+        np.testing.assert_array_equal(data["inv_freq"], inv_freq(cfg, seq or cfg.context_length))
+        assert data["attention_factor"] == attention_factor(cfg, seq or cfg.context_length)
         assert data["rope_type"] == cfg.rope_type and data["scaling"]["rope_type"] == cfg.rope_type
         assert data["seq_len"] == (seq or cfg.context_length)
         np.testing.assert_allclose(data["rotations"], np.asarray(data["inv_freq"]) * data["seq_len"] / (2 * math.pi),
@@ -163,11 +164,11 @@ def test_presets_json(capsys):
 
 
 @pytest.mark.parametrize("content,needle", [
-    ('{"hidden_size": 64,', "not valid JSON"),
-    ('[1, 2]', "JSON object"),
+    ('{"hidden_size": 64,', "must be valid JSON"),
+    ('[1, 2]', "must be an object"),
     ('{"head_dim": 7}', "head_dim must be even"),
-    ('{"head_dim": 64, "rope_theta": 0.5}', "base"),
-    ('{"head_dim": 64, "rope_scaling": {"type": "magic", "factor": 2}}', "unknown rope_type"),
+    ('{"head_dim": 64, "rope_theta": 0.5}', "rope_theta must be a finite number in (1, "),
+    ('{"head_dim": 64, "rope_scaling": {"type": "magic", "factor": 2}}', "rope_type must be one of"),
     ('{"head_dim": 64, "rope_scaling": {"rope_type": "llama3", "factor": 8}}', "needs key"),
     (b"\xff\xfe\x00garbage", "UTF-8"),
 ])
@@ -186,7 +187,7 @@ def test_bad_config_files(capsys, tmp_path, content, needle):
 @pytest.mark.parametrize("args,needle", [
     (["freqs", "--config", "a.json", "--preset", "llama-2-7b"], "not allowed with"),
     (["freqs", "--preset", "llama-2-7b", "--seq-len", "0"], "--seq-len"),
-    (["freqs", "--preset", "llama-2-7b", "--seq-len", "abc"], "invalid int"),
+    (["freqs", "--preset", "llama-2-7b", "--seq-len", "abc"], "--seq-len must be an integer in [2, "),
     (["freqs", "--preset", "llama-2-7b", "--layout", "diagonal"], "invalid choice"),
     (["presets", "nope"], "unknown preset"),
     ([], "choose a command"),

@@ -94,15 +94,20 @@ def show_registered(name: str, cfg: RopeConfig, *, key: str | None = None, **opt
 
     fig = guarded(cached_figure, name, cfg, **options)
     if fig is not None:
-        show_figure(fig, name=name, caption=caption_of(name, fig), key=key)
+        show_figure(fig, name=name, caption=caption_of(name, fig), key=key, cfg=cfg)
     return fig
 
 
-def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | None = None) -> None:
+def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | None = None,
+                cfg: RopeConfig | None = None) -> None:
     """Draw ``fig`` full width with its one-line caption and an "Export" popover (PNG, SVG, PDF, standalone HTML,
-    CSV of the data; "docs style" toggle). Files are generated only when a download button is clicked (deferred
-    ``st.download_button`` data), so reruns stay fast. ``key`` must be unique on the page (default ``fig_<name>``).
-    ``fig=None`` (a guarded call that failed) draws nothing."""
+    CSV of the data; "docs style" toggle stating the figure's docs size). Files are generated only when a download
+    button is clicked (deferred ``st.download_button`` data), so reruns stay fast; with ``cfg`` their names carry the
+    config (``export.export_filename``: model, base, context). ``key`` must be unique on the page (default
+    ``fig_<name>``). ``fig=None`` (a guarded call that failed) draws nothing."""
+    from .. import export
+    from .sidebar import current_preset
+
     if fig is None:
         return
     key = key or f"fig_{name}"
@@ -110,15 +115,11 @@ def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | No
     cap, exp = st.columns([6, 1], vertical_alignment="center")
     cap.caption(caption)
     with exp.popover("Export", width="stretch"):
+        w, h = export.docs_size(fig)
         docs = st.toggle("Docs style", key=f"{key}__docs",
-                         help="Light background, fixed 1000×560 px, larger fonts (for documentation).")
-        stem = f"{name}-docs" if docs else name
+                         help=f"Light background, {w}×{h} px, larger fonts (for documentation).")
         for fmt, label in _EXT_LABEL.items():
-            st.download_button(label, data=_exporter(fig, fmt, docs), file_name=f"{stem}.{fmt}",
-                               mime=_mime(fmt), key=f"{key}__{fmt}", on_click="ignore", width="stretch")
-
-
-def _mime(fmt: str) -> str:
-    from ..export import MIME
-
-    return MIME[fmt]
+            file_name = (export.export_filename(name, cfg, fmt, model=current_preset(), docs=docs) if cfg is not None
+                         else f"{name}{'_docs' if docs else ''}.{fmt}")
+            st.download_button(label, data=_exporter(fig, fmt, docs), file_name=file_name,
+                               mime=export.MIME[fmt], key=f"{key}__{fmt}", on_click="ignore", width="stretch")

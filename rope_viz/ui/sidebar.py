@@ -92,6 +92,11 @@ def _sync_url() -> None:
             st.query_params[k] = v
 
 
+def current_preset() -> str | None:
+    """The preset the sidebar's config starts from (None: custom or imported)."""
+    return st.session_state.get(_PRESET)
+
+
 # -- page-level persisted widgets -----------------------------------------------------------------------------------
 def _parse_page(name: str, text: str, default: Any, options, lo, hi, max_items) -> Any:
     """A page parameter's URL text → a value of the default's type, through rope_viz.validate."""

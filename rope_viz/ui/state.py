@@ -7,7 +7,8 @@ library's message). There is no second schema: the URL keys are the RopeConfig f
 is in the URL without an edit here.
 
 URL encoding (``encode_query`` / ``decode_query``): ``preset=NAME`` names the baseline (a preset from
-rope_viz.presets, or ``DEFAULT_CONFIG`` when absent) and only the values that differ from it are written::
+rope_viz.presets, or ``DEFAULT_CONFIG`` when absent: d = 128, base 1e4, 4K context, Llama 2 7B's RoPE; the CLI
+starts from the same config) and only the values that differ from it are written::
 
     ?preset=llama-3.1-8b&L=1048576&f=16          Llama 3.1 8B pushed to 1M tokens with factor 16
     ?d=64&b=500000                                 default config with head dim 64 and base 5e5
@@ -29,12 +30,11 @@ from dataclasses import fields
 from typing import Any, Mapping
 
 from .. import validate as V
+from ..cli import DEFAULT_CONFIG, preset_config, preset_name
 from ..config import SCALING_KEYS, SCALING_TYPES, RopeConfig
-from ..presets import get_preset, preset_names
+from ..presets import preset_names
 from ..scaling import LLAMA3_DEFAULTS, synth_longrope_factors
 
-# What a fresh session shows: Llama 2 7B's RoPE (d=128, base 1e4, 4K context), no scaling.
-DEFAULT_CONFIG = RopeConfig(head_dim=128, base=10000.0, context_length=4096)
 NO_SCALING = "none"
 SCALING_CHOICES = (NO_SCALING,) + tuple(SCALING_TYPES)
 # Values a scaling type needs when the sidebar (or a URL's ``s=``) switches to it and the state has none:
@@ -64,21 +64,6 @@ RESERVED_URL_KEYS = frozenset(URL_FIELDS) | {PRESET_KEY}
 
 
 # -- presets, state <-> RopeConfig ----------------------------------------------------------------------------------
-def preset_name(name: str) -> str:
-    """The canonical name (slug) of preset ``name`` (matched as ``rope_viz.presets.get_preset`` does); ValueError
-    with the shortened, escaped name if there is none."""
-    try:
-        return get_preset(name if isinstance(name, str) and len(name) <= 200 else "").name
-    except ValueError:
-        raise ValueError(f"preset must be a preset name such as {preset_names()[0]} (list them: python -m rope_viz "
-                         f"presets); got {V.shorten(name)}") from None
-
-
-def preset_config(name: str) -> RopeConfig:
-    """The RopeConfig of preset ``name``; ValueError if unknown."""
-    return get_preset(preset_name(name)).config
-
-
 def state_from_config(cfg: RopeConfig) -> dict[str, Any]:
     """The state that reproduces ``cfg``: its fields, the scaling as a fresh dict (or None)."""
     state = {n: getattr(cfg, n) for n in CONFIG_FIELDS}
