@@ -243,7 +243,7 @@ def run_presets(args: argparse.Namespace) -> int:
     from .presets import PRESETS, get_preset
 
     if args.name:
-        p = get_preset(args.name)
+        p = get_preset(preset_name(args.name))
         data = {**p.summary(), "notes": p.notes, "hf_config": p.hf_config, "sources": p.sources,
                 "config": p.config.to_dict()}
         if args.json:

@@ -189,7 +189,7 @@ def test_bad_config_files(capsys, tmp_path, content, needle):
     (["freqs", "--preset", "llama-2-7b", "--seq-len", "0"], "--seq-len"),
     (["freqs", "--preset", "llama-2-7b", "--seq-len", "abc"], "--seq-len must be an integer in [2, "),
     (["freqs", "--preset", "llama-2-7b", "--layout", "diagonal"], "invalid choice"),
-    (["presets", "nope"], "unknown preset"),
+    (["presets", "nope"], "preset must be a preset name"),
     ([], "choose a command"),
 ])
 def test_usage_errors(capsys, args, needle):
