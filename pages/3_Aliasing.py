@@ -10,24 +10,17 @@ ui.page_header("Aliasing", """
 Each position m gets a **rotation code**: one angle m·θᵢ per channel pair. Two positions are easy to tell apart when
 their codes differ; we measure how alike two codes are by the mean cosine of their angle differences,
 **sim(m, n) = (1/p) Σᵢ cos((m − n)θᵢ)** (1 for the same position, about 0 for unrelated ones; it is Men et al.'s
-B_{m−n} divided by the number of pairs p).
+B_{m−n} divided by the number of pairs p; Men et al. 2024, arXiv:2405.14591).
 
 With a **small base** every pair turns many times within the context, and at some far distance the angles line up
 again: a position thousands of tokens away can look *more* like m than a nearer one (**aliasing**: "position 10,000
-looks like position 100"). With a **very large base** the slow pairs hardly move and far positions
-all look alike without ever beating nearer ones (**blur**). The bases published models use sit in between; Men et
-al. (2024) give a lower bound on the base for a context, Liu et al. (2023) an extrapolation bound T_extra.
+looks like position 100"). With a **very large base** the slow pairs hardly move and far positions all look alike
+without ever beating nearer ones (**blur**). The bases published models use sit in between; Men et al. (2024) give a
+lower bound on the base for a context, Liu et al. (2023, arXiv:2310.05209) an extrapolation bound T_extra.
 """)
 
 cfg = ui.config_sidebar()
 CTX_OPTIONS = sorted({1 << k for k in range(10, 22)} | {3 << k for k in range(10, 20)})
-
-
-def _example_case() -> None:
-    st.session_state["alias_m"] = FA.EXAMPLE_POSITIONS[0]
-    st.session_state["alias_n"] = FA.EXAMPLE_POSITIONS[1]
-    st.session_state["alias_base"] = FA.example_base(128)
-    st.session_state["alias_use_sidebar_base"] = False
 
 
 @st.fragment
@@ -41,39 +34,34 @@ def similarity_map(cfg):
     spacing = c2.radio("Spacing", FA.SPACINGS, horizontal=True,
                        help="log: dense near the start, where similarity changes fastest.",
                        **ui.persist("asp", "log", options=list(FA.SPACINGS)))
-    fig = ui.guarded(ui.cached_figure, "aliasing_map", cfg, n_positions=n_pos, spacing=spacing)
-    ui.show_figure(fig, name="aliasing_map", caption=FA.similarity_map_figure.caption)
+    ui.show_registered("aliasing_map", cfg, n_positions=n_pos, spacing=spacing)
 
 
 @st.fragment
 def impostors(cfg):
-    st.subheader("Nearest impostor of each position")
-    L = cfg.context_length
-    sep_default = A.default_min_separation(L)
-    sep = st.number_input("Minimum separation s (tokens): an impostor is at least this far away", min_value=1,
-                          max_value=max(1, L - 1), value=min(sep_default, max(1, L - 1)), step=max(1, L // 64),
-                          key=f"alias_sep_{L}")
-    fig = ui.guarded(ui.cached_figure, "aliasing_impostors", cfg, min_separation=int(sep))
-    ui.show_figure(fig, name="aliasing_impostors", caption=FA.impostor_figure.caption)
+    st.subheader("How far does each distance look?")
+    st.markdown("sim depends only on the distance Δ between two positions, so the question is per distance: which "
+                "nearer distance looks just as similar? Without aliasing every distance looks as far as it is (the "
+                "diagonal); with aliasing far distances look near.")
+    ui.show_registered("aliasing_impostors", cfg)
 
 
 @st.fragment
 def two_positions(cfg):
     st.subheader("Two positions: how alike do they look?")
-    st.caption("Pick two positions and a base. The button loads a classic case: positions 100 and 10,000 with the "
-               "small base (among 10 … 5,000) at which 10,000 looks most like 100.")
-    st.session_state.setdefault("alias_m", FA.EXAMPLE_POSITIONS[0])
-    st.session_state.setdefault("alias_n", FA.EXAMPLE_POSITIONS[1])
-    st.session_state.setdefault("alias_base", float(cfg.base))
-    st.session_state.setdefault("alias_use_sidebar_base", True)
     f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
-    m = f1.number_input("Position m (tokens)", min_value=0, max_value=1 << 24, step=1, key="alias_m")
-    n = f2.number_input("Position n (tokens)", min_value=0, max_value=1 << 24, step=1, key="alias_n")
-    use_sb = f3.toggle("Use the sidebar's base", key="alias_use_sidebar_base")
-    base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", key="alias_base",
-                           disabled=use_sb)
-    f4.button("Example: 100 vs 10,000", help="Positions 100 and 10,000 with a small base", on_click=_example_case,
-              width="stretch", key="alias_example")
+    example = f4.toggle("Classic example", help="Positions 100 and 10,000 with the small base (among 10 … 5,000) "
+                        "at which 10,000 looks most like 100.", **ui.persist("aex", False))
+    m = f1.number_input("Position m (tokens)", min_value=0, max_value=1 << 24, step=1, disabled=example,
+                        **ui.persist("am", FA.EXAMPLE_POSITIONS[0], lo=0, hi=1 << 24))
+    n = f2.number_input("Position n (tokens)", min_value=0, max_value=1 << 24, step=1, disabled=example,
+                        **ui.persist("ann", FA.EXAMPLE_POSITIONS[1], lo=0, hi=1 << 24))
+    use_sb = f3.toggle("Use the sidebar's base", disabled=example, **ui.persist("aub", True))
+    base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", disabled=use_sb or example,
+                           **ui.persist("ab", float(cfg.base), lo=1.01, hi=1e12))
+    if example:
+        (m, n), base, use_sb = FA.EXAMPLE_POSITIONS, FA.example_base(cfg.head_dim), False
+        st.caption(f"The classic case: positions {m:,} and {n:,} with base {base:g} (d = {cfg.head_dim}).")
     pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
                           context_length=max(cfg.context_length, int(max(m, n)) + 1))
     if pair_cfg is None:
@@ -92,41 +80,38 @@ def two_positions(cfg):
             f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
             f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
             + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else ""))
-    fig = ui.guarded(ui.cached_figure, "aliasing_pair", pair_cfg, position=int(m), other=int(n))
-    ui.show_figure(fig, name="aliasing_pair", caption=FA.pair_figure.caption)
+    ui.show_registered("aliasing_pair", pair_cfg, position=int(m), other=int(n))
+
+
+def _ctx(label: str, name: str, default: int, col, **kw):
+    return col.select_slider(label, options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
+                             **kw, **ui.persist(name, default, options=CTX_OPTIONS))
 
 
 @st.fragment
 def base_sweep(cfg):
     st.subheader("Aliasing vs base")
     s1, s2 = st.columns(2)
-    sweep_ctx = s1.select_slider("Context length for the sweep (tokens)", options=CTX_OPTIONS,
-                                 format_func=lambda v: f"{v:,}",
-                                 **ui.persist("asw", 4096, options=CTX_OPTIONS))
-    train = s2.select_slider("Pre-training length for Liu et al.'s T_extra (tokens)", options=CTX_OPTIONS,
-                             format_func=lambda v: f"{v:,}", help="The model is taken as pre-trained at this "
-                             "length with the sidebar's base; the mark is the base whose T_extra reaches the sweep's "
-                             "context (shown only when this is shorter).",
-                             **ui.persist("atr", 4096, options=CTX_OPTIONS))
+    sweep_ctx = _ctx("Context length for the sweep (tokens)", "asw", 4096, s1)
+    train = _ctx("Pre-training length for Liu et al.'s T_extra (tokens)", "atr", 4096, s2,
+                 help="The model is taken as pre-trained at this length with the sidebar's base; the mark is the "
+                      "base whose T_extra reaches the sweep's context (shown only when this is shorter).")
     on_demand = False
     if int(sweep_ctx) > FA.MEN_EXACT_MAX:
         on_demand = st.toggle(f"Also mark Men et al.'s lower bound (minutes to compute above {FA.MEN_EXACT_MAX:,} "
                               "tokens, then cached)", key="alias_sweep_men")
-    fig = ui.guarded(ui.cached_figure, "aliasing_base_sweep", cfg, context_length=int(sweep_ctx),
-                     train_length=int(train), on_demand=on_demand)
-    ui.show_figure(fig, name="aliasing_base_sweep", caption=FA.base_sweep_figure.caption)
+    ui.show_registered("aliasing_base_sweep", cfg, context_length=int(sweep_ctx), train_length=int(train),
+                       on_demand=on_demand)
 
 
 @st.fragment
 def advisor(cfg):
     st.subheader("Base advisor")
     a1, a2 = st.columns(2)
-    target = a1.select_slider("Target context (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
-                              **ui.persist("atg", 16384, options=CTX_OPTIONS))
+    target = _ctx("Target context (tokens)", "atg", 16384, a1)
     use_train = a2.toggle("Also use Liu et al.'s view", help="A model pre-trained at the length below with the "
                           "sidebar's base, extended to the target by changing its base.", **ui.persist("atl", False))
-    train = a2.select_slider("Pre-training length (tokens)", options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
-                             disabled=not use_train, **ui.persist("atl2", 4096, options=CTX_OPTIONS))
+    train = _ctx("Pre-training length (tokens)", "atl2", 4096, a2, disabled=not use_train)
     train_length = int(train) if use_train else None
     flag = f"alias_adv_go_{cfg.head_dim}_{cfg.rotary_fraction}_{cfg.base}_{int(target)}_{train_length}"
     ready = int(target) <= FA.MEN_EXACT_MAX or st.session_state.get(flag, False)
@@ -149,9 +134,8 @@ def advisor(cfg):
         with st.expander("How it was computed"):
             for note in adv["notes"]:
                 st.markdown(f"- {note}")
-    fig = ui.guarded(ui.cached_figure, "aliasing_advisor", cfg, target_context=int(target),
-                     train_length=train_length, on_demand=bool(ready))
-    ui.show_figure(fig, name="aliasing_advisor", caption=FA.advisor_figure.caption)
+    ui.show_registered("aliasing_advisor", cfg, target_context=int(target), train_length=train_length,
+                       on_demand=bool(ready))
 
 
 if cfg is not None:

@@ -20,6 +20,7 @@ strides, grouped-query heads. Without a CUDA GPU it falls back to eager torch.
 """)
 cfg = ui.config_sidebar()
 
+st.markdown(FK.flops_statement())
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 GPU_SIZES = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]
 CPU_SIZES = [64, 128, 256, 512, 1024, 2048]

@@ -272,3 +272,14 @@ def test_benchmark_table_flags_noise_and_never_says_none():
     # the page's session state holds asdict(); the JSON round trip gives the same table
     from dataclasses import asdict
     assert timing_table(json.loads(json.dumps(asdict(res)))) == rows
+
+
+def test_flops_share_is_computed_not_quoted():
+    """The old intro said "~0.006 % of a layer's FLOPs" (no code computed it); Llama-3-8B's shapes give 0.0035 %."""
+    from rope_viz.figures.kernel import flops_statement
+    h, H, Hkv, d, inter, T = 4096, 32, 8, 128, 14336, 1            # Llama-3-8B, one token, counted by hand
+    rope = 3 * T * d * (H + Hkv)
+    total = 2 * T * h * (H + 2 * Hkv) * d + 4 * T * T * H * d + 2 * T * H * d * h + 6 * T * h * inter + rope
+    text = flops_statement((1, 8192))
+    assert f"{100 * rope / total:.2g} % at 1 token" in text and "0.0035 %" in text and "0.006" not in text
+    assert "at 8,192 tokens" in text

@@ -3,12 +3,9 @@ issue 12's stale state and "compare with"). Each test names what the code before
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
+from page_helpers import arr, charts, open_page
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.config import RopeConfig
@@ -18,30 +15,18 @@ from rope_viz.figures import offsets as FO
 from rope_viz.frequencies import default_inv_freq, effective_inv_freq
 from rope_viz.presets import get_preset
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Context_extension.py"
 
 
 def _arr(v) -> np.ndarray:
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).astype(np.float64)
-    return np.asarray(v, dtype=np.float64).reshape(-1)
+    return arr(v)
 
 
 def _open(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(params or {})
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE, params)
 
 
-def _charts(at: AppTest) -> dict[str, dict]:
-    out = {}
-    for el in at.get("plotly_chart"):
-        spec = json.loads(el.proto.spec)
-        out[spec["layout"]["title"]["text"].split(" (")[0]] = spec
-    return out
+_charts = charts
 
 
 def _dynamic_line(at: AppTest) -> str:

@@ -3,12 +3,11 @@ controls (issues 8 and 12)."""
 
 from __future__ import annotations
 
-import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from page_helpers import arr, open_page
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.analysis import offsets as O
@@ -18,22 +17,15 @@ from rope_viz.figures import offsets as FO
 from rope_viz.presets import get_preset
 from rope_viz.scaling import extend
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/4_Offset_dimensions.py"
 
 
 def _arr(v) -> np.ndarray:
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), v["dtype"]).astype(np.float64)
-    return np.asarray(v, dtype=np.float64).reshape(-1)
+    return arr(v)
 
 
 def _open(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(params or {})
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE, params)
 
 
 @pytest.mark.parametrize("method", FO.METHODS)

@@ -7,13 +7,16 @@ arXiv:2310.05209, T_extra). Similarity maps are over at most ``MAX_MAP_POSITIONS
 
 from __future__ import annotations
 
+import json
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 
 from ..analysis import aliasing as A
+from ..analysis.bounds import BOUND_CONTEXTS, base_bound_curve, base_lower_bound, liu_min_base, men_condition
 from ..config import BASE_MAX, RopeConfig
 from ..frequencies import effective_inv_freq
 from . import register
@@ -26,19 +29,15 @@ EXAMPLE_POSITIONS = (100, 10_000)   # the classic illustration: "position 10,000
 EXAMPLE_BASE_CANDIDATES = (10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0)
 ALIGNED_COS = 0.9                  # a pair whose cos of the angle difference exceeds this "agrees" (bar colour)
 SWEEP_BASES = tuple(float(b) for b in np.geomspace(10.0, 1e9, 25))   # 3 per decade, 10 … 1e9
-ADVISOR_CONTEXTS = tuple(1 << k for k in range(10, 15))               # 1K … 16K (cost: see MEN_EXACT_MAX)
 MEN_EXACT_MAX = 1 << 15   # Men et al.'s certified bound (bounds.base_lower_bound) costs seconds up to 32K tokens and
                           # minutes beyond (its docstring: 64K 12 s, 128K 28 s, 256K 113 s): computed live only up to
                           # here; beyond, only on demand (the page asks first)
 
 
 @lru_cache(maxsize=64)
-def men_bound(head_dim: int, context_length: int) -> float | None:
-    """Men et al.'s base lower bound (``bounds.base_lower_bound``), cached; None if bounds.py is unavailable."""
-    try:
-        from ..analysis.bounds import base_lower_bound
-    except ImportError:
-        return None
+def men_bound(head_dim: int, context_length: int) -> float:
+    """Men et al.'s certified base lower bound (``bounds.base_lower_bound``, full rotary), cached; inf when no base
+    ≤ 1e12 satisfies the condition."""
     return float(base_lower_bound(head_dim, context_length))
 
 
@@ -119,64 +118,85 @@ def _log_ticks(pos: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
-# -- nearest impostor -----------------------------------------------------------------------------------------------
-@register("aliasing_impostors", page="Aliasing",
-          caption="Left: similarity vs distance, and the far peak every position's best look-alike sits on; right: "
-                  "for each position, how similar that look-alike is (above the dotted line: as close as a neighbour).")
-def impostor_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256, spacing: str = "linear",
-                    min_separation: int | None = None) -> go.Figure:
-    """Nearest impostors (``nearest_impostor``; separation s, default ``default_min_separation`` = L/16).
-    Left panel: the similarity profile sim(Δ) over the whole context (``similarity_profile``, min/max envelope) with
-    s and the best far distance Δ* marked — sim depends only on Δ, so every position whose context reaches Δ* shares
-    it. Right panel: for sampled positions m, the similarity of m's best look-alike at least s tokens away, with
-    sim(Δ = 1) for scale."""
+# -- the farthest look-alike of each distance ----------------------------------------------------------------------
+AMBIGUITY_RATIO = 10   # a distance is "ambiguous" when one at least this many times farther is as similar
+
+
+def farthest_lookalikes(cfg: RopeConfig) -> tuple[np.ndarray, np.ndarray]:
+    """For every distance k = 1 … L − 1 of the context: sim(k) (``similarity_profile``, shape (L − 1,)) and F(k),
+    the farthest distance Δ < L with sim(Δ) ≥ sim(k) (int64, shape (L − 1,), F(k) ≥ k): "a position F(k) tokens away
+    looks at least as similar as one k tokens away". sim depends only on the distance, so this is the per-position
+    question "what is m's farthest look-alike" answered once for all m. Suffix maximum of the profile, then one
+    binary search per k; O(L log L). F(k) = k: nothing farther is as similar; F(k) ≫ k: k cannot be told from
+    much farther distances (aliasing when the distances between are less similar, blur when they are not)."""
+    prof = np.asarray(A.similarity_profile(cfg))[1:]                   # (L − 1,) sim(k), k = 1 … L − 1
+    suffix_max = np.maximum.accumulate(prof[::-1])[::-1]                # non-increasing: max over Δ ≥ k
+    return prof, np.searchsorted(-suffix_max, -prof, side="right").astype(np.int64)
+
+
+def _impostor_caption(fig: go.Figure) -> str:
+    """For each distance, the farthest distance that looks at least as similar."""
+    m = fig.layout.meta or {}
+    if not m:
+        return _impostor_caption.__doc__
+    text = ("Right: for each distance k, the farthest distance that looks at least as similar (on the diagonal "
+            "nothing farther does). ")
+    if m.get("k") is None:
+        return text + (f"No distance here is matched by one {AMBIGUITY_RATIO}× farther: every distance of this "
+                       "context is told apart from much farther ones.")
+    return text + (f"From k = {m['k']:,} tokens on, a distance at least {AMBIGUITY_RATIO}× farther looks as similar "
+                   f"(Δ = {m['F']:,}, sim {m['sim']:.2f}): nearer distances are told apart, farther ones are not.")
+
+
+@register("aliasing_impostors", page="Aliasing", caption=_impostor_caption)
+def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) -> go.Figure:
+    """Two panels over the distances of the context (``farthest_lookalikes``). Left: sim(Δ) and the most similar
+    distance at least as far, max_{Δ'' ≥ Δ} sim(Δ'') (min/max envelopes). Right: F(k) against k with the diagonal
+    and the AMBIGUITY_RATIO line, the first ambiguous k marked. ``fig.layout.meta``: k (first k with
+    F(k) ≥ AMBIGUITY_RATIO·k, or None), F (its F), sim (its similarity)."""
     from .distance import display_envelope
 
     L = cfg.context_length
-    pos = map_positions(cfg, n_positions, spacing)
-    s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1,
-                                                                         max(1, L - 1))
-    r = A.nearest_impostor(cfg, pos, s)
-    ok = r["impostor"] >= 0
+    if L < 3:
+        raise ValueError(f"context_length must be at least 3 tokens for this figure; got {L}")
+    prof, far = farthest_lookalikes(cfg)
+    dist = np.arange(1, L, dtype=np.float64)                           # (L − 1,)
     layout, ref = grid_layout(1, 2, h_space=0.1)
     left, right = ref(1, 1), ref(1, 2)
     fig = go.Figure(layout=layout)
-    # right panel first so that fig.data[0] is the per-position trace
-    custom = np.stack([r["impostor"][ok], r["distance"][ok]], axis=1)   # (n_ok, 2)
-    fig.add_trace(go.Scatter(
-        x=r["positions"][ok], y=r["similarity"][ok], mode="lines+markers", marker=dict(size=4),
-        line=dict(color=PALETTE[0]), name=f"best look-alike ≥ {s:,} tokens away", customdata=custom,
-        hovertemplate="m=%{x:,}<br>look-alike n=%{customdata[0]:,} (Δ=%{customdata[1]:,})"
-                      "<br>sim=%{y:.3f}<extra></extra>", xaxis=right[0], yaxis=right[1]))
-    nb = float(r["neighbour_similarity"][0])
-    fig.add_trace(go.Scatter(x=[pos[0], pos[-1]], y=[nb, nb], mode="lines", name=f"sim(Δ = 1) = {nb:.3f}",
-                             line=dict(color=PALETTE[1], dash="dot"), xaxis=right[0], yaxis=right[1]))
-    prof = A.similarity_profile(cfg)                                     # (L,), sim(Δ) for Δ = 0 … L − 1
-    dist = np.arange(L, dtype=np.float64)
-    x, lo, hi = display_envelope(dist, prof, 1000, log_x=False)
-    fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(color=PALETTE[2], width=1.2),
-                             name="sim(Δ) over the context", xaxis=left[0], yaxis=left[1],
-                             hovertemplate="Δ=%{x:,.0f}<br>sim=%{y:.3f}<extra></extra>"))
-    if not np.array_equal(lo, hi):
-        fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(color=PALETTE[2], width=0.8), fill="tonexty",
-                                 name="sim(Δ) (min in bin)", showlegend=False, hoverinfo="skip", xaxis=left[0],
-                                 yaxis=left[1]))
-    if ok.any():
-        d_star = int(r["distance"][ok][np.argmax(r["similarity"][ok])])
-        fig.add_trace(go.Scatter(x=[d_star], y=[float(prof[d_star])], mode="markers",
+    curves = ((prof, "sim(Δ) over the context", PALETTE[2], left),
+              (np.maximum.accumulate(prof[::-1])[::-1], "most similar distance at least as far", "#555555", left),
+              (far.astype(np.float64), "farthest look-alike F(k)", PALETTE[0], right))
+    for y, name, color, (xa, ya) in curves:
+        x, lo, hi = display_envelope(dist, y, 1000, log_x)
+        fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", name=name, xaxis=xa, yaxis=ya,
+                                 line=dict(color=color, width=1.5, dash="dash" if color == "#555555" else None),
+                                 hovertemplate="Δ=%{x:,.0f}<br>%{y:,.3~f}<extra>" + name + "</extra>"))
+        if not np.array_equal(lo, hi):
+            fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(color=color, width=0.8), fill="tonexty",
+                                     name=name + " (min in bin)", showlegend=False, hoverinfo="skip", xaxis=xa,
+                                     yaxis=ya))
+    for mult, name, dash in ((1, "F(k) = k: nothing farther is as similar", "dot"),
+                             (AMBIGUITY_RATIO, f"F(k) = {AMBIGUITY_RATIO}·k", "dashdot")):
+        fig.add_trace(go.Scatter(x=[1, L - 1], y=[mult, mult * (L - 1)], mode="lines", name=name, hoverinfo="skip",
+                                 line=dict(color="#000", dash=dash, width=1), xaxis=right[0], yaxis=right[1]))
+    amb = np.flatnonzero(far >= AMBIGUITY_RATIO * dist)
+    meta: dict = {"k": None}
+    if amb.size:
+        i = int(amb[0])
+        meta = {"k": int(dist[i]), "F": int(far[i]), "sim": float(prof[i])}
+        fig.add_trace(go.Scatter(x=[dist[i]], y=[far[i]], mode="markers", xaxis=right[0], yaxis=right[1],
                                  marker=dict(symbol="star", size=14, color=PALETTE[3]),
-                                 name=f"best far distance Δ* = {d_star:,}", xaxis=left[0], yaxis=left[1],
-                                 hovertemplate="Δ*=%{x:,}<br>sim=%{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[s, s], y=[-1, 1], mode="lines", line=dict(color="#555", dash="dash"),
-                             name=f"separation s = {s:,}", hoverinfo="skip", xaxis=left[0], yaxis=left[1]))
-    log = spacing == "log"
-    styled(fig, title=f"Nearest impostors (separation ≥ {s:,} tokens, {cfg.label()})",
-           x_title="relative distance Δ (tokens)", y_title="similarity (mean cos, −1 … 1)", style=style)
-    fig.update_layout(xaxis2=dict(title_text="position m (tokens" + (", log scale)" if log else ")"),
-                                  type="log" if log else None),
-                      yaxis2=dict(title_text="similarity of its best look-alike"))
-    fig.update_yaxes(range=[-1.02, 1.02])
-    fig.update_layout(hovermode="closest")
+                                 name=f"first k with a look-alike ≥ {AMBIGUITY_RATIO}× farther: {meta['k']:,}",
+                                 hovertemplate="k=%{x:,}<br>F(k)=%{y:,}<extra></extra>"))
+    unit = "tokens, log scale" if log_x else "tokens"
+    styled(fig, title=f"Farthest look-alike of each distance ({cfg.label()})",
+           x_title=f"relative distance Δ ({unit})", y_title="similarity (mean cos, −1 … 1)", style=style)
+    fig.update_layout(xaxis2=dict(title_text=f"distance k ({unit})"),
+                      yaxis2=dict(title_text=f"farthest look-alike F(k) ({unit})"), hovermode="closest", meta=meta)
+    if log_x:
+        fig.update_layout(xaxis=dict(type="log"), xaxis2=dict(type="log"), yaxis2=dict(type="log"))
+    fig.update_layout(yaxis=dict(range=[-1.02, 1.02]))
     return legend_below(fig)
 
 
@@ -192,25 +212,6 @@ def base_sweep(head_dim: int, context_length: int, rotary_fraction: float = 1.0,
             "excess": A.aliasing_vs_base(head_dim, context_length, b, measure="excess", **kw)}
 
 
-def liu_min_base(cfg: RopeConfig, context_length: int, train_length: int) -> float | None:
-    """Liu et al. (arXiv:2310.05209, Eq. 16b): the smallest base β whose extrapolation bound
-    T_extra = 2π·β^(d_extra/r) reaches ``context_length`` for a model pre-trained at ``train_length`` with
-    ``cfg.base`` (d_extra = ``bounds.critical_dim``; the same expression as ``aliasing.base_advisor``'s
-    liu_min_base). None when train_length ≥ context_length, d_extra = 0, bounds.py is unavailable, or β > 1e12."""
-    if train_length >= context_length:
-        return None
-    try:
-        from ..analysis.bounds import critical_dim
-    except ImportError:
-        return None
-    pre = cfg.replace(scaling=None, context_length=train_length)
-    d_extra = int(critical_dim(pre, train_length))
-    if d_extra <= 0:
-        return None
-    beta = (context_length / (2 * np.pi)) ** (cfg.rotary_dim / d_extra)
-    return float(beta) if beta <= BASE_MAX else None
-
-
 @register("aliasing_base_sweep", page="Aliasing",
           caption="Small bases alias (a far position can be more similar than a nearer one: the excess); large "
                   "bases blur (everything far looks alike). The markers show the published lower bounds.")
@@ -219,9 +220,10 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
                       on_demand: bool = False) -> go.Figure:
     """Aliasing vs base at a context L (default: the config's): worst similarity max_{Δ ≥ s} sim(Δ) and the
     excess (``aliasing_vs_base``), with Men et al.'s lower bound (``bounds.base_lower_bound``), Liu et al.'s base
-    for T_extra ≥ L (pre-trained at ``train_length``, default the config's original context, with the config's base)
-    and the config's own base marked. Men et al.'s bound is computed for L ≤ MEN_EXACT_MAX, beyond only with
-    ``on_demand`` (it takes minutes there)."""
+    for T_extra ≥ L (``bounds.liu_min_base``: pre-trained at ``train_length``, default the config's original context,
+    with the config's base) and the config's own base marked; a bound that no base ≤ 1e12 meets is named in the
+    legend, not drawn. Men et al.'s bound is computed for L ≤ MEN_EXACT_MAX, beyond only with ``on_demand`` (it
+    takes minutes there)."""
     L = cfg.context_length if context_length is None else _int("context_length", context_length, 16, 1 << 24)
     T = cfg.original_context_length if train_length is None else _int("train_length", train_length, 16, 1 << 24)
     s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1, L - 1)
@@ -237,14 +239,18 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     men = men_bound(cfg.head_dim, L) if L <= MEN_EXACT_MAX or on_demand else None
     if men is not None:
         marks.append((men, f"Men et al. lower bound for L = {L:,}", PALETTE[2], "dash"))
-    liu = liu_min_base(cfg, L, T)
-    if liu is not None and 1 < liu <= BASE_MAX:
-        marks.append((float(liu), f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
+    liu = liu_min_base(cfg.rotary_dim, L, T, pretrain_base=cfg.base)[0] if T < L else None
+    if liu is not None:
+        marks.append((liu, f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
     marks.append((cfg.base, f"this config's base ({cfg.base:g})", "#000000", "dot"))
     for x, label, color, dash in marks:
-        fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {x:.3g}",
-                                 line=dict(color=color, dash=dash, width=2),
-                                 hovertemplate=label + "<br>base=%{x:.4g}<extra></extra>"))
+        if math.isfinite(x) and x <= BASE_MAX:
+            fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {x:.3g}",
+                                     line=dict(color=color, dash=dash, width=2),
+                                     hovertemplate=label + "<br>base=%{x:.4g}<extra></extra>"))
+        else:   # no finite base: say so in the legend instead of drawing a line at infinity
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label}: no base ≤ {BASE_MAX:.0e}",
+                                     line=dict(color=color, dash=dash, width=2)))
     styled(fig, title=f"Aliasing vs base at context L = {L:,} (d = {cfg.head_dim})",
            x_title="base b (rope_theta, log scale)", y_title="similarity (mean cos, 0 … 1)", style=style,
            log_x=True)
@@ -295,95 +301,227 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
 
 
 # -- base advisor -------------------------------------------------------------------------------------------------
-@lru_cache(maxsize=16)
-def lower_bound_curve(head_dim: int, contexts: tuple[int, ...] = ADVISOR_CONTEXTS) -> np.ndarray:
-    """Men et al.'s base lower bound at each context length (``men_bound``), shape (n,); ImportError without
-    bounds.py."""
-    vals = [men_bound(head_dim, L) for L in contexts]
-    if any(v is None for v in vals):
-        raise ImportError("rope_viz.analysis.bounds is unavailable")
-    return np.array(vals)
+BOUND_TABLE = Path(__file__).with_name("men_bound_table.json")   # scripts/gen_bound_table.py writes it
+
+
+@lru_cache(maxsize=1)
+def _bound_table() -> dict:
+    """{(d, r): (contexts, bases)} from BOUND_TABLE (empty if the file is absent)."""
+    if not BOUND_TABLE.exists():
+        return {}
+    t = json.loads(BOUND_TABLE.read_text())
+    ctx = np.array(t["contexts"], dtype=np.int64)
+    return {(c["head_dim"], c["rotary_dim"]): (ctx, np.array([np.nan if b is None else b for b in c["base"]]))
+            for c in t["curves"]}
+
+
+@lru_cache(maxsize=32)
+def bound_curve(head_dim: int, rotary_dim: int, max_context: int = BOUND_CONTEXTS[-1]) -> tuple:
+    """Men et al.'s minimum base vs context for a head of width d rotating r channels (``bounds.base_bound_curve``:
+    the smallest base on a 100-per-decade grid with B_m ≥ 0 on the whole context; NaN where no base ≤ 1e12 does),
+    over BOUND_CONTEXTS ≤ max(``max_context``, 1K): (contexts (n,) int64, bases (n,) float64). The presets' widths
+    come precomputed from BOUND_TABLE (the sweep costs about a minute per width up to 2M tokens); tests recompute
+    the table's entries. Other widths are computed here, only up to ``max_context``."""
+    table = _bound_table().get((head_dim, rotary_dim))
+    if table is not None:
+        return table
+    ctx = tuple(c for c in BOUND_CONTEXTS if c <= max(max_context, BOUND_CONTEXTS[0]))
+    c = base_bound_curve(head_dim, ctx, rotary_dim=rotary_dim)
+    return c["context"], c["base"]
 
 
 def preset_points() -> list[dict]:
-    """Every preset as (name, head dim, context, base, meets?, lower bound): the context is the pre-training one
-    (``original_context_length``) for presets with a context-extension scaling; ``meets`` = Men et al.'s condition
-    B_Δ ≥ 0 on that context at the preset's base, checked directly (``men_condition_holds``); ``lower_bound`` =
-    ``men_bound`` for contexts ≤ MEN_EXACT_MAX (None beyond, or without bounds.py)."""
+    """Every preset, classified by Men et al.'s condition over its own context with its own frequencies
+    (``bounds.men_condition``: scaling included, partial rotary's unrotated pairs counted): name, head_dim,
+    rotary_dim, context (its full context), base, scaled (has a context-extension scaling), holds,
+    first_negative (first m with B_m < 0, or None)."""
     from ..presets import PRESETS
     out = []
     for name, p in PRESETS.items():
         c = p.config
-        L = c.original_context_length
-        lb = men_bound(c.head_dim, L) if L <= MEN_EXACT_MAX else None
-        out.append(dict(name=name, head_dim=c.head_dim, context=L, base=c.base, lower_bound=lb,
-                        meets=A.men_condition_holds(c.head_dim, c.base, L, c.rotary_fraction)))
+        r = men_condition(c)
+        out.append(dict(name=name, head_dim=c.head_dim, rotary_dim=c.rotary_dim, context=c.context_length,
+                        base=c.base, scaled=c.scaling is not None, holds=r["holds"],
+                        first_negative=r["first_negative"]))
     return out
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=1)
 def _preset_points_cached() -> tuple:
     return tuple(preset_points())
 
 
-@register("aliasing_advisor", page="Aliasing",
-          caption="Presets above the curve satisfy Men et al.'s B ≥ 0 over their context (filled markers); the "
-                  "star is the recommended base for your target context.")
+def _width_label(d: int, r: int) -> str:
+    return f"d = {d}" if d == r else f"d = {d}, r = {r} rotated"
+
+
+LABEL_W, LABEL_H = 0.0095, 0.045   # a label's size as a fraction of the plot: per character, per line
+_MARKER = 0.012                    # a marker's half-size, same units
+# candidate label positions: plotly textposition → direction of the box's centre from the marker
+LABEL_POSITIONS = {"top center": (0, 1), "bottom center": (0, -1), "middle right": (1, 0), "middle left": (-1, 0),
+                   "top right": (1, 1), "top left": (-1, 1), "bottom right": (1, -1), "bottom left": (-1, -1)}
+
+
+def label_box(x: float, y: float, text: str, position: str) -> tuple[float, float, float, float]:
+    """The estimated box (x0, x1, y0, y1) of a marker label at (x, y) (plot fractions) in ``position``."""
+    lines = text.split("<br>")
+    w, h = LABEL_W * max(len(t) for t in lines), LABEL_H * len(lines)
+    ox, oy = LABEL_POSITIONS[position]
+    cx, cy = x + ox * (w / 2 + _MARKER), y + oy * (h / 2 + _MARKER)
+    return (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+
+
+def place_labels(xy: np.ndarray, texts: list[str]) -> list[str]:
+    """A text position (LABEL_POSITIONS) for each marker (xy: (n, 2) in plot fractions 0 … 1), chosen greedily,
+    most crowded markers first, so that no label box (``label_box``) overlaps a placed label, another marker or the
+    plot's edge where that can be avoided."""
+    n = len(texts)
+    out = [""] * n
+    boxes: list[tuple] = []
+    marks = [(x - _MARKER, x + _MARKER, y - _MARKER, y + _MARKER) for x, y in xy]
+    crowd = [sum(abs(xy[i, 0] - xy[j, 0]) + abs(xy[i, 1] - xy[j, 1]) < 0.15 for j in range(n)) for i in range(n)]
+    for i in sorted(range(n), key=lambda i: (-crowd[i], xy[i, 0])):
+        best, best_cost = "top center", math.inf
+        for pos in LABEL_POSITIONS:
+            box = label_box(xy[i, 0], xy[i, 1], texts[i], pos)
+            cost = sum(_overlap(box, b) for b in boxes) + sum(_overlap(box, m) for j, m in enumerate(marks) if j != i)
+            cost += _overlap(box, (-1e9, 1e9, -1e9, 1e9)) - _overlap(box, (0, 1, 0, 1))   # outside the plot
+            cost += 1e-6 * (pos != "top center")                                           # prefer above
+            if cost < best_cost:
+                best, best_cost = pos, cost
+        boxes.append(label_box(xy[i, 0], xy[i, 1], texts[i], best))
+        out[i] = best
+    return out
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """Overlap area of two boxes (x0, x1, y0, y1)."""
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[2], b[2]))
+
+
+def _advisor_caption(fig: go.Figure) -> str:
+    """Presets are classified by Men et al.'s condition over their own context, not by the curve."""
+    m = fig.layout.meta or {}
+    text = ("Each curve is the smallest base (on a fine grid) keeping Men et al.'s B ≥ 0 over the whole context, one "
+            "per head width; each model is drawn in its width's colour, filled if its own frequencies keep B ≥ 0 "
+            "over its own context.")
+    above = m.get("above_but_fail") or []
+    if above:
+        text += (" Being above the curve is not enough (the feasible bases do not form an interval): "
+                 f"{', '.join(above)} sit above their curve and still fail.")
+    return text
+
+
+@register("aliasing_advisor", page="Aliasing", caption=_advisor_caption)
 def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int | None = None,
                    train_length: int | None = None, on_demand: bool = False) -> go.Figure:
-    """Context vs base (log–log): Men et al.'s lower-bound curve for the config's head dim, every preset (filled if
-    its base satisfies B_Δ ≥ 0 over its own context, checked directly), this config, and ``base_advisor``'s
-    recommendation for ``target_context`` (default: the config's context; beyond MEN_EXACT_MAX only with
-    ``on_demand``, since Men et al.'s certified bound then takes minutes)."""
+    """Context vs base (log–log): Men et al.'s minimum-base curve (``bound_curve``, 1K … 2M tokens) for every head
+    width among the presets and the config, each preset at (its context, its base) in its width's colour, filled if
+    ``bounds.men_condition`` holds for it (open if not, hover: the first failing m), this config as an open diamond
+    (so markers under it stay visible), and ``base_advisor``'s recommendation for ``target_context`` (default: the
+    config's context; beyond MEN_EXACT_MAX only with ``on_demand``: Men et al.'s certified bound then takes
+    minutes). Labels are placed so they do not collide (``place_labels``). ``fig.layout.meta``: above_but_fail
+    (presets above their width's curve that fail), no_base (widths whose curve ends: no base ≤ 1e12)."""
     L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
     adv = advice(cfg, L, train_length) if L <= MEN_EXACT_MAX or on_demand else {"recommended": None}
-    ctx = np.array(ADVISOR_CONTEXTS)
+    pts = list(_preset_points_cached())
+    own = men_condition(cfg)
+    widths = sorted({(p["head_dim"], p["rotary_dim"]) for p in pts} | {(cfg.head_dim, cfg.rotary_dim)})
+    colour = {w: PALETTE[i % len(PALETTE)] for i, w in enumerate(widths)}
     fig = go.Figure()
-    try:
-        lb = lower_bound_curve(cfg.head_dim)
-    except ImportError:  # bounds.py missing
-        lb = None
-    if lb is not None:
-        fig.add_trace(go.Scatter(x=ctx, y=lb, mode="lines+markers", name=f"Men et al. lower bound (d = "
-                                 f"{cfg.head_dim})", line=dict(color=PALETTE[0]),
-                                 hovertemplate="L=%{x:,}<br>base ≥ %{y:.3g}<extra></extra>"))
-    try:
-        pts = _preset_points_cached()
-    except ImportError:  # presets.py missing
-        pts = ()
-    for meets, sym, label in ((True, "circle", "preset: meets its bound"),
-                              (False, "circle-open", "preset: below its bound")):
-        sel = [p for p in pts if p["meets"] == meets]
-        groups: dict = {}                       # presets at the same (context, base) share one marker and label
-        for p in sel:
-            groups.setdefault((p["context"], p["base"]), []).append(p)
-        sel = [dict(g[0], name="<br>".join(q["name"] for q in g)) for g in groups.values()]
-        if sel:
-            fig.add_trace(go.Scatter(
-                x=[p["context"] for p in sel], y=[p["base"] for p in sel], mode="markers+text",
-                text=[p["name"] for p in sel], textposition="top center", textfont=dict(size=10),
-                marker=dict(symbol=sym, size=10, color=PALETTE[2] if meets else PALETTE[1],
-                            line=dict(width=2, color=PALETTE[2] if meets else PALETTE[1])),
-                name=label, customdata=[[p["head_dim"], p["lower_bound"] or float("nan")] for p in sel],
-                hovertemplate="%{text}<br>(pre-training) L=%{x:,}, base=%{y:.3g}<br>d=%{customdata[0]}, "
-                              "bound %{customdata[1]:.3g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[cfg.context_length], y=[cfg.base], mode="markers", name="this config",
-                             marker=dict(symbol="diamond", size=13, color="#000"),
-                             hovertemplate="this config<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
+    meta: dict = {"above_but_fail": [], "no_base": []}
+    curves = {}
+    for w in widths:
+        ctx, lb = bound_curve(*w, max_context=max(L, cfg.context_length))
+        curves[w] = (ctx, lb)
+        if np.all(np.isnan(lb)):
+            meta["no_base"].append(_width_label(*w))
+        ok = ~np.isnan(lb)
+        if ok.any() and not ok.all():
+            meta["no_base"].append(f"{_width_label(*w)} beyond {int(ctx[ok][-1]):,} tokens")
+        name = f"Men et al. minimum base, {_width_label(*w)}" + (
+            "" if ok.all() else " (ends: no base ≤ 1e12)" if ok.any() else ": no base ≤ 1e12 at any length shown")
+        if ok.all() and np.all(lb == 1.0):      # r ≤ d/2: the unrotated pairs keep B ≥ 0 at every base
+            name, ok = f"Men et al. minimum base, {_width_label(*w)}: every base (r ≤ d/2)", np.zeros_like(ok)
+        fig.add_trace(go.Scatter(x=ctx[ok] if ok.any() else [None], y=lb[ok] if ok.any() else [None], mode="lines",
+                                 name=name, legendgroup=str(w),
+                                 line=dict(color=colour[w], width=2 if w == (cfg.head_dim, cfg.rotary_dim) else 1.2),
+                                 hovertemplate="L=%{x:,}<br>base ≥ %{y:.3g}<extra>" + _width_label(*w) + "</extra>"))
+    # this config underneath the presets, open: it must not hide them
+    fig.add_trace(go.Scatter(
+        x=[cfg.context_length], y=[cfg.base], mode="markers", name="this config: " + (
+            "B ≥ 0 over its context" if own["holds"] else f"B < 0 at m = {own['first_negative']:,}"),
+        marker=dict(symbol="diamond-open", size=18, color="#000", line=dict(width=2)),
+        hovertemplate="this config<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
+    for p in pts:
+        ctx, lb = curves[(p["head_dim"], p["rotary_dim"])]
+        k = np.searchsorted(ctx, p["context"])
+        if not p["holds"] and k < len(ctx) and np.isfinite(lb[k]) and p["base"] >= lb[k]:
+            meta["above_but_fail"].append(p["name"])
+    groups: dict = {}                       # models at the same point and width share one marker
+    for p in pts:
+        groups.setdefault((p["context"], p["base"], p["holds"], p["head_dim"], p["rotary_dim"]), []).append(p)
+    merged = [dict(g[0], name="<br>".join(q["name"] for q in g), size=10) for g in groups.values()]
+    spots: dict = {}                        # …and models at the same point share one label; rings grow outwards
+    for p in merged:
+        spots.setdefault((p["context"], p["base"]), []).append(p)
+    for same in spots.values():
+        for j, p in enumerate(same):
+            p["size"], p["label"] = 10 + 6 * j, "<br>".join(q["name"] for q in same) if j == 0 else ""
+    labelled = [p for p in merged if p["label"]]
+    where_l = place_labels(_plot_fractions(fig, labelled, cfg, adv), [p["label"] for p in labelled])
+    where = [where_l[labelled.index(p)] if p["label"] else "top center" for p in merged]
+    for holds, label in ((True, "model: B ≥ 0 over its own context (filled)"),
+                         (False, "model: B < 0 somewhere in its context (open)")):
+        idx = [i for i, p in enumerate(merged) if p["holds"] == holds]
+        if not idx:
+            continue
+        sel = [merged[i] for i in idx]
+        cols = [colour[(p["head_dim"], p["rotary_dim"])] for p in sel]
+        fig.add_trace(go.Scatter(
+            x=[p["context"] for p in sel], y=[p["base"] for p in sel], mode="markers+text", name=label,
+            text=[p["label"] for p in sel], textposition=[where[i] for i in idx], textfont=dict(size=10),
+            marker=dict(symbol="circle" if holds else "circle-open", size=[p["size"] for p in sel], color=cols,
+                        line=dict(width=2, color=cols)),
+            customdata=[[_width_label(p["head_dim"], p["rotary_dim"]),
+                         "holds" if holds else f"B < 0 at m = {p['first_negative']:,}",
+                         "scaled: its effective frequencies" if p["scaled"] else "plain RoPE"] for p in sel],
+            hovertext=[p["name"] for p in sel],
+            hovertemplate="%{hovertext}<br>L=%{x:,}, base=%{y:.3g}<br>%{customdata[0]}; %{customdata[2]}"
+                          "<br>%{customdata[1]}<extra></extra>"))
     if adv["recommended"] is not None:
         fig.add_trace(go.Scatter(x=[L], y=[adv["recommended"]], mode="markers",
                                  name=f"recommended for L = {L:,}: {adv['recommended']:g}",
                                  marker=dict(symbol="star", size=18, color=PALETTE[4], line=dict(width=1)),
                                  hovertemplate="recommended<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
-    styled(fig, title="Base advisor: context length vs base (presets and Men et al.'s bound)",
+    styled(fig, title="Base advisor: context length vs base (models and Men et al.'s minimum base per head width)",
            x_title="context length L (tokens, log scale)", y_title="base b (rope_theta, log scale)", style=style,
-           log_x=True, log_y=True, height=560)
+           log_x=True, log_y=True, height=620)
+    fig.update_xaxes(range=list(_ADVISOR_RANGE["x"]))
+    fig.update_yaxes(range=list(_advisor_y_range(fig)))
+    fig.update_layout(hovermode="closest", meta=meta)
+    return legend_below(fig)
+
+
+_ADVISOR_RANGE = {"x": (math.log10(BOUND_CONTEXTS[0]) - 0.15, math.log10(BOUND_CONTEXTS[-1] * 8) + 0.15)}
+
+
+def _advisor_y_range(fig: go.Figure) -> tuple[float, float]:
     ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None])
     ys = ys[np.isfinite(ys) & (ys > 0)]
-    if ys.size:   # headroom above the highest marker for its (possibly stacked) preset labels
-        fig.update_yaxes(range=[math.log10(ys.min()) - 0.15, math.log10(ys.max()) + 0.55])
-    fig.update_layout(hovermode="closest")
-    return legend_below(fig)
+    return (math.log10(ys.min()) - 0.3, math.log10(ys.max()) + 0.4) if ys.size else (0.0, 12.0)
+
+
+def _plot_fractions(fig: go.Figure, pts: list[dict], cfg: RopeConfig, adv: dict) -> np.ndarray:
+    """The presets' positions as fractions of the plot area (for label placement), in the axis ranges the figure
+    will get (log x over _ADVISOR_RANGE, log y over every plotted value)."""
+    extra = [cfg.base] + [p["base"] for p in pts] + ([adv["recommended"]] if adv.get("recommended") else [])
+    ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None] + [extra])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    y0, y1 = math.log10(ys.min()) - 0.3, math.log10(ys.max()) + 0.4
+    x0, x1 = _ADVISOR_RANGE["x"]
+    return np.array([[(math.log10(p["context"]) - x0) / (x1 - x0), (math.log10(p["base"]) - y0) / (y1 - y0)]
+                     for p in pts]).reshape(-1, 2)
 
 
 @lru_cache(maxsize=32)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..analysis.overhead import fp32_phase_error, rope_memory
+from ..analysis.overhead import fp32_phase_error, rope_flops_share, rope_memory
 from ..config import RopeConfig
 from . import register
 from ._style import PALETTE, styled
@@ -68,6 +68,19 @@ def timing_table(result) -> list[dict]:
                                                                                          else " %"),
              "× copy": fmt(r["x_copy"], ".3g"), "% of attention": fmt(r["pct_sdpa"], ".3g"),
              "check": "noisy: rerun" if r["noisy"] else "ok"} for r in br.rows()]
+
+
+LLAMA3_8B = dict(hidden_size=4096, n_heads=32, n_kv_heads=8, head_dim=128, intermediate_size=14336)  # its config.json
+
+
+def flops_statement(seq_lens=(1, 8192, 131072)) -> str:
+    """One sentence for the Kernel page: RoPE's share of one decoder layer's FLOPs with Llama-3-8B's shapes
+    (``overhead.rope_flops_share``, Kaplan et al.'s counting) at each sequence length in ``seq_lens``."""
+    shares = [(T, 100 * rope_flops_share(seq_len=T, **LLAMA3_8B)) for T in seq_lens]
+    parts = [f"{pct:.2g} % at {T:,} token{'s' if T > 1 else ''}" for T, pct in shares]
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return (f"With Llama-3-8B's shapes, rotating q and k is {listed} of one decoder layer's FLOPs (the rest: the "
+            "projections, the MLP, and attention, which grows with the square of the sequence).")
 
 
 def _need_torch() -> None:
