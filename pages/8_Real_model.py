@@ -107,7 +107,7 @@ if src != "default":
     with st.expander("The text used (shown as plain text)"):
         st.text(text[:2000] + (" …" if len(text) > 2000 else ""))
 
-# -- 1. pair magnitudes ---------------------------------------------------------------------------------------------------
+# -- 1. pair magnitudes ------------------------------------------------------------------------------------------------
 st.subheader("Which pairs carry the large q / k values?")
 a1, a2, a3, a4 = st.columns(4)
 which = a1.radio("Vector", ("q", "k"), horizontal=True, **ui.persist("rmwhich", "q", options=["q", "k"]))
@@ -132,7 +132,7 @@ st.markdown(
                 f"from pair {b['partial_cycle_from']} and can hold a one-sign offset from pair {b['one_sign_from']}"
                 for b in bounds) + ".")
 
-# -- 2. attention vs distance -----------------------------------------------------------------------------------------------
+# -- 2. attention vs distance ------------------------------------------------------------------------------------------
 st.subheader("Attention vs distance on the text")
 b1, b2, b3 = st.columns([3, 1, 1])
 layer_opts = list(range(result["layers"]))
@@ -151,7 +151,7 @@ if layers:
 fig = ui.guarded(FM.sink, None, result=result)
 ui.show_figure(fig, name="model_sink", caption=caption_of("model_sink", fig) if fig else "")
 
-# -- 3. perplexity beyond the training context ------------------------------------------------------------------------------
+# -- 3. perplexity beyond the training context -------------------------------------------------------------------------
 st.subheader("Perplexity beyond the training length")
 SETTINGS = {
     "as trained": {},

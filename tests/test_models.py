@@ -104,7 +104,7 @@ def test_llama_qk_permutation_is_llama_cpps():
     assert np.array_equal(loader.unpermute_llama_qk(g, 2), w)
 
 
-# -- reference pair norms: hooks on the projections, float64 loops --------------------------------------------------------
+# -- reference pair norms: hooks on the projections, float64 loops -----------------------------------------------------
 def _reference_pair_norms(m, ids, kind):
     """(q, k) pair norms (layers, heads, pairs) from the pre-RoPE q/k (RoPE keeps pair norms), computed in loops."""
     caps = {}
@@ -208,7 +208,7 @@ def test_planted_massive_pair_is_found():
     assert MA.pair_ratio(wn)[layer, head].argmax() == pair
 
 
-# -- losses with a replaced RoPE equal transformers' own rotary classes -----------------------------------------------------
+# -- losses with a replaced RoPE equal transformers' own rotary classes ------------------------------------------------
 CASES = {
     "base": (RopeConfig(head_dim=8, base=500.0, context_length=32), {"rope_type": "default", "rope_theta": 500.0}),
     "linear": (RopeConfig(head_dim=8, scaling={"rope_type": "linear", "factor": 2.0}, context_length=64), None),
@@ -262,7 +262,7 @@ def test_bucket_means():
     assert b[1]["nll"] == pytest.approx(np.mean([4, 5, 6, 7, 8, 9])) and b[1]["n"] == 6
 
 
-# -- loading: safetensors folders and GGUF files in the models folder ----------------------------------------------------------
+# -- loading: safetensors folders and GGUF files in the models folder --------------------------------------------------
 _GGUF_NAMES = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
                "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
                "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}

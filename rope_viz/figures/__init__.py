@@ -24,7 +24,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Union
 
-FIGURE_MODULES = ("intuition", "frequencies", "distance", "aliasing", "offsets", "extension", "encodings", "kernel", "models")
+FIGURE_MODULES = ("intuition", "frequencies", "distance", "aliasing", "offsets", "extension", "encodings", "kernel",
+                  "models")
 
 
 Caption = Union[str, Callable[..., str]]

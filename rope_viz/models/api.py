@@ -65,7 +65,7 @@ def _save(path: Path, result: dict) -> None:
     tmp.replace(path)
 
 
-# -- text ---------------------------------------------------------------------------------------------------------------
+# -- text --------------------------------------------------------------------------------------------------------------
 def resolve_text(text: str | None) -> tuple[str, str]:
     """(text, label): ``None`` → the default text and its label; otherwise the given text ("text supplied by the
     user"). ValueError for an empty or oversized text."""
@@ -91,7 +91,7 @@ def encode_prefix(lm, text: str, tokens: int) -> list[int]:
     return lm.encode(text, tokens)
 
 
-# -- model metadata --------------------------------------------------------------------------------------------------------
+# -- model metadata ----------------------------------------------------------------------------------------------------
 def model_info(lm) -> dict:
     """JSON-ready description of a loaded model: layers, heads, kv_heads, head_dim, layer_types, rope (per layer type:
     the RopeConfig as a dict + its attention window), context_length."""
@@ -125,7 +125,7 @@ def _load_model(model: str, models_dir, progress: Progress):
     return load_model(model, models_dir=models_dir, progress=progress)
 
 
-# -- inspect --------------------------------------------------------------------------------------------------------------
+# -- inspect -----------------------------------------------------------------------------------------------------------
 def inspect(model: str = sources.DEFAULT_MODEL, text: str | None = None, tokens: int = 512, *,
             distance: bool = True, models_dir=None, progress: Progress | None = None, cache: bool = True) -> dict:
     """Pair norms of q and k as they enter attention over the first ``tokens`` tokens of ``text`` (default text when
@@ -153,7 +153,7 @@ def inspect(model: str = sources.DEFAULT_MODEL, text: str | None = None, tokens:
     return result
 
 
-# -- perplexity ------------------------------------------------------------------------------------------------------------
+# -- perplexity --------------------------------------------------------------------------------------------------------
 def settings_rope(info: Mapping[str, Any], *, base: float | None = None, scaling: str | None = None,
                   factor: float | None = None, original_context: int | None = None,
                   extra: Mapping[str, Any] | None = None) -> dict[str, RopeConfig] | None:

@@ -241,7 +241,7 @@ def weight_pair_norms(lm: LoadedModel) -> dict[str, np.ndarray]:
     return {"q_weight": q_out, "k_weight": k_out}
 
 
-# -- loss with a replaced RoPE ------------------------------------------------------------------------------------------
+# -- loss with a replaced RoPE -----------------------------------------------------------------------------------------
 def _rotary_class():
     import torch
 
