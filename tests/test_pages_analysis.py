@@ -149,11 +149,12 @@ def test_aliasing_page(params):
 
 def test_aliasing_example_button_reproduces_the_example():
     from rope_viz.analysis.aliasing import lookalike_example
+    from rope_viz.figures.aliasing import example_base
     at = _run("aliasing")
-    at.button(key="alias_example").click().run()
+    at.toggle(key="_rvp_aex").set_value(True).run()
     assert not at.exception
-    base = at.number_input(key="alias_base").value
-    assert base < 1e4 and at.number_input(key="alias_m").value == 100 and at.number_input(key="alias_n").value == 10_000
+    base = example_base(128)
+    assert base < 1e4
     ex = lookalike_example(RopeConfig(128, base=base, context_length=10_001), 100, 10_000)
     text = " ".join(m.value for m in at.markdown)
     assert f"{ex['stronger_nearer']:,}" in text and "aliasing" in text
