@@ -1,6 +1,8 @@
 """Real model: what RoPE does inside a trained checkpoint (massive pairs, attention vs distance, perplexity beyond the
 training context). Thin: widgets → rope_viz.models → rope_viz.figures.models."""
 
+import time
+
 import streamlit as st
 
 from rope_viz import ui
@@ -32,6 +34,7 @@ _nav()
 from rope_viz import models as M                                    # noqa: E402 (numpy only; torch loads later)
 from rope_viz.figures import caption_of, models as FM              # noqa: E402
 from rope_viz.models import analysis as MA                         # noqa: E402
+from rope_viz.models import jobs                                   # noqa: E402
 
 missing = M.missing_packages()
 if missing:
@@ -175,15 +178,36 @@ bucket = max(128, int(length) // 8)
 kw_common = dict(bucket=bucket, text=text, tokens=int(length))
 ready = {c: M.cached_result("ppl", model, text, int(length), **SETTINGS[c]) for c in chosen}
 todo = [c for c in chosen if not ready[c]]
+job_key = "|".join(["ppl", model, "default" if text is None else M.text_hash(text), str(length), str(bucket)] + todo)
+
+
+@st.fragment(run_every=1.0)
+def job_panel(key: str) -> None:
+    """Progress of a background run, polled every second; the page reruns when it ends."""
+    job = jobs.get(key)
+    if job is None or job.state != "running":
+        st.rerun(scope="app")
+        return
+    st.progress(job.frac, text=f"Running in the background for {time.monotonic() - job.started:.0f} s: "
+                               f"{job.message} (the rest of the page stays usable)")
+
+
 if todo:
-    st.info(f"Not measured yet at {int(length):,} tokens: {', '.join(todo)}. One forward pass each"
-            + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each)."))
-    go_run = st.button(f"Run {len(todo)} setting(s) at {int(length):,} tokens", type="primary", key="rm_run")
-else:
-    go_run = False
+    job = jobs.get(job_key)
+    if job is not None and job.state == "running":
+        job_panel(job_key)
+    else:
+        if job is not None and job.state == "error":
+            ui.show_error(job.message)
+        st.info(f"Not measured yet at {int(length):,} tokens: {', '.join(todo)}. One forward pass each"
+                + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each)."))
+        if st.button(f"Run {len(todo)} setting(s) at {int(length):,} tokens", type="primary", key="rm_run"):
+            jobs.start(job_key, M.perplexity_many, model, text, int(length), {c: SETTINGS[c] for c in todo},
+                       bucket=bucket)
+            st.rerun()
 runs = {}
 for c in chosen:
-    if ready[c] or go_run:
+    if ready[c]:
         r = measured(M.perplexity, model, what=f"{c}, {int(length):,} tokens", **kw_common, **SETTINGS[c])
         if r is not None:
             runs[c] = r

@@ -117,3 +117,27 @@ def test_real_model_page(smollm):
     at.text_area(key="rm_paste").set_value("**not markdown** [x](http://e.invalid)").run()
     assert any("tokens must be at most the text's length" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_real_model_page_runs_perplexity_as_a_background_job(smollm):
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from rope_viz.models import jobs
+
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Real_model.py"), default_timeout=240).run()
+    at.multiselect(key="rm_settings").set_value(["as trained", "base 1e4"])
+    next(s for s in at.select_slider if s.label == "Tokens").set_value(1024)
+    at.run()
+    if at.button(key="rm_run") is not None and any("Not measured yet" in i.value for i in at.info):
+        at.button(key="rm_run").click().run()
+        deadline = time.monotonic() + 180
+        while any(j.state == "running" for j in list(jobs._JOBS.values())) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert all(j.state == "done" for j in jobs._JOBS.values()), [j.message for j in jobs._JOBS.values()]
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(c.value.startswith("Perplexity per position bucket") for c in at.caption)
+    claims = at.dataframe[-1].value
+    assert list(claims["verdict"]) == ["untested"] * 4          # 1,024 tokens: nothing beyond the training length

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from .analysis import LAMBDA_DEFAULT, massive_pairs, pair_ratio
 from .sources import (BUNDLED, DEFAULT_MODEL, DEFAULT_TEXT_LABEL, default_text, list_models, missing_packages,
-                      models_dir)
+                      models_dir, text_hash)
 
-_LAZY = {"inspect": "api", "perplexity": "api", "settings_rope": "api", "model_info": "api", "rope_of": "api",
-         "cached_result": "api", "bucket_edges": "api", "load_model": "loader", "LoadedModel": "loader",
+_LAZY = {"inspect": "api", "perplexity": "api", "perplexity_many": "api", "settings_rope": "api",
+         "model_info": "api", "rope_of": "api", "cached_result": "api", "bucket_edges": "api",
+         "load_model": "loader", "LoadedModel": "loader",
          "collect_stats": "measure", "token_nll": "measure", "weight_pair_norms": "measure"}
 
-__all__ = ["inspect", "perplexity", "settings_rope", "model_info", "rope_of", "cached_result", "bucket_edges",
-           "load_model", "LoadedModel", "collect_stats", "token_nll", "weight_pair_norms", "massive_pairs",
-           "pair_ratio", "LAMBDA_DEFAULT", "BUNDLED", "DEFAULT_MODEL", "DEFAULT_TEXT_LABEL", "default_text",
-           "list_models", "missing_packages", "models_dir"]
+__all__ = list(_LAZY) + ["massive_pairs", "pair_ratio", "LAMBDA_DEFAULT", "BUNDLED", "DEFAULT_MODEL",
+                         "DEFAULT_TEXT_LABEL", "default_text", "list_models", "missing_packages", "models_dir",
+                         "text_hash"]
 
 
 def __getattr__(name: str):

@@ -261,6 +261,19 @@ def perplexity(model: str = sources.DEFAULT_MODEL, text: str | None = None, toke
     return hit
 
 
+def perplexity_many(model: str, text: str | None, tokens: int, settings: Mapping[str, Mapping[str, Any]], *,
+                    bucket: int | None = None, models_dir=None, progress: Progress | None = None) -> dict:
+    """``perplexity`` for each label → settings (keyword arguments of ``perplexity``) in turn, one progress bar over
+    all of them. Returns label → result."""
+    progress = progress or _noop
+    out = {}
+    n = max(1, len(settings))
+    for i, (label, kw) in enumerate(settings.items()):
+        out[label] = perplexity(model, text, tokens, bucket=bucket, models_dir=models_dir, **kw,
+                                progress=lambda f, m, i=i, label=label: progress((i + f) / n, f"{label}: {m}"))
+    return out
+
+
 def cached_result(kind: str, model: str, text: str | None, tokens: int, *, models_dir=None,
                   **settings: Any) -> bool:
     """Whether ``inspect`` (kind "inspect", settings: distance) or ``perplexity`` (kind "ppl", settings as its keyword
