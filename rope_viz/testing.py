@@ -310,8 +310,8 @@ def check_rope(fn: Callable, head_dim: int, *, expected: RopeConfig | None = Non
 def _compare(rep: RopeReport, exp: RopeConfig, seq_len: int | None, phase_tol: float) -> None:
     probs = rep.problems
     if rep.layout != exp.layout and rep.layout in ("half", "interleaved"):
-        meta = rep.layout == "interleaved"
-        probs.append(Problem("layout", f"pairs channels as {rep.layout} ({'(2i, 2i+1), Meta / GPT-J' if meta else '(i, i+r/2), transformers / GPT-NeoX'}) "
+        pairing = "(2i, 2i+1), Meta / GPT-J" if rep.layout == "interleaved" else "(i, i+r/2), transformers / GPT-NeoX"
+        probs.append(Problem("layout", f"pairs channels as {rep.layout} ({pairing}) "
                                        f"but {exp.layout} was expected — the Meta ↔ transformers permute: weights "
                                        "converted for one layout give wrong outputs with the other (fix: match the "
                                        "layout, or permute W_q/W_k rows with rope_viz.layout_permutation)"))
@@ -349,8 +349,8 @@ def _compare(rep: RopeReport, exp: RopeConfig, seq_len: int | None, phase_tol: f
         return
     ratio = np.abs(rep.theta) / th_exp
     probs.append(Problem("frequencies",
-                         f"θ differs from the expected {exp.rope_type} frequencies: phase error {rep.max_phase_error:.3g}"
-                         f" rad at m = {int(m_max):,} (worst pair {worst}: θ = {abs(rep.theta[worst]):.6g}, expected "
+                         f"θ differs from the expected {exp.rope_type} frequencies: phase error "
+                         f"{rep.max_phase_error:.3g} rad at m = {int(m_max):,} (worst pair {worst}: θ = {abs(rep.theta[worst]):.6g}, expected "
                          f"{th_exp[worst]:.6g}); per-pair ratio θ/θ_expected from {ratio.min():.4g} to "
                          f"{ratio.max():.4g}; detected scaling: {rep.scaling}"
                          + (f" ×{rep.scaling_factor:.4g}" if rep.scaling_factor else "")
