@@ -10,8 +10,9 @@ RoPE turns every pair of query/key channels by an angle proportional to the toke
 and a key depends only on their **relative distance** Δ. Does attention fade with distance? It depends on *what* q
 and k are:
 
-* **RoFormer's bound** (Su et al., arXiv:2104.09864, §3.4.3) is an upper bound on how large the score can be for q·k
-  entries that vary slowly across pairs; it is the "long-term decay" usually quoted for RoPE;
+* **RoFormer's bound** (Su et al., arXiv:2104.09864, §3.4.3): |score| ≤ maxᵢ |hᵢ₊₁ − hᵢ| · Σⱼ |Sⱼ(Δ)|, with hᵢ the
+  pair products of q and k; the curve is (1/(d/2))·Σⱼ |Sⱼ(Δ)|, the "long-term decay" usually quoted for RoPE — a
+  bound, not a score;
 * **B_m = Σᵢ cos(m θᵢ)** (Men et al., arXiv:2405.14591) is how much more a key *similar to the query* scores than a
   random one; once it turns **negative** (marked ✕), similar tokens that far away are penalised: Men et al. take the
   first negative distance as the context length a base can support. The score of **q = k = all-ones** is
@@ -45,7 +46,7 @@ def distance_section(cfg):
         max_d = st.select_slider("Largest distance Δ (tokens)", options=MAX_D_OPTIONS, disabled=use_ctx,
                                  format_func=lambda v: f"{v:,}", **ui.persist("dmax", 65536, options=MAX_D_OPTIONS))
     with c3:
-        quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_LABELS.get,
+        quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_SHORT.get,
                                     **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
         options = FD.compare_options()
         compare = st.multiselect("Overlay (same config with another base, or a preset; up to 3)", options,

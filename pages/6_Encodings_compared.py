@@ -9,12 +9,12 @@ from rope_viz.figures import encodings as FE
 ui.page_header("Encodings compared", """
 Three ways to tell attention where tokens are:
 
-* **Sinusoidal absolute position encodings** (Vaswani et al. 2017) *add* a vector PE(m) of sines and cosines to each
+* **Sinusoidal absolute position encodings** (Vaswani et al. 2017, arXiv:1706.03762) *add* a vector PE(m) of sines and cosines to each
   token embedding. The positional part of a logit is then about PE(m)·PE(n), which depends only on m − n only if the
   learned projections leave it alone.
-* **ALiBi** (Press et al. 2022) adds nothing to the embeddings; it subtracts **m_h·Δ** from every logit, with one fixed
+* **ALiBi** (Press et al. 2022, arXiv:2108.12409) adds nothing to the embeddings; it subtracts **m_h·Δ** from every logit, with one fixed
   slope m_h per head (a geometric sequence), so each head prefers nearby tokens at its own rate.
-* **RoPE** (Su et al. 2021) *rotates* q and k by position; the score depends on Δ only, and how it varies with Δ is
+* **RoPE** (Su et al. 2021, arXiv:2104.09864) *rotates* q and k by position; the score depends on Δ only, and how it varies with Δ is
   whatever q and k make of the rotation (here q = k = all-ones, the decay picture; see the Distance page).
 
 **Normalisation** (one y-axis for all three): RoPE's and the sinusoidal dot product are divided by their value at

@@ -337,7 +337,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
         for qi, q in enumerate(quantities):
             _legend_key(fig, name=QUANTITY_SHORT[q], group=f"key-{q}", color="#555555", dash=DASHES[qi])
         if "similarity" in quantities:
-            _legend_key(fig, name="✕ B_m first < 0", group="key-neg", color="#555555", marker="x")
+            _legend_key(fig, name="where B_m first turns negative", group="key-neg", color="#555555", marker="x")
     fig.add_hline(y=0, line=dict(color="#888", width=1))
     ttl = "Attention score vs relative distance"
     ttl += f" (Δ ≤ {max_d:,}" + (", normalised to 1 at Δ = 0)" if normalize else ")")

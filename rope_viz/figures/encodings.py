@@ -29,6 +29,7 @@ from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, styled
 from .distance import display_envelope, legend_below
+from .kernel import format_bytes
 
 N_BINS = 1200
 MAX_ALIBI_TRACES = 8    # ALiBi figure: one trace (legend entry) per head up to this many
@@ -200,11 +201,6 @@ def _out_of_range(train: np.ndarray, beyond: np.ndarray) -> float:
     return float(np.max(np.maximum(lo - beyond, 0.0) + np.maximum(beyond - hi, 0.0), initial=0.0))
 
 
-def _mib(nbytes: float) -> str:
-    return f"{nbytes / 2 ** 20:,.3g} MiB" if nbytes >= 2 ** 20 else f"{nbytes / 1024:,.3g} KiB" \
-        if nbytes >= 1024 else f"{nbytes:,.0f} B"
-
-
 def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = None,
                      train_length: int | None = None) -> list[dict]:
     """The measured comparison, one row per encoding; every number computed from the library at full resolution
@@ -245,7 +241,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
             "components at unseen phase beyond L": f"{comps} of {comp_total}",
             "largest departure beyond L (Δ ≤ 2L)": f"{_out_of_range(y[train], y[beyond]):.3g}",
             "fixed constants (learned: 0)": consts,
-            f"position tables for L = {L:,} (fp32)": _mib(mem),
+            f"position tables for L = {L:,} (fp32)": format_bytes(mem),
         })
     rows.append({
         "encoding": f"ALiBi ({H} heads)",
@@ -256,7 +252,8 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         "components at unseen phase beyond L": "0 (no rotation)",
         "largest departure beyond L (Δ ≤ 2L)": f"{alibi_dep:.3g}",
         "fixed constants (learned: 0)": H,
-        f"position tables for L = {L:,} (fp32)": f"{_mib(H * 4)} (slopes; {_mib(H * L * L * 4)} if materialised)",
+        f"position tables for L = {L:,} (fp32)":
+            f"{format_bytes(H * 4)} (slopes; {format_bytes(H * L * L * 4)} if materialised)",
     })
     return rows
 

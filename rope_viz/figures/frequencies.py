@@ -59,6 +59,7 @@ def _facts(cfg: RopeConfig, t: dict) -> dict:
 
 
 def _tokens(x: float) -> str:
+    """A large count for a caption: 54,410 or 2.05e+07."""
     return "∞" if not np.isfinite(x) else f"{x:,.0f}" if x < 1e7 else f"{x:.3g}"
 
 
@@ -72,7 +73,7 @@ def _partial_text(m: dict) -> str:
 def _wavelengths_caption(fig: go.Figure) -> str:
     """Wavelengths of the config's pairs, and how many never complete a turn within the context."""
     m = fig.layout.meta
-    return (f"With base {m['base']:g} and r = {m['r']}, the wavelengths run from {_tokens(m['lam_min'])} to "
+    return (f"With base {_tokens(m['base'])} and r = {m['r']}, the wavelengths run from {_tokens(m['lam_min'])} to "
             f"{_tokens(m['lam_max'])} tokens; {_partial_text(m)}.")
 
 
@@ -129,7 +130,7 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
     for j, other in enumerate(configs[1:]):
         o = pair_table(other)
         col = PALETTE[2 + j]
-        name = f"{other.label()} (L = {other.context_length:,})"
+        name = other.label()
         for c, key in ((1, "theta"), (2, "wavelength")):
             fig.add_trace(go.Scatter(x=o["pair"], y=o[key], mode="lines", name=name, legendgroup=f"cmp{j}",
                                      line=dict(color=col, width=1.5), showlegend=(c == 1),
@@ -237,9 +238,10 @@ def freq_angle_map(cfg: RopeConfig, *, style: str = "app", n_rows: int | None = 
     if n_hidden:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="not drawn: > ½ turn between rows",
                                  marker=dict(symbol="square", size=12, color=MASKED)))
-    styled(fig, title=f"Rotation angle per position and pair ({cfg.label()}, L = {L:,})", x_title=None,
-           y_title=None, style=style)
-    fig.update_layout(hovermode="closest", plot_bgcolor=MASKED,
+    styled(fig, title=f"Rotation angle per position and pair ({cfg.label()})", x_title=None, y_title=None,
+           style=style)
+    fig.update_layout(hovermode="closest", plot_bgcolor=MASKED, margin=dict(b=110),
+                      legend=dict(yanchor="top", y=-0.2, xanchor="right", x=1.0),
                       coloraxis=dict(colorscale="Twilight", cmin=0, cmax=2 * np.pi,
                                      colorbar=dict(title=dict(text="angle (rad)"), tickvals=[0, np.pi, 2 * np.pi],
                                                    ticktext=["0", "π", "2π"])),

@@ -90,8 +90,9 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
                          name="tip at every frame's position", marker=dict(color=col, size=5, opacity=0.35),
                          showlegend=(j == 0), legendgroup="tips", customdata=positions,
                          hovertemplate=f"pair {i}, m=%{{customdata}}<extra></extra>", xaxis=xa, yaxis=ya))
-        layout[axis_key(xa)].update(range=[-lim, lim], title=dict(text="channel a_i (unitless)"),
-                                    constrain="domain")
+        layout[axis_key(xa)].update(range=[-lim, lim], constrain="domain",   # narrow panels: short title, 3 ticks
+                                    title=dict(text="channel a_i (unitless)" if k <= 3 else "a_i (unitless)"),
+                                    tickvals=None if k <= 3 else [-r, 0, r])
         layout[axis_key(ya)].update(range=[-lim, lim], scaleanchor=xa, scaleratio=1,
                                     title=dict(text="channel b_i (unitless)" if j == 0 else None))
     moving = []
@@ -110,11 +111,11 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
               for f in range(n_frames)]
     fig = go.Figure(data=data, layout=layout, frames=frames)
     styled(fig, title=f"Pairs rotating as the position advances ({step} token{'s' if step > 1 else ''} per frame)",
-           x_title=None, y_title=None, style=style, height=520)
+           x_title=None, y_title=None, style=style, height=560)
     fig.update_layout(
         hovermode="closest",
-        margin=dict(l=70, r=30, t=140, b=150),
-        legend=dict(y=1.14),
+        margin=dict(l=70, r=30, t=180, b=150),
+        legend=dict(y=1.3, yanchor="bottom"),   # above the three-line subplot titles
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.3, xanchor="left", yanchor="top",
                           showactive=False,
                           buttons=[dict(label="▶ Play", method="animate",
