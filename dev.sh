@@ -2,7 +2,8 @@
 # rope-viz developer entry point.
 #   bash dev.sh app    set up .venv (first run: ~1 min) and start the app on http://127.0.0.1:8501
 #   bash dev.sh test   set up .venv with the test tools and run the whole test suite
-# Extra arguments are passed on (to streamlit for `app`, to pytest for `test`).
+# Extra arguments are passed on (to streamlit for `app`, to pytest for `test`), e.g. another port:
+#   bash dev.sh app --server.port 8600
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
@@ -43,6 +44,7 @@ setup() {  # $1 = requirements file; reinstalls only when it (or what it include
 case "${1:-app}" in
   app)
     shift || true
+    [ "${1:-}" = "--" ] && shift   # `dev.sh app -- --server.port N`: after "--" streamlit would pass N to the app
     setup requirements.txt
     exec "$VENV/bin/python" -m streamlit run app.py "$@"
     ;;
