@@ -207,14 +207,23 @@ def convert_gguf(gguf: Path, out: Path, progress: Progress = _noop) -> None:
     sources.check_gguf_header(gguf)
     _quiet()
     progress(0.05, f"reading {gguf.name} (first use: converting to a cached fp32 copy)")
+    tqdm_env = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"            # the GGUF reader's own progress bar (rope_viz reports progress)
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
-    except Exception as e:  # noqa: BLE001 (the GGUF parser raises anything on corrupted files)
-        raise ValueError(f"cannot read GGUF file {gguf.name}: {_short(e)}") from None
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    except Exception:  # noqa: BLE001 (weights without a usable tokenizer still give weight statistics)
-        tokenizer = None
+        try:
+            model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+        except Exception as e:  # noqa: BLE001 (the GGUF parser raises anything on corrupted files)
+            raise ValueError(f"cannot read GGUF file {gguf.name}: {_short(e)}") from None
+        progress(0.5, "reading the tokenizer")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        except Exception:  # noqa: BLE001 (weights without a usable tokenizer still give weight statistics)
+            tokenizer = None
+    finally:
+        if tqdm_env is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = tqdm_env
     progress(0.7, "writing the cached copy")
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
