@@ -15,7 +15,7 @@ Three ways to tell attention where tokens are:
 * **ALiBi** (Press et al. 2022, arXiv:2108.12409) adds nothing to the embeddings; it subtracts **m_h·Δ** from every logit, with one fixed
   slope m_h per head (a geometric sequence), so each head prefers nearby tokens at its own rate.
 * **RoPE** (Su et al. 2021, arXiv:2104.09864) *rotates* q and k by position; the score depends on Δ only, and how it varies with Δ is
-  whatever q and k make of the rotation (here q = k = all-ones, the decay picture; see the Distance page).
+  whatever q and k make of the rotation (here q = k = all-ones, RoFormer's example; see the Distance page).
 
 **Normalisation** (one y-axis for all three): RoPE's and the sinusoidal dot product are divided by their value at
 Δ = 0, so 1 means "as similar as the same position"; ALiBi's bias b is shown as the factor **e^b** it multiplies the
@@ -45,7 +45,7 @@ if cfg is not None:
     ui.show_registered("encodings_alibi", cfg, n_heads=int(n_heads))
 
     st.subheader("Measured comparison")
-    st.caption(f"Every cell is computed from the library at every distance Δ = 0 … 2L, L = {cfg.context_length:,} "
+    st.caption(f"Every cell is computed from the library over the distances Δ = 0 … 2L, L = {cfg.context_length:,} "
                "(the sidebar's context, taken as the training length). \"Unseen phase\": pairs whose wavelength "
                "exceeds L, so beyond L they reach angles never seen in training. \"Largest departure\": how far the "
                "normalised signal on (L, 2L] leaves the range it took on [0, L].")

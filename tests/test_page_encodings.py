@@ -64,3 +64,15 @@ def test_page_d_model_table_and_long_factors():
     assert not at.dataframe and len(at.table) == 1
     table = at.table[0].value
     assert list(table.columns)[-1].startswith("ALiBi") and len(table.columns) == 3
+
+
+def test_alibi_caption_follows_the_slopes():
+    """"the slopes form a geometric sequence" is false for 12 heads (Press et al. interleave two sequences)."""
+    for heads, geometric in ((8, True), (12, False), (16, True)):
+        fig = FE.alibi_figure(RopeConfig(64, context_length=1024), n_heads=heads)
+        slopes = sorted(-float(y[~np.isnan(y)][-1]) / 1024 for y in (np.asarray(t.y, float) for t in fig.data)
+                        for y in np.split(y, np.flatnonzero(np.isnan(y))) if np.any(~np.isnan(y)))
+        ratios = np.array(slopes[:-1]) / np.array(slopes[1:])
+        assert np.allclose(ratios, ratios[0]) == geometric
+        cap = get_figure("encodings_alibi").caption_for(fig)
+        assert ("one geometric sequence" in cap) == geometric

@@ -102,3 +102,15 @@ def test_compare_with_presets_and_bases_in_the_url():
     at.multiselect(key="_rvp_fcmp").set_value(["phi-3-mini-128k"]).run()
     again = open_page(PAGE, query(at))
     assert charts(again) == charts(at)
+
+
+def test_polar_path_cannot_alias():
+    """Pair 0 (λ ≈ 6.3 tokens) at m = 2,000,000: 600 positions spread over 0 … m sit ≈3,334 tokens apart and their
+    angles alias; the path shows the last 600 positions token by token instead, with their exact angles."""
+    cfg = RopeConfig(128, context_length=2_097_152)
+    fig = FF.freq_polar(cfg, pair=0, position=2_000_000)
+    path = np.asarray(fig.data[0].customdata, float)
+    assert np.array_equal(path, np.arange(2_000_000 - 599, 2_000_001))
+    np.testing.assert_allclose(fig.data[0].theta, np.degrees(np.mod(path * 1.0, 2 * math.pi)), atol=1e-6)
+    slow = FF.freq_polar(cfg, pair=60, position=2_000_000)                  # slow pair: spread over 0 … m
+    assert np.asarray(slow.data[0].customdata)[0] == 0 and len(slow.data[0].customdata) == 600

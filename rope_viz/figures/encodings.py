@@ -151,9 +151,18 @@ def alibi_groups(slopes: np.ndarray) -> list[tuple[np.ndarray, str]]:
     return list(zip(groups, sample_colorscale("Viridis", list(np.linspace(0.0, 0.85, len(groups))))))
 
 
-@register("encodings_alibi", page="Encodings compared",
-          caption="Each ALiBi head subtracts a fixed slope × distance from the logit: steep heads look only at "
-                  "the last few tokens, shallow heads far back; the slopes form a geometric sequence.")
+def _alibi_caption(fig: go.Figure) -> str:
+    """Steep heads look near, shallow heads far; whether the slopes form one geometric sequence (from the data)."""
+    m = fig.layout.meta
+    seq = ("one head has one slope" if m["heads"] == 1 else
+           f"the slopes form one geometric sequence (each {m['ratio']:.4g}× the previous)" if m["geometric"] else
+           "for a head count that is not a power of two the slopes are two interleaved geometric sequences "
+           "(Press et al.)")
+    return ("Each ALiBi head subtracts a fixed slope × distance from the logit: steep heads look only at the last "
+            f"few tokens, shallow heads far back; {seq}.")
+
+
+@register("encodings_alibi", page="Encodings compared", caption=_alibi_caption)
 def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None,
                  n_heads: int = 8) -> go.Figure:
     """ALiBi bias −m_h·Δ vs distance, one line per head (Press et al.'s geometric slopes, ``alibi_slopes``)."""
@@ -176,7 +185,9 @@ def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | Non
                                  hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))
     styled(fig, title=f"ALiBi: per-head bias vs distance ({H} heads)", x_title="relative distance Δ (tokens)",
            y_title="bias added to the logit (−m·Δ, logit units)", style=style)
-    fig.update_layout(hovermode="closest")
+    ratios = np.sort(slopes)[:-1] / np.sort(slopes)[1:]          # steep → shallow: each slope / the previous
+    fig.update_layout(hovermode="closest", meta={"heads": H, "geometric": bool(H == 1 or np.ptp(ratios) < 1e-9),
+                                                 "ratio": float(ratios[0]) if H > 1 else 1.0})
     return legend_below(fig)
 
 

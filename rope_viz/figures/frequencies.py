@@ -28,6 +28,7 @@ from .distance import compare_configs
 MAX_MAP_CELLS = 120_000   # position × pair cells in the angle map (float32 ≈ 0.65 MB of figure JSON)
 MAX_MAP_ROWS = 400
 MAX_FIRST_ROWS = 256    # the fine-scale panel: positions 0 … 255, every token
+MAX_PATH = 600          # earlier positions drawn in the polar view
 FULL, PARTIAL = PALETTE[0], PALETTE[1]
 MASKED = "#d9d9d9"        # angle-map background: pairs whose angle the sampled rows cannot show
 
@@ -254,7 +255,9 @@ def freq_angle_map(cfg: RopeConfig, *, style: str = "app", n_rows: int | None = 
                   "identical to this pair.")
 def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: int = 100) -> go.Figure:
     """Polar view of pair ``pair`` at position ``position``: the vector at angle m·θ_i (mod 2π) and the path of the
-    angle for the positions before it (≤ 600 samples)."""
+    angle for the positions before it: ≤ MAX_PATH positions spread evenly over 0 … m when the pair turns less than
+    half a turn between them (``resolvable_pairs``), otherwise the last MAX_PATH positions token by token (evenly
+    spread samples of a fast pair would alias into a slow-looking path)."""
     pair, position = int(pair), int(position)
     if not 0 <= pair < cfg.n_pairs:
         raise ValueError(f"pair must be in [0, {cfg.n_pairs - 1}], got {pair}")
@@ -263,12 +266,16 @@ def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: 
     theta = float(pair_table(cfg)["theta"][pair])
     phi = position * theta
     turns = phi / (2 * np.pi)
-    path = np.unique(np.linspace(0, position, min(position + 1, 600)).round())
+    path = np.unique(np.linspace(0, position, min(position + 1, MAX_PATH)).round())
+    every = f"{len(path):,} of the positions 0 … {position:,}"
+    if not resolvable_pairs(np.array([theta]), path)[0]:
+        path = np.arange(position - MAX_PATH + 1, position + 1, dtype=np.float64)
+        every = f"positions {position - MAX_PATH + 1:,} … {position:,}, every token"
     r = 1.0 + 0.25 * path / max(position, 1)   # a slowly widening spiral, so wrapped turns stay visible
     fig = go.Figure()
     fig.add_trace(go.Scatterpolar(r=r, theta=np.degrees(np.mod(path * theta, 2 * np.pi)), mode="markers",
-                                  marker=dict(size=3, color=PALETTE[5]), name="earlier positions (spiral: radius "
-                                  "grows with m)", customdata=path,
+                                  marker=dict(size=3, color=PALETTE[5]), name=f"earlier: {every} (radius grows "
+                                  "with m)", customdata=path,
                                   hovertemplate="m=%{customdata}: %{theta:.1f}°<extra></extra>"))
     fig.add_trace(go.Scatterpolar(r=[0, 1.25], theta=[0, np.degrees(np.mod(phi, 2 * np.pi))] * 1,
                                   mode="lines+markers", line=dict(color=PALETTE[1], width=4),
