@@ -2,15 +2,16 @@
 
 Static images go through ONE persistent kaleido server (``kaleido.start_sync_server(mathjax=False)``), started lazily
 on the first export (~2 s) and reused (~0.2 s per image). kaleido finds Debian's chromium by itself (``BROWSER_PATH``
-overrides); this module never downloads a browser. If the server cannot start, exports fall back to plotly's one-shot
-``fig.to_image`` (a browser per call). HTML inlines plotly.js (no CDN, works offline). CSV holds the traces' data.
+overrides); this module never downloads a browser. A renderer that died (browser killed, crashed tab) is restarted on
+the next export; when none can run, the error says what to install (``static_export_status``). Waits are bounded and
+give up when the server stops, so a dead renderer never holds up SIGTERM. HTML inlines plotly.js (no CDN, works offline). CSV holds the traces' data.
 
 CLI (wired into ``python -m rope_viz``; also ``python -m rope_viz.export``)::
 
     python -m rope_viz export FIGURE --preset NAME [--head-dim N --base B --context-length L --layout half
         --rotary-fraction f --scaling-json '{"rope_type": "yarn", "factor": 4}' --config config.json]
         [--option KEY=JSON ...] [--style docs|app] [--format svg|png|pdf|html|csv] [--out FILE]
-    python -m rope_viz export --list          (each figure's page, docs size, options with defaults, caption)
+    python -m rope_viz export --list [--sizes]   (each figure's page, options with defaults, caption[, docs size])
 
 It renders the same registered figure function (``rope_viz.figures``) as the app page, from the same config
 (``rope_viz.cli.load_config``). Without ``--out`` the file is named after the figure and the config
@@ -21,6 +22,7 @@ print one line on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import atexit
 import copy
 import csv
 import inspect
@@ -28,8 +30,11 @@ import io
 import math
 import os
 import re
+import shutil
+import signal
 import sys
 import threading
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -42,15 +47,66 @@ MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "h
         "csv": "text/csv"}
 DEFAULT_EXPORT_SIZE = (1000, 560)  # px, for figures that leave the width to the page
 APP_DEFAULT_HEIGHT = 460           # px, the app style's height for figures that do not set their own
-_TIMEOUT_S = 90.0
+_TIMEOUT_S = 60.0           # one static export; a renderer that has not answered by then is restarted
+_START_TIMEOUT_S = 60.0     # starting the renderer and its first (tiny) image
+_PROBE_TIMEOUT_S = 8.0      # the liveness check before each export (a crashed tab leaves the browser process up)
+_STOP_WAIT_S = 3.0          # stopping the renderer gracefully, before its processes are killed
+INSTALL_HINT = ("install Chromium (Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to a Chrome or "
+                "Chromium executable")
 
 _lock = threading.Lock()
-_server: dict[str, Any] = {"state": "idle", "error": None}  # idle | running | failed
+_server: dict[str, Any] = {"state": "idle", "error": None, "pids": []}  # state: idle | running | stuck
+_stop = threading.Event()
+
+
+class _Stopping(RuntimeError):
+    """The server is stopping: an export in progress gives up."""
+
+
+def browser_path() -> str | None:
+    """The Chrome / Chromium kaleido would use (``BROWSER_PATH``, else the usual names and places), None if none."""
+    env = os.environ.get("BROWSER_PATH")
+    if env:
+        return env if os.access(env, os.X_OK) else None
+    path = None
+    try:
+        from choreographer.browsers.chromium import Chromium
+
+        path = Chromium.find_browser(skip_local=False)
+    except Exception:  # noqa: BLE001 - kaleido's helper moved or failed: look on PATH
+        pass
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = path or shutil.which(name)
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def static_export_status() -> tuple[bool, str]:
+    """(True, "") if PNG / SVG / PDF export can work on this machine, else (False, what to install). Starts nothing:
+    for the app to say why those buttons are missing (HTML and CSV need neither kaleido nor a browser)."""
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return False, "PNG, SVG and PDF export need the kaleido package (pip install kaleido)"
+    if browser_path() is None:
+        return False, f"PNG, SVG and PDF export need a Chromium browser: {INSTALL_HINT}"
+    return True, ""
+
+
+def _stopping() -> bool:
+    """True once the process is exiting or the Streamlit server hosting this module is stopping (looked up, never
+    imported): a wait for the renderer then gives up at once, so SIGTERM is not held up by a renderer that died."""
+    if _stop.is_set():
+        return True
+    rt = sys.modules.get("streamlit.runtime")
+    try:
+        return rt is not None and rt.exists() and rt.get_instance().state.name in ("STOPPING", "STOPPED")
+    except Exception:  # noqa: BLE001 - not a Streamlit server (CLI, tests)
+        return False
 
 
 def _run_with_timeout(fn, timeout: float):
-    """Run fn() in a daemon thread; its result, or TimeoutError (kaleido's sync server blocks forever if its browser
-    died)."""
+    """Run fn() in a daemon thread; its result, TimeoutError after ``timeout`` s (kaleido's sync server blocks forever
+    if its browser's renderer died), or RuntimeError as soon as the server is stopping."""
     box: dict[str, Any] = {}
 
     def target():
@@ -61,49 +117,146 @@ def _run_with_timeout(fn, timeout: float):
 
     t = threading.Thread(target=target, daemon=True)
     t.start()
-    t.join(timeout)
-    if t.is_alive():
-        raise TimeoutError(f"static export did not finish within {timeout:g} s")
+    deadline = time.monotonic() + timeout
+    while t.is_alive():
+        t.join(0.2)
+        if t.is_alive() and _stopping():
+            raise _Stopping("static export cancelled: the server is stopping")
+        if t.is_alive() and time.monotonic() > deadline:
+            raise TimeoutError(f"the export renderer did not answer within {timeout:g} s")
     if "error" in box:
         raise box["error"]
     return box["value"]
 
 
-def _ensure_server() -> bool:
-    """Start the persistent kaleido server once; False if it cannot run (then exports use the one-shot path)."""
-    if _server["state"] == "running":
-        return True
-    if _server["state"] == "failed":
+def _children(pid: int) -> list[int]:
+    """Child process ids (Linux /proc; [] where there is none)."""
+    out = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for name in entries:
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as fh:
+                    stat = fh.read()
+                if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                    out.append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(")") + 2] not in "ZX"
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _kill_browser() -> None:
+    """SIGKILL the renderer's processes (the launcher kaleido started and everything below it)."""
+    todo, seen = list(_server["pids"]), set()
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.add(pid)
+            todo.extend(_children(pid))
+    for pid in seen:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _stop_renderer(grace: float = _STOP_WAIT_S) -> None:
+    """Stop kaleido's server without hanging: ask it to close; if it does not within ``grace`` s (its browser died
+    or hangs), kill the browser's processes, which unblocks kaleido's thread, and wait again."""
+    import kaleido
+
+    t = threading.Thread(target=lambda: kaleido.stop_sync_server(silence_warnings=True), daemon=True)
+    t.start()
+    t.join(grace)
+    if t.is_alive():
+        _kill_browser()
+        t.join(_STOP_WAIT_S)
+    if t.is_alive():                     # kaleido's thread is stuck even without a browser: never reuse it
+        _server.update(state="stuck", pids=[], error="kaleido's server thread did not stop")
+    else:
+        _server.update(state="idle", pids=[])
+
+
+def _probe(timeout: float) -> None:
+    import kaleido
+
+    probe = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
+    _run_with_timeout(lambda: kaleido.calc_fig_sync(probe, opts={"format": "svg", "width": 100, "height": 100}),
+                      timeout)
+
+
+def _start() -> None:
+    """Start the persistent kaleido server and render a tiny image with it; RuntimeError saying why it cannot."""
+    ok, why = static_export_status()
+    if not ok:
+        raise RuntimeError(why)
+    import kaleido
+
+    if _server["state"] == "stuck":
+        raise RuntimeError(f"the export renderer hangs and could not be stopped ({_server['error']}); restart the app")
+    before = set(_children(os.getpid()))
+    kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+    atexit.unregister(_at_exit)
+    atexit.register(_at_exit)            # runs before kaleido's own exit hook, which would wait on a dead browser
+    _server.update(state="running", pids=[])
+    try:
+        _probe(_START_TIMEOUT_S)
+    except _Stopping:
+        _server["pids"] = [p for p in _children(os.getpid()) if p not in before]
+        _stop_renderer()
+        raise
+    except Exception as e:  # noqa: BLE001 - reported to the caller with the cause
+        _server["pids"] = [p for p in _children(os.getpid()) if p not in before]
+        _stop_renderer()
+        _server["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        raise RuntimeError(f"the export renderer ({browser_path()}) did not start: {_server['error']}") from None
+    # the browser's launcher: kaleido starts it from its own thread, so it exists once the first image is back
+    _server["pids"] = [p for p in _children(os.getpid()) if p not in before]
+
+
+def _healthy() -> bool:
+    """The running renderer's processes are there and it renders a tiny image in time (~0.05 s when healthy)."""
+    if _server["pids"] and not all(_alive(p) for p in _server["pids"]):
         return False
     try:
-        import kaleido
-
-        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        probe = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
-        _run_with_timeout(lambda: kaleido.calc_fig_sync(probe, opts={"format": "svg", "width": 100, "height": 100}),
-                          _TIMEOUT_S)
-    except BaseException as e:  # noqa: BLE001 - any failure: remember it and fall back
-        _server.update(state="failed", error=f"{type(e).__name__}: {e}")
-        try:
-            import kaleido
-
-            kaleido.stop_sync_server(silence_warnings=True)
-        except BaseException:  # noqa: BLE001
-            pass
+        _probe(_PROBE_TIMEOUT_S)
+    except _Stopping:
+        raise
+    except Exception:  # noqa: BLE001 - not answering: restart it
         return False
-    _server["state"] = "running"
     return True
 
 
-def shutdown() -> None:
+def shutdown(grace: float = _STOP_WAIT_S) -> None:
     """Stop the kaleido server if this module started it (the CLI does, so the browser exits cleanly before Python
-    does). A later export starts it again."""
-    with _lock:
+    does; also run at exit). Waits at most ``grace`` s for a graceful close, then kills the browser's processes, so a
+    browser that died or hangs never holds up the exit. A later export starts it again."""
+    got = _lock.acquire(timeout=1.0)
+    try:
         if _server["state"] == "running":
-            import kaleido
+            if not got:                   # an export is stuck holding the lock: end its browser first
+                _kill_browser()
+            _stop_renderer(grace)
+    finally:
+        if got:
+            _lock.release()
 
-            kaleido.stop_sync_server(silence_warnings=True)
-            _server["state"] = "idle"
+
+def _at_exit() -> None:
+    _stop.set()
+    shutdown(grace=1.0)
 
 
 def _size(fig: go.Figure) -> tuple[int, int]:
@@ -113,19 +266,40 @@ def _size(fig: go.Figure) -> tuple[int, int]:
 
 
 def _static(fig: go.Figure, fmt: str, scale: float | None = None) -> bytes:
+    """PNG / SVG / PDF bytes from the persistent renderer. A renderer that died (its browser killed, a crashed tab)
+    is restarted and the export tried once more; RuntimeError says why when it still cannot work."""
     w, h = _size(fig)
     scale = scale if scale is not None else (2.0 if fmt == "png" else 1.0)
-    with _lock:  # kaleido's sync server is one request queue: one caller at a time
-        if _ensure_server():
+    opts = {"format": fmt, "width": w, "height": h, "scale": scale}
+    deadline = time.monotonic() + 2 * _TIMEOUT_S + _START_TIMEOUT_S
+    while not _lock.acquire(timeout=0.2):  # kaleido's sync server is one request queue: one caller at a time
+        if _stopping():
+            raise _Stopping("static export cancelled: the server is stopping")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the export renderer is busy with other exports; try again in a minute")
+    try:
+        error = None
+        for _ in range(2):
+            if _stopping():
+                raise _Stopping("static export cancelled: the server is stopping")
+            if _server["state"] == "running" and not _healthy():
+                _stop_renderer()
+            if _server["state"] != "running":
+                _start()
             import kaleido
 
-            opts = {"format": fmt, "width": w, "height": h, "scale": scale}
-            return _run_with_timeout(lambda: kaleido.calc_fig_sync(fig, opts=opts), _TIMEOUT_S)
-        try:
-            return fig.to_image(format=fmt, width=w, height=h, scale=scale)
-        except Exception as e:
-            raise RuntimeError(f"{fmt.upper()} export needs kaleido with a Chromium browser "
-                               f"(apt-get install chromium): {e}; server: {_server['error']}") from None
+            try:
+                out = _run_with_timeout(lambda: kaleido.calc_fig_sync(fig, opts=opts), _TIMEOUT_S)
+            except _Stopping:
+                raise
+            except Exception as e:  # noqa: BLE001 - e.g. ChannelClosedError (browser gone), TimeoutError
+                error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                _stop_renderer()
+                continue
+            return out
+        raise RuntimeError(f"{fmt.upper()} export failed after restarting the renderer: {error}")
+    finally:
+        _lock.release()
 
 
 def to_png(fig: go.Figure, scale: float = 2.0) -> bytes:
@@ -262,7 +436,9 @@ def add_export_parser(subparsers) -> argparse.ArgumentParser:
 
 def _add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("figure", nargs="?", help="figure name (see --list)")
-    p.add_argument("--list", action="store_true", help="list the figures: page, size, options (with defaults), caption")
+    p.add_argument("--list", action="store_true", help="list the figures: page, options (with defaults), caption")
+    p.add_argument("--sizes", action="store_true",
+                   help="with --list: also each figure's docs-style size (computes every figure once: slower)")
     p.add_argument("--preset", help="start from a preset model (python -m rope_viz presets)")
     p.add_argument("--config", help="start from a model's config.json file (at most 1 MB)")
     p.add_argument("--head-dim", metavar="N")
@@ -370,8 +546,8 @@ def run_export(args: argparse.Namespace) -> int:
         if args.list:
             for name, spec in figures().items():
                 opts = ", ".join(f"{k}={v!r}" for k, v in figure_options(spec.fn).items()) or "(none)"
-                print(f"{name}  [{spec.page}]  docs {_figure_size(spec)}\n    options: {opts}\n"
-                      f"    {spec.caption_for()}")
+                size = f"  docs {_figure_size(spec)}" if args.sizes else ""
+                print(f"{name}  [{spec.page}]{size}\n    options: {opts}\n    {spec.caption_for()}")
             return 0
         if not args.figure:
             raise ValueError("give a FIGURE name (see --list)")

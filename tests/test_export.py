@@ -159,3 +159,41 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path):
         assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in r.stderr, r.stderr
     r = _cli("--list")
     assert r.returncode == 0 and "freq_wavelengths" in r.stdout and "ext_ratio" in r.stdout
+
+
+def test_export_names_carry_the_figure_and_the_config():
+    from rope_viz.presets import get_preset
+
+    llama = get_preset("llama-3.1-8b").config
+    assert export.export_filename("distance_curves", llama, "svg", model="llama-3.1-8b") == \
+        "distance_curves_llama-3.1-8b_b500000_L131072_llama3x8.svg"
+    plain = RopeConfig(64, base=1e6, context_length=2048)
+    assert export.export_filename("freq_polar", plain, "csv", docs=True) == "freq_polar_d64_b1000000_L2048_docs.csv"
+    odd = export.export_filename("x", plain.replace(base=1.5e9), "png", model="../my model/ config")
+    assert odd == "x_my-model-config_b1.5e09_L2048.png" and "/" not in odd
+    assert export.export_filename("x", plain, "png") != export.export_filename("x", plain.replace(base=5e5), "png")
+
+
+def test_docs_size_is_what_the_docs_export_has():
+    from rope_viz.cli import DEFAULT_CONFIG
+    from rope_viz.figures import figures
+
+    for name in ("ext_score", "freq_wavelengths", "distance_curves"):
+        fig = figures()[name].fn(DEFAULT_CONFIG)
+        docs = export.docs_version(fig)
+        assert export.docs_size(fig) == (docs.layout.width, docs.layout.height), name
+    assert export.docs_size(figures()["ext_score"].fn(DEFAULT_CONFIG)) == (1000, 830)
+
+
+def test_cli_list_shows_options_and_default_out_name(tmp_path):
+    r = _cli("--list")
+    assert r.returncode == 0, r.stderr
+    block = r.stdout.split("freq_polar  [Frequencies]")[1].split("\n")[1]
+    assert block.strip().startswith("options:") and "pair=0" in block and "position=" in block
+    assert "docs" not in r.stdout.split("\n")[0]                      # sizes only on request (they compute)
+    r = subprocess.run([sys.executable, "-m", "rope_viz", "export", "freq_polar", "--preset", "llama-2-7b",
+                        "--format", "csv", "--option", "pair=3"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=240)
+    assert r.returncode == 0, r.stderr
+    [made] = list(tmp_path.iterdir())
+    assert made.name == "freq_polar_llama-2-7b_b10000_L4096_docs.csv"

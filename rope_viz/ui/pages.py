@@ -3,8 +3,10 @@ the landing page's "Explore" links, the figure registry's ``page=`` strings (che
 scripts (``scripts/appserver.py``).
 
 Pages stay in Streamlit's ``pages/`` folder (``pages/N_Name.py``: Streamlit serves it at ``/Name``; the number sets
-the order). ``st.navigation`` would let app.py draw the shared sidebar once, but with a ``pages/`` folder present a
-session that opens a sub-page URL directly runs the page script without app.py; see the developers' notes in README.
+the order), and each page draws the shared sidebar with ``config_sidebar``. ``st.navigation`` in app.py would draw it
+once, but only with the page scripts outside ``pages/``: with that folder present, a session that opens a sub-page
+URL directly runs the page script alone, without app.py (checked with Streamlit 1.67; with the scripts elsewhere,
+the "page not found" deep-link bug, streamlit issue 9992, no longer shows).
 """
 
 from __future__ import annotations
