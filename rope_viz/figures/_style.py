@@ -52,6 +52,23 @@ def log_tickformat(values) -> str:
     return "~s" if v.size and v.min() >= 1 else "~g"
 
 
+def log_ticks_125(fig: go.Figure, axis: str = "y", max_ticks: int = 10) -> dict:
+    """Explicit ticks for a log axis showing the figure's ``axis`` ("x" or "y") values: the 1-2-5 numbers in their
+    range, or only the powers of ten when those would be more than ``max_ticks`` (a short axis spanning decades would
+    otherwise label every minor tick and the labels overlap). Returns axis kwargs (tickvals, ticktext)."""
+    v = _values(fig, axis)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return {}
+    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+    decades = np.arange(lo, hi + 1)
+    ticks = [float(m * 10.0 ** e) for e in decades for m in (1, 2, 5)]
+    ticks = [t for t in ticks if v.min() / 1.001 <= t <= v.max() * 1.001] or [10.0 ** lo]
+    if len(ticks) > max_ticks:
+        ticks = [t for t in ticks if f"{t:.0e}".startswith("1")]
+    return {"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
+
+
 def _values(fig: go.Figure, axis: str) -> np.ndarray:
     """Every finite x (or y) value of the figure's traces, flattened (for ``log_tickformat``)."""
     parts = []

@@ -478,10 +478,14 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
             continue
         sel = [merged[i] for i in idx]
         cols = [colour[(p["head_dim"], p["rotary_dim"])] for p in sel]
+        symbol = "circle" if holds else "circle-open"     # legend key in grey: the colour is the head width's
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=label, legendgroup=label,
+                                 marker=dict(symbol=symbol, size=10, color="#666", line=dict(width=2, color="#666"))))
         fig.add_trace(go.Scatter(
             x=[p["context"] for p in sel], y=[p["base"] for p in sel], mode="markers+text", name=label,
+            legendgroup=label, showlegend=False,
             text=[p["label"] for p in sel], textposition=[where[i] for i in idx], textfont=dict(size=10),
-            marker=dict(symbol="circle" if holds else "circle-open", size=[p["size"] for p in sel], color=cols,
+            marker=dict(symbol=symbol, size=[p["size"] for p in sel], color=cols,
                         line=dict(width=2, color=cols)),
             customdata=[[_width_label(p["head_dim"], p["rotary_dim"]),
                          "holds" if holds else f"B < 0 at m = {p['first_negative']:,}",
@@ -503,7 +507,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     return legend_below(fig)
 
 
-_ADVISOR_RANGE = {"x": (math.log10(BOUND_CONTEXTS[0]) - 0.15, math.log10(BOUND_CONTEXTS[-1] * 8) + 0.15)}
+_ADVISOR_RANGE = {"x": (math.log10(BOUND_CONTEXTS[0]) - 0.15, math.log10(BOUND_CONTEXTS[-1]) + 0.2)}
 
 
 def _advisor_y_range(fig: go.Figure) -> tuple[float, float]:

@@ -30,7 +30,7 @@ from ..frequencies import default_inv_freq, effective_attention_factor, effectiv
 from ..scaling import METHODS as SCALING_METHODS
 from ..scaling import extend
 from . import register
-from ._style import PALETTE, axis_key, grid_layout, styled
+from ._style import PALETTE, axis_key, grid_layout, log_ticks_125, styled
 from .distance import display_envelope
 
 METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # "none" is drawn as the grey reference
@@ -208,6 +208,7 @@ def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
                                  line=dict(color="#777777", dash="dot", width=1)))
     styled(fig, title=f"Per-pair frequency ratio θ'_i/θ_i ({_subtitle(ext)})", x_title="pair index i",
            y_title="θ'_i / θ_i (ratio)", style=style, log_y=True)
+    fig.update_yaxes(**log_ticks_125(fig, "y"))
     fig.update_layout(meta=meta)
     return _legend_below(fig)
 
