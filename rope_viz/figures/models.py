@@ -114,8 +114,8 @@ def pair_heatmap(cfg: RopeConfig | None = None, *, style: str = "app", result: M
         if b["partial_cycle_from"] is not None:
             past.append(top[lay] >= b["partial_cycle_from"])
     past_share = float(np.concatenate([a.ravel() for a in past]).mean()) if past else 0.0
-    src = "as they enter attention" if source == "activations" else "of the W rows"
-    styled(fig, title=f"{r['model']}: {which} pair norm / head median ({who}, {src}, {r['tokens']:,} tokens)",
+    src = f"{r['tokens']:,} tokens" if source == "activations" else f"W_{which} rows"
+    styled(fig, title=f"{r['model']}: {which} pair norm ÷ head median ({who}, {src})",
            x_title="rotary pair i (0 = fastest)", y_title="layer", style=style, height=520)
     legend_below(fig)
     fig.update_layout(hovermode="closest", meta={"which": which, "lam": float(lam),
@@ -185,11 +185,13 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
         cfg_main = rope_of(r)[r["main_type"]]
         ones = np.ones(cfg_main.head_dim)
         shape = score_vs_distance(ones, ones, cfg_main, d)
-        scale = mean_curve[0] / shape[0] if shape[0] else 1.0
-        fig.add_trace(go.Scatter(x=d, y=shape * scale, mode="lines", name="RoPE score of all-ones q = k (scaled)",
+        fig.add_trace(go.Scatter(x=d, y=shape / cfg_main.head_dim, mode="lines", yaxis="y2",
+                                 name="RoPE score of all-ones q = k ÷ d (right axis)",
                                  line=dict(color="black", dash="dash")))
+        fig.update_layout(yaxis2=dict(title="all-ones score ÷ head dim", overlaying="y", side="right",
+                                      showgrid=False))
         ratio = float(mean_curve[probe - 1] - mean_curve[0])
-        y_title, log_y = "mean pre-softmax logit", False
+        y_title, log_y = "mean pre-softmax logit (scaled q·k)", False
     who = "mean over heads" if head is None else f"head {int(head)}"
     styled(fig, title=f"{r['model']}: attention vs distance ({who}, {r['tokens']:,} tokens)",
            x_title="query − key distance Δ (tokens)", y_title=y_title, style=style, log_x=True, log_y=log_y)
@@ -234,8 +236,11 @@ def sink(cfg: RopeConfig | None = None, *, style: str = "app", result: Mapping |
 
 def _caption_ppl(fig: go.Figure) -> str:
     m = fig.layout.meta or {}
+    if m.get("max_end", 0) <= m.get("train", 0):
+        return (f"Perplexity per position bucket, all inside the training length ({m.get('train', 0):,} tokens; "
+                f"measured up to {m.get('max_end', 0):,}): choose a longer run to see what happens beyond it.")
     return (f"Perplexity per position bucket; the dotted line marks the training length ({m.get('train', 0):,} "
-            f"tokens). Worst setting beyond it: {m.get('worst', '—')}; best: {m.get('best', '—')}.")
+            f"tokens). Beyond it, worst: {m.get('worst', '—')}; best: {m.get('best', '—')}.")
 
 
 @register("model_ppl_position", page=PAGE, caption=_caption_ppl)
@@ -247,13 +252,11 @@ def ppl_position(cfg: RopeConfig | None = None, *, style: str = "app", runs: Map
         raise ValueError("runs must hold at least one perplexity result")
     fig = go.Figure()
     train = int(next(iter(runs.values()))["context_length"])
-    top = 1.0
     beyond = {}
     for j, (label, res) in enumerate(runs.items()):
         b = res["buckets"]
         x = [(q["start"] + q["end"]) / 2 for q in b]
         y = [q["ppl"] for q in b]
-        top = max(top, max(y))
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label, line=dict(color=PALETTE[j % len(PALETTE)]),
                                  customdata=[[q["start"], q["end"]] for q in b],
                                  hovertemplate="tokens %{customdata[0]:,}–%{customdata[1]:,}: perplexity %{y:.1f}"
@@ -261,15 +264,17 @@ def ppl_position(cfg: RopeConfig | None = None, *, style: str = "app", runs: Map
         far = [q["nll"] for q in b if q["start"] >= train]
         if far:
             beyond[label] = float(np.exp(np.mean(far)))
-    fig.add_trace(go.Scatter(x=[train, train], y=[1.0, top * 1.5], mode="lines", name=f"training length {train:,}",
-                             line=dict(color="black", dash="dot")))
+    max_end = max(q["end"] for res in runs.values() for q in res["buckets"])
+    if max_end >= train / 2:
+        fig.add_vline(x=train, line=dict(color="black", dash="dot"), annotation_text=f"training length {train:,}",
+                      annotation_position="top left")
     styled(fig, title=f"{next(iter(runs.values()))['model']}: perplexity vs position",
            x_title="token position (bucket centre)", y_title="perplexity", style=style, log_y=True)
     legend_below(fig)
     worst = max(beyond, key=beyond.get) if beyond else None
     best = min(beyond, key=beyond.get) if beyond else None
     fig.update_layout(hovermode="closest", meta={
-        "train": train,
+        "train": train, "max_end": int(max_end),
         "worst": f"{worst} ({beyond[worst]:,.1f})" if worst else "no bucket beyond it",
         "best": f"{best} ({beyond[best]:,.1f})" if best else "no bucket beyond it"})
     return fig
