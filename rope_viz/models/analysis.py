@@ -45,6 +45,16 @@ def top_pair_summary(norms) -> dict:
             "histogram": np.bincount(top.ravel(), minlength=p)}
 
 
+def weight_activation_correlation(weight_norms, activation_norms) -> float:
+    """Pearson correlation, over every (layer, head, pair), between the pair ratios (``pair_ratio``) of W_q / W_k
+    rows and those of the activations: how well the weights alone predict where the large pairs are."""
+    a = pair_ratio(weight_norms).ravel()
+    b = pair_ratio(activation_norms).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"weight and activation norms must have the same shape; got {a.shape} and {b.shape}")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 def predicted_boundaries(cfg: RopeConfig, context_length: int) -> dict:
     """The core's prediction over ``context_length`` tokens (rope_viz.analysis.offsets.pair_cycles): the first pair
     that completes less than one turn (``partial_cycle_from``) and the first whose constant offset can bias the score
