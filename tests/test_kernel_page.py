@@ -232,10 +232,10 @@ def test_memory_chart_reads_in_gib_and_times():
     texts = [t.text[0] for t in fig.data]
     assert all("e+" not in s and "µ" not in s for s in texts)
     whole = [t for t in fig.data if t.name.startswith("KV cache, whole model")][0]
-    assert whole.x[0] == pytest.approx(rope_memory(cfg)[1]["bytes"] / 2 ** 30) and "32× of a layer's KV" in whole.text[0]
+    assert whole.x[0] == pytest.approx(rope_memory(cfg)[1]["bytes"] / 2 ** 30) and "32× a layer’s KV" in whole.text[0]
     fused = [t for t in fig.data if t.name.startswith("fused kernel")][0]
     assert fused.x[0] is None and any("0 bytes" in a.text for a in fig.layout.annotations)
-    assert "12.5 % of that layer's KV cache" in caption_of("kernel_memory", fig)
+    assert "12.5 % of that layer’s KV cache" in caption_of("kernel_memory", fig)
 
 
 # -- the benchmark: warm-up, repeats until the spread is small, flags, no None (issue 12) ----------------------------

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from ..analysis.overhead import fp32_phase_error, rope_flops_share, rope_memory
 from ..config import RopeConfig
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, log_ticks_125, styled
 from .distance import legend_below
 
 METHOD_LABELS = {
@@ -202,9 +202,9 @@ def format_bytes(nbytes: float) -> str:
     return f"{nbytes / size:,.3g} {name}"
 
 
-def format_share(pct: float) -> str:
-    """A share given in percent: "12.5 %" below 100 %, "32×" from 100 % up (what reads better)."""
-    return f"{pct:.3g} %" if pct < 100 else f"{pct / 100:,.3g}×"
+def format_share(pct: float, of: str) -> str:
+    """A share given in percent of ``of``: "12.5 % of X" up to 100 %, "32× X" above (what reads better)."""
+    return f"{pct:.3g} % of {of}" if pct <= 100 else f"{pct / 100:,.3g}× {of}"
 
 
 def memory_table(cfg: RopeConfig, **kw) -> list[dict]:
@@ -220,8 +220,8 @@ def _memory_caption(fig: go.Figure) -> str:
     if not m:
         return _memory_caption.__doc__
     return (f"One layer's cos/sin table is r/(n_kv·d) = {m['r']}/({m['n_kv']}·{m['d']}) = "
-            f"{format_share(m['pct_layer'])} of that layer's KV cache, but one table serves all {m['n_layers']} "
-            f"layers: {format_share(m['pct_model'])} of the model's KV cache. A fused kernel keeps no table.")
+            f"{format_share(m['pct_layer'], 'that layer’s KV cache')}, but one table serves all {m['n_layers']} "
+            f"layers: {format_share(m['pct_model'], 'the model’s KV cache')}. A fused kernel keeps no table.")
 
 
 @register("kernel_memory", page="Kernel", caption=_memory_caption)
@@ -239,8 +239,8 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
         v = row["bytes"] / size
         fig.add_trace(go.Bar(
             y=[row["item"]], x=[v if row["bytes"] else None], orientation="h", name=row["item"], marker_color=c,
-            text=[f"{format_bytes(row['bytes'])} · {format_share(row['pct_layer_kv'])} of a layer's KV · "
-                  f"{format_share(row['pct_model_kv'])} of the model's KV" if row["bytes"] else ""],
+            text=[f"{format_bytes(row['bytes'])} · {format_share(row['pct_layer_kv'], 'a layer’s KV')} · "
+                  f"{format_share(row['pct_model_kv'], 'the model’s KV')}" if row["bytes"] else ""],
             textposition="auto", hovertemplate="%{y}<br>%{x:,.4g} " + unit + "<extra></extra>"))
         if not row["bytes"]:
             fig.add_annotation(x=0, xref="paper", xanchor="left", y=row["item"], yref="y", showarrow=False,
@@ -249,6 +249,8 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
     styled(fig, title=f"Memory: cos/sin table vs KV cache — T = {T:,} tokens, {n_layers} layers, "
                       f"{n_kv_heads} KV heads × d = {cfg.head_dim}, r = {cfg.rotary_dim}, {dtype}",
            x_title=f"memory ({unit}, log scale)", y_title="stored item (one bar each)", style=style, log_x=True)
+    sizes = [r["bytes"] / size for r in rows if r["bytes"]]
+    fig.update_xaxes(range=[np.log10(min(sizes)) - 0.3, np.log10(max(sizes)) + 1.6])   # room for outside labels
     table = rows[2]
     fig.update_layout(meta=dict(r=cfg.rotary_dim, n_kv=int(n_kv_heads), d=cfg.head_dim, n_layers=int(n_layers),
                                 pct_layer=table["pct_layer_kv"], pct_model=table["pct_model_kv"]))
@@ -341,6 +343,8 @@ def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int 
         ratio = res["bf16"] / res["fp32"]
     ends = [1, len(pos) - 1]
     fig.update_layout(meta=dict(ratio=[(int(pos[i]), float(ratio[i])) for i in ends]))
-    return styled(fig, title=f"Relative-position invariance error vs position — Δ = {distance}, {dev}",
-                  x_title="start position m (tokens)", y_title="mean |logit − exact| (logit units, q·k/√d)",
-                  style=style, log_x=True, log_y=True)
+    styled(fig, title=f"Relative-position invariance error vs position — Δ = {distance}, {dev}",
+           x_title="start position m (tokens; m = 0 drawn at 0.5)", y_title="mean |logit − exact| (logit units, "
+           "q·k/√d)", style=style, log_x=True, log_y=True)
+    fig.update_xaxes(tickformat="~s")
+    return fig.update_yaxes(**log_ticks_125(fig, "y"))
