@@ -22,8 +22,7 @@ cfg = ui.config_sidebar()
 
 st.markdown(FK.flops_statement())
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-GPU_SIZES = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]
-CPU_SIZES = [64, 128, 256, 512, 1024, 2048]
+GPU_SIZES, CPU_SIZES = [1 << k for k in range(10, 18)], [1 << k for k in range(6, 12)]
 
 # -- 1 · device -------------------------------------------------------------------------------------------------
 st.subheader("1 · Device")
@@ -36,7 +35,6 @@ else:
     import torch
 
     from rope_viz import torch_backend as tb
-
     on_gpu = torch.cuda.is_available()
     if on_gpu:
         kern = ("Triton kernel available" if tb.triton_available() else
@@ -72,7 +70,6 @@ if HAS_TORCH:
                              help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.")
     if st.button("Run the benchmark", type="primary", disabled=not seq_lens, key="kernel_run"):
         from dataclasses import asdict
-
         bar = st.progress(0.0, text="starting…")
         res = run_benchmark(sorted(seq_lens), methods=["copy"] + methods, compile_on_cpu="hf-compile" in methods,
                             progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
@@ -83,7 +80,6 @@ if HAS_TORCH:
         st.caption("Choose sizes and press **Run the benchmark** (CPU: a few seconds at the default sizes).")
     elif cfg is not None:
         from rope_viz.torch_backend.bench import BenchResult, format_table
-
         ui.show_registered("kernel_timing", cfg, result=result)
         st.dataframe(FK.timing_table(result), hide_index=True, width="stretch")
         with st.expander("As printed by `python -m rope_viz.bench gpu`"):

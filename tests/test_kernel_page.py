@@ -160,6 +160,12 @@ def test_page_runs_the_benchmark(page):
         assert list(_arr(d["x"])) == [64, 128] and np.all(_arr(d["y"]) > 0)
     rows = [d for d in page.dataframe if "× copy" in d.value.columns][0].value
     assert len(rows) == 2 * 4 and set(rows["S (tokens)"]) == {64, 128}
+    assert {"median ms", "min ms", "spread", "check"} <= set(rows.columns)
+    assert not rows.isna().any().any() and "None" not in rows.to_string()
+    result = page.session_state["kernel_result"]
+    for m, per_s in result["timings"].items():                          # warmed up, repeated, statistics kept
+        for t in per_s.values():
+            assert t["n"] >= 5 and t["min"] <= t["p25"] <= t["median"] <= t["p75"]
 
 
 def test_page_without_torch_says_so(monkeypatch):
