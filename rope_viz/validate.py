@@ -169,7 +169,8 @@ def float_array(field: str, x: Any, ndim: int | tuple[int, ...] | None = None) -
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
-            raise ValueError(f"{field} must have {' or '.join(map(str, allowed))} dimension(s); got shape {arr.shape}")
+            dims = " or ".join(f"{n}-D" for n in allowed)
+            raise ValueError(f"{field} must be a {dims} array; got shape {arr.shape}")
     return arr
 
 

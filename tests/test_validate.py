@@ -137,7 +137,7 @@ def test_float_array():
                        ([10 ** 400], "real numbers"), ([1j], "real numbers")]:
         with pytest.raises(ValueError, match=f"^x must be .*{match}"):
             V.float_array("x", bad)
-    with pytest.raises(ValueError, match=r"^x must have 1 or 2 dimension\(s\); got shape \(1, 1, 1\)"):
+    with pytest.raises(ValueError, match=r"^x must be a 1-D or 2-D array; got shape \(1, 1, 1\)"):
         V.float_array("x", [[[1.0]]], ndim=(1, 2))
 
 
