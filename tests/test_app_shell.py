@@ -398,3 +398,24 @@ def test_unparseable_url_value_is_a_notice_not_a_crash():
     at.switch_page(EXT).run()
     ok(at)
     assert len(at.get("plotly_chart")) == 4
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"head_dim": 64, "rope_theta": Infinity}', "rope_theta must be a finite number"),
+    ('{"head_dim": 64, "rope_theta": 1e400}', "rope_theta must be a finite number"),
+    ('{"head_dim": ' + "9" * 400 + "}", "at most 30 digits"),
+    ('{"head_dim": 64, "rope_scaling": {"rope_type": ["yarn"], "factor": 2}}', "rope_type"),
+    ("[" * 2000 + "]" * 2000, "must nest at most 64 levels"),
+    ('{"head_dim": 64, "rope_scaling": {"rope_type": "' + "é" * 600_000 + '"}}', "at most 1,000,000 bytes"),
+    ('{"head_dim": 64, "rope_scaling": {"rope_type": "[a](http://EVIL.example)\\n\\n![p](http://EVIL.example/p)"}}',
+     "rope_type"),
+])
+def test_hostile_config_json_is_one_short_verbatim_error(text, message):
+    at = open_page(FREQ)
+    at.sidebar.text_area(key="_rvw_paste").input(text).run()
+    at.sidebar.button(key="_rvw_import").click().run()
+    ok(at)
+    [err] = errors(at)
+    assert message in err and len(err) < 400, err[:400]
+    assert err.startswith("`") and err.endswith("`")                  # a code span: shown verbatim, not rendered
+    assert len(at.get("plotly_chart")) == 5                            # the page keeps the previous config

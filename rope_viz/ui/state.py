@@ -188,7 +188,8 @@ def parse_value(key: str, text: str) -> Any:
         value = None
     if value is None or isinstance(value, list) and not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        raise ValueError(f"{field} must be a finite number, true / false or a comma-separated list of finite numbers; got {V.shorten(text)}")
+        raise ValueError(f"{field} must be a finite number, true / false or a comma-separated list of finite "
+                         f"numbers; got {V.shorten(text)}")
     return value
 
 
