@@ -83,6 +83,7 @@ class StreamlitSession:
         self._run_done: asyncio.Event | None = None
         self._ops: dict[str, asyncio.Future] = {}
         self.closed_reason: str | None = None
+        self.session_id = ""
         self.bytes_received = 0
 
     # -- connection ------------------------------------------------------------------------------------------------
@@ -186,6 +187,7 @@ class StreamlitSession:
         self._ops[rid] = fut
         msg = BackMsg()
         msg.backend_operation_request.request_id = rid
+        msg.backend_operation_request.session_id = self.session_id
         msg.backend_operation_request.deferred_file.file_id = file_id
         await self._ws.send(msg.SerializeToString())
         try:
@@ -273,6 +275,8 @@ class StreamlitSession:
             self.pages = [{"hash": p.page_script_hash, "name": p.page_name, "url": p.url_pathname}
                           for p in ns.app_pages]
             self.page_hash = ns.page_script_hash
+            if ns.initialize.session_id:
+                self.session_id = ns.initialize.session_id
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
         elif kind == "delta":
