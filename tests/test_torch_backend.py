@@ -366,9 +366,29 @@ def test_gpu_kernel_bf16_no_worse_than_transformers_eager():
 
 
 # -- precision lab -------------------------------------------------------------------------------------------------
+def test_precision_lab_rotates_with_the_frequencies_in_effect_over_the_context():
+    """Issue 9 item 1: a LongRoPE config over its 128K context is rotated with its long factors (the old lab used
+    the short ones, seq_len=None)."""
+    from rope_viz.frequencies import effective_attention_factor, effective_inv_freq
+    from rope_viz.presets import get_preset
+    from rope_viz.torch_backend.precision import _rotate_lowp
+    cfg = get_preset("phi-3-mini-128k").config
+    x = torch.randn(3, cfg.head_dim, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    pos = torch.tensor([0, 5000, 100_000])
+    out = _rotate_lowp(x, pos, cfg, torch.float32).double()
+    theta = torch.tensor(effective_inv_freq(cfg), dtype=torch.float32)
+    af = effective_attention_factor(cfg)
+    phi = pos.float()[:, None] * theta
+    c, s_ = (torch.cos(phi) * af).double(), (torch.sin(phi) * af).double()
+    p = cfg.n_pairs
+    a, b = x[:, :p].float().double(), x[:, p:2 * p].float().double()
+    ref = torch.cat([a * c - b * s_, a * s_ + b * c], dim=-1)
+    assert torch.allclose(out, ref, rtol=1e-5, atol=1e-5)
+
+
 def test_invariance_error_orders_precisions():
     """Wang et al. 2024 (arXiv:2411.13476): bf16 RoPE is far from relative-position invariant; fp32 is close at
-    short range and drifts with position (the fp32 angle error, rope-literature §6c)."""
+    short range and drifts with position (the fp32 angle error)."""
     from rope_viz.torch_backend.precision import invariance_error
     cfg = RopeConfig(64, base=5e5)
     res = invariance_error(cfg, np.array([0, 64, 1 << 20]), n_samples=64, device="cpu")

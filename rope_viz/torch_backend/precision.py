@@ -28,8 +28,10 @@ _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 def _rotate_lowp(x: torch.Tensor, pos: torch.Tensor, cfg: RopeConfig, dtype: torch.dtype) -> torch.Tensor:
     """transformers-style rotation in ``dtype``: fp32 angles, cos/sin (·attention factor) cast to dtype, x in dtype,
-    products and sums in dtype. x (n, d), pos (n,) → (n, d) in dtype."""
-    theta32, af = rope_params(cfg, device=x.device)
+    products and sums in dtype, with the frequencies in effect over the config's context (seq_len =
+    cfg.context_length: LongRoPE's long factors past its original context, dynamic NTK's grown base, as
+    ``effective_inv_freq``). x (n, d), pos (n,) → (n, d) in dtype."""
+    theta32, af = rope_params(cfg, cfg.context_length, device=x.device)
     phi = pos.float()[:, None] * theta32                            # (n, p) fp32
     cos, sin = (torch.cos(phi) * af).to(dtype), (torch.sin(phi) * af).to(dtype)
     xl = x.to(dtype)
@@ -46,7 +48,8 @@ def _rotate_lowp(x: torch.Tensor, pos: torch.Tensor, cfg: RopeConfig, dtype: tor
 def invariance_error(cfg: RopeConfig, positions, *, distance: int = 16, n_samples: int = 256,
                      variants=VARIANTS, device=None, seed: int = 0) -> dict[str, np.ndarray]:
     """Mean |logit(m) − logit_exact| over ``n_samples`` random (q, k), for each start position m: a dict
-    variant → (len(positions),) array in logit units (q·k/√d). Also key "positions". Variants from ``VARIANTS``."""
+    variant → (len(positions),) array in logit units (q·k/√d). Also key "positions". Variants from ``VARIANTS``.
+    Every rotation uses the frequencies in effect over cfg's context (``effective_inv_freq``)."""
     bad = sorted(set(variants) - set(VARIANTS))
     if bad:
         raise ValueError(f"unknown variant(s) {', '.join(bad)}; allowed: {', '.join(VARIANTS)}")
@@ -59,7 +62,7 @@ def invariance_error(cfg: RopeConfig, positions, *, distance: int = 16, n_sample
     if isinstance(n_samples, bool) or int(n_samples) != n_samples or not 1 <= n_samples <= 65536:
         raise ValueError(f"n_samples must be an integer in [1, 65536], got {n_samples!r}")
     dev = torch.device(device) if device is not None else default_device()
-    d = cfg.head_dim
+    d, L = cfg.head_dim, cfg.context_length          # frequencies in effect over the context (seq_len = L)
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(n_samples, d, generator=g, dtype=torch.float64)
     k = torch.randn(n_samples, d, generator=g, dtype=torch.float64)
@@ -72,13 +75,13 @@ def invariance_error(cfg: RopeConfig, positions, *, distance: int = 16, n_sample
         # dtype is not RoPE's error, so the reference rotates the rounded inputs in float64 at (Δ, 0)
         dt = torch.bfloat16 if v.startswith("bf16") else _DTYPES[v]
         q_in, k_in = q.to(dt).double(), k.to(dt).double()
-        exact = (apply_rope(q_in, z + distance, cfg) * apply_rope(k_in, z, cfg)).sum(-1) * scale     # (n,)
+        exact = (apply_rope(q_in, z + distance, cfg, L) * apply_rope(k_in, z, cfg, L)).sum(-1) * scale   # (n,)
         P, n = pos.size, n_samples
         pm = torch.as_tensor(pos, dtype=torch.int64, device=dev)[:, None].expand(P, n).reshape(-1)   # (P·n,)
         qr, kr = qd.repeat(P, 1), kd.repeat(P, 1)                  # (P·n, d): every sample at every position
         if v == "bf16, fp32 math":
-            rq = apply_rope(qr.to(torch.bfloat16), pm + distance, cfg)
-            rk = apply_rope(kr.to(torch.bfloat16), pm, cfg)
+            rq = apply_rope(qr.to(torch.bfloat16), pm + distance, cfg, L)
+            rk = apply_rope(kr.to(torch.bfloat16), pm, cfg, L)
         else:
             rq = _rotate_lowp(qr, pm + distance, cfg, _DTYPES[v])
             rk = _rotate_lowp(kr, pm, cfg, _DTYPES[v])
