@@ -4,7 +4,11 @@ Starts the app, opens each page at its defaults in headless Debian chromium (140
 captures the top of the page (title, explanation, first charts; 1400 × 1500 CSS px) and re-encodes it as a
 palette PNG with Pillow so that it stays under the size limit.
 
-    python scripts/screenshots.py [--out docs/screenshots] [--height 1500]
+    python scripts/screenshots.py [--out docs/screenshots] [--height 1500] [--pages Frequencies,Distance]
+    python scripts/screenshots.py --out /tmp/shots --query 'preset=x%27.%0A%0A[a](http://evil.example)&d=1e308'
+
+``--query`` opens every page with that query string (e.g. a hostile shared link, to check that the notice shows the
+values verbatim); the files are then named ``<N>_<page>-query.png``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def main(argv=None) -> int:
     ap.add_argument("--height", type=int, default=1500)
     ap.add_argument("--pages", help="comma-separated URL names (default: all)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds to wait for a page to draw")
+    ap.add_argument("--query", default="", help="URL query string for every page (without the leading ?)")
     args = ap.parse_args(argv)
     failed: list[str] = []
     from playwright.sync_api import sync_playwright
@@ -57,11 +62,11 @@ def main(argv=None) -> int:
             page = ctx.new_page()
             try:
                 page.set_viewport_size({"width": 1400, "height": args.height})
-                page.goto(f"{url}/{path}")
+                page.goto(f"{url}/{path}" + (f"?{args.query}" if args.query else ""))
                 A.wait_idle(page, timeout_ms=args.timeout * 1000)
                 page.wait_for_timeout(1500)                      # let plotly finish its first layout
                 data = shrink(page.screenshot())
-                name = out / f"{i}_{(path or 'Intuition')}.png"
+                name = out / f"{i}_{(path or 'Intuition')}{'-query' if args.query else ''}.png"
                 name.write_bytes(data)
                 print(f"{name} {len(data) // 1024} KB", flush=True)
             except Exception as e:  # noqa: BLE001 - one slow or broken page must not stop the others
