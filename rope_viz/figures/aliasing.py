@@ -23,6 +23,8 @@ from . import register
 from ._style import PALETTE, grid_layout, styled
 from .distance import legend_below
 
+_TOO_SHORT = ("context_length must be at least 3 tokens for the aliasing figures; got {L}: a {L}-token context has at "
+              "most one distance (Δ = 1), so no position can look like a farther one — nothing to alias")
 MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
 SPACINGS = ("log", "linear")
 EXAMPLE_POSITIONS = (100, 10_000)   # the classic illustration: "position 10,000 looks like position 100"
@@ -62,7 +64,7 @@ def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log")
     n = _int("n_positions", n_positions, 8, MAX_MAP_POSITIONS)
     L = cfg.context_length
     if L < 3:
-        raise ValueError(f"the similarity map needs a context of at least 3 tokens, got {L}")
+        raise ValueError(_TOO_SHORT.format(L=L))
     pos = A.sample_positions(L, min(n + (spacing == "log"), L), _spacing(spacing))
     return pos[pos > 0] if spacing == "log" else pos
 
@@ -158,7 +160,7 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
 
     L = cfg.context_length
     if L < 3:
-        raise ValueError(f"context_length must be at least 3 tokens for this figure; got {L}")
+        raise ValueError(_TOO_SHORT.format(L=L))
     prof, far = farthest_lookalikes(cfg)
     dist = np.arange(1, L, dtype=np.float64)                           # (L − 1,)
     layout, ref = grid_layout(1, 2, h_space=0.1)
