@@ -67,3 +67,32 @@ def test_one_page_list_names_every_page_and_every_registered_figure_page():
         assert p.icon.startswith(":material/") and p.icon.endswith(":"), p   # no emoji (empty boxes w/o a font)
     for name, spec in F.figures().items():
         assert spec.page in titles, (name, spec.page)
+
+
+def test_export_menu_without_a_browser_offers_html_and_csv_and_says_why():
+    script = '''
+from unittest import mock
+from rope_viz import RopeConfig, ui, export
+why = "PNG, SVG and PDF export need a Chromium browser: apt-get install chromium"
+with mock.patch.object(export, "static_export_status", lambda: (False, why)):
+    ui.show_registered("intuition_invariance", RopeConfig(64, context_length=512), m=3, n=1, max_shift=20)
+'''
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["HTML", "CSV"]
+    assert any("need a Chromium browser" in c.value for c in at.caption)
+
+
+def test_export_menu_file_names_carry_the_config():
+    script = """
+from unittest import mock
+import streamlit as st
+from rope_viz import RopeConfig, export, ui
+real = export.export_filename
+with mock.patch.object(export, "export_filename", side_effect=real) as spy:
+    ui.show_registered("intuition_invariance", RopeConfig(64, base=5e5, context_length=512), m=3, n=1, max_shift=20)
+st.text(sorted({real(*c.args, **c.kwargs) for c in spy.call_args_list})[1])
+"""
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    assert at.text[0].value == "intuition_invariance_d64_b500000_L512.html"

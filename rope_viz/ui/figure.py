@@ -101,7 +101,8 @@ def show_registered(name: str, cfg: RopeConfig, *, key: str | None = None, **opt
 def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | None = None,
                 cfg: RopeConfig | None = None) -> None:
     """Draw ``fig`` full width with its one-line caption and an "Export" popover (PNG, SVG, PDF, standalone HTML,
-    CSV of the data; "docs style" toggle stating the figure's docs size). Files are generated only when a download
+    CSV of the data; "docs style" toggle stating the figure's docs size; without kaleido or a Chromium the static
+    formats are left out with a line saying what to install). Files are generated only when a download
     button is clicked (deferred ``st.download_button`` data), so reruns stay fast; with ``cfg`` their names carry the
     config (``export.export_filename``: model, base, context). ``key`` must be unique on the page (default
     ``fig_<name>``). ``fig=None`` (a guarded call that failed) draws nothing."""
@@ -118,7 +119,12 @@ def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | No
         w, h = export.docs_size(fig)
         docs = st.toggle("Docs style", key=f"{key}__docs",
                          help=f"Light background, {w}×{h} px, larger fonts (for documentation).")
+        static_ok, why = export.static_export_status()
+        if not static_ok:
+            st.caption(why)                       # first-party text (what to install), not user input
         for fmt, label in _EXT_LABEL.items():
+            if fmt in ("png", "svg", "pdf") and not static_ok:
+                continue
             file_name = (export.export_filename(name, cfg, fmt, model=current_preset(), docs=docs) if cfg is not None
                          else f"{name}{'_docs' if docs else ''}.{fmt}")
             st.download_button(label, data=_exporter(fig, fmt, docs), file_name=file_name,
