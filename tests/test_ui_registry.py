@@ -74,7 +74,7 @@ def test_export_menu_without_a_browser_offers_html_and_csv_and_says_why():
 from unittest import mock
 from rope_viz import RopeConfig, ui, export
 why = "PNG, SVG and PDF export need a Chromium browser: apt-get install chromium"
-with mock.patch.object(export, "static_export_status", lambda: (False, why)):
+with mock.patch("rope_viz.ui.figure._static_export_status", lambda: (False, why)):
     ui.show_registered("intuition_invariance", RopeConfig(64, context_length=512), m=3, n=1, max_shift=20)
 '''
     at = AppTest.from_string(script, default_timeout=60).run()

@@ -76,6 +76,14 @@ def cached_figure(name: str, cfg: RopeConfig, *, style: str = "app", **options: 
 
 
 # -- chart + export ---------------------------------------------------------------------------------------------------
+@st.cache_resource(ttl=60, show_spinner=False)
+def _static_export_status() -> tuple[bool, str]:
+    """``export.static_export_status()`` looked up once a minute (it searches for a browser: ~2 ms)."""
+    from .. import export
+
+    return export.static_export_status()
+
+
 def _exporter(fig: go.Figure, fmt: str, docs: bool) -> Callable[[], bytes]:
     def make() -> bytes:
         from .. import export
@@ -119,7 +127,7 @@ def show_figure(fig: go.Figure | None, *, name: str, caption: str, key: str | No
         w, h = export.docs_size(fig)
         docs = st.toggle("Docs style", key=f"{key}__docs",
                          help=f"Light background, {w}×{h} px, larger fonts (for documentation).")
-        static_ok, why = export.static_export_status()
+        static_ok, why = _static_export_status()
         if not static_ok:
             st.caption(why)                       # first-party text (what to install), not user input
         for fmt, label in _EXT_LABEL.items():
