@@ -141,3 +141,21 @@ def test_real_model_page_runs_perplexity_as_a_background_job(smollm):
     assert any(c.value.startswith("Perplexity per position bucket") for c in at.caption)
     claims = at.dataframe[-1].value
     assert list(claims["verdict"]) == ["untested"] * 4          # 1,024 tokens: nothing beyond the training length
+
+
+def test_gemma3_if_installed():
+    """Gemma 3 270M is optional (README: one pip command); skipped unless its wheels are installed."""
+    if sources.gemma3_parts() is None:
+        pytest.skip("gemma3-270m is not installed (optional)")
+    lm = loader.load_model("gemma3-270m")
+    types = lm.layer_types
+    assert len(types) == 18 and [i for i, t in enumerate(types) if t == "full_attention"] == [5, 11, 17]
+    assert lm.rope["sliding_attention"].base == 1e4 and lm.rope["full_attention"].base == 1e6
+    assert lm.windows["sliding_attention"] == 512 and (lm.n_heads, lm.n_kv_heads, lm.head_dim) == (4, 1, 256)
+    ids = api.encode_prefix(lm, sources.default_text(), 768)
+    s = measure.collect_stats(lm, ids)
+    top = MA.pair_ratio(s["q_pair_norm"]).argmax(axis=-1)                     # (layers, heads)
+    glob = np.array([t == "full_attention" for t in types])
+    assert np.median(top[glob]) > np.median(top[~glob]) >= 60                # global layers: slower pairs
+    assert s["count_by_distance"][~glob][:, 512:].sum() == 0                 # the window is respected
+    assert np.exp(measure.token_nll(lm, ids).mean()) < 40
