@@ -49,6 +49,11 @@ def naive_similarity_sum(theta: list[float], m: float) -> float:
     return sum(math.cos(m * t) for t in theta)
 
 
+def naive_phasor_sum(h, theta: list[float], m: float) -> float:
+    """Re Σ_i h_i e^{i m θ_i}, one term at a time: Re(h)·cos(mθ) − Im(h)·sin(mθ)."""
+    return sum(complex(hi).real * math.cos(m * t) - complex(hi).imag * math.sin(m * t) for hi, t in zip(h, theta))
+
+
 def naive_decay_bound(theta: list[float], m: float) -> float:
     """RoFormer §3.4.3: (1/(d/2)) Σ_{j=1}^{d/2} |S_j|, S_j = Σ_{i<j} e^{i m θ_i}."""
     total, s = 0.0, 0j

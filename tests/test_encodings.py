@@ -16,10 +16,7 @@ from rope_viz.analysis.encodings import (alibi_bias, alibi_slopes, rope_signal, 
 from rope_viz.config import RopeConfig
 from rope_viz.frequencies import attention_factor, inv_freq
 
-try:
-    from naive import naive_score, naive_theta
-except ImportError:  # tests/ run as a package
-    from tests.naive import naive_score, naive_theta
+from naive import naive_score, naive_theta
 
 
 def get_slopes(n):

@@ -17,10 +17,7 @@ from rope_viz.config import RopeConfig
 from rope_viz.frequencies import attention_factor, inv_freq
 from rope_viz.rotation import apply_rope, pair_indices
 
-try:
-    from naive import naive_theta
-except ImportError:  # tests/ run as a package
-    from tests.naive import naive_theta
+from naive import naive_theta
 
 
 def brute_one_sign(theta: float, L: int, alpha: float) -> tuple[bool, float]:

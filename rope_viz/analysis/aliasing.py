@@ -9,14 +9,14 @@ are left out). Our similarity of two positions is the mean cosine between their 
 which depends only on the distance Δ = m − n, is even in Δ, equals 1 at Δ = 0 and lies in [−1, 1].
 B_Δ = Σ_i cos(Δθ_i) is the quantity of Men et al. 2024 ("Base of RoPE Bounds Context Length", arXiv:2405.14591,
 Theorem 1): the expected extra score a query gives a similar key over a random one, Δ tokens away, up to 2σ².
-θ_i is ``inv_freq(cfg, seq_len=L)`` with L the context length, so every rope_type's scaling is included; the
+θ_i is ``effective_inv_freq(cfg, L)`` with L the context length, so every rope_type's scaling is included; the
 attention factor is left out (it scales every pair alike and cancels in (1)).
 
 Two different ways a far position can look like a near one (both are visible in ``similarity_matrix``):
 
 * **aliasing** (small base): every pair completes many turns within the context, so the profile sim(Δ) keeps
   oscillating; at some far distance the phases nearly line up again and a far position is *more* similar than
-  nearer ones (the seed's "position 10,000 looks like position 100").
+  nearer ones (e.g. position 10,000 looking like position 100).
 * **blur** (large base): the slow pairs hardly turn within the context, so every far position keeps a similarity
   close to the fraction of frozen pairs; sim(Δ) decays smoothly, far positions look alike but never more alike
   than nearer ones.
@@ -44,85 +44,47 @@ from functools import lru_cache
 
 import numpy as np
 
+from .. import validate as V
 from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig
-from ..frequencies import inv_freq
+from ..frequencies import effective_inv_freq
+from . import _phasor as P
+from .bounds import base_lower_bound, liu_min_base, men_condition
 
 MAX_MATRIX_POSITIONS = 1024
-_CHUNK = 1 << 16
 _CACHE_MAX_N = 1 << 22
 
 
 # --------------------------------------------------------------------------------------------------------------
 # input checks
-def _check_cfg(cfg) -> None:
-    if not isinstance(cfg, RopeConfig):
-        raise ValueError(f"cfg must be a RopeConfig, got {type(cfg).__name__}")
-
-
 def _int_arg(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    if isinstance(value, (float, np.floating)):
-        if not (math.isfinite(value) and float(value).is_integer()):
-            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v}")
-    return v
+    return V.integer(name, value, lo, hi, text=False)
 
 
 def _positions(name: str, positions, lo: float | None = None, hi: float | None = None,
                integer: bool = False) -> np.ndarray:
     arr = np.asarray(positions)
-    if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
-        raise ValueError(f"{name} must be real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
+    if arr.dtype.kind == "b":
+        raise ValueError(f"{name} must be real numbers; got booleans")
+    arr = V.float_array(name, arr)
     if integer and not np.all(arr == np.round(arr)):
-        raise ValueError(f"{name} must be whole token positions (integers)")
+        raise ValueError(f"{name} must be whole token positions (integers); got {V.shorten(positions)}")
     if lo is not None and arr.size and arr.min() < lo:
-        raise ValueError(f"{name} must be ≥ {lo:g}, got min {arr.min():g}")
+        raise ValueError(f"{name} must be ≥ {lo:g}; got min {arr.min():g}")
     if hi is not None and arr.size and arr.max() > hi:
-        raise ValueError(f"{name} must be ≤ {hi:g}, got max {arr.max():g}")
+        raise ValueError(f"{name} must be ≤ {hi:g}; got max {arr.max():g}")
     return arr
 
 
 def _theta(cfg: RopeConfig, context_length: int | None = None) -> np.ndarray:
-    """θ_i at sequence length L (the context), shape (p,), rad/token."""
-    L = cfg.context_length if context_length is None else context_length
-    return inv_freq(cfg, seq_len=L)
+    """θ_i in effect over the context (``effective_inv_freq``), shape (p,), rad/token."""
+    return effective_inv_freq(cfg, context_length)
 
 
 # --------------------------------------------------------------------------------------------------------------
-# the similarity profile sim(Δ) = B_Δ / p
-def _cos_mean_at(theta: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """(1/p) Σ_i cos(Δ θ_i) for arbitrary real Δ (any shape), chunked direct evaluation, O(n·p)."""
-    flat = distances.reshape(-1)
-    out = np.empty(flat.shape, dtype=np.float64)
-    for s in range(0, flat.size, _CHUNK):
-        phi = flat[s:s + _CHUNK, None] * theta                     # (chunk, 1)·(p,) → (chunk, p)
-        out[s:s + _CHUNK] = np.cos(phi).mean(axis=1)
-    return out.reshape(distances.shape)
-
-
+# the similarity profile sim(Δ) = B_Δ / p (evaluated by ``_phasor``: angle addition, error bound (E) there)
 def _cos_mean_range(theta: np.ndarray, n: int, start: int = 0) -> np.ndarray:
-    """(1/p) Σ_i cos(Δ θ_i) for Δ = start … start + n − 1, shape (n,).
-
-    Angle addition: write Δ = h·K + l (0 ≤ l < K, K ≈ √n). Then
-    cos(Δθ) = cos(hKθ)cos(lθ) − sin(hKθ)sin(lθ), so the whole profile is one (H, 2p) @ (2p, K) matrix product:
-    O(√n·p) trigonometric calls and O(n·p) multiply-adds. Agrees with direct evaluation to about
-    1e-13 + 4e-16·Δ (the rounding of the phase Δ·θ_i itself, which direct evaluation shares).
-    """
-    p = theta.size
-    K = max(1, int(math.isqrt(max(n - 1, 0))) + 1)
-    H = -(-n // K)
-    hi = (start + np.arange(H, dtype=np.float64)[:, None] * K) * theta   # (H, p)
-    lo = np.arange(K, dtype=np.float64)[:, None] * theta            # (K, p)
-    left = np.concatenate([np.cos(hi), -np.sin(hi)], axis=1)        # (H, 2p)
-    right = np.concatenate([np.cos(lo), np.sin(lo)], axis=1)        # (K, 2p)
-    prof = (left @ right.T).reshape(-1)[:n]                         # (H, K) → (H·K,) → (n,)
-    return prof / p
+    """(1/p) Σ_i cos(Δ θ_i) for Δ = start … start + n − 1, shape (n,)."""
+    return P.cos_sum_range(theta, n, start) / theta.size
 
 
 @lru_cache(maxsize=4)
@@ -146,7 +108,7 @@ def similarity_profile(cfg: RopeConfig, context_length: int | None = None) -> np
     L defaults to ``cfg.context_length``. O(L·p) via one matrix product (see ``_cos_mean_range``); results for the
     last few (θ, L) are cached.
     """
-    _check_cfg(cfg)
+    V.config("cfg", cfg)
     L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 1, CONTEXT_MAX)
     return _profile(_theta(cfg, L), L)
 
@@ -156,11 +118,12 @@ def similarity_profile(cfg: RopeConfig, context_length: int | None = None) -> np
 def position_similarity(cfg: RopeConfig, m, n) -> np.ndarray | float:
     """sim(m, n) = (1/p) Σ_i cos((m − n) θ_i) (Eq. 1). m, n broadcast together; returns their broadcast shape
     (a float for scalars). Positions are in tokens (any real numbers); θ at seq_len = cfg.context_length."""
-    _check_cfg(cfg)
+    V.config("cfg", cfg)
     m = _positions("m", m)
     n = _positions("n", n)
     delta = np.subtract(*np.broadcast_arrays(m, n))                  # broadcast(m, n)
-    out = _cos_mean_at(_theta(cfg), delta)
+    theta = _theta(cfg)
+    out = (P.cos_sum_direct(theta, delta.reshape(-1)) / theta.size).reshape(delta.shape)
     return float(out) if out.ndim == 0 else out
 
 
@@ -169,7 +132,7 @@ def similarity_matrix(cfg: RopeConfig, positions) -> np.ndarray:
 
     Computed as C Cᵀ / p with C = [cos(mθ), sin(mθ)] of shape (S, 2p): cos a cos b + sin a sin b = cos(a − b).
     """
-    _check_cfg(cfg)
+    V.config("cfg", cfg)
     pos = _positions("positions", positions)
     if pos.ndim != 1:
         raise ValueError(f"positions must be a 1-D array, got shape {pos.shape}")
@@ -235,7 +198,7 @@ def nearest_impostor(cfg: RopeConfig, positions, min_separation: int) -> dict:
       similarity (NaN where no impostor), neighbour_similarity = sim(m, m ± 1) for reference, and
       min_separation (int).
     """
-    _check_cfg(cfg)
+    V.config("cfg", cfg)
     L = cfg.context_length
     if L < 2:
         raise ValueError("nearest_impostor needs context_length ≥ 2")
@@ -270,7 +233,7 @@ def find_lookalike(cfg: RopeConfig, position: int, min_separation: int) -> dict:
 
 
 def lookalike_example(cfg: RopeConfig, position: int = 100, other: int = 10_000) -> dict:
-    """The seed's example: how similar are positions ``position`` and ``other`` (default 100 and 10,000)?
+    """How similar are positions ``position`` and ``other`` (default 100 and 10,000)?
 
     Returns a dict:
       similarity            sim(position, other) (Eq. 1)
@@ -284,7 +247,7 @@ def lookalike_example(cfg: RopeConfig, position: int = 100, other: int = 10_000)
     Positions need not be inside the context (θ is still taken at seq_len = context_length).
     O(|other − position|·p).
     """
-    _check_cfg(cfg)
+    V.config("cfg", cfg)
     a = _int_arg("position", position, 0, CONTEXT_MAX)
     b = _int_arg("other", other, 0, CONTEXT_MAX)
     D = abs(b - a)
@@ -298,7 +261,7 @@ def lookalike_example(cfg: RopeConfig, position: int = 100, other: int = 10_000)
     else:
         apparent, less = 0, 0
     return {"position": a, "other": b, "distance": D, "similarity": sim,
-            "neighbour_similarity": float(_cos_mean_at(theta, np.array(1.0))),
+            "neighbour_similarity": float(P.cos_sum_direct(theta, np.ones(1))[0] / theta.size),
             "apparent_distance": apparent, "stronger_nearer": less}
 
 
@@ -373,28 +336,11 @@ def _nice_ceil_candidates(x: float):
 
 
 def men_condition_holds(head_dim: int, base: float, context_length: int, rotary_fraction: float = 1.0) -> bool:
-    """Men et al.'s condition B_Δ ≥ 0 for all 0 ≤ Δ < L at this base (plain RoPE). O(L·p).
-
-    B_Δ = Σ_{i<d/2} cos(Δθ_i) over all d/2 pairs of the head, the un-rotated pairs of a partial-rotary head
-    counting cos 0 = 1 each (as ``distance.similarity_sum``). Values within 1e-9 of 0 are re-evaluated directly
-    (no angle addition), so the answer is the direct float64 one."""
+    """Men et al.'s condition B_Δ ≥ 0 for all 0 ≤ Δ < L at this base (plain RoPE): ``bounds.men_condition`` of the
+    config (head_dim, base, rotary_fraction, context_length); the un-rotated pairs of a partial-rotary head count
+    cos 0 = 1 each. Exact (direct float64 decision near 0). O(L·p) at most."""
     cfg = RopeConfig(head_dim=head_dim, base=base, rotary_fraction=rotary_fraction, context_length=context_length)
-    theta = _theta(cfg)
-    n_pass = cfg.head_dim // 2 - cfg.n_pairs
-    start, chunk = 0, 1 << 14
-    while start < context_length:                    # growing chunks: an infeasible base usually fails early
-        n = min(chunk, context_length - start)
-        B = _cos_mean_range(theta, n, start) * theta.size + n_pass       # (n,) for Δ = start … start + n − 1
-        if B.min() < -1e-9:                          # clearly negative: the fast path's error is ≲ 1e-11 here
-            return False
-        close = start + np.flatnonzero(B < 1e-9)
-        if close.size:
-            direct = np.cos(close[:, None].astype(np.float64) * theta).sum(axis=1) + n_pass   # (k, p) → (k,)
-            if direct.min() < 0.0:
-                return False
-        start += n
-        chunk *= 4
-    return True
+    return men_condition(cfg)["holds"]
 
 
 def base_advisor(head_dim: int, target_context: int, train_length: int | None = None,
@@ -403,26 +349,28 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
 
     Returns a dict:
       men_lower_bound   Men et al. 2024 (arXiv:2405.14591): the smallest base with B_Δ ≥ 0 for all Δ < L, from
-                        ``rope_viz.analysis.bounds.base_lower_bound`` (None, with a note, if that is unavailable or
-                        the head is partial-rotary: then the condition is only checked on the candidates).
+                        ``rope_viz.analysis.bounds.base_lower_bound`` (None, with a note, if the head is
+                        partial-rotary — then the condition is only checked on the candidates — or if no base
+                        ≤ 1e12 satisfies it).
       liu_min_base      Liu et al. 2023 ("Scaling Laws of RoPE-based Extrapolation", arXiv:2310.05209), only if
                         ``train_length`` < target: a model pre-trained at ``train_length`` with ``pretrain_base``
                         has critical dimension d_extra (Eq. 13, ``bounds.critical_dim``); tuned with base β its
                         extrapolation bound is T_extra = 2π·β^(d_extra/d) (Eq. 16b), so T_extra ≥ target needs
-                        β ≥ (target/2π)^(d/d_extra). Also ``liu_d_extra``.
+                        β ≥ (target/2π)^(d/d_extra) (``bounds.liu_min_base``). Also ``liu_d_extra``.
       clock_min_base    ours (``coarse_clock_base``): smallest base whose slowest pair turns < half a turn over the
-                        target context — the aliasing-based minimum. We do not use a threshold on the sampled
+                        target context — the aliasing-based minimum (None if no base achieves it: a single
+                        rotated pair, θ = 1, always wraps). We do not use a threshold on the sampled
                         worst similarity here: that measure grows with the base (blur), and its aliasing part
                         (``measure="excess"``) has a floor set by the fast pairs that depends on L, so no fixed
                         threshold means the same thing at 4K and at 1M (see the module docstring).
       recommended       the largest of the available minima, rounded up to a 1-2-5 number (1e4, 2e4, 5e4, …) and
                         then moved up along 1-2-5 numbers until Men's condition B_Δ ≥ 0 on [0, L) actually holds
-                        at it (the feasible set is not an interval: a rounded bound can fail); checked here
-                        directly, so it holds even when bounds.py is missing.
+                        at it (the feasible set is not an interval: a rounded bound can fail); checked directly
+                        (``men_condition_holds``). None if no 1-2-5 base ≤ 1e12 satisfies it.
       excess_at_recommended   aliasing excess (Eq. 2, s = default_min_separation) at the recommendation, for
                         information.
       notes             list of strings: what was computed, what was skipped and why.
-    Cost: a few O(L·p) profiles (≈ 30 ms each at L = 1M, d = 128) plus base_lower_bound's own cost.
+    Cost: a few O(L·p) profiles plus base_lower_bound's own cost (minutes beyond ~100K tokens).
     """
     d = _int_arg("head_dim", head_dim, 2, 1 << 20)
     L = _int_arg("target_context", target_context, 2, CONTEXT_MAX)
@@ -436,14 +384,13 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
         notes.append("Men et al. lower bound (bounds.base_lower_bound, full rotary) not used for a partial-rotary "
                      "head: its un-rotated pairs add (d − r)/2 to B_Δ; the condition is checked directly below")
     else:
-        try:
-            from .bounds import base_lower_bound  # lazy: written concurrently by another module
-        except ImportError as e:
-            notes.append(f"Men et al. lower bound not computed: rope_viz.analysis.bounds unavailable ({e})")
-        else:
-            men = float(base_lower_bound(d, L))
+        men = float(base_lower_bound(d, L))
+        if math.isfinite(men):
             minima["men"] = men
             notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {men:.4g}")
+        else:
+            men = None
+            notes.append(f"Men et al.: no base ≤ {BASE_MAX:g} gives B_Δ ≥ 0 for all Δ < {L:,}")
 
     liu = d_extra = None
     if train_length is None:
@@ -454,30 +401,24 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
         if T >= L:
             notes.append(f"Liu et al. view skipped: train_length {T:,} ≥ target {L:,}, nothing to extrapolate")
         else:
-            try:
-                from .bounds import critical_dim
-            except ImportError as e:
-                notes.append(f"Liu et al. view not computed: rope_viz.analysis.bounds unavailable ({e})")
+            liu, d_extra = liu_min_base(r, L, T, pretrain_base)
+            if liu is None:
+                notes.append("Liu et al. view: d_extra = 0 (no pair completes a period in pre-training); "
+                             "no base reaches the target")
             else:
-                pre = RopeConfig(head_dim=d, base=pretrain_base, rotary_fraction=rotary_fraction, context_length=T)
-                d_extra = int(critical_dim(pre, T))
-                if d_extra <= 0:
-                    notes.append("Liu et al. view: d_extra = 0 (no pair completes a period in pre-training); "
-                                 "no base reaches the target")
+                if liu > BASE_MAX:
+                    notes.append(f"Liu et al.: needs base {liu:.3g} > {BASE_MAX:g}, out of range; ignored")
                 else:
-                    liu = (L / (2 * math.pi)) ** (r / d_extra)
-                    if liu > BASE_MAX:
-                        notes.append(f"Liu et al.: needs base {liu:.3g} > {BASE_MAX:g}, out of range; ignored")
-                    else:
-                        minima["liu"] = liu
-                    notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {pretrain_base:g}); "
-                                 f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {liu:.4g}")
+                    minima["liu"] = liu
+                notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {pretrain_base:g}); "
+                             f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {liu:.4g}")
 
     clock = coarse_clock_base(r, L)
     if math.isfinite(clock):
         minima["clock"] = clock
         notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ {clock:.4g}")
     else:
+        clock = None
         notes.append("aliasing (ours): a single rotated pair (θ = 1) always wraps; no base helps")
 
     start = max([v for v in minima.values() if v <= BASE_MAX] + [2.0])

@@ -9,10 +9,11 @@ Two papers, three kinds of quantity:
 
   and a model with head dim d can only use a context L if B_m(b) ≥ 0 for every integer 0 ≤ m < L. The base lower
   bound is b*(L) = inf{b > 1 : min_{0≤m<L} B_m(b) ≥ 0}. ``min_similarity`` evaluates min_m B_m at one base;
-  ``base_lower_bound`` finds b*. Mind (rope-literature.md §2) that the feasible set of bases is **not an interval**:
-  feasible windows just above b* are ~1e-4 relative wide and infeasible bases exist far above b*, so neither a
-  bisection nor a coarse grid finds b*. ``base_lower_bound`` certifies infeasibility of every base below its answer
-  (method and guarantee in its docstring).
+  ``base_lower_bound`` finds b*. Mind that the feasible set of bases is **not an interval** (Su Jianlin,
+  kexue.fm/archives/10122, re-computing the paper's table): feasible windows just above b* are ~1e-4 relative wide
+  and infeasible bases exist far above b*, so neither a bisection nor a coarse grid finds b*, and "above the
+  bound" does not mean "satisfies the condition". ``base_lower_bound`` certifies infeasibility of every base below
+  its answer (method and guarantee in its docstring).
 
 * **Liu et al. 2023**, "Scaling Laws of RoPE-based Extrapolation" (arXiv:2310.05209; equation numbers as in the
   paper and in the authors' README, github.com/OpenLMLab/scaling-rope):
@@ -26,19 +27,21 @@ Two papers, three kinds of quantity:
   for pre-training base 10000; here the pre-training base is a parameter (the formula is the same with log_b).
 
 Shapes: d = head dim (for a RopeConfig: its rotary_dim r, because only rotated channels have a frequency), p = d/2
-pairs, L = context length in tokens. Nothing here builds an L×L (or L×p) array: the all-m evaluation uses angle
-addition (see ``min_similarity``) and works in chunks of bounded memory.
+pairs, L = context length in tokens. Nothing here builds an L×L (or L×p) array: every B_m comes from
+``_phasor`` (angle addition, in blocks of bounded memory, with its error bound (E)).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from functools import lru_cache
 
 import numpy as np
 
+from .. import validate as V
 from ..config import BASE_MAX, CONTEXT_MAX, HEAD_DIM_MAX, RopeConfig
+from ..frequencies import default_inv_freq, effective_inv_freq
+from . import _phasor as P
 
 __all__ = [
     "min_similarity",
@@ -48,92 +51,45 @@ __all__ = [
     "critical_base",
     "extrapolation_bound",
     "small_base_thresholds",
+    "liu_min_base",
+    "men_condition",
+    "base_bound_curve",
 ]
 
-# Rows of the (A × C) angle-addition grid evaluated per chunk: A_CHUNK·C float64 values at a time.
-_CHUNK_ELEMS = 1 << 21
-# Absolute error allowance on an evaluated B_m, per unit of (p + m·Σ_i θ_i): each float64 phase m·θ_i is off by a few
-# ulps (θ_i from exp, one product), ≈ 4e-16·m·θ_i rad, plus ≈ 1e-16 per cos and per term of the sums / the
-# angle-addition product. 4e-15 per unit is a 10× margin (≈ 2e-8 at d = 128, L = 2**20; ≈ 1e-13 for tiny cases).
-_ATOL_UNIT = 4e-15
-
-
-def _atol(theta: np.ndarray, L: int) -> float:
-    return _ATOL_UNIT * (theta.size + L * float(theta.sum()))
 # Witness tracking (see base_lower_bound): tracks, half-window in m, u-points evaluated per batch.
 _TRACKS, _WINDOW, _BATCH = 8, 24, 4
 
 
+def _atol(theta: np.ndarray, L: int) -> float:
+    """Rounding allowance on an evaluated B_m, m < L: the phasor-sum error bound (E) of ``_phasor``."""
+    return P.error_bound(theta, L)
+
+
 # -- validation ----------------------------------------------------------------------------------------------------
-def _int_arg(name: str, value, lo: int, hi: int, what: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be an integer in [{lo}, {hi}]{what}, got {value!r}")
-    v = int(value)
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}]{what}, got {v}")
-    return v
-
-
 def _head_dim(head_dim) -> int:
-    d = _int_arg("head_dim", head_dim, 2, HEAD_DIM_MAX, " (even)")
+    d = V.integer("head_dim", head_dim, 2, HEAD_DIM_MAX, text=False)
     if d % 2:
-        raise ValueError(f"head_dim must be even (channels are rotated in pairs), got {d}; allowed: even 2 … "
-                         f"{HEAD_DIM_MAX}")
+        raise ValueError(f"head_dim must be even (channels are rotated in pairs); got {d}")
     return d
 
 
 def _context(name: str, value) -> int:
-    return _int_arg(name, value, 1, CONTEXT_MAX, " (tokens)")
+    return V.integer(name, value, 1, CONTEXT_MAX, text=False)
 
 
 def _base(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number in (1, {BASE_MAX:g}], got {value!r}")
-    v = float(value)
-    if not (math.isfinite(v) and 1.0 < v <= BASE_MAX):
-        raise ValueError(f"{name} must be a finite number in (1, {BASE_MAX:g}], got {value!r}")
-    return v
+    return V.real(name, value, 1.0, BASE_MAX, lo_open=True, text=False)
 
 
-def _cfg(cfg) -> RopeConfig:
-    if not isinstance(cfg, RopeConfig):
-        raise ValueError(f"cfg must be a RopeConfig, got {type(cfg).__name__}")
-    return cfg
-
-
-# -- B_m over a contiguous range of m (angle addition) -------------------------------------------------------------
+# -- B_m over a contiguous range of m ------------------------------------------------------------------------------
 def _theta(u: float, k: np.ndarray) -> np.ndarray:
     """θ_i = b^(−2i/d) = exp(−k_i·u) with u = ln b, k_i = 2i/d. Shape (p,)."""
     return np.exp(-k * u)
 
 
-def _b_values(theta: np.ndarray, L: int):
-    """Yield (m0, B) blocks with B[j] = B_{m0+j} = Σ_i cos((m0 + j)·θ_i) covering m = 0 … L−1.
-
-    Angle addition: m = a·C + c with C = ⌈√L⌉, so e^{imθ} = e^{iaCθ}·e^{icθ} and
-    B[a, c] = [cos(aCθ) | −sin(aCθ)] (A × 2p) @ [cos(cθ) | sin(cθ)]ᵀ (2p × C): one real matrix product, with only
-    (A + C)·p cos/sin calls. Each phase is still one rounding of (integer × θ_i), as in a direct evaluation.
-    """
-    C = max(1, math.isqrt(L - 1) + 1)            # C ≥ √L, so A = ⌈L/C⌉ ≤ C
-    A = -(-L // C)
-    pc = np.arange(C, dtype=np.float64)[:, None] * theta[None, :]       # (C, p)
-    right = np.concatenate([np.cos(pc), np.sin(pc)], axis=1).T          # (2p, C)
-    rows = max(1, _CHUNK_ELEMS // C)
-    for a0 in range(0, A, rows):
-        a1 = min(A, a0 + rows)
-        pa = (np.arange(a0, a1, dtype=np.float64) * C)[:, None] * theta[None, :]   # (rows, p)
-        left = np.concatenate([np.cos(pa), -np.sin(pa)], axis=1)                  # (rows, 2p)
-        block = (left @ right).reshape(-1)                                         # (rows·C,) m = a0·C …
-        m0 = a0 * C
-        yield m0, block[: max(0, L - m0)]
-
-
 def _min_b(theta: np.ndarray, L: int) -> tuple[float, int]:
     best, arg = math.inf, 0
-    for m0, blk in _b_values(theta, L):
+    for m0, blk in P.cos_sum_blocks(theta, L):
         j = int(np.argmin(blk))
         if blk[j] < best:
             best, arg = float(blk[j]), m0 + j
@@ -155,9 +111,8 @@ def min_similarity(head_dim: int, base: float, context_length: int) -> tuple[flo
     Returns:
         (min_B, argmin_m) as (float, int).
 
-    Cost: one (⌈L/C⌉ × d) @ (d × C) matrix product with C = ⌈√L⌉ plus O(√L·d) cos/sin (angle addition, see
-    ``_b_values``), in chunks of ≤ 2M values: 2.7e8 flops at L = 2**20, d = 128 (measured on the loaded 2-core dev
-    box: 0.5 ms at L = 4K, 0.14–0.22 s at 1M). Agrees with the direct Σ cos evaluation to ~1e-11 absolute.
+    Cost: O(L·d) multiply-adds and O(√L·d) phasors (``_phasor.cos_sum_blocks``, angle addition), in blocks of
+    bounded memory; error (E) of ``_phasor``.
     """
     d = _head_dim(head_dim)
     b = _base("base", base)
@@ -214,7 +169,7 @@ class _Scan:
         self.n_full += 1
         theta = _theta(u, self.k)
         best_B, cand_m, cand_B = math.inf, [], []
-        for m0, blk in _b_values(theta, self.L):
+        for m0, blk in P.cos_sum_blocks(theta, self.L):
             best_B = min(best_B, float(blk.min()))
             if m0 == 0:
                 blk = blk.copy()
@@ -343,10 +298,9 @@ def base_lower_bound_info(head_dim: int, context_length: int, rtol: float = 1e-9
     """
     d = _head_dim(head_dim)
     L = _context("context_length", context_length)
-    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 1e-12 <= float(rtol) <= 1e-3:
-        raise ValueError(f"rtol must be a number in [1e-12, 1e-3], got {rtol!r}")
+    rtol = V.real("rtol", rtol, 1e-12, 1e-3, text=False)
     if max_evals is not None:
-        max_evals = _int_arg("max_evals", max_evals, 1, 10**9)
+        max_evals = V.integer("max_evals", max_evals, 1, 10**9, text=False)
     b, lower, nf, nl, ng = _search(d, L, float(rtol), max_evals)
     return {"base": b, "lower": lower, "complete": not math.isnan(b), "n_full": nf, "n_local": nl, "n_gaps": ng}
 
@@ -354,7 +308,7 @@ def base_lower_bound_info(head_dim: int, context_length: int, rtol: float = 1e-9
 def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> float:
     """The smallest RoPE base b with B_m(b) = Σ_{i<d/2} cos(m·b^(−2i/d)) ≥ 0 for every integer 0 ≤ m < L
     (Men et al. 2024, arXiv:2405.14591, "Base of RoPE Bounds Context Length", Theorem 1 and Table of base lower
-    bounds; rope-literature.md §2 row [C]: d = 128, L = 1K … 1M → 4293.4 … 6.5375e7).
+    bounds). d = 128, L = 1K … 1M → 4293.4 … 6.5375e7 (``men_table`` sets them beside the paper's printed row).
 
     Args:
         head_dim: d, even, 2 … 1024 (for partial rotary: the rotary width).
@@ -375,22 +329,18 @@ def base_lower_bound(head_dim: int, context_length: int, rtol: float = 1e-9) -> 
     the all-m evaluation when that advances less than 0.3× the last all-m step. The scan stops at the first u where
     the all-m evaluation gives min_m B_m ≥ atol.
 
-    Guarantee: B_m(b̂) ≥ atol for all m < L, where atol = 4e-15·(d/2 + L·Σθ_i) bounds the float64 rounding of B
-    with a ~10× margin (≈ 2e-8 at d = 128, L = 2**20), and every b in (1, b̂)
-    is proven infeasible except inside "gaps": where the best step falls below rtol (the witnesses are within
-    ~rtol of a zero crossing) the scan steps rtol without proof. So b̂ is the true b* to a relative rtol unless a
-    feasible window narrower than rtol (relative) sits at one of those crossings (the narrow windows rope-literature
-    §2 reports are ~1e-4 wide; B itself is only known to ±atol). The number of gaps is returned by
-    ``base_lower_bound_info``.
+    Guarantee: B_m(b̂) ≥ atol for all m < L, where atol = (E) of ``_phasor`` = 4e-15·(d/2 + L·Σθ_i) bounds the
+    float64 rounding of B, and every b in (1, b̂) is proven infeasible except inside "gaps": where the best step
+    falls below rtol (the witnesses are within ~rtol of a zero crossing) the scan steps rtol without proof. So b̂ is
+    the true b* to a relative rtol unless a feasible window narrower than rtol (relative) sits at one of those
+    crossings (the narrow windows next to b* are ~1e-4 wide; B itself is only known to ±atol). The number of gaps
+    is returned by ``base_lower_bound_info``.
 
     Cost: the work grows like L·ln b*: a witness m stays negative only over a u-range ~1/(m·Σ k_iθ_i), and the
-    useful witnesses have m ~ L. It is NOT interactive for long contexts. Measured for d = 128 on the shared 2-core
-    dev box (other jobs running, single BLAS thread): L = 1K 0.2 s, 2K 0.4 s, 4K 0.6 s, 8K 1.3 s, 16K 2.3 s,
-    32K 4.2 s, 64K 12 s, 128K 28 s (207 all-m evaluations + 12,740 window evaluations), 256K 113 s (558 + 28,528),
-    512K 322 s (963 + 47,984), 1M 353 s (910 + 54,036); all 11 lengths reproduce the [C] row to ≤ 1e-5.
-    Expect less on an idle machine. Results are cached in-process per (d, L, rtol); pages should show
-    ``min_similarity`` (milliseconds) live, and b* on demand, from a precomputed table, or as the proven partial
-    lower bound of ``base_lower_bound_info(..., max_evals=N)``.
+    useful witnesses have m ~ L; for d = 128 the scan takes 207 all-m and 12,740 window evaluations at L = 128K and
+    910 + 54,036 at 1M. It is NOT interactive for long contexts: pages
+    show ``base_bound_curve`` (a verified grid bound, fast up to 2M tokens) or the proven partial lower bound of
+    ``base_lower_bound_info(..., max_evals=N)``. Results are cached in-process per (d, L, rtol).
     """
     return base_lower_bound_info(head_dim, context_length, rtol)["base"]
 
@@ -408,10 +358,10 @@ def critical_dim(cfg: RopeConfig, train_length: int) -> int:
 
     The first d_extra/2 pairs have a wavelength 2π·b^(2i/r) ≤ T_train (Lemma 1, Eq. 12): they saw every phase
     during pre-training; the remaining r − d_extra dimensions are "the root of the extrapolation problem".
-    cfg.base is read as the pre-training base; scaling in cfg is ignored. Examples (d = 128, rope-literature §3):
+    cfg.base is read as the pre-training base; scaling in cfg is ignored. Examples (d = 128):
     Llama 2 (4096, 1e4) → 92, Llama 1 (2048, 1e4) → 82, Llama 3 (8192, 5e5) → 70, (32768, 1e6) → 80.
     """
-    cfg = _cfg(cfg)
+    V.config("cfg", cfg)
     T = _context("train_length", train_length)
     return _critical_dim(cfg.rotary_dim, cfg.base, T)
 
@@ -427,7 +377,7 @@ def extrapolation_bound(cfg: RopeConfig, train_length: int, pretrain_base: float
     This is the raw 16b expression; the theorem applies it for β > β0 (``critical_base``); for β ≤ β0 it says the
     bound is the tuning length instead (Eq. 16c).
     """
-    cfg = _cfg(cfg)
+    V.config("cfg", cfg)
     T = _context("train_length", train_length)
     b0 = cfg.base if pretrain_base is None else _base("pretrain_base", pretrain_base)
     r = cfg.rotary_dim
@@ -455,3 +405,122 @@ def small_base_thresholds(tune_length: int) -> tuple[float, float, float]:
     """
     Tt = _context("tune_length", tune_length)
     return 2 * Tt / math.pi, Tt / math.pi, Tt / (2 * math.pi)
+
+
+def liu_min_base(rotary_dim: int, context_length: int, train_length: int,
+                 pretrain_base: float = 10000.0) -> tuple[float | None, int]:
+    """Liu et al. 2023 (arXiv:2310.05209) Eq. 16b solved for the base: the smallest β with T_extra ≥ L.
+
+    A model with rotary width r pre-trained at T = ``train_length`` tokens with base ``pretrain_base`` has critical
+    dimension d_extra (Eq. 13, ``critical_dim``); tuned with base β its extrapolation bound is
+    T_extra = 2π·β^(d_extra/r) (Eq. 16b), so T_extra ≥ L = ``context_length`` needs β ≥ (L/2π)^(r/d_extra).
+
+    Returns (β, d_extra). β is None when T ≥ L (nothing to extrapolate) or d_extra = 0 (no pair completes a period
+    in pre-training: no base reaches L); it may exceed BASE_MAX = 1e12, which the caller should say.
+    """
+    r = _head_dim(rotary_dim)
+    L = _context("context_length", context_length)
+    T = _context("train_length", train_length)
+    d_extra = _critical_dim(r, _base("pretrain_base", pretrain_base), T)
+    if T >= L or d_extra <= 0:
+        return None, d_extra
+    return (L / (2 * math.pi)) ** (r / d_extra), d_extra
+
+
+# -- Men et al.'s condition for a config, and the bound curve --------------------------------------------------------
+def men_condition(cfg: RopeConfig, context_length: int | None = None) -> dict:
+    """Does ``cfg`` satisfy Men et al.'s condition (arXiv:2405.14591, Theorem 1) over its own context?
+
+    B_m = Σ_{i<r/2} cos(m·θ_i) + (d − r)/2 ≥ 0 for every integer 0 ≤ m < L, where θ = ``effective_inv_freq(cfg, L)``
+    (the frequencies in effect over L tokens: LongRoPE's long factors past its original context, dynamic NTK's base
+    at L, every other scaling included) and the (d − r)/2 pairs a partial-rotary head leaves unrotated count
+    cos 0 = 1 each. L = ``context_length`` or cfg.context_length.
+
+    This is the classification to use: feasibility is not monotone in the base, so a config "above" a bound curve
+    can fail (d = 128, base 1e6: B_m < 0 at m = 27,115 < 32,768, although Men et al.'s bound for 32K is 6.3e5).
+
+    Returns dict(holds: bool, first_negative: the first m < L with B_m < 0, or None; context_length: L;
+    head_dim; rotary_dim). Exact: values within the error bound of 0 are decided by direct float64 evaluation
+    (``_phasor.first_negative``). O(L·r) at most, usually far less (it stops at the first negative)."""
+    V.config("cfg", cfg)
+    L = cfg.context_length if context_length is None else _context("context_length", context_length)
+    theta = effective_inv_freq(cfg, L)
+    m = P.first_negative(theta, (cfg.head_dim - cfg.rotary_dim) // 2, L)
+    return {"holds": m is None, "first_negative": m, "context_length": L, "head_dim": cfg.head_dim,
+            "rotary_dim": cfg.rotary_dim}
+
+
+BOUND_CONTEXTS = tuple(1 << k for k in range(10, 22))   # 1K … 2M tokens
+BOUND_GRID_PER_DECADE = 100
+
+
+@lru_cache(maxsize=32)
+def _grid_bound(d: int, r: int, contexts: tuple[int, ...], per_decade: int) -> tuple[float, ...]:
+    """The smallest grid base satisfying the condition for each context (ascending tuple), NaN where none ≤ 1e12."""
+    n_pass = (d - r) // 2
+    out = [math.nan] * len(contexts)
+    i = 0
+    while i < len(contexts) and contexts[i] <= 2:
+        out[i] = 1.0                                       # B_0 = d/2, B_1 = Σ cos θ_i + n_pass > 0 (θ_i ≤ 1)
+        i += 1
+    L_max = contexts[-1]
+    j = 1
+    while i < len(contexts):
+        b = 10.0 ** (j / per_decade)
+        if b > BASE_MAX:
+            break
+        theta = default_inv_freq(b, r)                                     # (r/2,) θ_i = b^(−2i/r)
+        m = P.first_negative(theta, n_pass, L_max)
+        supported = L_max if m is None else m                              # B ≥ 0 on [0, supported)
+        while i < len(contexts) and contexts[i] <= supported:
+            out[i] = b
+            i += 1
+        j += 1
+    return tuple(out)
+
+
+def base_bound_curve(head_dim: int, contexts=BOUND_CONTEXTS, *, rotary_dim: int | None = None,
+                     per_decade: int = BOUND_GRID_PER_DECADE) -> dict:
+    """Men et al.'s minimum base vs context length for a head of width d rotating r channels, fast up to 2M tokens.
+
+    For each context L: the smallest base b on the grid {10^(j/N)}, N = ``per_decade``, such that
+    B_m(b) = Σ_{i<r/2} cos(m·b^(−2i/r)) + (d − r)/2 ≥ 0 for every integer 0 ≤ m < L (Men et al., arXiv:2405.14591,
+    Theorem 1; partial rotary's unrotated pairs count 1 each), found by one upward sweep over the grid that computes
+    each base's first negative m (``_phasor.first_negative``, exact, stopping early).
+
+    What it is: every returned base verifiably satisfies the condition, so it is an upper bound on Men et al.'s
+    infimum b*(L) (``base_lower_bound``, certified but minutes per length beyond ~100K tokens). It can exceed b*
+    by more than the grid step 10^(1/N): b* may sit in a feasible window narrower than the step, followed by
+    infeasible bases (tests/test_bounds.py measures the ratio against the certified b* for d = 128). What it is
+    not: a threshold. Bases above the curve can fail (the feasible set is not an interval); classify a config with
+    ``men_condition``.
+
+    Args:
+        head_dim: d, even, 2 … 1024.
+        contexts: context lengths L (tokens), 1 … 2**24; default 1K, 2K, …, 2M.
+        rotary_dim: r, even, 2 … d (default d: full rotary).
+        per_decade: grid points per decade of base, 10 … 1000.
+
+    Returns dict(context (n,) int64, base (n,) float64 — NaN where no grid base ≤ 1e12 satisfies the condition;
+    no_base (n,) bool — those contexts; every_base bool — True when r ≤ d/2, where B_m ≥ (d − r)/2 − r/2 ≥ 0 for
+    every base (base is then 1.0, the infimum over b > 1); head_dim, rotary_dim, per_decade). Cached per arguments.
+    """
+    d = _head_dim(head_dim)
+    r = d if rotary_dim is None else _head_dim(rotary_dim)
+    if r > d:
+        raise ValueError(f"rotary_dim must be ≤ head_dim = {d}; got {r}")
+    n = V.integer("per_decade", per_decade, 10, 1000, text=False)
+    ctx = V.float_array("contexts", contexts, ndim=1)
+    if ctx.size == 0 or np.any(ctx != np.round(ctx)) or ctx.min() < 1 or ctx.max() > CONTEXT_MAX:
+        raise ValueError(f"contexts must be a non-empty list of integers in [1, {CONTEXT_MAX}]; got "
+                         f"{V.shorten(contexts)}")
+    ctx = ctx.astype(np.int64)
+    every = d - r >= r
+    if every:
+        base = np.ones(ctx.size)
+    else:
+        uniq = np.unique(ctx)
+        vals = np.array(_grid_bound(d, r, tuple(int(c) for c in uniq), n))
+        base = vals[np.searchsorted(uniq, ctx)]
+    return {"context": ctx, "base": base, "no_base": np.isnan(base), "every_base": every, "head_dim": d,
+            "rotary_dim": r, "per_decade": n}

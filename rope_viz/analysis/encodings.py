@@ -20,23 +20,20 @@ All results are float64; nothing here builds an O(L²) array.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..config import BASE_MAX, HEAD_DIM_MAX, RopeConfig
+from .. import validate as V
+from ..config import BASE_MAX, RopeConfig
+from ..frequencies import default_inv_freq
+from . import _phasor as P
+from .distance import score_vs_distance
 
 MAX_HEADS = 4096
 D_MODEL_MAX = 65536
-_CHUNK_ELEMS = 1 << 22   # cos evaluations per chunk in the direct path (~32 MiB of float64)
 
 
 def _integer(value, name: str, lo: int, hi: int) -> int:
-    """value as an int in [lo, hi] (integral floats accepted); ValueError otherwise."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    if not ok or not math.isfinite(float(value)) or not float(value).is_integer() or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    return int(value)
+    return V.integer(name, value, lo, hi, text=False)
 
 
 # -- ALiBi --------------------------------------------------------------------------------------------------------------
@@ -67,16 +64,7 @@ def alibi_slopes(n_heads: int) -> np.ndarray:
 
 
 def _finite_1d(x, name: str) -> np.ndarray:
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numbers, got {type(x).__name__}") from None
-    if a.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D array, got shape {a.shape}")
-    a = a.reshape(-1)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite")
-    return a
+    return V.float_array(name, x, ndim=(0, 1)).reshape(-1)
 
 
 def alibi_bias(slopes, distances) -> np.ndarray:
@@ -109,20 +97,13 @@ def _check_d_model(d_model) -> int:
 
 
 def _check_base(base) -> float:
-    if isinstance(base, bool) or not isinstance(base, (int, float, np.integer, np.floating)):
-        raise ValueError(f"base must be a number > 1, got {base!r}")
-    b = float(base)
-    if not math.isfinite(b) or not 1.0 < b <= BASE_MAX:
-        raise ValueError(f"base must be in (1, {BASE_MAX:g}], got {base!r}")
-    return b
+    return V.real("base", base, 1.0, BASE_MAX, lo_open=True, text=False)
 
 
 def sinusoidal_frequencies(d_model: int, base: float = 10000.0) -> np.ndarray:
     """ω_i = base^(−2i/d_model), i = 0 … d_model/2 − 1 (Vaswani et al. §3.5: 1/10000^(2i/d_model)). Shape
     (d_model/2,), radians per position — the same numbers as RoPE's θ_i for head_dim = d_model."""
-    d = _check_d_model(d_model)
-    b = _check_base(base)
-    return b ** (-np.arange(0, d, 2, dtype=np.float64) / d)
+    return default_inv_freq(_check_base(base), _check_d_model(d_model))
 
 
 def sinusoidal_pe(positions, d_model: int, base: float = 10000.0) -> np.ndarray:
@@ -138,26 +119,12 @@ def sinusoidal_pe(positions, d_model: int, base: float = 10000.0) -> np.ndarray:
         (..., d_model) float64; every row has squared norm d_model/2.
     """
     omega = sinusoidal_frequencies(d_model, base)                        # (d/2,)
-    try:
-        p = np.asarray(positions, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"positions must be numbers, got {type(positions).__name__}") from None
-    if not np.all(np.isfinite(p)):
-        raise ValueError("positions must be finite")
+    p = V.float_array("positions", positions)
     phase = p[..., None] * omega                                         # (..., d/2)
     out = np.empty(p.shape + (omega.size, 2), dtype=np.float64)          # (..., d/2, 2): [sin, cos] per pair
     out[..., 0] = np.sin(phase)
     out[..., 1] = np.cos(phase)
     return out.reshape(p.shape + (2 * omega.size,))                      # (..., d_model), interleaved sin/cos
-
-
-def _cos_sum_direct(omega: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Σ_i cos(d_j ω_i) term by term, in chunks of distances. (p,), (n,) → (n,)."""
-    out = np.empty(d.size)
-    chunk = max(1, _CHUNK_ELEMS // max(omega.size, 1))
-    for s in range(0, d.size, chunk):
-        out[s:s + chunk] = np.cos(d[s:s + chunk, None] * omega).sum(axis=1)   # (c, p) → (c,)
-    return out
 
 
 def sinusoidal_dot(d_model: int, distances, base: float = 10000.0) -> np.ndarray:
@@ -167,9 +134,8 @@ def sinusoidal_dot(d_model: int, distances, base: float = 10000.0) -> np.ndarray
         PE(p)·PE(p + Δ) = Σ_{i < d/2} cos(Δ·ω_i),  ω_i = base^(−2i/d_model),
     independent of the absolute position p, even in Δ, equal to d_model/2 at Δ = 0.
 
-    This is Men et al.'s B_Δ for a RoPE head of dimension d_model with the same base, so for d_model ≤ 1024 it is
-    evaluated by ``rope_viz.analysis.distance.similarity_sum`` (the angle-addition fast path: all 1M distances in
-    well under a second); larger d_model are evaluated term by term.
+    This is Men et al.'s B_Δ for a RoPE head of dimension d_model with the same base, evaluated like it
+    (``_phasor.cos_sum``: angle addition on dense distance lattices, error bound (E) there).
 
     Args:
         d_model: even integer 2 … 65536.
@@ -178,13 +144,8 @@ def sinusoidal_dot(d_model: int, distances, base: float = 10000.0) -> np.ndarray
     Returns:
         (n,) float64.
     """
-    d = _check_d_model(d_model)
-    b = _check_base(base)
-    dist = _finite_1d(distances, "distances")                            # (n,)
-    if d <= HEAD_DIM_MAX:
-        from .distance import similarity_sum
-        return np.asarray(similarity_sum(RopeConfig(head_dim=d, base=b), dist), dtype=np.float64)
-    return _cos_sum_direct(sinusoidal_frequencies(d, b), dist)
+    omega = sinusoidal_frequencies(d_model, base)                        # (d/2,)
+    return P.cos_sum(omega, _finite_1d(distances, "distances"))          # (n,)
 
 
 # -- RoPE's signal for the comparison figure ----------------------------------------------------------------------
@@ -203,9 +164,7 @@ def rope_signal(cfg: RopeConfig, distances, seq_len: int | None = None) -> np.nd
     Returns:
         (n,) float64.
     """
-    if not isinstance(cfg, RopeConfig):
-        raise ValueError(f"cfg must be a RopeConfig, got {type(cfg).__name__}")
-    from .distance import score_vs_distance
+    V.config("cfg", cfg)
     dist = _finite_1d(distances, "distances")
     ones = np.ones(cfg.head_dim)
     return np.asarray(score_vs_distance(ones, ones, cfg, dist, seq_len=seq_len), dtype=np.float64).reshape(-1)

@@ -5,7 +5,7 @@ The phenomenon is Jonasson's (A. Jonasson, "Rotary Offset Features in Large Lang
 2025): large query/key activations ("rotary offset features") sit in rotary pairs that complete only a *partial
 cycle* over the context, consistently across layers, heads and architectures; the paper derives bounds on which
 frequencies produce them and on a minimum angle between the query and key offsets. Those exact bounds could not
-be checked (see shared research notes §4a), so the criterion below is **ours**, derived here from first
+be checked against the paper's text, so the criterion below is **ours**, derived here from first
 principles; the "partial cycle" flag matches the literature proxy θ_i·L < 2π (d = 128, base 1e4, L = 4096 → pairs
 46–63).
 
@@ -58,31 +58,25 @@ import math
 
 import numpy as np
 
+from .. import validate as V
 from ..config import CONTEXT_MAX, RopeConfig
-from ..frequencies import rope_parameters, wavelengths
+from ..frequencies import effective_parameters, wavelengths
 from .distance import phasor_sum
 
 _MAX_SAMPLES = 100_000
 _MAX_DISTANCES = CONTEXT_MAX
 
 
-def _check_cfg(cfg) -> None:
-    if not isinstance(cfg, RopeConfig):
-        raise ValueError(f"cfg must be a RopeConfig, got {type(cfg).__name__}")
-
-
 def _context(cfg: RopeConfig, context_length) -> int:
     return cfg.context_length if context_length is None else _context_arg(context_length)
 
 
+def _context_arg(context_length) -> int:
+    return V.integer("context_length", context_length, 1, CONTEXT_MAX, text=False)
+
+
 def _real(name: str, x) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return arr
+    return V.float_array(name, x)
 
 
 def _reduced_span(theta: np.ndarray, context_length: int) -> np.ndarray:
@@ -115,15 +109,6 @@ def one_sign_criterion(theta, context_length: int, alpha=None) -> np.ndarray:
     return np.asarray(inside)
 
 
-def _context_arg(context_length) -> int:
-    if isinstance(context_length, bool) or not isinstance(context_length, (int, np.integer)):
-        raise ValueError(f"context_length must be an integer in [1, {CONTEXT_MAX}], got {context_length!r}")
-    L = int(context_length)
-    if not 1 <= L <= CONTEXT_MAX:
-        raise ValueError(f"context_length must be an integer in [1, {CONTEXT_MAX}], got {L}")
-    return L
-
-
 def one_sign_alpha_interval(theta, context_length: int) -> tuple[np.ndarray, np.ndarray]:
     """The open interval (α_low, α_high) of offset angles α = β_q − β_k that give a *positive* bias at every
     Δ = 0 … L − 1 (add π to both ends for a negative one). NaN where no α works. Shapes follow theta.
@@ -144,28 +129,43 @@ def min_offset_angle(theta, context_length: int) -> np.ndarray:
     return np.where(np.isnan(hi), np.nan, np.maximum(0.0, -hi))
 
 
-def pair_cycles(cfg: RopeConfig, context_length: int | None = None) -> dict:
-    """Per-pair cycle facts over a context of L tokens (default ``cfg.context_length``), θ = inv_freq(cfg, seq_len=L)
-    so every scaling is included. All values are (p,) arrays, p = cfg.n_pairs:
+def pair_table(cfg: RopeConfig, context_length: int | None = None) -> dict:
+    """The per-pair frequency table of a config over a context of L tokens (default ``cfg.context_length``), with
+    θ = ``effective_inv_freq(cfg, L)``: the frequencies in effect over that context, every scaling included
+    (LongRoPE's long factors past its original context, dynamic NTK's base at L). All values are (p,) arrays,
+    p = cfg.n_pairs:
 
-      pair             0 … p − 1
-      theta            rad/token
-      wavelength       tokens per full turn, 2π/θ
-      rotations        turns completed within the context, L·θ/2π
-      completes_cycle  rotations ≥ 1 (False = Jonasson's "partial cycle"; the literature proxy θ·L < 2π)
+      pair        0 … p − 1
+      theta       θ_i, rad/token
+      wavelength  λ_i = 2π/θ_i, tokens per full turn (inf where θ_i = 0)
+      rotations   L·θ_i/2π, turns completed within the context
+      partial     rotations < 1: the pair does not complete one cycle within the context (Jonasson,
+                  arXiv:2503.01832: "partial cycle"; the literature proxy θ_i·L < 2π)
+
+    The one place this table is computed: the CLI's ``freqs``, the Frequencies figures and ``pair_cycles`` use it."""
+    V.config("cfg", cfg)
+    L = _context(cfg, context_length)
+    theta, _ = effective_parameters(cfg, L)                          # (p,)
+    rotations = L * theta / (2 * np.pi)
+    return {"pair": np.arange(theta.size), "theta": theta, "wavelength": wavelengths(theta),
+            "rotations": rotations, "partial": rotations < 1}
+
+
+def pair_cycles(cfg: RopeConfig, context_length: int | None = None) -> dict:
+    """``pair_table`` (pair, theta, wavelength, rotations, partial) over a context of L tokens, plus the offset
+    facts of this module, all (p,) arrays:
+
+      completes_cycle  L·θ ≥ 2π (not ``partial``)
       one_sign         (L − 1)·θ < π: some constant q/k offset angle gives a one-sign bias at every distance (ours)
       alpha_low, alpha_high   the admissible offset angles for a positive bias (``one_sign_alpha_interval``)
       min_offset_angle the least trailing angle of the query offset (``min_offset_angle``), NaN if not one_sign
     """
-    _check_cfg(cfg)
+    table = pair_table(cfg, context_length)
     L = _context(cfg, context_length)
-    theta, _ = rope_parameters(cfg, L)                               # (p,)
+    theta = table["theta"]
     lo, hi = one_sign_alpha_interval(theta, L)
     return {
-        "pair": np.arange(theta.size),
-        "theta": theta,
-        "wavelength": wavelengths(theta),
-        "rotations": L * theta / (2 * np.pi),
+        **table,
         "completes_cycle": L * theta >= 2 * np.pi,
         "one_sign": one_sign_criterion(theta, L),
         "alpha_low": lo,
@@ -226,18 +226,17 @@ def offset_bias(cfg: RopeConfig, distances, offset_pairs=None, magnitude=1.0, al
     pair); None → the centred angle −(L − 1)θ_i/2, which keeps each pair's term positive over the whole context
     when the pair is one-sign. O(n·k) for k selected pairs.
     """
-    _check_cfg(cfg)
+    V.config("cfg", cfg)
     L = cfg.context_length
     d = _real("distances", distances)
     if d.size > _MAX_DISTANCES:
-        raise ValueError(f"at most {_MAX_DISTANCES} distances, got {d.size}")
-    theta, af = rope_parameters(cfg, L)
+        raise ValueError(f"distances must be at most {_MAX_DISTANCES:,} values; got {d.size:,}")
+    theta, af = effective_parameters(cfg, L)
     sel = _select_pairs(offset_pairs, theta, L)
     mq, mk = _magnitudes(magnitude)
     th = theta[sel]                                                  # (k,)
     a = _alphas(alpha, th, L)                                        # (k,)
-    # Re Σ_i h_i e^{iΔθ_i} with h_i = e^{iα_i}: angle addition on dense distance lattices (one matrix product
-    # instead of n·k cosines; 2M distances in ~0.1 s), direct evaluation otherwise.
+    # Re Σ_i h_i e^{iΔθ_i} with h_i = e^{iα_i} (``_phasor``: angle addition on dense distance lattices).
     out = phasor_sum(np.exp(1j * a), th, d.reshape(-1))              # (n,)
     return (mq * mk * af * af * out).reshape(d.shape)
 
@@ -255,19 +254,16 @@ def simulate_offset_scores(cfg: RopeConfig, distances, n_samples: int = 256, off
     Returns dict(distances (n,), mean (n,), std (n,) over samples, bias (n,) = offset_bias, stderr (n,) = std/√N,
     n_samples). Cost O(N·n·p) in chunks; N ≤ 100,000.
     """
-    _check_cfg(cfg)
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or not \
-            1 <= int(n_samples) <= _MAX_SAMPLES:
-        raise ValueError(f"n_samples must be an integer in [1, {_MAX_SAMPLES}], got {n_samples!r}")
-    N = int(n_samples)
+    V.config("cfg", cfg)
+    N = V.integer("n_samples", n_samples, 1, _MAX_SAMPLES, text=False)
     std = float(_real("content_std", content_std))
     if std < 0:
         raise ValueError(f"content_std must be ≥ 0, got {std:g}")
     d = _real("distances", distances).reshape(-1)                    # (n,)
     if d.size > _MAX_DISTANCES:
-        raise ValueError(f"at most {_MAX_DISTANCES} distances, got {d.size}")
+        raise ValueError(f"distances must be at most {_MAX_DISTANCES:,} values; got {d.size:,}")
     L = cfg.context_length
-    theta, af = rope_parameters(cfg, L)
+    theta, af = effective_parameters(cfg, L)
     p = theta.size
     sel = _select_pairs(offset_pairs, theta, L)
     mq, mk = _magnitudes(offset_magnitude)
