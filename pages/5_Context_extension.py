@@ -56,10 +56,9 @@ if cfg is not None:
                             **ui.persist("s_ext", "auto", options=FACTORS))
     dyn = c2.select_slider("Dynamic NTK evaluated at a running length of", list(FE.DYNAMIC_AT),
                            format_func=DYN_LABELS.get, **ui.persist("dyn_ext", "1", options=list(FE.DYNAMIC_AT)))
-    c3, c4 = st.columns(2)
-    chosen = c3.multiselect("Methods", list(FE.METHODS), format_func=FE.METHOD_LABELS.get,
+    chosen = st.multiselect("Methods", list(FE.METHODS), format_func=FE.METHOD_LABELS.get,
                             **ui.persist("methods", list(FE.METHODS), options=list(FE.METHODS)))
-    compare = c4.multiselect("Compare with published models (their own frequencies over their own context)",
+    compare = st.multiselect("Compare with published models (their own frequencies over their own context)",
                              list(PRESETS), max_selections=FE.MAX_COMPARE,
                              **ui.persist("cmp_ext", [], options=list(PRESETS), max_items=FE.MAX_COMPARE))
     ext0 = ui.guarded(FE.extension_methods, cfg, None if fsel == "auto" else float(fsel))
