@@ -3,9 +3,9 @@
 import streamlit as st
 
 from rope_viz import ui
+from rope_viz.analysis.offsets import pair_table
 from rope_viz.figures import frequencies as FF
-from rope_viz.figures.distance import BASE_CHOICES
-from rope_viz.presets import preset_names
+from rope_viz.figures.distance import compare_options
 
 ui.page_header("Frequencies: how fast each pair turns", """
 Pair *i* turns by **θᵢ = b^(−2i/r)** radians per token, so its **wavelength** — the tokens it takes to come back
@@ -30,7 +30,7 @@ def one_pair(cfg):
 
 
 if cfg is not None:
-    t = ui.guarded(FF.pair_table, cfg)
+    t = ui.guarded(pair_table, cfg)
     if t is not None:
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("rotated pairs r/2", f"{cfg.n_pairs}")
@@ -41,12 +41,10 @@ if cfg is not None:
                        "full period within the training length T_train (the original context when a scaling is "
                        "set).")
 
-    names = preset_names()
-    options = [f"base {b}" for b in BASE_CHOICES] + names
-    chosen = st.multiselect("Compare with (same config with another base, or a preset; up to 3)", options,
+    options = compare_options()
+    compare = st.multiselect("Compare with (same config with another base, or a preset; up to 3)", options,
                             max_selections=3, **ui.persist("fcmp", [], options=options, max_items=3))
-    compare = [float(c.split()[1]) if c.startswith("base ") else c for c in chosen]
-    ui.show_registered("freq_wavelengths", cfg, compare=compare)
+    ui.show_registered("freq_wavelengths", cfg, compare=list(compare))
     ui.show_registered("freq_rotations", cfg)
 
     st.subheader("Angle of every pair at every position")

@@ -7,8 +7,8 @@ display to min/max bands with ``envelope`` so the figure stays small even at Δ 
 * B_m = Σ_i cos(m θ_i) (Men et al., arXiv:2405.14591, Theorem 1) and its first negative distance;
 * the score for q = k = all-ones (the constant vector RoFormer's decay picture assumes);
 * the exact mean ± 1 std band of the score for random Gaussian q, k — which does **not** decay (Barbero et al.,
-  arXiv:2410.06205, §3: E[qᵀR_Δk] = 0 for independent zero-mean q, k; the std √(r·af⁴ + d − r) is the closed form of
-  ``random_score_band``, the same at every Δ).
+  arXiv:2410.06205, §3: E[qᵀR_Δk] = 0 for independent zero-mean q, k; the std √(r·af⁴ + d − r), the same at every Δ,
+  from ``random_score_moments``).
 
 Every curve uses the frequencies and attention factor in effect over the configuration's own context
 (``seq_len`` = its context length, as transformers computes them: LongRoPE's long factors past its original context).
@@ -128,9 +128,9 @@ def _ones_norm(cfg: RopeConfig) -> float:
 
 
 def random_std(cfg: RopeConfig) -> float:
-    """The exact std of the score for random q, k ~ N(0, I_d) at any Δ, √(r·af⁴ + d − r) (``random_score_band``'s
-    closed form, with the attention factor in effect over the context); the mean is exactly 0."""
-    return float(D.random_score_band(cfg, [0.0], n_samples=2, seq_len=cfg.context_length)["analytic_std"])
+    """The exact std of the score for random q, k ~ N(0, I_d), the same at every Δ (``random_score_moments``, with
+    the attention factor in effect over the context); the mean is exactly 0."""
+    return float(D.random_score_moments(cfg, [0.0], seq_len=cfg.context_length)["std"][0])
 
 
 def bound_distances(max_distance: int, seed: int = 0) -> tuple[np.ndarray, bool]:

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..analysis.bounds import critical_dim
-from ..analysis.offsets import pair_cycles
+from ..analysis.offsets import pair_table
 from ..config import RopeConfig
 from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
@@ -38,14 +38,6 @@ def critical_pairs(cfg: RopeConfig) -> int:
     (``cfg.original_context_length``: the pre-extension context when a scaling names one). It uses the unscaled
     base, so with a scaling its boundary d_extra/2 need not be the first partial-cycle pair of the scaled θ."""
     return int(critical_dim(cfg, cfg.original_context_length))
-
-
-def pair_table(cfg: RopeConfig) -> dict[str, np.ndarray]:
-    """Per pair i (shape (p,)), over the config's context L with the frequencies in effect for it
-    (``analysis.offsets.pair_cycles``): pair, theta (rad/token), wavelength (tokens), rotations = L·θ_i/2π,
-    partial = rotations < 1."""
-    t = pair_cycles(cfg)
-    return {**t, "partial": ~t["completes_cycle"]}
 
 
 def _facts(cfg: RopeConfig, t: dict) -> dict:
