@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from .. import validate as V
 from ..config import SCALING_TYPES, RopeConfig
 from . import sources
 from .loader import Progress, _noop
@@ -26,14 +26,7 @@ ARRAY_KEYS = ("q_pair_norm", "k_pair_norm", "q_weight", "k_weight", "logit_by_di
 
 
 def _check_tokens(tokens) -> int:
-    if isinstance(tokens, bool) or not isinstance(tokens, (int, np.integer)) or not 2 <= int(tokens) <= MAX_TOKENS:
-        raise ValueError(f"tokens must be an integer in [2, {MAX_TOKENS}]; got {sources_short(tokens)}")
-    return int(tokens)
-
-
-def sources_short(v: Any, limit: int = 60) -> str:
-    r = repr(v)
-    return r if len(r) <= limit else r[: limit - 1] + "…"
+    return V.integer("tokens", tokens, 2, MAX_TOKENS)
 
 
 # -- disk cache -------------------------------------------------------------------------------------------------------
@@ -171,54 +164,32 @@ def settings_rope(info: Mapping[str, Any], *, base: float | None = None, scaling
     if base is not None:
         cfg = cfg.replace(base=float(base))
     if scaling not in (None, "none"):
-        if scaling not in SCALING_TYPES:
-            raise ValueError(f"scaling must be one of {', '.join(SCALING_TYPES)}; got {sources_short(scaling)}")
+        V.choice("scaling", scaling, SCALING_TYPES)
         if factor is None:
             raise ValueError(f"scaling {scaling} needs a factor (e.g. --factor 2)")
-        orig = int(original_context or cfg.context_length)
-        cfg = _extend(cfg.replace(context_length=orig), scaling, float(factor), dict(extra or {}))
+        from ..scaling import extend
+
+        cfg = extend(cfg, scaling, float(factor), original_context=original_context)
+        if extra:
+            cfg = cfg.replace(scaling={**dict(cfg.scaling), **dict(extra)})
     out = dict(rope)
     out[t] = cfg
     return out
 
 
-def _extend(cfg: RopeConfig, method: str, factor: float, extra: dict) -> RopeConfig:
-    """``cfg`` (context = the original context) extended ``factor``-fold with ``method``; ``extra`` overrides the
-    scaling keys."""
-    if not (math.isfinite(factor) and 1.0 <= factor <= 1024.0):
-        raise ValueError(f"factor must be in [1, 1024]; got {factor:g}")
-    orig = cfg.context_length
-    scaling: dict[str, Any] = {"rope_type": method, "factor": factor}
-    if method in ("yarn", "dynamic", "llama3", "longrope"):
-        scaling["original_max_position_embeddings"] = orig
-    if method == "llama3":
-        scaling.update(low_freq_factor=1.0, high_freq_factor=4.0)
-    if method == "longrope" and "short_factor" not in extra:
-        try:
-            from ..scaling import synth_longrope_factors
-        except ImportError:
-            from ..ui.state import synth_longrope_factors
-        short, long_ = synth_longrope_factors(cfg.n_pairs, factor)
-        scaling.update(short_factor=list(short), long_factor=list(long_))
-    scaling.update(extra)
-    return cfg.replace(scaling=scaling, context_length=max(orig, int(round(orig * factor))))
-
-
 def bucket_edges(tokens: int, bucket: int) -> list[int]:
     """0, B, 2B, …, tokens (the last bucket may be shorter)."""
-    if isinstance(bucket, bool) or not isinstance(bucket, (int, np.integer)) or not 1 <= int(bucket) <= tokens:
-        raise ValueError(f"bucket must be an integer in [1, {tokens}] (the tokens); got {sources_short(bucket)}")
-    return list(range(0, tokens, int(bucket))) + [tokens]
+    bucket = V.integer("bucket", bucket, 1, tokens)
+    return list(range(0, tokens, bucket)) + [tokens]
 
 
 def _settings(base, scaling, factor, original_context, extra) -> dict:
     """The normalised perplexity settings (also the cache key); ValueError for an unknown scaling."""
-    scaling = None if scaling == "none" else scaling
-    if scaling is not None and scaling not in SCALING_TYPES:
-        raise ValueError(f"scaling must be one of none, {', '.join(SCALING_TYPES)}; got {sources_short(scaling)}")
-    return {"base": None if base is None else float(base), "scaling": scaling,
-            "factor": None if factor is None else float(factor),
-            "original_context": None if original_context is None else int(original_context),
+    scaling = None if scaling is None else V.choice("scaling", scaling, ("none",) + SCALING_TYPES)
+    return {"base": None if base is None else V.real("base", base), "scaling": None if scaling == "none" else scaling,
+            "factor": None if factor is None else V.real("factor", factor),
+            "original_context": None if original_context is None else V.integer("original_context",
+                                                                                original_context, 2),
             "extra": dict(extra or {})}
 
 
