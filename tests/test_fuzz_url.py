@@ -133,3 +133,13 @@ def test_the_notice_shows_the_value_verbatim():
     at = _check_page(None, {"preset": PAYLOADS[0]})
     [notice] = [w.value for w in at.warning]
     assert "Log in again" in notice and "`" in notice                 # shown, but inside a code span
+
+
+def test_page_lists_of_one_item_round_trip():
+    from rope_viz.ui.sidebar import _fmt_page
+
+    opts = ["base 1e6", "phi-3-mini-128k"]
+    for value in (["phi-3-mini-128k"], ["base 1e6", "phi-3-mini-128k"], []):
+        assert _parse_page("dcmp", _fmt_page(value), [], opts, None, None, 3) == value
+    assert _parse_page("dcmp", "[phi-3-mini-128k]", [], opts, None, None, 3) == ["phi-3-mini-128k"]
+    assert _parse_page("pairs", _fmt_page([5]), [0, 1], None, None, None, 6) == [5]

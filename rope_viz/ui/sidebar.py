@@ -82,7 +82,7 @@ def _sync_url() -> None:
     desired = S.encode_query(ss[_STATE], ss[_PRESET])
     for name in ss[_PAGE_KEYS].get(current_page(), set()):
         if name in ss[_PAGES] and ss[_PAGES][name] != ss[_DEFAULTS].get(name):
-            desired[name] = S.format_value(ss[_PAGES][name])
+            desired[name] = _fmt_page(ss[_PAGES][name])
     current = {k: st.query_params.get(k) for k in st.query_params.keys()}
     for k in current:
         if k not in desired:
@@ -98,12 +98,21 @@ def current_preset() -> str | None:
 
 
 # -- page-level persisted widgets -----------------------------------------------------------------------------------
+def _fmt_page(value: Any) -> str:
+    """A page parameter as URL text: lists as ``a,b`` (one item: ``a``; the default's type says it is a list)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(S.format_value(v) for v in value)
+    return S.format_value(value)
+
+
 def _parse_page(name: str, text: str, default: Any, options, lo, hi, max_items) -> Any:
     """A page parameter's URL text → a value of the default's type, through rope_viz.validate."""
     field = f"URL parameter {name}"
     if isinstance(default, (list, tuple)):
         proto = default[0] if len(default) else (options[0] if options else "")
-        items = [t for t in str(text).split(",") if t.strip() != ""]
+        text = str(text).strip()
+        text = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        items = [t for t in text.split(",") if t.strip() != ""]
         if max_items is not None and len(items) > max_items:
             raise ValueError(f"{field} must list at most {max_items} items; got {len(items)}")
         out = []
@@ -177,7 +186,7 @@ def persist(name: str, default: Any, *, lo: float | None = None, hi: float | Non
     ss[_PAGE_KEYS].setdefault(current_page(), set()).add(name)
     wkey = _P + name
     ss[wkey] = value
-    want = S.format_value(value) if value != default else None
+    want = _fmt_page(value) if value != default else None
     if st.query_params.get(name) != want:
         if want is not None:
             st.query_params[name] = want
