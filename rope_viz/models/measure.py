@@ -4,7 +4,8 @@
   QK-norm and after RoPE, which does not change a pair's norm), and attention vs distance (mean pre-softmax logit and
   mean attention weight at each query–key distance, share of attention on token 0), through a registered attention
   function that observes q and k and then runs SDPA. Nothing per layer is kept beyond its running sums; the
-  distance statistics work in query blocks (never an L × L matrix).
+  distance statistics work in query blocks of at most BLOCK_ELEMENTS scores, so long inputs never hold an L × L
+  matrix. (Logit soft-capping, as in Gemma 2, is not applied to these statistics.)
 * ``weight_pair_norms``: the same pair norms of W_q / W_k (Frobenius norm of the two rows of a pair).
 * ``token_nll``: per-position next-token loss with the model's RoPE replaced by any RopeConfig (frequencies and
   attention factor from rope_viz.frequencies at the sequence length), logits in chunks (big vocabularies).
