@@ -276,7 +276,9 @@ def run_presets(args: argparse.Namespace) -> int:
 def _register_export(sub) -> argparse.ArgumentParser | None:
     try:
         from .export import add_export_parser
-    except ImportError:  # plotly/kaleido missing: the other commands still work
+    except ModuleNotFoundError as e:  # plotly missing: the other commands still work
+        if not e.name or e.name.split(".")[0] == "rope_viz":
+            raise
         return None
     return add_export_parser(sub)
 
