@@ -148,7 +148,7 @@ def precision_section(cfg):
     ui.show_registered("kernel_phase_error", cfg, max_position=int(max_pos))
     st.markdown(INVARIANCE_MD)
     if HAS_TORCH:
-        ui.show_registered("kernel_invariance", cfg, max_position=int(min(max_pos, 1 << 22)), n_samples=64)
+        ui.show_registered("kernel_invariance", cfg, max_position=int(min(max_pos, 1 << 22)), n_samples=32)
     else:
         st.caption("(needs PyTorch)")
 
