@@ -44,11 +44,11 @@ def test_captions_state_this_configs_numbers():
     lam = 2 * math.pi / theta
     cap = get_figure("freq_wavelengths").caption_for(FF.freq_wavelengths(cfg))
     assert "base 500,000 and r = 64" in cap
-    assert f"from {lam[0]:,.0f} to {lam[-1]:,.0f} tokens" in cap
+    assert f"from {lam[0]:.3g} to {lam[-1]:,.0f} tokens" in cap
     p = _partial(theta, 8192)
     assert f"{p.sum()} of 32 pairs (from pair {np.flatnonzero(p)[0]})" in cap
     at = open_page(PAGE, {"d": "64", "b": "500000", "L": "8192"})
-    assert f"from {lam[0]:,.0f} to {lam[-1]:,.0f} tokens" in captions(at)
+    assert f"from {lam[0]:.3g} to {lam[-1]:,.0f} tokens" in captions(at)
     assert "54,000" not in " ".join(m.value for m in at.markdown)
 
 

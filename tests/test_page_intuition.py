@@ -57,3 +57,14 @@ def test_rotation_uses_the_frequencies_in_effect_over_the_context():
             tr = rot["frames"][f]["data"][j]
             assert abs(arr(tr["x"])[1] - af * math.cos(f * theta[i])) < 1e-12
             assert abs(arr(tr["y"])[1] - af * math.sin(f * theta[i])) < 1e-12
+
+
+def test_circle_is_named_for_its_radius():
+    """The tips run on a circle of radius af (transformers scales cos and sin by it): "unit circle" only when af = 1."""
+    preset = get_preset("phi-3-mini-128k")
+    af = longrope_attention_factor(preset.hf_config)
+    fig = intuition_rotation(preset.config)
+    circle = fig.data[0]
+    assert circle.name == f"circle of radius {af:.4g} (attention factor)"
+    assert abs(max(circle.x) - af) < 1e-12
+    assert intuition_rotation(RopeConfig(64)).data[0].name == "unit circle"

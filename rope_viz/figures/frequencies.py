@@ -52,8 +52,8 @@ def _facts(cfg: RopeConfig, t: dict) -> dict:
 
 
 def _tokens(x: float) -> str:
-    """A large count for a caption: 54,410 or 2.05e+07."""
-    return "∞" if not np.isfinite(x) else f"{x:,.0f}" if x < 1e7 else f"{x:.3g}"
+    """A count for a caption: 6.28, 54,410 or 2.05e+07."""
+    return "∞" if not np.isfinite(x) else f"{x:.3g}" if x < 100 else f"{x:,.0f}" if x < 1e7 else f"{x:.3g}"
 
 
 def _partial_text(m: dict) -> str:

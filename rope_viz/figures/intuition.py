@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..config import RopeConfig
-from ..frequencies import effective_inv_freq, wavelengths
+from ..frequencies import effective_attention_factor, effective_inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
 from . import register
 from ._style import PALETTE, axis_key, grid_layout, styled
@@ -71,7 +71,7 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
     wl = wavelengths(theta)
     positions = np.arange(n_frames) * step
     xy = rotating_pairs_data(cfg, pairs, positions)                       # (n_frames, k, 2)
-    r = float(np.abs(xy).max()) or 1.0
+    r = effective_attention_factor(cfg)                                   # the circle the tips run on
     k = len(pairs)
     titles = [f"<b>pair {i}</b><br>θ = {theta[i]:.3g} rad/token<br>λ = {_tokens(wl[i])} tokens" for i in pairs]
     layout, ref = grid_layout(1, k, titles=titles, h_space=0.06)
@@ -84,8 +84,8 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
         col = PALETTE[j % len(PALETTE)]
         xa, ya = ref(1, j + 1)
         data.append(dict(type="scatter", x=r * np.cos(circle), y=r * np.sin(circle), mode="lines",
-                         name="unit circle", line=dict(color="#bbbbbb", width=1), showlegend=(j == 0),
-                         legendgroup="circle", hoverinfo="skip", xaxis=xa, yaxis=ya))
+                         name="unit circle" if r == 1.0 else f"circle of radius {r:.4g} (attention factor)",
+                         line=dict(color="#bbbbbb", width=1), showlegend=(j == 0), legendgroup="circle", hoverinfo="skip", xaxis=xa, yaxis=ya))
         data.append(dict(type="scatter", x=xy[:, j, 0], y=xy[:, j, 1], mode="markers",
                          name="tip at every frame's position", marker=dict(color=col, size=5, opacity=0.35),
                          showlegend=(j == 0), legendgroup="tips", customdata=positions,
