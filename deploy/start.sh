@@ -17,6 +17,7 @@
 #   RV_APP_DIR [this checkout]          the folder holding app.py (e.g. a `git archive` export of a release)
 #   RV_COOKIE_SECRET [random]  shared by all replicas (XSRF tokens stay valid whichever replica checks them)
 #   RV_SESSION_TTL [120]       seconds a disconnected session is kept for a reconnect, then freed
+#   RV_WARM_UP [1]             visit every page of each replica once before nginx starts (0: skip)
 #   ROPE_VIZ_MODELS_DIR        the only folder real models are read from (unset: bundled models only)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,7 +49,7 @@ stop() {
 trap 'stop; exit 0' TERM INT
 trap stop EXIT
 
-upstreams=""
+upstreams=""   # the replicas' addresses, for nginx.conf
 for ((i = 0; i < REPLICAS; i++)); do
   port=$((BASE_PORT + i))
   # Everything a team deployment needs is on this command line (and in .streamlit/config.toml): XSRF and CORS
@@ -61,7 +62,7 @@ for ((i = 0; i < REPLICAS; i++)); do
     "$@" > "$RUN_DIR/replica-$i.log" 2>&1 &
   pids+=($!)
   echo $! > "$RUN_DIR/replica-$i.pid"
-  upstreams+="        server $BIND:$port max_fails=3 fail_timeout=10s;"$'\n'
+  upstreams+="$BIND:$port "
 done
 
 for ((i = 0; i < REPLICAS; i++)); do
@@ -75,17 +76,33 @@ for ((i = 0; i < REPLICAS; i++)); do
   done
 done
 
+# One sequential visit of every page per replica before visitors arrive (first imports are not thread-safe).
+if [ "${RV_WARM_UP:-1}" = 1 ] && { [ "$BIND" = 127.0.0.1 ] || [ "$BIND" = 0.0.0.0 ]; }; then
+  urls=(); for ((i = 0; i < REPLICAS; i++)); do urls+=("http://127.0.0.1:$((BASE_PORT + i))"); done
+  "$PY" "$HERE/warm_up.py" "${urls[@]}" || echo "start.sh: warm-up found failing pages (see above)" >&2
+fi
+
 if [ "$PROXY" = 0 ]; then
   echo "rope-viz: 1 replica on http://$BIND:$BASE_PORT, no proxy (logs in $RUN_DIR)" >&2
   wait -n "${pids[@]}" || true
   exit 1
 fi
-"$PY" - "$RUN_DIR/nginx.conf" "$LISTEN" "$RUN_DIR" "$upstreams" "$HERE/nginx.conf" <<'PYEOF'
+"$PY" - "$RUN_DIR/nginx.conf" "$LISTEN" "$RUN_DIR" "$HERE/nginx.conf" $upstreams <<'PYEOF'
 import sys
 from pathlib import Path
-out, listen, run_dir, upstreams, template = sys.argv[1:6]
+out, listen, run_dir, template, *servers = sys.argv[1:]
 text = Path(template).read_text()
-text = text.replace("@LISTEN@", listen).replace("@RUN_DIR@", run_dir).replace("@UPSTREAMS@\n", upstreams)
+opts = "max_fails=3 fail_timeout=10s"
+blocks = []
+for i, addr in enumerate(servers):
+    backups = "".join(f"        server {b} backup;\n" for b in servers if b != addr)
+    blocks.append(f"    upstream rv_{i} {{\n        server {addr} {opts};\n{backups}        keepalive 8;\n    }}\n")
+fill = {"@LISTEN@": listen, "@RUN_DIR@": run_dir,
+        "@UPSTREAMS@": "\n".join(f"        server {a} {opts};" for a in servers),
+        "@REPLICA_MAP@": "\n".join(f'        "{a}" rv_{i};' for i, a in enumerate(servers)),
+        "@REPLICA_UPSTREAMS@": "\n".join(blocks)}
+for k, v in fill.items():
+    text = text.replace(k, v)
 Path(out).write_text(text)
 PYEOF
 "$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"

@@ -1,0 +1,55 @@
+"""Visit every page of each replica once, one page at a time, before nginx sends it visitors.
+
+A fresh Streamlit process imports pandas, plotly, torch, … on the first page that needs them. When two sessions make
+that first import at the same moment in their script threads, one of them can get a partially initialised module
+("AttributeError: partially initialized module 'pandas' has no attribute 'Series'", seen under load on a cold
+replica). Warming each replica with one sequential visit does those imports (and fills the figure cache with the
+default views) before anyone arrives. deploy/start.sh runs it; by hand:
+
+    python deploy/warm_up.py http://127.0.0.1:8701 http://127.0.0.1:8702
+
+Prints one line per replica; exits 1 if a page failed (start.sh only reports it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from appserver import app_pages  # noqa: E402
+from st_client import StreamlitSession  # noqa: E402
+
+
+async def warm(url: str, app_dir: Path) -> list[str]:
+    failures = []
+    async with StreamlitSession(url, timeout=600) as s:     # a first visit may convert a bundled model
+        for _, page in app_pages(app_dir):
+            r = await s.open(page)
+            if not r.ok:
+                failures.append(f"{page or 'Intuition'}: {'; '.join(r.exceptions) or r.status}"[:200])
+    return failures
+
+
+def main(argv: list[str]) -> int:
+    urls = [a for a in argv if a.startswith("http://127.0.0.1:") or a.startswith("http://localhost:")]
+    if not urls or len(urls) != len(argv):
+        print("usage: python deploy/warm_up.py http://127.0.0.1:PORT ... (loopback replicas only)", file=sys.stderr)
+        return 2
+    app_dir = Path.cwd() if (Path.cwd() / "app.py").exists() else ROOT
+    bad = 0
+    for url in urls:
+        t0 = time.monotonic()
+        failures = asyncio.run(warm(url, app_dir))
+        bad += bool(failures)
+        print(f"warm-up {url}: {len(app_pages(app_dir))} pages in {time.monotonic() - t0:.1f} s"
+              + (f"; failed: {failures}" if failures else ""), file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
