@@ -56,7 +56,7 @@ for ((i = 0; i < REPLICAS; i++)); do
   # checks on, uploads capped, no file watcher, no usage statistics (nothing fetched from outside), no error details.
   STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" "$PY" -m streamlit run app.py \
     --server.address "$BIND" --server.port "$port" --server.headless true \
-    --server.enableXsrfProtection true --server.enableCORS true --server.maxUploadSize 2 \
+    --server.enableXsrfProtection true --server.enableCORS true \
     --server.fileWatcherType none --server.runOnSave false --server.disconnectedSessionTTL "$SESSION_TTL" \
     --browser.gatherUsageStats false --client.showErrorDetails none --global.developmentMode false \
     "$@" > "$RUN_DIR/replica-$i.log" 2>&1 &

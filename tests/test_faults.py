@@ -150,6 +150,7 @@ _RUNNER = textwrap.dedent("""
             "exceptions": [str(e.proto.message)[:300] for e in at.exception],
             "charts": len(at.get("plotly_chart")),
             "messages": [str(e.proto.body) for kind in ("error", "warning", "info") for e in getattr(at, kind)],
+            "captions": [str(e.proto.body) for e in at.caption],
         }
     print("RESULT " + json.dumps(out))
 """)
@@ -159,11 +160,11 @@ def _pages() -> list[str]:
     return [""] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
-def _run_pages(block: list[str], no_models: bool, tmp_path: Path, pages: list[str]) -> dict:
+def _run_pages(block: list[str], no_models: bool, tmp_path: Path, pages: list[str], **env_extra: str) -> dict:
     empty = tmp_path / "empty"
     empty.mkdir(exist_ok=True)
     env = dict(os.environ, ROPE_VIZ_MODELS_DIR=str(empty), ROPE_VIZ_CACHE=str(tmp_path / "cache"),
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **env_extra)
     proc = subprocess.run([sys.executable, "-c", _RUNNER, json.dumps(block), "1" if no_models else "0",
                            json.dumps(pages)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -198,6 +199,15 @@ def test_every_page_runs_and_explains_what_is_missing(scenario, tmp_path):
             assert any("install" in m or "dev.sh" in m for m in r["messages"]), (scenario, page, r["messages"])
     drawing = [p for p in pages if res[p or "app.py"]["charts"] > 0]
     assert len(drawing) >= len(pages) - 2, (scenario, res)   # the rest of the app works
+
+
+def test_without_a_browser_the_export_menu_says_what_to_install_and_pages_draw(tmp_path):
+    pages = ["", "pages/1_Frequencies.py"]
+    res = _run_pages([], False, tmp_path, pages, BROWSER_PATH="/nonexistent/chromium")
+    for page in pages:
+        r = res[page or "app.py"]
+        assert r["exceptions"] == [] and r["charts"] > 0, (page, r)
+        assert any("apt-get install chromium" in c for c in r["captions"]), (page, r["captions"])
 
 
 # -- SIGTERM while the renderer is dead ---------------------------------------------------------------------------------
