@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rope_viz.analysis.aliasing import (MAX_MATRIX_POSITIONS, aliasing_vs_base, base_advisor, coarse_clock_base,
+from rope_viz.analysis.aliasing import (MAX_MATRIX_POSITIONS, aliasing_peaks, aliasing_vs_base, apparent_distance,
+                                        base_advisor, coarse_clock_base,
                                         default_min_separation, find_lookalike, lookalike_example,
                                         men_condition_holds, nearest_impostor, position_similarity,
                                         sample_positions, similarity_matrix, similarity_profile)
@@ -332,3 +333,47 @@ def test_nearest_impostor_property(d, base, L, data):
         else:
             assert abs(r["similarity"][m] - best) < 1e-12
             assert abs(naive_sim(theta, m, int(r["impostor"][m])) - best) < 1e-12
+
+
+# -- the impostor panel's data: apparent distance and aliasing peaks (issue 9 item 10) -------------------------------
+@settings(max_examples=30, deadline=None)
+@given(d=st.sampled_from([2, 4, 8, 16, 32]), base=st.floats(1.5, 1e6), L=st.integers(3, 400))
+def test_apparent_distance_brute_force(d, base, L):
+    cfg = RopeConfig(head_dim=d, base=base, context_length=L)
+    theta = np.array(naive_theta(base, d))
+    prof = [naive_similarity_sum(list(theta), m) / theta.size for m in range(L)]
+    r = apparent_distance(cfg)
+    got = similarity_profile(cfg)
+    for delta in range(L):
+        want = 0 if delta == 0 else next(j for j in range(1, delta + 1) if got[j] <= got[delta])
+        assert r["apparent"][delta] == want
+        assert abs(r["similarity"][delta] - prof[delta]) < 1e-12
+    assert np.all(r["apparent"] <= r["distance"])
+
+
+def test_apparent_distance_diagonal_without_rebound():
+    """A profile that only decreases has Δ' = Δ (one pair, θ = 1: cos 0 > cos 1 > cos 2 > cos 3); once it rebounds
+    (cos 3 < cos 4 < cos 2) distance 4 looks like distance 3."""
+    assert list(apparent_distance(RopeConfig(head_dim=2, context_length=4))["apparent"]) == [0, 1, 2, 3]
+    assert list(apparent_distance(RopeConfig(head_dim=2, context_length=5))["apparent"]) == [0, 1, 2, 3, 3]
+
+
+@settings(max_examples=30, deadline=None)
+@given(d=st.sampled_from([4, 8, 16, 32]), base=st.floats(1.5, 1e5), L=st.integers(3, 500), n=st.integers(1, 6))
+def test_aliasing_peaks_brute_force(d, base, L, n):
+    cfg = RopeConfig(head_dim=d, base=base, context_length=L)
+    prof = list(similarity_profile(cfg))
+    lobe = next((j for j in range(1, L - 1) if prof[j] <= prof[j + 1]), L - 1)
+    peaks = [j for j in range(lobe + 1, L - 1) if prof[j - 1] < prof[j] >= prof[j + 1]]
+    reb = {j: prof[j] - min(prof[lobe:j + 1]) for j in peaks}
+    ranked = sorted(peaks, key=lambda j: (-reb[j], j))
+    want = []
+    for j in ranked:
+        if len(want) < n and all(abs(j - t) >= max(1, lobe) for t in want):
+            want.append(j)
+    r = aliasing_peaks(cfg, n_peaks=n)
+    assert r["lobe_end"] == lobe
+    assert list(r["distance"]) == want
+    for j, v, rb, tr in zip(r["distance"], r["similarity"], r["rebound"], r["trough"]):
+        assert v == prof[j] and rb == pytest.approx(reb[j], abs=1e-15) and rb > 0
+        assert prof[tr] == min(prof[lobe:j + 1]) and lobe <= tr < j

@@ -18,15 +18,21 @@ from hypothesis import strategies as st
 
 from naive import naive_similarity_sum, naive_theta
 from rope_viz.analysis.bounds import (
+    MEN_TABLE_PRINTED,
+    base_bound_curve,
     base_lower_bound,
     base_lower_bound_info,
     critical_base,
     critical_dim,
     extrapolation_bound,
+    liu_min_base,
+    men_condition,
+    men_table,
     min_similarity,
     small_base_thresholds,
 )
 from rope_viz.config import RopeConfig
+from rope_viz.presets import get_preset
 
 K = 1024
 
@@ -271,3 +277,102 @@ def test_public_api_exports_the_issue_names():
     assert set(names) <= set(rope_viz.__all__)
     assert all(hasattr(rope_viz, n) for n in rope_viz.__all__)
     assert rope_viz.base_lower_bound is bounds.base_lower_bound and rope_viz.decay_bound is distance.decay_bound
+
+
+# -- a config's own condition, the bound curve, Men et al.'s printed table ---------------------------------------------
+def _naive_first_negative(theta: list[float], n_pass: int, L: int) -> int | None:
+    """First m < L with Σ_i cos(m θ_i) + n_pass < 0, by a chunked direct numpy evaluation."""
+    th = np.array(theta)
+    for s in range(0, L, 1 << 14):
+        m = np.arange(s, min(L, s + (1 << 14)), dtype=np.float64)
+        b = np.cos(m[:, None] * th[None, :]).sum(axis=1) + n_pass
+        neg = np.flatnonzero(b < 0)
+        if neg.size:
+            return int(s + neg[0])
+    return None
+
+
+def test_men_condition_is_not_above_the_curve():
+    """Issue 9 item 3: base 1e6 at 32K sits above Men et al.'s 32K bound (629,979) yet fails at m = 27,115."""
+    cfg = RopeConfig(128, base=1e6, context_length=32768)
+    r = men_condition(cfg)
+    assert r["holds"] is False and r["first_negative"] == 27115
+    assert cfg.base > C_ROW[32]
+    assert _naive_first_negative(naive_theta(1e6, 128), 0, 32768) == 27115
+    assert men_condition(cfg, 27115)["holds"] is True                   # up to m = 27,114 it holds
+
+
+@pytest.mark.parametrize("name", ["gpt-neox-20b", "llama-2-7b", "mistral-7b-v0.2", "qwen2.5-7b", "llama-3-8b",
+                                  "phi-3-mini-128k", "llama-3.1-8b"])
+def test_men_condition_presets_own_frequencies(name):
+    """Each preset is checked with its own effective frequencies over its own context (partial rotary's unrotated
+    pairs count 1 each), against a direct evaluation with θ from transformers' rule as the frequencies module
+    computes it at seq_len = L."""
+    from rope_viz.frequencies import inv_freq
+    cfg = get_preset(name).config
+    L = cfg.context_length
+    want = _naive_first_negative(list(inv_freq(cfg, seq_len=L)), (cfg.head_dim - cfg.rotary_dim) // 2, L)
+    r = men_condition(cfg)
+    assert r["first_negative"] == want and r["holds"] is (want is None)
+    if name == "gpt-neox-20b":
+        assert r["holds"]                                              # 24 of 96 channels rotate: B ≥ 36 − 12
+
+
+def test_men_condition_longrope_uses_long_factors():
+    """Phi-3-mini-128k over 131,072 tokens: the short factors would say 2,550 (issue 9 item 1); the long ones
+    are in effect."""
+    from rope_viz.frequencies import inv_freq
+    cfg = get_preset("phi-3-mini-128k").config
+    r = men_condition(cfg)
+    short = _naive_first_negative(list(inv_freq(cfg)), 0, cfg.context_length)
+    long = _naive_first_negative(list(inv_freq(cfg, seq_len=cfg.context_length)), 0, cfg.context_length)
+    assert r["first_negative"] == long != short
+
+
+def test_base_bound_curve_is_verified_and_above_the_infimum():
+    ctx = [2, 3, 100, 1024, 2048, 4096]
+    r = base_bound_curve(128, ctx, per_decade=200)
+    assert r["base"][0] == 1.0 and not r["every_base"] and not r["no_base"].any()
+    for L, b in zip(ctx, r["base"]):
+        assert feasible_many(128, np.array([b]), L)[0]                 # the returned base satisfies the condition
+        if L >= 1024:
+            exact = C_ROW[L // K]
+            assert exact * (1 - 1e-4) <= b <= exact * 1.35              # measured: 1.0005, 1.02, 1.06 here
+            below = b / 10 ** (1 / 200)                                 # the grid point below fails
+            assert not feasible_many(128, np.array([below]), L)[0]
+    assert np.all(np.diff(r["base"]) >= 0)                             # feasible for L ⇒ feasible for shorter
+
+
+def test_base_bound_curve_partial_and_impossible():
+    every = base_bound_curve(96, [2048, 1 << 21], rotary_dim=24)
+    assert every["every_base"] and np.all(every["base"] == 1.0)
+    none = base_bound_curve(2, [100, 1000])                           # one pair: B_2 = cos 2 < 0 for any base
+    assert none["no_base"].all() and np.isnan(none["base"]).all() and np.isfinite(none["context"]).all()
+    r = base_bound_curve(128, [8192], rotary_dim=96)                   # 16 unrotated pairs add 16 to B
+    b = float(r["base"][0])
+    assert _naive_first_negative(naive_theta(b, 96), 16, 8192) is None
+    assert _naive_first_negative(naive_theta(b / 10 ** 0.01, 96), 16, 8192) is not None
+    with pytest.raises(ValueError, match="rotary_dim"):
+        base_bound_curve(64, [100], rotary_dim=128)
+
+
+def test_liu_min_base():
+    beta, d_extra = liu_min_base(128, 16384, 4096, 1e4)
+    assert d_extra == 92 and beta == pytest.approx((16384 / (2 * math.pi)) ** (128 / 92), rel=1e-12)
+    cfg = RopeConfig(128, base=beta)
+    assert extrapolation_bound(cfg, 4096, pretrain_base=1e4) == pytest.approx(16384, rel=1e-9)
+    assert liu_min_base(128, 4096, 4096) == (None, 92)
+    assert liu_min_base(128, 4096, 4, 1e4)[0] is None                  # d_extra = 0: no base reaches it
+
+
+@pytest.mark.slow
+def test_men_table_columns():
+    """The printed values (as in the paper's table) next to ours; min B at the printed values matches the
+    independent re-computation (+0.25 at 1K, −0.48 at 4K, −1.02 at 128K, −1.16 at 1M)."""
+    r = men_table(exact_max=4096)
+    assert tuple(r["printed"]) == MEN_TABLE_PRINTED and r["context"][-1] == 1 << 20
+    np.testing.assert_allclose(r["printed_min_b"][[0, 2, 7, 10]], [0.25, -0.48, -1.02, -1.16], atol=0.01)
+    for L, v in zip(r["context"][:3], r["exact"][:3]):
+        assert v == pytest.approx(C_ROW[L // K], rel=1e-5)
+    assert np.isnan(r["exact"][3:]).all() and np.all(r["grid"][:3] >= r["exact"][:3] * (1 - 1e-9))
+    assert r["grid"][-1] > 5 * C_ROW[1024]                             # the 1M overshoot the docstring explains

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from rope_viz.analysis.offsets import (min_offset_angle, offset_bias, one_sign_alpha_interval, one_sign_criterion,
-                                       pair_cycles, simulate_offset_scores)
+                                       pair_cycles, pair_table, simulate_offset_scores)
 from rope_viz.config import RopeConfig
 from rope_viz.frequencies import attention_factor, inv_freq
 from rope_viz.rotation import apply_rope, pair_indices
@@ -258,3 +258,24 @@ def test_errors():
         offset_bias(cfg, [0, float("inf")])
     with pytest.raises(ValueError, match="context_length"):
         one_sign_criterion(0.1, 0)
+
+
+def test_pair_table_naive_and_effective():
+    """θ, λ = 2π/θ, rotations L·θ/2π per pair, from the naive θ for plain RoPE; LongRoPE past its original
+    context uses the long factors (issue 9 item 1: Phi-3-mini-128k has 17 partial-cycle pairs, not 1)."""
+    cfg = RopeConfig(head_dim=64, base=1e4, context_length=4096)
+    t = pair_table(cfg)
+    theta = naive_theta(1e4, 64)
+    for i, th in enumerate(theta):
+        assert t["theta"][i] == pytest.approx(th, rel=1e-15)
+        assert t["wavelength"][i] == pytest.approx(2 * math.pi / th, rel=1e-14)
+        assert t["rotations"][i] == pytest.approx(4096 * th / (2 * math.pi), rel=1e-14)
+        assert t["partial"][i] == (4096 * th < 2 * math.pi)
+    assert pair_table(cfg, 100)["rotations"][0] == pytest.approx(100 / (2 * math.pi))
+    from rope_viz.presets import get_preset
+    phi = get_preset("phi-3-mini-128k").config
+    long = phi.scaling["long_factor"]
+    L = phi.context_length
+    want = [L * th / f < 2 * math.pi for th, f in zip(naive_theta(phi.base, phi.rotary_dim), long)]
+    assert list(pair_table(phi)["partial"]) == want and sum(want) == 17
+    assert set(pair_table(phi)) <= set(pair_cycles(phi))

@@ -223,6 +223,76 @@ def nearest_impostor(cfg: RopeConfig, positions, min_separation: int) -> dict:
     }
 
 
+def apparent_distance(cfg: RopeConfig, context_length: int | None = None) -> dict:
+    """For every distance Δ of the context, the distance it *looks like* (ours): the smallest Δ' ≥ 1 with
+    sim(Δ') ≤ sim(Δ) (Eq. 1), i.e. the nearest distance that is already as dissimilar as Δ.
+
+    Pure decay gives Δ' = Δ (the diagonal); where the profile rebounds, a far position's code is as close to the
+    query's as that of a position only Δ' tokens away, Δ' < Δ — the "impostor" effect, for every distance at once
+    (``lookalike_example`` answers it for one pair of positions). Δ = 0 maps to 0.
+
+    Returns dict(distance (L,) int64 = 0 … L − 1, apparent (L,) int64 ≤ distance, similarity (L,) = sim(Δ),
+    context_length L). O(L·p) for the profile (cached) plus O(L log L): with the running minimum
+    r(Δ) = min_{1 ≤ Δ'' ≤ Δ} sim(Δ''), non-increasing, Δ' is the first index where r ≤ sim(Δ)."""
+    V.config("cfg", cfg)
+    L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 2, CONTEXT_MAX)
+    prof = _profile(_theta(cfg, L), L)                               # (L,)
+    run_min = np.minimum.accumulate(prof[1:])                        # (L − 1,) r(Δ) for Δ = 1 … L − 1
+    apparent = np.zeros(L, dtype=np.int64)
+    apparent[1:] = np.searchsorted(-run_min, -prof[1:], side="left") + 1   # first j with r_j ≤ sim(Δ)
+    return {"distance": np.arange(L, dtype=np.int64), "apparent": apparent, "similarity": prof,
+            "context_length": L}
+
+
+def aliasing_peaks(cfg: RopeConfig, n_peaks: int = 5, context_length: int | None = None) -> dict:
+    """The true aliasing peaks of the similarity profile sim(Δ) (Eq. 1) over the context: distances Δ at which a far
+    position is *more* similar than some nearer one, ranked by how much (ours).
+
+    sim depends only on Δ, so "which position looks most like m" is a question about the profile, not about m; and
+    its maximum beyond a separation s is usually the edge Δ = s of the main lobe (smooth decay, not aliasing).
+    This function looks past the main lobe instead:
+
+      lobe_end   the first local minimum of sim(Δ) for Δ ≥ 1 (sim(Δ) ≤ sim(Δ + 1)): where the main lobe around
+                 Δ = 0 ends; L − 1 if sim decreases over the whole context.
+      peaks      local maxima Δ of sim beyond lobe_end (sim(Δ − 1) < sim(Δ) ≥ sim(Δ + 1), lobe_end < Δ < L − 1),
+                 each with its rebound = sim(Δ) − min_{lobe_end ≤ Δ' ≤ Δ} sim(Δ') (> 0 by construction): how much
+                 more similar Δ is than the least similar nearer distance past the lobe (Eq. 2's excess, attained
+                 at Δ). The ``n_peaks`` largest rebounds are returned, largest first, skipping any peak closer than
+                 lobe_end tokens to one already taken (one report per bump; the fast pairs' small wobbles rank
+                 last).
+
+    Returns dict(lobe_end int, distance (k,) int64, similarity (k,), rebound (k,), trough (k,) int64 — the nearer
+    distance of least similarity, neighbour_similarity = sim(1), context_length L); k ≤ n_peaks, 0 when the profile
+    never rebounds past its lobe (pure blur). O(L·p) for the profile (cached) and O(L log L) for the ranking.
+    """
+    V.config("cfg", cfg)
+    n_peaks = _int_arg("n_peaks", n_peaks, 1, 1000)
+    L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 3, CONTEXT_MAX)
+    prof = _profile(_theta(cfg, L), L)                               # (L,) sim(Δ), Δ = 0 … L − 1
+    up = np.flatnonzero(prof[1:-1] <= prof[2:]) + 1                  # Δ ≥ 1 with sim(Δ) ≤ sim(Δ + 1)
+    lobe = int(up[0]) if up.size else L - 1
+    mid = np.arange(lobe + 1, L - 1)                                 # candidate peaks, (n,)
+    is_peak = (prof[mid - 1] < prof[mid]) & (prof[mid] >= prof[mid + 1])
+    cand = mid[is_peak]
+    tail = prof[lobe:]                                               # Δ = lobe … L − 1
+    run_min = np.minimum.accumulate(tail)
+    first_at = np.maximum.accumulate(np.where(tail == run_min, np.arange(tail.size), 0))   # argmin of tail[:j + 1]
+    rebound = prof[cand] - run_min[cand - lobe]
+    order = np.lexsort((cand, -rebound))                             # largest rebound first, then nearer
+    taken: list[int] = []
+    for j in order:
+        if len(taken) == n_peaks:
+            break
+        if all(abs(int(cand[j]) - int(cand[t])) >= max(1, lobe) for t in taken):
+            taken.append(int(j))
+    sel = np.array(taken, dtype=np.int64)
+    dist = cand[sel] if sel.size else np.zeros(0, dtype=np.int64)
+    return {"lobe_end": lobe, "distance": dist.astype(np.int64), "similarity": prof[dist],
+            "rebound": rebound[sel] if sel.size else np.zeros(0),
+            "trough": (first_at[dist - lobe] + lobe).astype(np.int64), "neighbour_similarity": float(prof[1]),
+            "context_length": L}
+
+
 def find_lookalike(cfg: RopeConfig, position: int, min_separation: int) -> dict:
     """The best impostor of one position: ``nearest_impostor`` for a single m, as plain Python numbers
     (keys position, impostor, distance, similarity, neighbour_similarity, min_separation)."""

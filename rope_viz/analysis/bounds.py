@@ -54,6 +54,7 @@ __all__ = [
     "liu_min_base",
     "men_condition",
     "base_bound_curve",
+    "men_table",
 ]
 
 # Witness tracking (see base_lower_bound): tracks, half-window in m, u-points evaluated per batch.
@@ -524,3 +525,45 @@ def base_bound_curve(head_dim: int, contexts=BOUND_CONTEXTS, *, rotary_dim: int 
         base = vals[np.searchsorted(uniq, ctx)]
     return {"context": ctx, "base": base, "no_base": np.isnan(base), "every_base": every, "head_dim": d,
             "rotary_dim": r, "per_decade": n}
+
+
+# Men et al. (arXiv:2405.14591), table of the lower bound of the base for head dim d = 128, as printed (the values as
+# reproduced by Su Jianlin, kexue.fm/archives/10122, who also re-computed them).
+MEN_TABLE_CONTEXTS = tuple(1 << k for k in range(10, 21))           # 1K … 1M tokens
+MEN_TABLE_PRINTED = (4.3e3, 1.6e4, 2.7e4, 8.4e4, 3.1e5, 6.4e5, 2.1e6, 7.8e6, 3.6e7, 6.4e7, 5.1e8)
+MEN_TABLE_EXACT_MAX = 1 << 15                                         # certified b* computed live up to 32K
+
+
+def men_table(exact_max: int = MEN_TABLE_EXACT_MAX, per_decade: int = BOUND_GRID_PER_DECADE) -> dict:
+    """Men et al.'s printed table of minimum bases (d = 128, L = 1K … 1M; arXiv:2405.14591) beside our computation.
+
+    Columns, each (11,) over ``context`` (tokens):
+      printed       the paper's values (``MEN_TABLE_PRINTED``)
+      exact         the certified infimum b*(L) (``base_lower_bound``) for L ≤ ``exact_max`` (seconds each up to
+                    32K; minutes from 128K on), NaN beyond
+      grid          the smallest base of a ``per_decade`` log grid that satisfies the condition (``base_bound_curve``,
+                    fast up to 2M): an upper bound on b*
+      printed_min_b min_{0≤m<L} B_m at the printed base (``min_similarity``); < 0 means the printed base itself
+                    violates B_m ≥ 0 somewhere below L
+      printed_holds printed_min_b ≥ 0
+    and citation (str).
+
+    Why they differ, most from 128K on: the set of bases satisfying B_m ≥ 0 on [0, L) is not an interval. The
+    infimum b* sits in feasible windows ~1e-4 relative wide, separated by infeasible bases, and the windows get
+    rarer as L grows (the supported length is far from monotone in the base: for d = 128, base 6.54e7 supports
+    1,125,680 tokens while 2e8 supports 566,721). Su reports that the authors computed the inverse (the longest
+    context a given base supports) on a set of bases; any such search over discrete bases lands on the first
+    sampled base inside a window, which from 128K on is well above b* — our ``grid`` column shows the same kind of
+    overshoot (d = 128, 100 per decade: 1M → 4.2e8 against b* = 6.54e7; printed 5.1e8). Rounding a base to two
+    digits can also move it out of its narrow window, which is why several printed values fail the condition at
+    their own L (``printed_holds``)."""
+    exact_max = _context("exact_max", exact_max)
+    ctx = np.array(MEN_TABLE_CONTEXTS, dtype=np.int64)
+    printed = np.array(MEN_TABLE_PRINTED)
+    exact = np.array([base_lower_bound(128, int(L)) if L <= exact_max else math.nan for L in ctx])
+    grid = base_bound_curve(128, ctx, per_decade=per_decade)["base"]
+    mins = np.array([min_similarity(128, b, int(L))[0] for b, L in zip(printed, ctx)])
+    return {"context": ctx, "printed": printed, "exact": exact, "grid": grid, "printed_min_b": mins,
+            "printed_holds": mins >= 0,
+            "citation": "Men et al., Base of RoPE Bounds Context Length, arXiv:2405.14591 (table of base lower "
+                        "bounds, d = 128)"}
