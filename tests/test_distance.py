@@ -48,8 +48,9 @@ CONFIGS = {
 
 def _h_naive(q, k, cfg: RopeConfig, seq_len=None):
     """(h, c, scale) computed pair by pair from the definition: h_i = af²·(a_q + i b_q)·conj(a_k + i b_k),
-    c = pass-through dot product, scale = Σ|h_i| + Σ|q_j k_j| (the error yardstick)."""
-    af = attention_factor(cfg, seq_len)
+    c = pass-through dot product, scale = Σ|h_i| + Σ|q_j k_j| (the error yardstick). seq_len: default the
+    config's context length, like the library."""
+    af = attention_factor(cfg, cfg.context_length if seq_len is None else seq_len)
     h = np.array([af * af * complex(q[a], q[b]) * complex(k[a], -k[b])
                   for a, b in naive_pairs(cfg.rotary_dim, cfg.layout)])
     rest = [float(q[j]) * float(k[j]) for j in range(cfg.rotary_dim, cfg.head_dim)]
@@ -66,7 +67,7 @@ def _qk(cfg: RopeConfig, seed: int):
 def test_score_matches_naive_loop(name):
     cfg = CONFIGS[name]
     q, k = _qk(cfg, 1)
-    theta, af = list(inv_freq(cfg)), attention_factor(cfg)
+    theta, af = list(inv_freq(cfg, cfg.context_length)), attention_factor(cfg, cfg.context_length)
     _, _, scale = _h_naive(q, k, cfg)
     dense = np.arange(-150, 150)                                    # fast path (dense integer lattice)
     sparse = np.array([-12345.0, -3.5, 0.0, 0.25, 7.0, 999.0, 40960.0])   # direct path
@@ -83,7 +84,7 @@ def test_score_matches_chunked_numpy_far(name):
     cfg = CONFIGS[name]
     q, k = _qk(cfg, 2)
     h, c, scale = _h_naive(q, k, cfg)
-    theta = inv_freq(cfg)
+    theta = inv_freq(cfg, cfg.context_length)
     rng = np.random.default_rng(3)
     cases = {
         "dense near 1e6": np.arange(1_000_000 - 20_000, 1_000_000 + 20_000),
@@ -109,7 +110,7 @@ def test_score_full_million_distances():
     got = score_vs_distance(q, k, cfg, dist)
     sample = np.random.default_rng(5).choice(dist.size, 4096, replace=False)
     sample = np.concatenate([sample, [0, 1, dist.size - 1]])
-    want = chunked_numpy_scores(h, inv_freq(cfg), dist[sample].astype(np.float64))
+    want = chunked_numpy_scores(h, inv_freq(cfg, cfg.context_length), dist[sample].astype(np.float64))
     assert np.max(np.abs(got[sample] - want)) <= 1e-9 * scale
 
 
@@ -163,7 +164,7 @@ def test_score_fast_path_matches_direct_on_any_lattice(name, seed, start, step, 
     h, c, scale = _h_naive(q, k, cfg)
     dist = start + step * np.arange(n)
     got = score_vs_distance(q, k, cfg, dist)
-    want = chunked_numpy_scores(h, inv_freq(cfg), dist.astype(np.float64)) + c
+    want = chunked_numpy_scores(h, inv_freq(cfg, cfg.context_length), dist.astype(np.float64)) + c
     assert np.max(np.abs(got - want)) <= 1e-9 * scale
 
 
@@ -171,7 +172,7 @@ def test_score_fast_path_matches_direct_on_any_lattice(name, seed, start, step, 
 @pytest.mark.parametrize("name", ["plain-half", "partial-half", "llama3", "yarn"])
 def test_similarity_sum_matches_naive(name):
     cfg = CONFIGS[name]
-    theta = list(inv_freq(cfg))
+    theta = list(inv_freq(cfg, cfg.context_length))
     n_pass = (cfg.head_dim - cfg.rotary_dim) // 2                  # unrotated pairs: cos(0) = 1 each
     for dist in (np.arange(-300, 300), np.array([0.0, 0.5, 1707.0, 123456.0, -5e5]),
                  np.arange(10 ** 6 - 2000, 10 ** 6)):
@@ -209,7 +210,7 @@ def test_first_negative_distance_brute_force():
     assert min(values[:1707]) >= 0 > values[1707]
     for cfg in (RopeConfig(16, base=100.0), RopeConfig(32, base=3000.0, layout="interleaved"),
                 CONFIGS["llama3"].replace(head_dim=32, scaling=None, base=777.0)):
-        th = list(inv_freq(cfg))
+        th = list(inv_freq(cfg, cfg.context_length))
         m = 0
         while naive_similarity_sum(th, m) >= 0:
             m += 1
@@ -238,7 +239,7 @@ def test_decay_bound_paper_table():
 @pytest.mark.parametrize("name", ["plain-half", "partial-interleaved", "llama3", "longrope"])
 def test_decay_bound_matches_naive(name):
     cfg = CONFIGS[name]
-    theta = list(inv_freq(cfg))
+    theta = list(inv_freq(cfg, cfg.context_length))
     shuffled = np.random.default_rng(0).permutation(np.arange(-200, 200, 2))
     for dist in (np.arange(-100, 200), np.array([3.25, -7.0, 1e5, 1e6]), np.arange(10 ** 6, 10 ** 6 + 300, 3),
                  shuffled, np.linspace(-5e5, 5e5, 301),
@@ -259,7 +260,7 @@ def test_random_band_reproduces_its_samples():
     rows = []
     for q, k in zip(qs, ks):
         h, c, _ = _h_naive(q, k, cfg)
-        rows.append(chunked_numpy_scores(h, inv_freq(cfg), dist.astype(float)) + c)
+        rows.append(chunked_numpy_scores(h, inv_freq(cfg, cfg.context_length), dist.astype(float)) + c)
     rows = np.array(rows)
     np.testing.assert_allclose(band["mean"], rows.mean(axis=0), rtol=0, atol=1e-10)
     np.testing.assert_allclose(band["std"], rows.std(axis=0, ddof=1), rtol=0, atol=1e-10)
@@ -270,7 +271,7 @@ def test_random_band_reproduces_its_samples():
 def test_random_band_analytic_std_vs_monte_carlo(name):
     """E = 0 and std = √(r·af⁴ + d − r) at every Δ (flat: no decay in expectation, Barbero et al.)."""
     cfg = CONFIGS[name]
-    af, r, d = attention_factor(cfg), cfg.rotary_dim, cfg.head_dim
+    af, r, d = attention_factor(cfg, cfg.context_length), cfg.rotary_dim, cfg.head_dim
     dist = np.concatenate([np.arange(0, 20), [100, 1000, 10 ** 4, 10 ** 5, 10 ** 6]])
     S = 4000
     band = random_score_band(cfg, dist, n_samples=S, seed=123)
@@ -392,14 +393,32 @@ def test_random_score_moments_vs_monte_carlo(name):
     exact = random_score_moments(cfg, dist)
     sigma = exact["std"][0]
     assert np.all(exact["mean"] == 0) and np.all(exact["std"] == sigma)
-    af = attention_factor(cfg)
+    af = attention_factor(cfg, cfg.context_length)
     assert sigma == pytest.approx(math.sqrt(cfg.rotary_dim * af ** 4 + cfg.head_dim - cfg.rotary_dim), rel=1e-15)
     rng = np.random.default_rng(7)
     q = rng.standard_normal((N, cfg.head_dim))
     k = rng.standard_normal((N, cfg.head_dim))
     for j, delta in enumerate(dist):
-        s = np.einsum("nd,nd->n", apply_rope(q, delta, cfg), apply_rope(k, 0.0, cfg))    # (N,)
+        s = np.einsum("nd,nd->n", apply_rope(q, delta, cfg, cfg.context_length),
+                      apply_rope(k, 0.0, cfg, cfg.context_length))                 # (N,)
         assert abs(s.mean() - exact["mean"][j]) <= 5 * sigma / math.sqrt(N)
         assert abs(s.std(ddof=1) / exact["std"][j] - 1) <= 5 * math.sqrt(8 / (4 * N))
     band = random_score_band(cfg, dist, n_samples=16)
     assert band["analytic_std"] == sigma
+
+
+def test_default_frequencies_are_those_in_effect_over_the_context():
+    """Issue 9 item 1 at its root: without seq_len every curve uses the frequencies transformers uses for a sequence
+    of the config's context length — for LongRoPE past its original context the long factors, not the short."""
+    cfg = CONFIGS["longrope"]
+    L = cfg.context_length
+    assert L > cfg.scaling["original_max_position_embeddings"]
+    long_theta = list(inv_freq(cfg, seq_len=L))
+    n_pass = (cfg.head_dim - cfg.rotary_dim) // 2
+    want = next(m for m in range(10 ** 6) if naive_similarity_sum(long_theta, m) + n_pass < 0)
+    assert first_negative_distance(cfg, 10 ** 6) == want == first_negative_distance(cfg, 10 ** 6, seq_len=L)
+    assert first_negative_distance(cfg, 10 ** 6, seq_len=16) != want           # the short factors differ
+    d = np.arange(0, 3000, 7)
+    np.testing.assert_array_equal(similarity_sum(cfg, d), similarity_sum(cfg, d, seq_len=L))
+    q = np.ones(cfg.head_dim)
+    np.testing.assert_array_equal(score_vs_distance(q, q, cfg, d), score_vs_distance(q, q, cfg, d, seq_len=L))

@@ -138,7 +138,7 @@ def test_sinusoidal_rejects(args):
 def test_rope_signal(cfg):
     dist = [0, 1, 5, 64, 1000, -3]
     got = rope_signal(cfg, dist)
-    theta, af = list(inv_freq(cfg)), attention_factor(cfg)
+    theta, af = list(inv_freq(cfg, cfg.context_length)), attention_factor(cfg, cfg.context_length)
     ones = np.ones(cfg.head_dim)
     naive = [naive_score(ones, ones, d, theta, cfg.rotary_dim, cfg.layout, af, key_position=11.0) for d in dist]
     np.testing.assert_allclose(got, naive, rtol=1e-12, atol=1e-10)

@@ -23,6 +23,9 @@ Every one is evaluated by ``_phasor.phasor_sum`` / ``_phasor.cos_sum`` (angle ad
 direct evaluation otherwise; its docstring has the one error analysis, (E)); ``decay_bound`` builds its phasors from
 ``_phasor.phasor_tables``.
 
+Frequencies: every function takes ``seq_len`` (default the config's context length) and uses the frequencies and
+attention factor in effect over that many tokens (``frequencies.effective_parameters``), as transformers does.
+
 Shapes: ``...`` leading batch dims, d = head_dim, r = rotary_dim, p = r/2 pairs, n = number of distances.
 Nothing here builds an n × n array.
 """
@@ -35,7 +38,7 @@ import numpy as np
 
 from .. import validate as V
 from ..config import RopeConfig
-from ..frequencies import rope_parameters
+from ..frequencies import effective_parameters
 from ..rotation import to_complex
 from . import _phasor as P
 
@@ -91,7 +94,7 @@ def pair_products(q, k, cfg: RopeConfig, seq_len: int | None = None) -> tuple[np
         lead = np.broadcast_shapes(q.shape[:-1], k.shape[:-1])
     except ValueError:
         raise ValueError(f"q {q.shape} and k {k.shape} do not broadcast (leading dims must match or be 1)") from None
-    _, af = rope_parameters(cfg, seq_len)
+    _, af = effective_parameters(cfg, seq_len)
     r = cfg.rotary_dim
     h = (af * af) * to_complex(q, cfg) * np.conj(to_complex(k, cfg))   # (..., p)
     c = np.sum(q[..., r:] * k[..., r:], axis=-1)                        # (...,) pass-through channels
@@ -108,14 +111,15 @@ def score_vs_distance(q, k, cfg: RopeConfig, distances, seq_len: int | None = No
         q, k: (..., head_dim) real, broadcastable against each other.
         cfg: the RoPE setup (layout, partial rotary, scaling and attention factor all taken into account).
         distances: (n,) relative distances in tokens; ints or floats, may be negative, any order.
-        seq_len: passed to ``rope_parameters`` (matters for ``dynamic`` and ``longrope``).
+        seq_len: the sequence length whose frequencies are in effect (``effective_parameters``; default the
+            config's context length: LongRoPE's long factors past its original context, dynamic NTK's base).
     Returns:
         (..., n) float64. Dense integer (or evenly spaced) distances take the angle-addition fast path
         (``_phasor``; error bound (E) there, ≈ 5e-10·Σ|h_i| at |Δ| = 1e6 for d = 128, base 1e4).
     """
     h, c = pair_products(q, k, cfg, seq_len)
     d = _distances(distances)
-    theta, _ = rope_parameters(cfg, seq_len)
+    theta, _ = effective_parameters(cfg, seq_len)
     lead, p = h.shape[:-1], h.shape[-1]
     out = P.phasor_sum(np.ascontiguousarray(h).reshape(-1, p), theta, d)   # (M, n)
     out += np.reshape(c, (-1, 1))
@@ -129,11 +133,11 @@ def similarity_sum(cfg: RopeConfig, distances, seq_len: int | None = None) -> np
     Pairs left unrotated by partial rotary have θ = 0 and contribute cos 0 = 1 each, i.e. B_m = Σ_{rotated}
     cos(m θ_i) + (d − r)/2 (this is why rotating at most half of the channels keeps B_m ≥ 0, as Su remarks in
     kexue.fm/archives/10122).
-    The attention factor is not included (B_m is a property of the frequencies). Uses cfg's inv_freq, scaling
+    The attention factor is not included (B_m is a property of the frequencies). Uses the frequencies in effect, scaling
     included. B_0 = d/2 (64 for d = 128)."""
     V.config("cfg", cfg)
     d = _distances(distances)
-    theta, _ = rope_parameters(cfg, seq_len)
+    theta, _ = effective_parameters(cfg, seq_len)
     return P.cos_sum(theta, d) + _pass_pairs(cfg)
 
 
@@ -146,7 +150,7 @@ def first_negative_distance(cfg: RopeConfig, limit, seq_len: int | None = None) 
     the error bound of 0 re-evaluated directly). limit: integer 0 … 1e9."""
     V.config("cfg", cfg)
     limit = V.integer("limit", limit, 0, LIMIT_MAX, text=False)
-    theta, _ = rope_parameters(cfg, seq_len)
+    theta, _ = effective_parameters(cfg, seq_len)
     return P.first_negative(theta, _pass_pairs(cfg), limit + 1)
 
 
@@ -156,7 +160,7 @@ def decay_bound(cfg: RopeConfig, distances, seq_len: int | None = None) -> np.nd
         f(Δ) = (1/p) Σ_{j=1}^{p} |S_j(Δ)|,   S_j(Δ) = Σ_{i<j} e^{iΔθ_i},   p = r/2 rotated pairs,
 
     from Abel summation: |Σ_i h_i e^{iΔθ_i}| ≤ max_i |h_{i+1} − h_i| · Σ_j |S_j|. f(0) = (p + 1)/2 (32.5 for
-    d = 128); for d = 128, base 1e4: f(10) ≈ 17.954, f(100) ≈ 10.227. Uses cfg's inv_freq
+    d = 128); for d = 128, base 1e4: f(10) ≈ 17.954, f(100) ≈ 10.227. Uses the frequencies in effect
     (scaling included); pass-through channels do not enter. Shape (n,). Cost O(n·p), in chunks of bounded memory.
 
     The phasors e^{iΔθ_i} come from the angle-addition tables of ``_phasor.phasor_tables`` (one complex product
@@ -164,7 +168,7 @@ def decay_bound(cfg: RopeConfig, distances, seq_len: int | None = None) -> np.nd
     from ``np.exp`` of every phase otherwise."""
     V.config("cfg", cfg)
     d = _distances(distances)
-    theta, _ = rope_parameters(cfg, seq_len)
+    theta, _ = effective_parameters(cfg, seq_len)
     lat = P.lattice(d)
     if lat is None or lat[3] < P.FAST_MIN:
         if d.size >= P.FAST_MIN and np.all(np.abs(d) < 2.0 ** 40) and np.all(d == np.rint(d)):
@@ -222,10 +226,10 @@ def random_score_moments(cfg: RopeConfig, distances, seq_len: int | None = None)
 
         E[score(Δ)] = 0,     std[score(Δ)] = √(p · 2af⁴ + (d − r)) = √(r·af⁴ + d − r)   (= √d when af = 1).
 
-    Returns dict(mean=(n,) zeros, std=(n,) that constant), float64 (af from ``rope_parameters(cfg, seq_len)``)."""
+    Returns dict(mean=(n,) zeros, std=(n,) that constant), float64 (af from ``effective_parameters(cfg, seq_len)``, default over the config's context)."""
     V.config("cfg", cfg)
     d = _distances(distances)
-    _, af = rope_parameters(cfg, seq_len)
+    _, af = effective_parameters(cfg, seq_len)
     r = cfg.rotary_dim
     return {"mean": np.zeros(d.size), "std": np.full(d.size, math.sqrt(r * af ** 4 + (cfg.head_dim - r)))}
 
@@ -244,7 +248,7 @@ def random_score_band(cfg: RopeConfig, distances, n_samples: int = 64, seed: int
     n_samples = V.integer("n_samples", n_samples, 2, N_SAMPLES_MAX, text=False)
     if seed is not None:
         seed = V.integer("seed", seed, 0, 2 ** 63 - 1, text=False)
-    theta, af = rope_parameters(cfg, seq_len)
+    theta, af = effective_parameters(cfg, seq_len)
     rng = np.random.default_rng(seed)
     q = rng.standard_normal((n_samples, cfg.head_dim))
     k = rng.standard_normal((n_samples, cfg.head_dim))

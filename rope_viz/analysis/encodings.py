@@ -160,7 +160,7 @@ def rope_signal(cfg: RopeConfig, distances, seq_len: int | None = None) -> np.nd
     Args:
         cfg: the RoPE setup (scaling and partial rotary included; the layout does not matter for q = k = 1).
         distances: (n,) in tokens.
-        seq_len: passed on for ``dynamic`` / ``longrope`` scaling.
+        seq_len: the sequence length whose frequencies are in effect (default the config's context length).
     Returns:
         (n,) float64.
     """
