@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .config import RopeConfig, from_hf_config
+from .validate import shorten
 
 
 @dataclass(frozen=True, eq=False)
@@ -414,4 +415,4 @@ def get_preset(name: str) -> Preset:
     for p in PRESETS.values():
         if key and key in (_norm(p.name), _norm(p.title), _norm(p.repo_id)):
             return p
-    raise ValueError(f"unknown preset {name!r}; available: {', '.join(PRESETS)}")
+    raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {shorten(name)}")

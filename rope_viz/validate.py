@@ -210,15 +210,16 @@ def _depth(text: str) -> int:
     return deepest
 
 
-def _check_numbers(node: Any, path: str, depth: int = 0) -> None:
+def _check_numbers(node: Any, path: str, field: str, depth: int = 0) -> None:
+    """Reject non-finite or over-long numbers; the error names the key path, or ``field`` for a top-level value."""
     if isinstance(node, dict):
         for k, v in node.items():
-            _check_numbers(v, f"{path}.{k}" if path else str(k), depth + 1)
+            _check_numbers(v, f"{path}.{k}" if path else str(k), field, depth + 1)
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            _check_numbers(v, f"{path}[{i}]", depth + 1)
+            _check_numbers(v, f"{path}[{i}]", field, depth + 1)
     elif isinstance(node, _Huge) or (isinstance(node, float) and not math.isfinite(node)):
-        where = shorten(path, 60).strip("'\"") or "the document"
+        where = shorten(path, 60).strip("'\"") or field
         raise _fail(where, f"a finite number with at most {INT_MAX_DIGITS} digits", node)
 
 
@@ -250,7 +251,7 @@ def json_document(text: str | bytes | bytearray, *, max_bytes: int = 1_000_000, 
                          f"column {e.colno}") from None
     except RecursionError:  # pragma: no cover - the depth check above comes first
         raise ValueError(f"{field} must nest at most {max_depth} levels of [ and {{") from None
-    _check_numbers(doc, "")
+    _check_numbers(doc, "", field)
     return doc
 
 
