@@ -32,8 +32,9 @@ for every head dim ≤ 1024 at |Δ| ≥ 1. For B at d = 128, base 1e4 (Σθ_i �
 tests/test_phasor.py checks (E) against the naive float64 loops of tests/naive.py over random bases, dims and
 distance ranges. The fast and the direct value of one sum thus differ by at most twice (E); where a *sign* matters
 (``first_negative``; ``bounds.base_lower_bound`` certifies B_m < −(E)) every value within (E) of the threshold is
-re-evaluated directly or treated as unknown. The rounding of a position times θ_i is shared by every float64 RoPE implementation, so (E)
-is also the distance to what such code computes (transformers computes it in float32: far larger).
+re-evaluated directly or treated as unknown. The rounding of a position times θ_i is shared by every float64 RoPE
+implementation, so (E) is also the distance to what such code computes (transformers computes it in float32: far
+larger).
 """
 
 from __future__ import annotations

@@ -359,7 +359,7 @@ def aliasing_vs_base(head_dim: int, context_length: int, bases, min_separation: 
     measure ``"similarity"``: max_{s ≤ Δ < L} sim(Δ) (Eq. 1), the most similar position at least s tokens away
     — note that for most bases this grows with the base (blur, see the module docstring);
     ``"excess"``: Eq. (2), how much more similar a far position can be than a nearer one — aliasing proper.
-    s = ``min_separation`` (default ``default_min_separation(L)``). Each base costs O(L·p) (≈ 10 ms at L = 1M).
+    s = ``min_separation`` (default ``default_min_separation(L)``). Each base costs O(L·p).
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
@@ -440,7 +440,7 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
       excess_at_recommended   aliasing excess (Eq. 2, s = default_min_separation) at the recommendation, for
                         information.
       notes             list of strings: what was computed, what was skipped and why.
-    Cost: a few O(L·p) profiles plus base_lower_bound's own cost (minutes beyond ~100K tokens).
+    Cost: a few O(L·p) profiles plus base_lower_bound's own cost (work ∝ L·ln b*: not interactive at long L).
     """
     d = _int_arg("head_dim", head_dim, 2, 1 << 20)
     L = _int_arg("target_context", target_context, 2, CONTEXT_MAX)

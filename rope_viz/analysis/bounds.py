@@ -287,8 +287,8 @@ def base_lower_bound_info(head_dim: int, context_length: int, rtol: float = 1e-9
     Args:
         head_dim, context_length, rtol: as in ``base_lower_bound``.
         max_evals: stop after this many evaluations (all-m ones plus track-window ones; a window evaluation is
-            ~1 ms, an all-m one ~L·d·4 flops); None = run to the end. The budget is deterministic, so partial
-            results are cacheable too.
+            O(W·d) for a window of W = 49 integers, an all-m one ~L·d·4 flops); None = run to the end. The budget
+            is deterministic, so partial results are cacheable too.
 
     Returns:
         dict(base, lower, complete, n_full, n_local, n_gaps): ``base`` = b̂ (nan if the budget ran out);
@@ -490,7 +490,7 @@ def base_bound_curve(head_dim: int, contexts=BOUND_CONTEXTS, *, rotary_dim: int 
     each base's first negative m (``_phasor.first_negative``, exact, stopping early).
 
     What it is: every returned base verifiably satisfies the condition, so it is an upper bound on Men et al.'s
-    infimum b*(L) (``base_lower_bound``, certified but minutes per length beyond ~100K tokens). It can exceed b*
+    infimum b*(L) (``base_lower_bound``, certified, whose work grows like L·ln b*). It can exceed b*
     by more than the grid step 10^(1/N): b* may sit in a feasible window narrower than the step, followed by
     infeasible bases (tests/test_bounds.py measures the ratio against the certified b* for d = 128). What it is
     not: a threshold. Bases above the curve can fail (the feasible set is not an interval); classify a config with
@@ -531,7 +531,7 @@ def base_bound_curve(head_dim: int, contexts=BOUND_CONTEXTS, *, rotary_dim: int 
 # reproduced by Su Jianlin, kexue.fm/archives/10122, who also re-computed them).
 MEN_TABLE_CONTEXTS = tuple(1 << k for k in range(10, 21))           # 1K … 1M tokens
 MEN_TABLE_PRINTED = (4.3e3, 1.6e4, 2.7e4, 8.4e4, 3.1e5, 6.4e5, 2.1e6, 7.8e6, 3.6e7, 6.4e7, 5.1e8)
-MEN_TABLE_EXACT_MAX = 1 << 15                                         # certified b* computed live up to 32K
+MEN_TABLE_EXACT_MAX = 1 << 15                                         # certified b* computed up to 32K by default
 
 
 def men_table(exact_max: int = MEN_TABLE_EXACT_MAX, per_decade: int = BOUND_GRID_PER_DECADE) -> dict:
@@ -539,8 +539,8 @@ def men_table(exact_max: int = MEN_TABLE_EXACT_MAX, per_decade: int = BOUND_GRID
 
     Columns, each (11,) over ``context`` (tokens):
       printed       the paper's values (``MEN_TABLE_PRINTED``)
-      exact         the certified infimum b*(L) (``base_lower_bound``) for L ≤ ``exact_max`` (seconds each up to
-                    32K; minutes from 128K on), NaN beyond
+      exact         the certified infimum b*(L) (``base_lower_bound``, work ∝ L·ln b*) for L ≤ ``exact_max``,
+                    NaN beyond
       grid          the smallest base of a ``per_decade`` log grid that satisfies the condition (``base_bound_curve``,
                     fast up to 2M): an upper bound on b*
       printed_min_b min_{0≤m<L} B_m at the printed base (``min_similarity``); < 0 means the printed base itself

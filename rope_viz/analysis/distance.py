@@ -226,7 +226,8 @@ def random_score_moments(cfg: RopeConfig, distances, seq_len: int | None = None)
 
         E[score(Δ)] = 0,     std[score(Δ)] = √(p · 2af⁴ + (d − r)) = √(r·af⁴ + d − r)   (= √d when af = 1).
 
-    Returns dict(mean=(n,) zeros, std=(n,) that constant), float64 (af from ``effective_parameters(cfg, seq_len)``, default over the config's context)."""
+    Returns dict(mean=(n,) zeros, std=(n,) that constant), float64; af from ``effective_parameters(cfg, seq_len)``
+    (default: over the config's context)."""
     V.config("cfg", cfg)
     d = _distances(distances)
     _, af = effective_parameters(cfg, seq_len)

@@ -36,7 +36,7 @@ def _integer(value, name: str, lo: int, hi: int) -> int:
     return V.integer(name, value, lo, hi, text=False)
 
 
-# -- ALiBi --------------------------------------------------------------------------------------------------------------
+# -- ALiBi -------------------------------------------------------------------------------------------------------------
 def _slopes_power_of_2(n: int) -> np.ndarray:
     """m_h = 2^(−8h/n), h = 1 … n: the geometric sequence starting at and with ratio 2^(−8/n). Shape (n,)."""
     return 2.0 ** (-8.0 * np.arange(1, n + 1, dtype=np.float64) / n)
@@ -48,7 +48,7 @@ def alibi_slopes(n_heads: int) -> np.ndarray:
     For n a power of two: m_h = 2^(−8h/n), h = 1 … n (n = 8: 1/2, 1/4, …, 1/256). Otherwise, with c the largest
     power of two below n: the c slopes for c heads, then every other slope for 2c heads (the odd-indexed
     2^(−8(2j+1)/(2c)), j = 0 …), the first n − c of them — so n = 12 gives the 8-head slopes followed by 2^(−0.5),
-    2^(−1.5), 2^(−2.5), 2^(−3.5) (rope-literature.md §7).
+    2^(−1.5), 2^(−2.5), 2^(−3.5).
 
     Args:
         n_heads: integer 1 … 4096.
