@@ -376,3 +376,20 @@ def test_men_table_columns():
         assert v == pytest.approx(C_ROW[L // K], rel=1e-5)
     assert np.isnan(r["exact"][3:]).all() and np.all(r["grid"][:3] >= r["exact"][:3] * (1 - 1e-9))
     assert r["grid"][-1] > 5 * C_ROW[1024]                             # the 1M overshoot the docstring explains
+
+
+@pytest.mark.parametrize("d, r", [(32, 32), (64, 48), (128, 128)])
+def test_base_bound_curve_shortcuts_change_nothing(d, r):
+    """The sweep's shortcuts (old witnesses, probes below L) only skip bases that fail: the answer is the smallest
+    grid base whose first negative m (direct brute force over every m) is ≥ L."""
+    ctx = [700, 3000, 9000, 20000]
+    got = base_bound_curve(d, ctx, rotary_dim=r, per_decade=20)["base"]
+    n_pass = (d - r) // 2
+    for L, b in zip(ctx, got):
+        j = 1
+        while True:
+            base = 10.0 ** (j / 20)
+            if _naive_first_negative(naive_theta(base, r), n_pass, L) is None:
+                break
+            j += 1
+        assert b == base

@@ -453,11 +453,20 @@ def men_condition(cfg: RopeConfig, context_length: int | None = None) -> dict:
 
 BOUND_CONTEXTS = tuple(1 << k for k in range(10, 22))   # 1K … 2M tokens
 BOUND_GRID_PER_DECADE = 100
+_WIN_OFFSETS = np.arange(-64.0, 65.0)                   # m ± 64 around each remembered witness
+_PROBE = 1 << 16                                        # m values probed just below the context before a full scan
 
 
 @lru_cache(maxsize=32)
 def _grid_bound(d: int, r: int, contexts: tuple[int, ...], per_decade: int) -> tuple[float, ...]:
-    """The smallest grid base satisfying the condition for each context (ascending tuple), NaN where none ≤ 1e12."""
+    """The smallest grid base satisfying the condition for each context (ascending tuple), NaN where none ≤ 1e12.
+
+    One upward sweep. A base fails for the smallest unresolved context L if some m < L has B_m < 0: the integers
+    within ±64 of the last 16 witnesses found at earlier bases are tried first (direct evaluation; negative values
+    drift slowly in m as the base grows), then the 65,536 integers just below L and around L/2 (negative values are
+    common there when the base is too small), and only when none of these shows a negative value is the first negative m searched from
+    0 (``_phasor.first_negative``). A value counts as negative only when it is below −(E), so either way the
+    decision is exact."""
     n_pass = (d - r) // 2
     out = [math.nan] * len(contexts)
     i = 0
@@ -465,18 +474,29 @@ def _grid_bound(d: int, r: int, contexts: tuple[int, ...], per_decade: int) -> t
         out[i] = 1.0                                       # B_0 = d/2, B_1 = Σ cos θ_i + n_pass > 0 (θ_i ≤ 1)
         i += 1
     L_max = contexts[-1]
+    witnesses = np.zeros(0)                                # (w,) recent m with B_m < 0, as floats
     j = 1
     while i < len(contexts):
         b = 10.0 ** (j / per_decade)
+        j += 1
         if b > BASE_MAX:
             break
         theta = default_inv_freq(b, r)                                     # (r/2,) θ_i = b^(−2i/r)
+        w = (witnesses[:, None] + _WIN_OFFSETS).reshape(-1)                 # (w·(2W + 1),) near old witnesses
+        w = w[(w >= 1) & (w < contexts[i])]
+        if w.size and np.any(P.cos_sum_direct(theta, w) + n_pass < 0):
+            continue                                                       # fails for contexts[i] and beyond
+        tol = P.error_bound(theta, contexts[i])
+        if any(np.min(P.cos_sum_range(theta, min(_PROBE, contexts[i] - lo), lo)) + n_pass < -tol
+               for lo in (max(1, contexts[i] - _PROBE), max(1, contexts[i] // 2 - _PROBE // 2))):
+            continue                                                       # a sure negative there: fails too
         m = P.first_negative(theta, n_pass, L_max)
+        if m is not None:
+            witnesses = np.concatenate([[float(m)], witnesses[:8 * _TRACKS - 1]])
         supported = L_max if m is None else m                              # B ≥ 0 on [0, supported)
         while i < len(contexts) and contexts[i] <= supported:
             out[i] = b
             i += 1
-        j += 1
     return tuple(out)
 
 
