@@ -138,9 +138,18 @@ def advisor(cfg):
                        on_demand=bool(ready))
 
 
+def men_table(cfg):
+    st.subheader("Men et al.'s table, recomputed")
+    st.markdown("Men et al. (2024) print the minimum base for head dim 128 from 1K to 1M tokens. Beside it: the exact "
+                "smallest base b* (certified: every smaller base breaks B ≥ 0 somewhere below L) and the first base "
+                "of a fine sampling grid that meets the condition.")
+    ui.show_registered("aliasing_men_table", cfg)
+
+
 if cfg is not None:
     similarity_map(cfg)
     impostors(cfg)
     two_positions(cfg)
     base_sweep(cfg)
     advisor(cfg)
+    men_table(cfg)

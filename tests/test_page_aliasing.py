@@ -137,6 +137,12 @@ def test_farthest_lookalike_is_the_brute_force_answer(base, L):
         assert f"From k = {k:,} tokens on" in caption_of("aliasing_impostors", fig)
     right = [t for t in fig.data if t.name == "farthest look-alike F(k)"][0]
     assert np.ptp(arr(right.y)) > 0
+    peak = fig.layout.meta["peak"]                                      # a true rebound: farther AND more similar
+    if peak is not None:
+        D, rebound, trough = peak
+        assert trough < D and sim[D] - sim[trough] == pytest.approx(rebound, abs=1e-9) and rebound > 0
+        assert f"Δ = {D:,}, is {rebound:.2f} more similar than the nearer Δ = {trough:,}" in \
+            caption_of("aliasing_impostors", fig)
 
 
 def test_page_text_names_no_internal_material():
@@ -156,3 +162,34 @@ def test_example_toggle_is_in_the_url():
     assert float(at.metric[0].value) == pytest.approx(ex["similarity"], abs=5e-4)
     assert "aliasing" in page_text(at)
     assert charts(at)["Positions 100 and 10,000: per-pair agreement"]
+
+
+# -- Men et al.'s printed table beside the exact computation (issue 9 item 11) ---------------------------------------
+def test_men_table_beside_the_exact_computation():
+    """The printed values, the certified b* (stored values re-derived here up to 64K; the longer ones take minutes:
+    test_men_table_stored_exact_long), and the caption's ratios read from the drawn data."""
+    from rope_viz.analysis.bounds import MEN_TABLE_PRINTED, base_lower_bound, min_similarity
+    fig = FA.men_table_figure(RopeConfig(128))
+    t = FA.men_table_data()
+    exact = [tr for tr in fig.data if tr.name.startswith("exact b*")][0]
+    assert list(exact.x) == [1 << k for k in range(10, 21)] and np.all(np.isfinite(exact.y))
+    for L, b in zip(exact.x, exact.y):
+        if L <= 65536:
+            assert b == pytest.approx(base_lower_bound(128, L), rel=1e-12)
+    printed = {int(x): y for tr in fig.data if tr.name.startswith("printed") for x, y in zip(tr.x, tr.y)}
+    assert [printed[L] for L in exact.x] == list(MEN_TABLE_PRINTED)
+    broken = [int(x) for tr in fig.data if "breaks" in tr.name for x in tr.x]
+    assert broken == [L for L, b in printed.items() if min_similarity(128, b, L)[0] < 0]
+    r = np.array([printed[L] for L in exact.x]) / np.asarray(exact.y)
+    cap = caption_of("aliasing_men_table", fig)
+    assert f"from 131,072 on {r[7:].min():.2g}× to {r[7:].max():.2g}×" in cap and r[7:].max() > 5   # 1M: 7.8×
+    assert "not form an interval" in cap and t["printed_holds"].sum() == len(exact.x) - len(broken)
+
+
+@pytest.mark.slow
+def test_men_table_stored_exact_long():
+    from rope_viz.analysis.bounds import base_lower_bound
+    t = FA.men_table_data()
+    for L, b in zip(t["context"], t["exact"]):
+        if L > 65536:
+            assert b == pytest.approx(base_lower_bound(128, int(L)), rel=1e-12)

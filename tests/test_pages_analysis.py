@@ -130,7 +130,7 @@ def test_aliasing_page(params):
     at = _run("aliasing", params)
     cfg = _cfg(params)
     specs = _specs(at)
-    assert len(specs) == 5
+    assert len(specs) == 6
     heat = specs[0]["data"][0]
     assert heat["type"] == "heatmap"
     pos = _arr(heat["x"])

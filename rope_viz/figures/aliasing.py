@@ -16,7 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..analysis import aliasing as A
-from ..analysis.bounds import BOUND_CONTEXTS, base_bound_curve, base_lower_bound, liu_min_base, men_condition
+from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRINTED, base_bound_curve,
+                               base_lower_bound, liu_min_base, men_condition, min_similarity)
 from ..config import BASE_MAX, RopeConfig
 from ..frequencies import effective_inv_freq
 from . import register
@@ -25,6 +26,7 @@ from .distance import legend_below
 
 _TOO_SHORT = ("context_length must be at least 3 tokens for the aliasing figures; got {L}: a {L}-token context has at "
               "most one distance (Δ = 1), so no position can look like a farther one — nothing to alias")
+MEN_FAR = 1 << 17       # Men et al.'s printed bases and the exact b* part ways from 128K tokens on
 MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
 SPACINGS = ("log", "linear")
 EXAMPLE_POSITIONS = (100, 10_000)   # the classic illustration: "position 10,000 looks like position 100"
@@ -122,6 +124,7 @@ def _log_ticks(pos: np.ndarray) -> np.ndarray:
 
 # -- the farthest look-alike of each distance ----------------------------------------------------------------------
 AMBIGUITY_RATIO = 10   # a distance is "ambiguous" when one at least this many times farther is as similar
+N_PEAKS = 5            # aliasing peaks marked (``aliasing.aliasing_peaks``)
 
 
 def farthest_lookalikes(cfg: RopeConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +144,12 @@ def _impostor_caption(fig: go.Figure) -> str:
     m = fig.layout.meta or {}
     if not m:
         return _impostor_caption.__doc__
-    text = ("Right: for each distance k, the farthest distance that looks at least as similar (on the diagonal "
-            "nothing farther does). ")
+    peak = m.get("peak")
+    text = (f"Left: stars mark aliasing peaks; the largest, Δ = {peak[0]:,}, is {peak[1]:.2f} more similar than the "
+            f"nearer Δ = {peak[2]:,}. " if peak else "Left: similarity never rebounds past its main lobe (no aliasing "
+            "peak). ")
+    text += ("Right: for each distance k, the farthest distance that looks at least as similar (on the diagonal "
+             "nothing farther does). ")
     if m.get("k") is None:
         return text + (f"No distance here is matched by one {AMBIGUITY_RATIO}× farther: every distance of this "
                        "context is told apart from much farther ones.")
@@ -152,10 +159,11 @@ def _impostor_caption(fig: go.Figure) -> str:
 
 @register("aliasing_impostors", page="Aliasing", caption=_impostor_caption)
 def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) -> go.Figure:
-    """Two panels over the distances of the context (``farthest_lookalikes``). Left: sim(Δ) and the most similar
-    distance at least as far, max_{Δ'' ≥ Δ} sim(Δ'') (min/max envelopes). Right: F(k) against k with the diagonal
-    and the AMBIGUITY_RATIO line, the first ambiguous k marked. ``fig.layout.meta``: k (first k with
-    F(k) ≥ AMBIGUITY_RATIO·k, or None), F (its F), sim (its similarity)."""
+    """Two panels over the distances of the context (``farthest_lookalikes``). Left: sim(Δ), the most similar
+    distance at least as far, max_{Δ'' ≥ Δ} sim(Δ'') (min/max envelopes), and the N_PEAKS largest aliasing peaks
+    (``aliasing.aliasing_peaks``: rebounds past the main lobe). Right: F(k) against k with the diagonal and the
+    AMBIGUITY_RATIO line, the first ambiguous k marked. ``fig.layout.meta``: peak ((Δ, rebound, trough) of the
+    largest peak, or None), k (first k with F(k) ≥ AMBIGUITY_RATIO·k, or None), F (its F), sim (its similarity)."""
     from .distance import display_envelope
 
     L = cfg.context_length
@@ -182,11 +190,20 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
                              (AMBIGUITY_RATIO, f"F(k) = {AMBIGUITY_RATIO}·k", "dashdot")):
         fig.add_trace(go.Scatter(x=[1, L - 1], y=[mult, mult * (L - 1)], mode="lines", name=name, hoverinfo="skip",
                                  line=dict(color="#000", dash=dash, width=1), xaxis=right[0], yaxis=right[1]))
+    peaks = A.aliasing_peaks(cfg, N_PEAKS)                            # true rebounds past the main lobe
+    if peaks["distance"].size:
+        fig.add_trace(go.Scatter(
+            x=peaks["distance"], y=peaks["similarity"], mode="markers", xaxis=left[0], yaxis=left[1],
+            marker=dict(symbol="star", size=12, color=PALETTE[1]), customdata=np.stack(
+                [peaks["rebound"], peaks["trough"]], axis=1),
+            name=f"aliasing peaks (largest {peaks['distance'].size} rebounds past the main lobe)",
+            hovertemplate="Δ=%{x:,}: sim %{y:.3f}<br>%{customdata[0]:.3f} above Δ=%{customdata[1]:,}<extra></extra>"))
     amb = np.flatnonzero(far >= AMBIGUITY_RATIO * dist)
-    meta: dict = {"k": None}
+    meta: dict = {"k": None, "peak": None if not peaks["distance"].size else
+                  [int(peaks["distance"][0]), float(peaks["rebound"][0]), int(peaks["trough"][0])]}
     if amb.size:
         i = int(amb[0])
-        meta = {"k": int(dist[i]), "F": int(far[i]), "sim": float(prof[i])}
+        meta.update(k=int(dist[i]), F=int(far[i]), sim=float(prof[i]))
         fig.add_trace(go.Scatter(x=[dist[i]], y=[far[i]], mode="markers", xaxis=right[0], yaxis=right[1],
                                  marker=dict(symbol="star", size=14, color=PALETTE[3]),
                                  name=f"first k with a look-alike ≥ {AMBIGUITY_RATIO}× farther: {meta['k']:,}",
@@ -300,6 +317,76 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
     fig.update_yaxes(range=[-1.05, 1.05])
     fig.update_layout(hovermode="closest", bargap=0.1, barmode="overlay")
     return fig
+
+
+# -- Men et al.'s printed table beside the exact computation ----------------------------------------------------------
+@lru_cache(maxsize=1)
+def men_table_data() -> dict:
+    """``bounds.men_table``'s columns, fast: the printed values (``MEN_TABLE_PRINTED``), the certified b*
+    (``base_lower_bound``, minutes per length from 128K on: read from BOUND_TABLE, where scripts/gen_bound_table.py
+    stored them; tests recompute them), the grid bound (``bound_curve(128, 128)``, the same 100-per-decade values) and
+    the smallest B_m below L at each printed base (``min_similarity``, computed here). Keys as ``men_table``."""
+    ctx = np.array(MEN_TABLE_CONTEXTS, dtype=np.int64)
+    printed = np.array(MEN_TABLE_PRINTED)
+    stored = json.loads(BOUND_TABLE.read_text()).get("men_exact_d128", {}) if BOUND_TABLE.exists() else {}
+    exact = np.array([stored.get(str(L), math.nan) for L in ctx], dtype=np.float64)
+    curve_ctx, curve = bound_curve(128, 128)
+    grid = curve[np.searchsorted(curve_ctx, ctx)]
+    mins = np.array([min_similarity(128, b, int(L))[0] for b, L in zip(printed, ctx)])
+    return {"context": ctx, "printed": printed, "exact": exact, "grid": grid, "printed_min_b": mins,
+            "printed_holds": mins >= 0}
+
+
+def _men_table_caption(fig: go.Figure) -> str:
+    """Men et al.'s printed minimum bases beside the exact computation, and why they differ."""
+    m = fig.layout.meta or {}
+    if not m:
+        return _men_table_caption.__doc__
+    text = (f"Up to {m['near'][0]:,} tokens the printed bases are {m['near'][1]:.2g}× to {m['near'][2]:.2g}× the "
+            f"exact b*; from {m['far'][0]:,} on {m['far'][1]:.2g}× to {m['far'][2]:.2g}×, near the first base of a "
+            f"sampling grid that meets the condition ({m['grid'][0]:.2g}× to {m['grid'][1]:.2g}× it). ")
+    if m["fail"]:
+        text += f"At L = {', '.join(f'{L:,}' for L in m['fail'])} the printed base itself breaks B ≥ 0. "
+    return text + ("Why: the bases meeting B ≥ 0 do not form an interval (windows ~1e-4 wide, rarer as L grows), so "
+                   "a search over sampled bases lands above b*, and rounding can leave a window.")
+
+
+@register("aliasing_men_table", page="Aliasing", caption=_men_table_caption)
+def men_table_figure(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
+    """Men et al.'s printed table of minimum bases (d = 128, 1K … 1M tokens; arXiv:2405.14591) against the certified
+    infimum b* and the smallest 100-per-decade grid base meeting B ≥ 0 (``men_table_data``); printed bases that
+    break the condition at their own length are drawn open. Independent of ``cfg`` (the paper's table is for
+    d = 128). ``fig.layout.meta``: near / far ((last or first L, min and max printed/b*) below / from MEN_FAR), grid
+    (min and max printed/grid from MEN_FAR), fail (the L whose printed base breaks B ≥ 0)."""
+    t = men_table_data()
+    L, printed, exact, grid = t["context"], t["printed"], t["exact"], t["grid"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=L, y=grid, mode="lines", name="first base on a 100-per-decade grid meeting B ≥ 0",
+                             line=dict(color=PALETTE[0], width=1.5, dash="dot"),
+                             hovertemplate="L=%{x:,}<br>grid base %{y:.3g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=L, y=exact, mode="lines+markers", name="exact b* (certified smallest base)",
+                             marker=dict(symbol="circle", size=8), line=dict(color=PALETTE[2], width=2),
+                             hovertemplate="L=%{x:,}<br>b* = %{y:.5g}<extra></extra>"))
+    holds = t["printed_holds"]
+    for sel, name, symbol in ((holds, "printed in the paper: meets B ≥ 0 at its L", "x"),
+                              (~holds, "printed in the paper: breaks B ≥ 0 at its L", "x-open")):
+        if sel.any():
+            fig.add_trace(go.Scatter(x=L[sel], y=printed[sel], mode="markers", name=name,
+                                     marker=dict(symbol=symbol, size=11, color=PALETTE[1], line=dict(width=2)),
+                                     customdata=t["printed_min_b"][sel],
+                                     hovertemplate="L=%{x:,}<br>printed %{y:.2g}<br>min B = %{customdata:.3g}"
+                                                   "<extra></extra>"))
+    ratio = printed / exact
+    far = L >= MEN_FAR
+    styled(fig, title="Men et al.'s table of minimum bases (d = 128): printed vs computed",
+           x_title="context length L (tokens, log scale)", y_title="minimum base (rope_theta, log scale)",
+           style=style, log_x=True, log_y=True)
+    fig.update_layout(hovermode="closest", meta=dict(
+        near=[int(L[~far][-1]), float(ratio[~far].min()), float(ratio[~far].max())],
+        far=[int(L[far][0]), float(ratio[far].min()), float(ratio[far].max())],
+        grid=[float((printed[far] / grid[far]).min()), float((printed[far] / grid[far]).max())],
+        fail=[int(x) for x in L[~holds]]))
+    return legend_below(fig)
 
 
 # -- base advisor -------------------------------------------------------------------------------------------------
