@@ -39,10 +39,11 @@ def similarity_map(cfg):
 
 @st.fragment
 def impostors(cfg):
-    st.subheader("How far does each distance look?")
-    st.markdown("sim depends only on the distance Δ between two positions, so the question is per distance: which "
-                "nearer distance looks just as similar? Without aliasing every distance looks as far as it is (the "
-                "diagonal); with aliasing far distances look near.")
+    st.subheader("The farthest look-alike of each distance")
+    st.markdown("sim depends only on the distance Δ between two positions, so \"which position looks most like m\" "
+                "is a question about distances: for each distance k, how far away is the farthest distance that "
+                "looks at least as similar? Where nothing farther does, the curve stays on the diagonal; aliasing "
+                "(far distances rebounding) and blur (everything far alike) lift it off.")
     ui.show_registered("aliasing_impostors", cfg)
 
 

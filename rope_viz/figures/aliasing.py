@@ -214,7 +214,8 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
     fig.update_layout(xaxis2=dict(title_text=f"distance k ({unit})"),
                       yaxis2=dict(title_text=f"farthest look-alike F(k) ({unit})"), hovermode="closest", meta=meta)
     if log_x:
-        fig.update_layout(xaxis=dict(type="log"), xaxis2=dict(type="log"), yaxis2=dict(type="log"))
+        log = dict(type="log", tickformat="~s")            # full labels on every tick (no bare minor digits)
+        fig.update_layout(xaxis=log, xaxis2=log, yaxis2=log)
     fig.update_layout(yaxis=dict(range=[-1.02, 1.02]))
     return legend_below(fig)
 
