@@ -210,7 +210,7 @@ def default_text_path() -> Path:
         if fh is None:
             raise ValueError(f"{TEXT_SDIST} has no {TEXT_MEMBER}")
         raw = fh.read()
-    text = raw.decode("latin-1" if b"\x00" in raw else "utf-8", errors="replace").replace("\r\n", "\n")
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(text, encoding="utf-8")
