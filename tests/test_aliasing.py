@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rope_viz.analysis.aliasing import (MAX_MATRIX_POSITIONS, aliasing_peaks, aliasing_vs_base, apparent_distance,
+from rope_viz.analysis.aliasing import (MAX_MATRIX_POSITIONS, aliasing_peaks, aliasing_vs_base,
                                         base_advisor, coarse_clock_base,
                                         default_min_separation, find_lookalike, lookalike_example,
                                         men_condition_holds, nearest_impostor, position_similarity,
@@ -335,29 +335,7 @@ def test_nearest_impostor_property(d, base, L, data):
             assert abs(naive_sim(theta, m, int(r["impostor"][m])) - best) < 1e-12
 
 
-# -- the impostor panel's data: apparent distance and aliasing peaks (issue 9 item 10) -------------------------------
-@settings(max_examples=30, deadline=None)
-@given(d=st.sampled_from([2, 4, 8, 16, 32]), base=st.floats(1.5, 1e6), L=st.integers(3, 400))
-def test_apparent_distance_brute_force(d, base, L):
-    cfg = RopeConfig(head_dim=d, base=base, context_length=L)
-    theta = np.array(naive_theta(base, d))
-    prof = [naive_similarity_sum(list(theta), m) / theta.size for m in range(L)]
-    r = apparent_distance(cfg)
-    got = similarity_profile(cfg)
-    for delta in range(L):
-        want = 0 if delta == 0 else next(j for j in range(1, delta + 1) if got[j] <= got[delta])
-        assert r["apparent"][delta] == want
-        assert abs(r["similarity"][delta] - prof[delta]) < 1e-12
-    assert np.all(r["apparent"] <= r["distance"])
-
-
-def test_apparent_distance_diagonal_without_rebound():
-    """A profile that only decreases has Δ' = Δ (one pair, θ = 1: cos 0 > cos 1 > cos 2 > cos 3); once it rebounds
-    (cos 3 < cos 4 < cos 2) distance 4 looks like distance 3."""
-    assert list(apparent_distance(RopeConfig(head_dim=2, context_length=4))["apparent"]) == [0, 1, 2, 3]
-    assert list(apparent_distance(RopeConfig(head_dim=2, context_length=5))["apparent"]) == [0, 1, 2, 3, 3]
-
-
+# -- the impostor panel's data: aliasing peaks (issue 9 item 10) -------------------------------
 @settings(max_examples=30, deadline=None)
 @given(d=st.sampled_from([4, 8, 16, 32]), base=st.floats(1.5, 1e5), L=st.integers(3, 500), n=st.integers(1, 6))
 def test_aliasing_peaks_brute_force(d, base, L, n):

@@ -13,6 +13,7 @@ from page_helpers import arr, charts, open_page, page_text
 from naive import naive_similarity_sum, naive_theta
 from rope_viz.analysis.bounds import BOUND_CONTEXTS, base_bound_curve, men_condition
 from rope_viz.config import RopeConfig
+from rope_viz.analysis import aliasing as A
 from rope_viz.figures import aliasing as FA
 from rope_viz.figures import caption_of
 from rope_viz.presets import PRESETS
@@ -125,7 +126,7 @@ def test_farthest_lookalike_is_the_brute_force_answer(base, L):
     cfg = RopeConfig(64, base=base, context_length=L)
     theta = naive_theta(base, 64)
     sim = np.array([naive_similarity_sum(theta, m) for m in range(L)]) / 32     # (L,) sim(Δ), naive float64
-    prof, far = FA.farthest_lookalikes(cfg)
+    prof, far = A.farthest_lookalikes(cfg)
     np.testing.assert_allclose(prof, sim[1:], atol=1e-10)
     ref = np.array([np.flatnonzero(prof >= prof[k - 1]).max() + 1 for k in range(1, L)])   # brute force, O(L²)
     assert np.array_equal(far, ref)

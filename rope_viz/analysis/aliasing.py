@@ -223,25 +223,16 @@ def nearest_impostor(cfg: RopeConfig, positions, min_separation: int) -> dict:
     }
 
 
-def apparent_distance(cfg: RopeConfig, context_length: int | None = None) -> dict:
-    """For every distance Δ of the context, the distance it *looks like* (ours): the smallest Δ' ≥ 1 with
-    sim(Δ') ≤ sim(Δ) (Eq. 1), i.e. the nearest distance that is already as dissimilar as Δ.
-
-    Pure decay gives Δ' = Δ (the diagonal); where the profile rebounds, a far position's code is as close to the
-    query's as that of a position only Δ' tokens away, Δ' < Δ — the "impostor" effect, for every distance at once
-    (``lookalike_example`` answers it for one pair of positions). Δ = 0 maps to 0.
-
-    Returns dict(distance (L,) int64 = 0 … L − 1, apparent (L,) int64 ≤ distance, similarity (L,) = sim(Δ),
-    context_length L). O(L·p) for the profile (cached) plus O(L log L): with the running minimum
-    r(Δ) = min_{1 ≤ Δ'' ≤ Δ} sim(Δ''), non-increasing, Δ' is the first index where r ≤ sim(Δ)."""
-    V.config("cfg", cfg)
-    L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 2, CONTEXT_MAX)
-    prof = _profile(_theta(cfg, L), L)                               # (L,)
-    run_min = np.minimum.accumulate(prof[1:])                        # (L − 1,) r(Δ) for Δ = 1 … L − 1
-    apparent = np.zeros(L, dtype=np.int64)
-    apparent[1:] = np.searchsorted(-run_min, -prof[1:], side="left") + 1   # first j with r_j ≤ sim(Δ)
-    return {"distance": np.arange(L, dtype=np.int64), "apparent": apparent, "similarity": prof,
-            "context_length": L}
+def farthest_lookalikes(cfg: RopeConfig, context_length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For every distance k = 1 … L − 1 of the context: sim(k) (``similarity_profile``, shape (L − 1,)) and F(k),
+    the farthest distance Δ < L with sim(Δ) ≥ sim(k) (int64, shape (L − 1,), F(k) ≥ k): "a position F(k) tokens away
+    looks at least as similar as one k tokens away". sim depends only on the distance, so this is the per-position
+    question "what is m's farthest look-alike" answered once for all m. Suffix maximum of the profile, then one
+    binary search per k; O(L log L). F(k) = k: nothing farther is as similar; F(k) ≫ k: k cannot be told from
+    much farther distances (aliasing when the distances between are less similar, blur when they are not)."""
+    prof = np.asarray(similarity_profile(cfg, context_length))[1:]      # (L − 1,) sim(k), k = 1 … L − 1
+    suffix_max = np.maximum.accumulate(prof[::-1])[::-1]                # non-increasing: max over Δ ≥ k
+    return prof, np.searchsorted(-suffix_max, -prof, side="right").astype(np.int64)
 
 
 def aliasing_peaks(cfg: RopeConfig, n_peaks: int = 5, context_length: int | None = None) -> dict:

@@ -127,18 +127,6 @@ AMBIGUITY_RATIO = 10   # a distance is "ambiguous" when one at least this many t
 N_PEAKS = 5            # aliasing peaks marked (``aliasing.aliasing_peaks``)
 
 
-def farthest_lookalikes(cfg: RopeConfig) -> tuple[np.ndarray, np.ndarray]:
-    """For every distance k = 1 … L − 1 of the context: sim(k) (``similarity_profile``, shape (L − 1,)) and F(k),
-    the farthest distance Δ < L with sim(Δ) ≥ sim(k) (int64, shape (L − 1,), F(k) ≥ k): "a position F(k) tokens away
-    looks at least as similar as one k tokens away". sim depends only on the distance, so this is the per-position
-    question "what is m's farthest look-alike" answered once for all m. Suffix maximum of the profile, then one
-    binary search per k; O(L log L). F(k) = k: nothing farther is as similar; F(k) ≫ k: k cannot be told from
-    much farther distances (aliasing when the distances between are less similar, blur when they are not)."""
-    prof = np.asarray(A.similarity_profile(cfg))[1:]                   # (L − 1,) sim(k), k = 1 … L − 1
-    suffix_max = np.maximum.accumulate(prof[::-1])[::-1]                # non-increasing: max over Δ ≥ k
-    return prof, np.searchsorted(-suffix_max, -prof, side="right").astype(np.int64)
-
-
 def _impostor_caption(fig: go.Figure) -> str:
     """For each distance, the farthest distance that looks at least as similar."""
     m = fig.layout.meta or {}
@@ -159,7 +147,7 @@ def _impostor_caption(fig: go.Figure) -> str:
 
 @register("aliasing_impostors", page="Aliasing", caption=_impostor_caption)
 def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) -> go.Figure:
-    """Two panels over the distances of the context (``farthest_lookalikes``). Left: sim(Δ), the most similar
+    """Two panels over the distances of the context (``aliasing.farthest_lookalikes``). Left: sim(Δ), the most similar
     distance at least as far, max_{Δ'' ≥ Δ} sim(Δ'') (min/max envelopes), and the N_PEAKS largest aliasing peaks
     (``aliasing.aliasing_peaks``: rebounds past the main lobe). Right: F(k) against k with the diagonal and the
     AMBIGUITY_RATIO line, the first ambiguous k marked. ``fig.layout.meta``: peak ((Δ, rebound, trough) of the
@@ -169,7 +157,7 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
     L = cfg.context_length
     if L < 3:
         raise ValueError(_TOO_SHORT.format(L=L))
-    prof, far = farthest_lookalikes(cfg)
+    prof, far = A.farthest_lookalikes(cfg)
     dist = np.arange(1, L, dtype=np.float64)                           # (L − 1,)
     layout, ref = grid_layout(1, 2, h_space=0.1)
     left, right = ref(1, 1), ref(1, 2)
