@@ -391,3 +391,11 @@ def test_weight_activation_correlation():
     w = rng.uniform(1, 2, (2, 3, 8))
     assert MA.weight_activation_correlation(w, 3 * w) == pytest.approx(1.0)
     assert abs(MA.weight_activation_correlation(w, rng.uniform(1, 2, (2, 3, 8)))) < 0.5
+
+
+def test_five_times_claim_is_not_confirmed_by_a_shorter_run():
+    inside = [{"start": 0, "end": 8192, "nll": 3.0, "n": 8191}]
+    runs = {"as trained": inside + [{"start": 8192, "end": 16384, "nll": 3.05, "n": 8192}]}
+    assert MA.claims(runs, 8192)[0]["verdict"] == "holds to 2.0× (5× not run)"
+    runs = {"as trained": inside + [{"start": 8192, "end": 40960, "nll": 3.05, "n": 32768}]}
+    assert MA.claims(runs, 8192)[0]["verdict"] == "holds"

@@ -91,7 +91,7 @@ def claims(runs: Mapping[str, Sequence[Mapping]], train_len: int, *, as_trained:
 
     runs: label → buckets (from ``perplexity``); the run ``as_trained`` is the model's own RoPE. Positions are split
     into inside (< train_len) and beyond (≥ train_len). For each claim: {"claim", "verdict" ("holds", "fails",
-    "untested"), "evidence"} with numbers computed here. "Little / almost no" increase means ≤ SMALL_INCREASE nats
+    "untested", or for the ~5× claim "holds to r× (5× not run)" when the runs stop short of 5×), "evidence"} with numbers computed here. "Little / almost no" increase means ≤ SMALL_INCREASE nats
     of mean NLL over the as-trained model inside its context."""
     out = []
     base_runs = {k: v for k, v in runs.items()}
@@ -109,8 +109,9 @@ def claims(runs: Mapping[str, Sequence[Mapping]], train_len: int, *, as_trained:
     if np.isnan(beyond):
         c1.update(verdict="untested", evidence=f"no tokens beyond the training length {train_len:,} were measured")
     else:
-        d = beyond - inside
-        c1.update(verdict="holds" if d <= SMALL_INCREASE else "fails",
+        d, reach = beyond - inside, max_end / train_len
+        verdict = "fails" if d > SMALL_INCREASE else "holds" if reach >= 5 else f"holds to {reach:.1f}× (5× not run)"
+        c1.update(verdict=verdict,
                   evidence=f"as trained: perplexity {fmt(inside)} inside {train_len:,} tokens, {fmt(beyond)} at "
                            f"{train_len:,}–{max_end:,} ({max_end / train_len:.1f}× the training length); "
                            f"ΔNLL {d:+.2f} nats")
