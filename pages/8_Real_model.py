@@ -1,8 +1,6 @@
 """Real model: what RoPE does inside a trained checkpoint (massive pairs, attention vs distance, perplexity beyond the
 training context). Thin: widgets → rope_viz.models → rope_viz.figures.models."""
 
-import time
-
 import streamlit as st
 
 from rope_viz import ui
@@ -19,22 +17,12 @@ reads a real text, and we look at what its queries and keys do with the rotary p
 """)
 
 
-def _nav() -> None:
-    from streamlit.errors import StreamlitPageNotFoundError
-
-    with st.sidebar:
-        try:
-            for page in ui.available_pages():
-                st.page_link(page.path, label=page.title, icon=page.icon)
-        except StreamlitPageNotFoundError:      # run outside the app (AppTest.from_string)
-            pass
-
-
-_nav()
+with st.sidebar:
+    ui.page_nav()
 from rope_viz import models as M                                    # noqa: E402 (numpy only; torch loads later)
 from rope_viz.figures import caption_of, models as FM              # noqa: E402
 from rope_viz.models import analysis as MA                         # noqa: E402
-from rope_viz.models import jobs                                   # noqa: E402
+from rope_viz import jobs                                          # noqa: E402 (one heavy job at a time per server)
 
 missing = M.missing_packages()
 if missing:
@@ -184,29 +172,34 @@ job_key = "|".join(["ppl", model, "default" if text is None else M.text_hash(tex
 
 
 @st.fragment(run_every=1.0)
-def job_panel(key: str) -> None:
-    """Progress of a background run, polled every second; the page reruns when it ends."""
-    job = jobs.get(key)
-    if job is None or job.state != "running":
+def job_panel(job: jobs.Job) -> None:
+    """Progress of a queued or running job, polled every second; the page reruns when it ends."""
+    if job.done:
+        if job.state != jobs.DONE:
+            st.session_state["rm_job_error"] = job.status_text()
         st.rerun(scope="app")
         return
-    st.progress(job.frac, text=f"Running in the background for {time.monotonic() - job.started:.0f} s: "
-                               f"{job.message} (the rest of the page stays usable)")
+    st.progress(job.progress, text=f"{job.status_text()} (the rest of the page stays usable)")
 
 
 if todo:
-    job = jobs.get(job_key)
-    if job is not None and job.state == "running":
-        job_panel(job_key)
+    job = jobs.default_queue().get(job_key)
+    if job is not None and not job.done:
+        job_panel(job)
     else:
-        if job is not None and job.state == "error":
-            ui.show_error(job.message)
+        if "rm_job_error" in st.session_state:
+            ui.show_error(st.session_state.pop("rm_job_error"))
         st.info(f"Not measured yet at {int(length):,} tokens: {', '.join(todo)}. One forward pass each"
-                + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each)."))
+                + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each).")
+                + " Heavy runs go through one queue per server: one at a time, results shared.")
         if st.button(f"Run {len(todo)} setting(s) at {int(length):,} tokens", type="primary", key="rm_run"):
-            jobs.start(job_key, M.perplexity_many, model, text, int(length), {c: SETTINGS[c] for c in todo},
-                       bucket=bucket)
-            st.rerun()
+            try:
+                jobs.submit(job_key, M.perplexity_many, model, text, int(length), {c: SETTINGS[c] for c in todo},
+                            bucket=bucket)
+            except jobs.QueueFull as e:
+                ui.show_error(str(e))
+            else:
+                st.rerun()
 runs = {}
 for c in chosen:
     if ready[c]:
