@@ -70,11 +70,18 @@ if HAS_TORCH:
                              help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.")
     if st.button("Run the benchmark", type="primary", disabled=not seq_lens, key="kernel_run"):
         from dataclasses import asdict
+
+        from rope_viz import jobs
         bar = st.progress(0.0, text="starting…")
-        res = run_benchmark(sorted(seq_lens), methods=["copy"] + methods, compile_on_cpu="hf-compile" in methods,
-                            progress=lambda f, msg: bar.progress(min(max(f, 0.0), 1.0), text=msg))
+        key = ("kernel-bench", tuple(sorted(seq_lens)), tuple(methods))     # one run at a time per server, shared
+        try:
+            res = jobs.wait(jobs.submit(key, run_benchmark, sorted(seq_lens), methods=["copy"] + methods,
+                                        compile_on_cpu="hf-compile" in methods),
+                            lambda j: bar.progress(min(max(j.progress, 0.0), 1.0), text=j.status_text()))
+            st.session_state["kernel_result"] = asdict(res)
+        except (jobs.QueueFull, jobs.Cancelled, ValueError) as e:
+            ui.show_error(str(e))
         bar.empty()
-        st.session_state["kernel_result"] = asdict(res)
     result = st.session_state.get("kernel_result")
     if result is None:
         st.caption("Choose sizes and press **Run the benchmark** (CPU: a few seconds at the default sizes).")
