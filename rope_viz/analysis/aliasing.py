@@ -56,10 +56,6 @@ _CACHE_MAX_N = 1 << 22
 
 # --------------------------------------------------------------------------------------------------------------
 # input checks
-def _int_arg(name: str, value, lo: int, hi: int) -> int:
-    return V.integer(name, value, lo, hi, text=False)
-
-
 def _positions(name: str, positions, lo: float | None = None, hi: float | None = None,
                integer: bool = False) -> np.ndarray:
     arr = np.asarray(positions)
@@ -109,7 +105,7 @@ def similarity_profile(cfg: RopeConfig, context_length: int | None = None) -> np
     last few (θ, L) are cached.
     """
     V.config("cfg", cfg)
-    L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 1, CONTEXT_MAX)
+    L = cfg.context_length if context_length is None else V.integer("context_length", context_length, 1, CONTEXT_MAX)
     return _profile(_theta(cfg, L), L)
 
 
@@ -153,8 +149,8 @@ def sample_positions(context_length: int, n: int, spacing: str = "log") -> np.nd
     spacing ``"linear"``: evenly spaced; ``"log"``: 0 then geometrically spaced from 1 (dense near the start, where
     the similarity changes fastest, sparse far out). n must be in [2, L] (n = L gives every position).
     """
-    L = _int_arg("context_length", context_length, 2, CONTEXT_MAX)
-    n = _int_arg("n", n, 2, L)
+    L = V.integer("context_length", context_length, 2, CONTEXT_MAX)
+    n = V.integer("n", n, 2, L)
     if spacing not in ("log", "linear"):
         raise ValueError(f"spacing must be 'log' or 'linear', got {spacing!r}")
     if n == L:
@@ -202,7 +198,7 @@ def nearest_impostor(cfg: RopeConfig, positions, min_separation: int) -> dict:
     L = cfg.context_length
     if L < 2:
         raise ValueError("nearest_impostor needs context_length ≥ 2")
-    s = _int_arg("min_separation", min_separation, 1, L - 1)
+    s = V.integer("min_separation", min_separation, 1, L - 1)
     pos = _positions("positions", positions, 0, L - 1, integer=True).astype(np.int64)
     prof = _profile(_theta(cfg), L)                                  # (L,)
     best, arg = _running_argmax(prof[s:])                            # (L − s,) over Δ = s … L − 1
@@ -257,8 +253,8 @@ def aliasing_peaks(cfg: RopeConfig, n_peaks: int = 5, context_length: int | None
     never rebounds past its lobe (pure blur). O(L·p) for the profile (cached) and O(L log L) for the ranking.
     """
     V.config("cfg", cfg)
-    n_peaks = _int_arg("n_peaks", n_peaks, 1, 1000)
-    L = cfg.context_length if context_length is None else _int_arg("context_length", context_length, 3, CONTEXT_MAX)
+    n_peaks = V.integer("n_peaks", n_peaks, 1, 1000)
+    L = cfg.context_length if context_length is None else V.integer("context_length", context_length, 3, CONTEXT_MAX)
     prof = _profile(_theta(cfg, L), L)                               # (L,) sim(Δ), Δ = 0 … L − 1
     up = np.flatnonzero(prof[1:-1] <= prof[2:]) + 1                  # Δ ≥ 1 with sim(Δ) ≤ sim(Δ + 1)
     lobe = int(up[0]) if up.size else L - 1
@@ -309,8 +305,8 @@ def lookalike_example(cfg: RopeConfig, position: int = 100, other: int = 10_000)
     O(|other − position|·p).
     """
     V.config("cfg", cfg)
-    a = _int_arg("position", position, 0, CONTEXT_MAX)
-    b = _int_arg("other", other, 0, CONTEXT_MAX)
+    a = V.integer("position", position, 0, CONTEXT_MAX)
+    b = V.integer("other", other, 0, CONTEXT_MAX)
     D = abs(b - a)
     theta = _theta(cfg)
     prof = _profile(theta, D + 1) if D >= 1 else np.ones(1)          # Δ = 0 … D
@@ -354,8 +350,8 @@ def aliasing_vs_base(head_dim: int, context_length: int, bases, min_separation: 
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
-    L = _int_arg("context_length", context_length, 2, CONTEXT_MAX)
-    s = default_min_separation(L) if min_separation is None else _int_arg("min_separation", min_separation, 1,
+    L = V.integer("context_length", context_length, 2, CONTEXT_MAX)
+    s = default_min_separation(L) if min_separation is None else V.integer("min_separation", min_separation, 1,
                                                                           L - 1)
     b = _positions("bases", bases)
     if b.ndim != 1 or b.size == 0:
@@ -376,8 +372,8 @@ def coarse_clock_base(rotary_dim: int, context_length: int) -> float:
     b = ((L − 1)/π)^(r/(r−2)). (Same half-turn condition as offsets.one_sign_criterion with α = 0.)
     For r = 2 the only pair has θ = 1 whatever the base: returns inf if L − 1 > π, else 1.
     """
-    r = _int_arg("rotary_dim", rotary_dim, 2, 1 << 20)
-    L = _int_arg("context_length", context_length, 1, CONTEXT_MAX)
+    r = V.integer("rotary_dim", rotary_dim, 2, 1 << 20)
+    L = V.integer("context_length", context_length, 1, CONTEXT_MAX)
     if L - 1 <= math.pi:
         return 1.0
     if r == 2:
@@ -433,8 +429,8 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
       notes             list of strings: what was computed, what was skipped and why.
     Cost: a few O(L·p) profiles plus base_lower_bound's own cost (work ∝ L·ln b*: not interactive at long L).
     """
-    d = _int_arg("head_dim", head_dim, 2, 1 << 20)
-    L = _int_arg("target_context", target_context, 2, CONTEXT_MAX)
+    d = V.integer("head_dim", head_dim, 2, 1 << 20)
+    L = V.integer("target_context", target_context, 2, CONTEXT_MAX)
     RopeConfig(head_dim=d, rotary_fraction=rotary_fraction, context_length=L)   # validates head_dim / fraction
     r = int(d * rotary_fraction)
     notes: list[str] = []
@@ -458,7 +454,7 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
         notes.append("Liu et al. view skipped: give train_length < target_context (the pre-training length) to "
                      "get the base whose extrapolation bound T_extra reaches the target")
     else:
-        T = _int_arg("train_length", train_length, 1, CONTEXT_MAX)
+        T = V.integer("train_length", train_length, 1, CONTEXT_MAX)
         if T >= L:
             notes.append(f"Liu et al. view skipped: train_length {T:,} ≥ target {L:,}, nothing to extrapolate")
         else:

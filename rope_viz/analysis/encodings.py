@@ -32,10 +32,6 @@ MAX_HEADS = 4096
 D_MODEL_MAX = 65536
 
 
-def _integer(value, name: str, lo: int, hi: int) -> int:
-    return V.integer(name, value, lo, hi, text=False)
-
-
 # -- ALiBi -------------------------------------------------------------------------------------------------------------
 def _slopes_power_of_2(n: int) -> np.ndarray:
     """m_h = 2^(−8h/n), h = 1 … n: the geometric sequence starting at and with ratio 2^(−8/n). Shape (n,)."""
@@ -55,7 +51,7 @@ def alibi_slopes(n_heads: int) -> np.ndarray:
     Returns:
         (n_heads,) float64, all in (0, 1).
     """
-    n = _integer(n_heads, "n_heads", 1, MAX_HEADS)
+    n = V.integer("n_heads", n_heads, 1, MAX_HEADS)
     c = 1 << (n.bit_length() - 1)                       # largest power of two ≤ n
     if c == n:
         return _slopes_power_of_2(n)
@@ -64,6 +60,7 @@ def alibi_slopes(n_heads: int) -> np.ndarray:
 
 
 def _finite_1d(x, name: str) -> np.ndarray:
+    """A scalar or 1-D array from outside as a finite float64 vector, shape (n,)."""
     return V.float_array(name, x, ndim=(0, 1)).reshape(-1)
 
 
@@ -90,7 +87,7 @@ def alibi_bias(slopes, distances) -> np.ndarray:
 
 # -- sinusoidal absolute position encodings -----------------------------------------------------------------------
 def _check_d_model(d_model) -> int:
-    d = _integer(d_model, "d_model", 2, D_MODEL_MAX)
+    d = V.integer("d_model", d_model, 2, D_MODEL_MAX)
     if d % 2:
         raise ValueError(f"d_model must be even (sin/cos pairs), got {d}")
     return d

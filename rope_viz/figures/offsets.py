@@ -15,14 +15,12 @@ import plotly.graph_objects as go
 
 from ..analysis import offsets as O
 from ..config import SCALING_LABELS, RopeConfig
-from ..scaling import METHODS as SCALING_METHODS
 from ..scaling import extend
 from . import register
 from ._style import PALETTE, styled
 from .distance import display_envelope, legend_below
-from .extension import compare_configs
+from .extension import METHODS, compare_configs
 
-METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # plain RoPE at s·L is always in the comparison
 MAX_COMPARE = 5
 N_BINS = 1200
 N_SIM_POINTS = 240
