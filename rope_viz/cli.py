@@ -58,17 +58,9 @@ CONFIG_MAX_BYTES = HF_CONFIG_MAX_BYTES        # a config.json file is read up to
 
 
 def read_config_file(path: str) -> bytes:
-    """The bytes of a config.json file, read with a bound (``CONFIG_MAX_BYTES``): /dev/zero, a FIFO of junk or a
-    huge file is refused after that many bytes instead of being read until memory runs out."""
-    shown = V.shorten(path, 80)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(CONFIG_MAX_BYTES + 1)
-    except OSError as e:
-        raise ValueError(f"cannot read {shown}: {e.strerror or type(e).__name__}") from None
-    if len(data) > CONFIG_MAX_BYTES:
-        raise ValueError(f"{shown}: a config.json must be at most {CONFIG_MAX_BYTES:,} bytes; this file is longer")
-    return data
+    """The bytes of a config.json file, read with a bound (``CONFIG_MAX_BYTES``, ``validate.read_capped``): /dev/zero,
+    a FIFO of junk or a huge file is refused after that many bytes instead of being read until memory runs out."""
+    return V.read_capped("--config", path, CONFIG_MAX_BYTES)
 
 
 def preset_name(name: str) -> str:

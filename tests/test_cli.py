@@ -80,7 +80,7 @@ def test_subprocess_presets_and_table():
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["freqs", "--config", "/nonexistent/config.json"], "cannot read"),
+    (["freqs", "--config", "/nonexistent/config.json"], "--config must be a readable file"),
     (["freqs", "--preset", "no-such-model"], "preset must be a preset name"),
     (["freqs"], "--config"),
     (["no-such-command"], "invalid choice"),
@@ -200,7 +200,7 @@ def test_usage_errors(capsys, args, needle):
 
 def test_directory_as_config(capsys, tmp_path):
     code, _, err = run_main(capsys, "freqs", "--config", str(tmp_path))
-    assert code == 2 and err.startswith("rope-viz: error: cannot read")
+    assert code == 2 and err.startswith("rope-viz: error: --config must be a readable file")
 
 
 def test_help_exits_zero(capsys):

@@ -148,3 +148,10 @@ def grid_layout(rows: int, cols: int, *, titles=None, shared_x: bool = False, sh
 def axis_key(ref: str) -> str:
     """The layout key of a trace's axis reference: "x" → "xaxis", "y3" → "yaxis3"."""
     return ref[0] + "axis" + ref[1:]
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    """``"#rrggbb"`` and an opacity 0…1 → a CSS ``"rgba(r,g,b,alpha)"`` (translucent bands)."""
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"

@@ -26,7 +26,7 @@ from ..analysis import distance as D
 from ..config import RopeConfig
 from ..frequencies import effective_attention_factor
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, rgba, styled
 
 QUANTITIES = ("bound", "similarity", "ones", "random")
 QUANTITY_LABELS = {
@@ -206,7 +206,7 @@ def _band_traces(fig: go.Figure, x, lo, hi, *, name: str, color: str, dash: str,
     if not same:
         fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", name=name + " (min in bin)", legendgroup=group,
                                  showlegend=False, line=dict(color=color, dash=dash, width=1.0),
-                                 fill="tonexty", fillcolor=_rgba(color, 0.25), hovertemplate=hover))
+                                 fill="tonexty", fillcolor=rgba(color, 0.25), hovertemplate=hover))
 
 
 def legend_below(fig: go.Figure) -> go.Figure:
@@ -216,12 +216,6 @@ def legend_below(fig: go.Figure) -> go.Figure:
     fig.update_layout(height=(fig.layout.height or 460) + 40 * max(1, len([t for t in fig.data if t.showlegend
                                                                          is not False]) // 3))
     return fig
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _caption_facts(cfg: RopeConfig, quantities, max_d: int, series: dict) -> dict:
@@ -312,7 +306,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
                                          name=label + " (+1 std)", legendgroup=group, showlegend=False,
                                          hoverinfo="skip"))
                 fig.add_trace(go.Scatter(x=s["x"], y=s["lo"], mode="lines", line=dict(width=0, color=color),
-                                         fill="tonexty", fillcolor=_rgba(color, 0.18), name=label + " (−1 std)",
+                                         fill="tonexty", fillcolor=rgba(color, 0.18), name=label + " (−1 std)",
                                          legendgroup=group, showlegend=False, hoverinfo="skip"))
                 fig.add_trace(go.Scatter(x=s["x"], y=s["mean"], mode="lines", name=label, legendgroup=group,
                                          showlegend=not several,

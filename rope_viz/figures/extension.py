@@ -30,7 +30,7 @@ from ..frequencies import default_inv_freq, effective_attention_factor, effectiv
 from ..scaling import METHODS as SCALING_METHODS
 from ..scaling import extend
 from . import register
-from ._style import PALETTE, axis_key, grid_layout, log_ticks_125, styled
+from ._style import PALETTE, axis_key, grid_layout, log_ticks_125, rgba, styled
 from .distance import display_envelope
 
 METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # "none" is drawn as the grey reference
@@ -288,7 +288,7 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
             c = "#9a9a9a" if key == "none" else METHOD_COLORS[m]
             # the min/max band as one closed polygon (max forwards, min backwards): one trace per curve
             data.append(dict(type="scatter", x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi, lo[::-1]]),
-                             mode="lines", line=dict(color=c, width=width), fill="toself", fillcolor=_rgba(c, 0.25),
+                             mode="lines", line=dict(color=c, width=width), fill="toself", fillcolor=rgba(c, 0.25),
                              name=METHOD_LABELS[key], legendgroup=key,
                              showlegend=(key == "none" and j == 0) or key != "none", xaxis=xa, yaxis=ya,
                              hovertemplate="Δ≈%{x:,.0f}: %{y:.3g} (bin min/max)<extra>" + METHOD_LABELS[key]
@@ -318,12 +318,6 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
     fig.update_layout(hovermode="closest", legend=dict(y=-0.12 if nrows > 1 else -0.25, yanchor="top", x=0.0,
                                                        xanchor="left"), margin=dict(b=140))
     return fig
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 @register("ext_attention_factor", page="Context extension",
