@@ -32,7 +32,7 @@ MAX_D_OPTIONS = sorted({1 << k for k in range(8, 22)})
 @st.fragment
 def distance_section(cfg):
     """Controls, chart and table (a fragment: its widgets rerun only this section)."""
-    c1, c2, c3 = st.columns([1, 1, 2])
+    c1, c2, c3 = st.columns([1, 1, 3])
     with c1:
         log_x = st.toggle("Log distance axis", help="Log scale shows the short and the long range together.",
                           **ui.persist("dlogx", True))

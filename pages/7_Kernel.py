@@ -60,11 +60,10 @@ if HAS_TORCH:
 
     sizes = GPU_SIZES if on_gpu else CPU_SIZES
     all_methods = [m for m in METHODS if m != "copy"]
-    c1, c2 = st.columns([2, 3])
-    seq_lens = c1.multiselect("Sequence lengths S (tokens)" + ("" if on_gpu else " — CPU: small sizes"), sizes,
+    seq_lens = st.multiselect("Sequence lengths S (tokens)" + ("" if on_gpu else " — CPU: small sizes"), sizes,
                               format_func=lambda v: f"{v:,}", key="kernel_seq_lens",
                               default=[4096, 32768, 131072] if on_gpu else [128, 256, 512])
-    methods = c2.multiselect("Methods", all_methods, format_func=FK.METHOD_LABELS.get, key="kernel_methods",
+    methods = st.multiselect("Methods", all_methods, format_func=FK.METHOD_LABELS.get, key="kernel_methods",
                              default=["ours", "hf-eager", "hf-compile", "meta-complex", "liger", "sdpa"] if on_gpu
                              else ["ours", "hf-eager", "meta-complex", "sdpa"],
                              help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.")
