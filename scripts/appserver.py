@@ -53,12 +53,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path | None = None, timeout: float = 60.0):
-    """Start ``streamlit run app.py`` headless on a free port; yields the base URL; stops it afterwards."""
+def running_app(log_path: Path | None = None, timeout: float = 60.0, script: Path | None = None):
+    """Start ``streamlit run app.py`` (or ``script``) headless on a free port; yields the base URL; stops it
+    afterwards."""
     port = free_port()
     log_path = log_path or Path(tempfile.gettempdir()) / f"rope-viz-streamlit-{port}.log"
     log = open(log_path, "w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

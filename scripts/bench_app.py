@@ -8,6 +8,8 @@ For every page (landing + pages/*.py):
   * page rerun at the maximum settings: open the page with d = 256, L = 2,097,152 (and base 1e6) in the URL, then
     time a change of the sidebar base (a full rerun, nothing cached for the new config) until every chart settled
     (target ≤ 1.5 s).
+A baseline is measured in the same run: a toy Streamlit page with one slider and one Plotly chart (1,000 points),
+so the table gives each page's redraw time as a multiple of the fastest a Streamlit + Plotly page can be here.
 Prints a table; ``--json FILE`` also writes the numbers. The load average is printed too: other processes on a
 2-core machine inflate every number.
 
@@ -21,6 +23,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +32,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import appserver as A  # noqa: E402
 
 MAX_QUERY = "d=256&L=2097152&b=1000000"
+TOY_APP = """
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+st.title("Toy page: one slider, one chart")
+k = st.slider("frequency k", 1, 50, 10)
+x = np.linspace(0.0, 10.0, 1000)
+st.plotly_chart(go.Figure(go.Scatter(x=x, y=np.sin(k * x), name="sin(kx)")), width="stretch")
+"""
 
 
 def _p90(xs: list[float]) -> float:
@@ -36,9 +49,9 @@ def _p90(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))]
 
 
-def bench_page(ctx, url: str, path: str, samples: int) -> dict:
+def bench_page(ctx, url: str, path: str, samples: int, max_settings: bool = True, name: str | None = None) -> dict:
     page = ctx.new_page()
-    out: dict = {"page": path or "Intuition"}
+    out: dict = {"page": name or path or "Intuition"}
     try:
         t0 = time.monotonic()
         page.goto(f"{url}/{path}")
@@ -62,6 +75,8 @@ def bench_page(ctx, url: str, path: str, samples: int) -> dict:
         out["redraw_median_ms"] = round(statistics.median(times))
         out["redraw_p90_ms"] = round(_p90(times))
         out["first_chart_median_ms"] = round(statistics.median(firsts))
+        if not max_settings:
+            return out
         # max settings: load, then time one full rerun with a new (uncached) base
         sep = "&" if "?" in path else "?"
         page.goto(f"{url}/{path}{sep}{MAX_QUERY}")
@@ -90,6 +105,13 @@ def main(argv=None) -> int:
         pages = [(t, p) for t, p in pages if (p or "Intuition") in want]
     results = []
     load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, A.browser(p) as ctx:
+        toy = Path(tmp) / "toy_app.py"
+        toy.write_text(TOY_APP)
+        with A.running_app(script=toy) as toy_url:
+            baseline = bench_page(ctx, toy_url, "", args.samples, max_settings=False, name="(toy page)")
+        print(json.dumps(baseline), flush=True)
+    toy_ms = baseline.get("redraw_median_ms")
     with A.running_app() as url, sync_playwright() as p, A.browser(p) as ctx:
         for title, path in pages:
             r = bench_page(ctx, url, path, args.samples)
@@ -97,14 +119,17 @@ def main(argv=None) -> int:
             print(json.dumps(r), flush=True)
     load1 = os.getloadavg()[0]
     print(f"\nload average (1 min) before/after: {load0:.1f} / {load1:.1f} on {os.cpu_count()} cores")
-    print(f"{'page':<22}{'cold load s':>12}{'redraw median ms':>18}{'p90 ms':>8}{'first chart ms':>16}"
+    print(f"{'page':<22}{'cold load s':>12}{'redraw median ms':>18}{'× toy':>7}{'p90 ms':>8}{'first chart ms':>16}"
           f"{'max-settings rerun ms':>23}")
-    for r in results:
-        print(f"{r['page']:<22}{r.get('cold_load_s', '-'):>12}{r.get('redraw_median_ms', '-'):>18}"
+    for r in [baseline] + results:
+        med = r.get("redraw_median_ms")
+        ratio = f"{med / toy_ms:.1f}" if med and toy_ms else "-"
+        print(f"{r['page']:<22}{r.get('cold_load_s', '-'):>12}{med if med is not None else '-':>18}{ratio:>7}"
               f"{r.get('redraw_p90_ms', '-'):>8}{r.get('first_chart_median_ms', '-'):>16}"
               f"{str(r.get('max_rerun_ms', '-')):>23}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"load": [load0, load1], "pages": results}, indent=1))
+        Path(args.json).write_text(json.dumps({"load": [load0, load1], "toy": baseline, "pages": results},
+                                              indent=1))
     return 0
 
 
