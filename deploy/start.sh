@@ -49,12 +49,16 @@ stop() {
 trap 'stop; exit 0' TERM INT
 trap stop EXIT
 
+LAUNCH='import sys, pandas; from streamlit.web.cli import main; sys.argv[0] = "streamlit"; sys.exit(main())'
 upstreams=""   # the replicas' addresses, for nginx.conf
 for ((i = 0; i < REPLICAS; i++)); do
   port=$((BASE_PORT + i))
   # Everything a team deployment needs is on this command line (and in .streamlit/config.toml): XSRF and CORS
   # checks on, uploads capped, no file watcher, no usage statistics (nothing fetched from outside), no error details.
-  STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" "$PY" -m streamlit run app.py \
+  # pandas is imported before any script thread exists: plotly looks it up in sys.modules without the import lock, so
+  # a first import of pandas in one session's thread showed another session a half-initialised module
+  # ("AttributeError: partially initialized module 'pandas' has no attribute 'Series'").
+  STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" "$PY" -c "$LAUNCH" run app.py \
     --server.address "$BIND" --server.port "$port" --server.headless true \
     --server.enableXsrfProtection true --server.enableCORS true \
     --server.fileWatcherType none --server.runOnSave false --server.disconnectedSessionTTL "$SESSION_TTL" \
@@ -76,7 +80,7 @@ for ((i = 0; i < REPLICAS; i++)); do
   done
 done
 
-# One sequential visit of every page per replica before visitors arrive (first imports are not thread-safe).
+# One sequential visit of every page per replica before visitors arrive (first imports, first figures).
 if [ "${RV_WARM_UP:-1}" = 1 ] && { [ "$BIND" = 127.0.0.1 ] || [ "$BIND" = 0.0.0.0 ]; }; then
   urls=(); for ((i = 0; i < REPLICAS; i++)); do urls+=("http://127.0.0.1:$((BASE_PORT + i))"); done
   "$PY" "$HERE/warm_up.py" "${urls[@]}" || echo "start.sh: warm-up found failing pages (see above)" >&2

@@ -1,10 +1,10 @@
 """Visit every page of each replica once, one page at a time, before nginx sends it visitors.
 
-A fresh Streamlit process imports pandas, plotly, torch, … on the first page that needs them. When two sessions make
-that first import at the same moment in their script threads, one of them can get a partially initialised module
-("AttributeError: partially initialized module 'pandas' has no attribute 'Series'", seen under load on a cold
-replica). Warming each replica with one sequential visit does those imports (and fills the figure cache with the
-default views) before anyone arrives. deploy/start.sh runs it; by hand:
+A fresh Streamlit process imports plotly, torch, transformers, … on the first page that needs them, and computes the
+default views' figures; one sequential visit per replica does that work before anyone arrives, so the first visitors
+do not wait for it, and first imports do not happen in several script threads at once (start.sh also imports pandas
+before the server starts: plotly reads it from sys.modules without the import lock, and a half-imported pandas there
+failed one page under load). deploy/start.sh runs this; by hand:
 
     python deploy/warm_up.py http://127.0.0.1:8701 http://127.0.0.1:8702
 

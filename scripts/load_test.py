@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 START = ROOT / "deploy" / "start.sh"
 TICK = os.sysconf("SC_CLK_TCK")
 MAX_SESSIONS, MAX_DURATION = 100, 600.0
+TRACE = bool(os.environ.get("LOAD_TEST_TRACE"))     # print every run
 
 
 # -- /proc sampling ----------------------------------------------------------------------------------------------------
@@ -225,6 +226,7 @@ class Tally:
 
     def __init__(self):
         self.reruns = 0
+        self.finished_at: list[float] = []
         self.moves = 0
         self.redraw_ms: list[float] = []
         self.page_s: list[float] = []
@@ -242,6 +244,7 @@ class Tally:
         """Count one run; False if it failed (the session then reloads its page)."""
         if r.finished_s is not None:
             self.reruns += 1
+            self.finished_at.append(time.monotonic())
         if r.exceptions or r.finished_s is None:
             why = "; ".join(r.exceptions) or r.status
             self.errors.append(f"{what}: {why}"[:240])
@@ -272,8 +275,11 @@ async def visitor(idx: int, url: str, pages: list[str], deadline: float, tally: 
                     r = await s.open(page)
                     first = False
                 else:
-                    target = next((p["hash"] for p in s.pages if p["url"] == page), None)
+                    target = next((p["hash"] for p in s.pages if p["url"].replace(" ", "_") == page), None)
                     r = await s.switch_page(target) if target else await s.open(page)
+                if TRACE:
+                    print(f"[{idx}] open {page or 'Intuition'}: {r.status} {r.finished_s} hash={s.page_hash[:8]}",
+                          file=sys.stderr)
                 if not tally.run(r, f"open {page or 'Intuition'}"):
                     await asyncio.sleep(think_s)           # then on to the next page, as a user would
                     continue
@@ -295,6 +301,9 @@ async def visitor(idx: int, url: str, pages: list[str], deadline: float, tally: 
                         direction[sl.label] = d = -d
                     r = await s.move_slider(sl, d)
                     tally.moves += 1
+                    if TRACE:
+                        print(f"[{idx}]   {sl.label[:30]} frag={sl.fragment_id[:8]}: {r.status} {r.finished_s} "
+                              f"charts={r.charts_changed}", file=sys.stderr)
                     what = f"{page or 'Intuition'} / {sl.label}"
                     if not tally.run(r, what):
                         if r.finished_s is None:
@@ -346,6 +355,7 @@ async def run_level(dep: Deployment, n: int, pages: list[str], args, idle_mb: fl
     return {
         "sessions": n, "wall_s": round(wall, 1), "reruns": tally.reruns, "moves": tally.moves,
         "reruns_per_s": round(tally.reruns / wall, 2),
+        "reruns_per_s_5s_windows": _spread(tally.finished_at, t0, wall, 5.0),
         "errors": len(tally.errors), "error_samples": tally.errors[:5],
         "error_boxes": len(tally.error_boxes), "error_box_samples": sorted(set(tally.error_boxes))[:5],
         "never_redrew": len(tally.never_redrew), "never_redrew_samples": sorted(set(tally.never_redrew))[:5],
@@ -371,6 +381,20 @@ async def run_level(dep: Deployment, n: int, pages: list[str], args, idle_mb: fl
         "rss_timeline_mb": [[round(s["t"] - a["t"], 1), round(sum(s["server_rss"]) / 2**20, 1)]
                             for s in samples[::max(1, len(samples) // 30)]],
     }
+
+
+def _spread(times: list[float], t0: float, wall: float, w: float) -> list[float] | None:
+    """[min, median, max] of the rerun rate over consecutive ``w``-second windows (the first one left out: arrivals)."""
+    n = int(wall // w)
+    if n < 3:
+        return None
+    counts = [0] * n
+    for t in times:
+        k = int((t - t0) // w)
+        if 0 <= k < n:
+            counts[k] += 1
+    rates = sorted(c / w for c in counts[1:])
+    return [round(rates[0], 2), round(statistics.median(rates), 2), round(rates[-1], 2)]
 
 
 def _r(v, nd=0):
@@ -427,7 +451,7 @@ async def main_async(args) -> dict:
 def print_table(out: dict) -> None:
     print(f"\n{out['replicas']} replica(s), proxy: {out['proxy']}; think time {out['think_s']} s; "
           f"{out['duration_s']:g} s per level; idle RSS {out['rss_idle_mb']} MB")
-    cols = [("sessions", "N"), ("reruns_per_s", "reruns/s"), ("errors", "errors"), ("never_redrew", "never redrew"),
+    cols = [("sessions", "N"), ("reruns_per_s", "reruns/s"), ("reruns_per_s_5s_windows", "5-s windows min/med/max"), ("errors", "errors"), ("never_redrew", "never redrew"),
             ("redraw_p50_ms", "p50 ms"), ("redraw_p95_ms", "p95 ms"), ("page_p95_s", "page p95 s"),
             ("server_cpu_cores", "server cores"), ("server_cpu_ms_per_rerun", "CPU ms/rerun"),
             ("cpu_bound_ceiling_reruns_per_s", "ceiling reruns/s"),
@@ -458,6 +482,11 @@ def main(argv=None) -> int:
     ap.add_argument("--allow-errors", action="store_true", help="measure even if the warm-up visit sees errors")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args(argv)
+
+    def stop(signum, frame):                                   # SIGTERM: stop the deployment on the way out
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
     out = asyncio.run(main_async(args))
     print_table(out)
     if args.json:

@@ -81,9 +81,11 @@ class StreamlitSession:
         self._run: RunResult | None = None
         self._run_t0 = 0.0
         self._run_done: asyncio.Event | None = None
+        self._fragment_run = False
         self._ops: dict[str, asyncio.Future] = {}
         self.closed_reason: str | None = None
         self.session_id = ""
+        self._run_hash = ""
         self.bytes_received = 0
 
     # -- connection ------------------------------------------------------------------------------------------------
@@ -219,6 +221,7 @@ class StreamlitSession:
         self._run = RunResult()
         self._run_done = asyncio.Event()
         self._touched = set()
+        self._run_hash = ""
         self._fragment_run = bool(state.fragment_id)
         self._run_t0 = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
@@ -287,10 +290,14 @@ class StreamlitSession:
             status = msg.script_finished
             if status == _FINISHED.FINISHED_EARLY_FOR_RERUN:
                 return                                   # superseded by a newer run: keep waiting
+            if status == _FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY and not self._fragment_run:
+                return                                   # some fragment's run, not the full run asked for
             run.status = _FINISHED.Name(status)
             run.ok = status in _OK and not run.exceptions
             run.finished_s = self._elapsed()
             if status == _FINISHED.FINISHED_SUCCESSFULLY:  # a full run: what was not drawn again is gone
+                if self._run_hash:                         # the page that ran (its deltas name their script)
+                    self.page_hash = self._run_hash
                 for path in [p for p in self.elements if p not in self._touched]:
                     self.elements.pop(path, None)
                     self._chart_specs.pop(path, None)
@@ -301,10 +308,14 @@ class StreamlitSession:
                 fut.set_result(msg.backend_operation_response)
 
     def _delta(self, msg: ForwardMsg) -> None:
+        if msg.metadata.active_script_hash:
+            self._run_hash = msg.metadata.active_script_hash
         path = tuple(msg.metadata.delta_path)
         delta = msg.delta
         self._touched.add(path)
         if delta.WhichOneof("type") != "new_element":
+            self.elements.pop(path, None)                # a container now stands where an element was
+            self._chart_specs.pop(path, None)
             return
         el = delta.new_element
         kind = el.WhichOneof("type")
