@@ -464,6 +464,24 @@ def print_table(out: dict) -> None:
         print(f"websockets per replica: {out['websockets_per_replica']}")
 
 
+def markdown(paths: list[str]) -> str:
+    """One markdown table comparing saved runs (``--json`` files), e.g. 1 replica against 2 behind nginx."""
+    rows = ["| setup | sessions | reruns/s (5-s windows min–max) | errors | never redrew | slider → chart p50 / p95 ms "
+            "| page p95 s | server cores (per replica) | CPU ms / rerun | client cores | other processes, cores "
+            "| RSS idle → peak → after close, MB |", "|" + "---|" * 12]
+    for path in paths:
+        out = json.loads(Path(path).read_text())
+        setup = f"{out['replicas']} replica{'s' if out['replicas'] > 1 else ''}" + (" + nginx" if out["proxy"] else "")
+        for r in out["levels"]:
+            w = r.get("reruns_per_s_5s_windows") or ["–", "–", "–"]
+            rows.append(f"| {setup} | {r['sessions']} | {r['reruns_per_s']} ({w[0]}–{w[2]}) | {r['errors']} "
+                        f"| {r['never_redrew']} | {r['redraw_p50_ms']} / {r['redraw_p95_ms']} | {r['page_p95_s']} "
+                        f"| {r['server_cpu_cores']} ({', '.join(map(str, r['server_cpu_per_replica']))}) "
+                        f"| {r['server_cpu_ms_per_rerun']} | {r['client_cpu_cores']} | {r['other_cpu_cores']} "
+                        f"| {r['rss_idle_mb']:.0f} → {r['rss_peak_mb']:.0f} → {r['rss_after_close_mb']:.0f} |")
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", default="1,5,10,20", help="comma-separated session counts (default 1,5,10,20)")
@@ -481,7 +499,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--allow-errors", action="store_true", help="measure even if the warm-up visit sees errors")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--markdown", nargs="+", metavar="JSON", help="only print a markdown table of saved runs")
     args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(args.markdown))
+        return 0
 
     def stop(signum, frame):                                   # SIGTERM: stop the deployment on the way out
         raise SystemExit(128 + signum)
