@@ -12,6 +12,8 @@ code that reads GGUF tensors itself). ``save_pretrained`` refuses a GGUF-loaded 
 
 from __future__ import annotations
 
+import collections
+
 import hashlib
 import json
 import os
@@ -28,8 +30,19 @@ from . import sources
 
 Progress = Callable[[float, str], None]
 CONVERT_VERSION = "1"          # bump when the cached copy's layout changes
-_LOADED: dict[str, "LoadedModel"] = {}
+MAX_LOADED = 2                 # models kept in memory (0.5–1 GB each); least recently used dropped first
+_LOADED: "collections.OrderedDict[str, LoadedModel]" = collections.OrderedDict()
 _LOCK = threading.Lock()
+
+
+def _keep(key: str, make: Callable[[], "LoadedModel"]) -> "LoadedModel":
+    """The loaded model under ``key`` (made on a miss), kept in a bounded LRU of MAX_LOADED models."""
+    if key not in _LOADED:
+        _LOADED[key] = make()
+    _LOADED.move_to_end(key)
+    while len(_LOADED) > MAX_LOADED:
+        _LOADED.popitem(last=False)
+    return _LOADED[key]
 
 
 def _noop(frac: float, msg: str) -> None:
@@ -299,21 +312,16 @@ def load_model(name: str, *, models_dir: str | os.PathLike | None = None,
             else:
                 gguf = assemble_gemma3(progress)
                 key = f"gemma3-270m-q4_k_m-1.0.0-c{CONVERT_VERSION}"
-            if key not in _LOADED:
-                _LOADED[key] = _from_gguf(name, gguf, key, progress)
-            return _LOADED[key]
+            return _keep(key, lambda: _from_gguf(name, gguf, key, progress))
         path = sources.resolve_local(name, sources.models_dir(models_dir))
         if path.is_dir():
             key = f"{path.name}-{_folder_key(path)}"
-            if key not in _LOADED:
-                model, tokenizer = _load_folder(path, progress)
-                _LOADED[key] = _wrap(name, key, model, tokenizer, str(path))
+            lm = _keep(key, lambda: _wrap(name, key, *_load_folder(path, progress), str(path)))
         else:
             key = f"{path.stem}-{_file_key(path)}-c{CONVERT_VERSION}"
-            if key not in _LOADED:
-                _LOADED[key] = _from_gguf(name, path, key, progress)
+            lm = _keep(key, lambda: _from_gguf(name, path, key, progress))
         progress(1.0, "loaded")
-        return _LOADED[key]
+        return lm
 
 
 def forget_loaded() -> None:

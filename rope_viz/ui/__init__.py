@@ -51,6 +51,9 @@ API
     list (``config_sidebar`` does; a page without the config sidebar calls it inside ``with st.sidebar``).
 """
 
+import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from sys.modules without the import lock, and
+#               concurrent first imports under load gave "partially initialized module 'pandas'")
+
 from .figure import cached_figure, guarded, literal, show_error, show_figure, show_registered
 from .pages import PAGES, available_pages, page_header
 from .sidebar import config_sidebar, page_nav, persist

@@ -57,7 +57,7 @@ def _decode(d: dict) -> Any:
     return d
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)   # bounded: RSS returns near idle
 def _figure(name: str, cfg_json: str, style: str, options_json: str) -> go.Figure:
     from ..figures import get_figure
 
