@@ -15,6 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from naive import naive_score, naive_theta
+from page_tools import chart, charts
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.config import SCALING_KEYS, RopeConfig
@@ -37,16 +38,6 @@ def _arr(v) -> np.ndarray:
             a = a.reshape([int(s) for s in str(v["shape"]).split(",")])
         return a.astype(np.float64)
     return np.asarray(v, dtype=np.float64)
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def chart(at: AppTest, title_start: str) -> dict:
-    found = [c for c in charts(at) if c["layout"]["title"]["text"].startswith(title_start)]
-    assert len(found) == 1, [c["layout"]["title"]["text"] for c in charts(at)]
-    return found[0]
 
 
 def open_page(page: str | None = None, query: dict | None = None) -> AppTest:
