@@ -169,6 +169,18 @@ def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_lengt
     return Scaling(out)
 
 
+def rotary_width(head_dim: int, rotary_fraction: float) -> int:
+    """Rotated channels r = int(head_dim · rotary_fraction): transformers' rounding (``partial_rotary_factor``)."""
+    return int(head_dim * rotary_fraction)
+
+
+def rotary_fraction_fits(head_dim: int, rotary_fraction: float) -> bool:
+    """The rule on the rotary width: r = ``rotary_width(head_dim, rotary_fraction)`` must be even and ≥ 2 (channels
+    are rotated in pairs). The one place it is written; RopeConfig and the sidebar's slider use it."""
+    r = rotary_width(head_dim, rotary_fraction)
+    return r >= 2 and r % 2 == 0
+
+
 @dataclass(frozen=True)
 class RopeConfig:
     """A RoPE setup, validated on construction (bounds in the module docstring).
@@ -197,8 +209,8 @@ class RopeConfig:
             raise ValueError(f"head_dim must be even (channels are rotated in pairs); got {head_dim}")
         base = V.real("base", self.base, 1.0, BASE_MAX, lo_open=True)
         frac = V.real("rotary_fraction", self.rotary_fraction, 0.0, 1.0, lo_open=True)
-        rdim = int(head_dim * frac)
-        if rdim < 2 or rdim % 2:
+        rdim = rotary_width(head_dim, frac)
+        if not rotary_fraction_fits(head_dim, frac):
             raise ValueError(f"rotary_fraction {frac:g} gives a rotary width int({head_dim}·{frac:g}) = {rdim}; "
                              "it must be even and ≥ 2")
         layout = V.choice("layout", self.layout, LAYOUTS)
@@ -222,7 +234,7 @@ class RopeConfig:
     @property
     def rotary_dim(self) -> int:
         """Number of rotated channels r = int(head_dim · rotary_fraction) (transformers' rounding)."""
-        return int(self.head_dim * self.rotary_fraction)
+        return rotary_width(self.head_dim, self.rotary_fraction)
 
     @property
     def n_pairs(self) -> int:

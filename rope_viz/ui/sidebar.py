@@ -19,7 +19,8 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
 from .. import validate as V
-from ..config import CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, from_hf_config
+from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, from_hf_config,
+                      rotary_fraction_fits, rotary_width)
 from . import state as S
 from .figure import literal, show_error
 from .pages import available_pages, current_page
@@ -242,6 +243,35 @@ def _fmt_base(b: float) -> str:
     return f"{b:,.6g}" if b != int(b) else f"{int(b):,}"
 
 
+def _fractions_for(head_dim: Any) -> list[float]:
+    """The rotary fractions of the slider's grid that are valid for ``head_dim`` (``rotary_fraction_fits``)."""
+    try:
+        d = int(head_dim)
+    except (TypeError, ValueError, OverflowError):
+        return list(_FRACTION_GRID)
+    return [f for f in _FRACTION_GRID if rotary_fraction_fits(d, f)] or [1.0]
+
+
+def _on_head_dim() -> None:
+    """Store the new head dim; if the rotary fraction no longer gives a valid width with it, move the fraction to the
+    nearest one that does (and say so in the sidebar) instead of leaving every page on an error."""
+    ss = st.session_state
+    _store("head_dim", _W + "head_dim", lambda v: v)
+    state = ss[_STATE]
+    d, f = state["head_dim"], state["rotary_fraction"]
+    try:
+        d, f = int(d), float(f)
+    except (TypeError, ValueError, OverflowError):
+        return
+    if d % 2 or rotary_fraction_fits(d, f):
+        return                                   # an odd d is reported by the config's own message
+    new = min(_fractions_for(d), key=lambda g: (abs(g - f), -g))
+    ss[_STATE] = {**state, "rotary_fraction": new}
+    ss[_IMPORT_MSG] = ("info", f"Rotary fraction {f:g} gives an odd or empty rotary width with d = {d} "
+                               f"(int({d}·{f:g}) = {rotary_width(d, f)}): moved to {new:g} "
+                               f"(width {rotary_width(d, new)}).")
+
+
 def _on_preset() -> None:
     name = st.session_state[_W + "preset"]
     if name == CUSTOM:
@@ -331,7 +361,8 @@ def config_sidebar() -> RopeConfig | None:
 
         st.number_input("Head dim d (channels)", min_value=2, max_value=HEAD_DIM_MAX, step=2,
                         help="Channels per attention head; must be even (2 … 1024).",
-                        **_bind("head_dim", lambda v: int(_clamp(v, 2, HEAD_DIM_MAX, 128))))
+                        **{**_bind("head_dim", lambda v: int(_clamp(v, 2, HEAD_DIM_MAX, 128))),
+                           "on_change": _on_head_dim, "args": ()})
         st.select_slider("Base b (rope_theta, log scale)", options=_with(_BASE_GRID, state["base"]),
                          format_func=_fmt_base, help="θ_i = b^(−2i/r). Log-spaced stops from 10 to 1e9.",
                          **_bind("base", lambda v: float(v) if v is not None else 10000.0))
@@ -340,8 +371,11 @@ def config_sidebar() -> RopeConfig | None:
                          help=f"max_position_embeddings; up to {CONTEXT_MAX_UI:,} here "
                               f"(the library accepts {CONTEXT_MAX:,}).",
                          **_bind("context_length", lambda v: int(v) if v is not None else 4096))
-        st.select_slider("Rotary fraction (share of channels rotated)",
-                         options=_with(_FRACTION_GRID, state["rotary_fraction"]), format_func=lambda v: f"{v:g}",
+        fractions = _with(_fractions_for(state["head_dim"]), state["rotary_fraction"])
+        st.select_slider("Rotary fraction (share of channels rotated)", options=fractions,
+                         format_func=lambda v: f"{v:g}", disabled=len(fractions) < 2,
+                         help="partial_rotary_factor: the first int(d·f) channels are rotated. Only fractions that "
+                              "give an even width ≥ 2 for this head dim are offered.",
                          **_bind("rotary_fraction", lambda v: float(v) if v is not None else 1.0))
         st.radio("Pair layout", ["half", "interleaved"], horizontal=True,
                  format_func=lambda v: {"half": "half (i, i+r/2)", "interleaved": "interleaved (2i, 2i+1)"}[v],

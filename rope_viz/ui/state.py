@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 from .. import validate as V
 from ..cli import DEFAULT_CONFIG, preset_config, preset_name
-from ..config import SCALING_KEYS, SCALING_TYPES, RopeConfig
+from ..config import SCALING_KEYS, SCALING_TYPES, RopeConfig, rotary_width
 from ..presets import preset_names
 from ..scaling import LLAMA3_DEFAULTS, synth_longrope_factors
 
@@ -87,7 +87,7 @@ def baseline_state(preset: str | None) -> dict[str, Any]:
 def n_pairs_of(state: Mapping[str, Any]) -> int:
     """Rotated pairs r/2 the state's head dim and rotary fraction give (transformers' rounding), 0 if invalid."""
     try:
-        return max(int(int(state["head_dim"]) * float(state["rotary_fraction"])) // 2, 0)
+        return max(rotary_width(int(state["head_dim"]), float(state["rotary_fraction"])) // 2, 0)
     except (TypeError, ValueError, OverflowError):
         return 0
 
