@@ -20,6 +20,9 @@ Values: numbers as the shortest text that reads back to the same float, ``true``
 (``switch_scaling``): keys the new type takes are kept, required ones are filled in; the scaling keys given are
 applied to that. Every value goes through ``rope_viz.validate`` and ``RopeConfig``: a value that fails is dropped
 with a message naming the URL parameter, the allowed range and the (shortened, escaped) value.
+Configs saved for comparison (``rope_viz.compare``) are ``saved1`` … ``saved4``, each the slot's config as
+``compare.encode_config`` writes it (base64url of its JSON); ``decode_saved`` reads them strictly (a bad value is
+dropped with a message, the other slots kept).
 Page-level parameters (``rope_viz.ui.persist``) use their own names and must not collide with ``RESERVED_URL_KEYS``.
 """
 
@@ -29,6 +32,7 @@ import re
 from dataclasses import fields
 from typing import Any, Mapping
 
+from .. import compare as C
 from .. import validate as V
 from ..cli import DEFAULT_CONFIG, preset_config, preset_name
 from ..config import SCALING_KEYS, SCALING_TYPES, RopeConfig, rotary_width
@@ -50,6 +54,7 @@ URL_ALIASES = {
     "high_freq_factor": "hf", "truncate": "tr", "short_factor": "sh", "long_factor": "lo",
 }
 PRESET_KEY = "preset"
+SAVED_KEYS = {f"saved{slot}": slot for slot in range(1, C.MAX_SAVED + 1)}   # URL key → saved slot
 URL_VALUE_MAX_CHARS = 20_000      # the longest URL value read (a LongRoPE list of 512 numbers fits)
 _NUMBERISH = re.compile(r"[-+0-9.eE]+|true|false|null")
 
@@ -60,7 +65,7 @@ def url_key(name: str) -> str:
 
 
 URL_FIELDS = {url_key(n): n for n in CONFIG_FIELDS + SCALING_FIELDS}
-RESERVED_URL_KEYS = frozenset(URL_FIELDS) | {PRESET_KEY}
+RESERVED_URL_KEYS = frozenset(URL_FIELDS) | {PRESET_KEY} | frozenset(SAVED_KEYS)
 
 
 # -- presets, state <-> RopeConfig ----------------------------------------------------------------------------------
@@ -261,3 +266,23 @@ def decode_query(params: Mapping[str, str]) -> tuple[str | None, dict[str, Any],
             continue
         state = trial
     return preset, state_from_config(config_from_state(state)), errors
+
+
+# -- configs saved for comparison -------------------------------------------------------------------------------------
+def encode_saved(saved: Mapping[int, RopeConfig]) -> dict[str, str]:
+    """URL parameters ``saved<slot>`` for the saved configs (slot → RopeConfig)."""
+    return {f"saved{slot}": C.encode_config(cfg) for slot, cfg in sorted(saved.items())}
+
+
+def decode_saved(params: Mapping[str, str]) -> tuple[dict[int, RopeConfig], list[str]]:
+    """(slot → RopeConfig, errors) from the URL's ``saved<slot>`` parameters; a value that does not decode to a
+    valid config (``compare.decode_config``) is dropped with a message naming the URL parameter."""
+    saved: dict[int, RopeConfig] = {}
+    errors: list[str] = []
+    for key, slot in SAVED_KEYS.items():
+        if key in params:
+            try:
+                saved[slot] = C.decode_config(params[key], field=f"URL parameter {key}")
+            except ValueError as e:
+                errors.append(str(e))
+    return saved, errors
