@@ -5,7 +5,6 @@ import streamlit as st
 from rope_viz import ui
 from rope_viz.analysis.offsets import pair_table
 from rope_viz.figures import frequencies as FF
-from rope_viz.figures.distance import compare_options
 
 ui.page_header("Frequencies: how fast each pair turns", """
 Pair *i* turns by **θᵢ = b^(−2i/r)** radians per token, so its **wavelength** — the tokens it takes to come back
@@ -42,10 +41,8 @@ if cfg is not None:
                        "full period within the training length T_train (the original context when a scaling is "
                        "set).")
 
-    options = compare_options()
-    compare = st.multiselect("Compare with (same config with another base, or a preset; up to 3)", options,
-                            max_selections=3, **ui.persist("fcmp", [], options=options, max_items=3))
-    ui.show_registered("freq_wavelengths", cfg, compare=list(compare))
+    compare = ui.compare_select("fcmp", cfg)
+    ui.show_registered("freq_wavelengths", cfg, compare=compare)
     ui.show_registered("freq_rotations", cfg)
 
     st.subheader("Angle of every pair at every position")

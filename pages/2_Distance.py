@@ -48,15 +48,13 @@ def distance_section(cfg):
     with c3:
         quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_SHORT.get,
                                     **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
-        options = FD.compare_options()
-        compare = st.multiselect("Overlay (same config with another base, or a preset; up to 3)", options,
-                                 max_selections=3, **ui.persist("dcmp", [], options=options, max_items=3))
+        compare = ui.compare_select("dcmp", cfg, label="Overlay")
 
     max_distance = cfg.context_length if use_ctx else int(max_d)
     if not quantities:
         st.error("Choose at least one curve.")
         return
-    ui.show_registered("distance_curves", cfg, compare=list(compare), quantities=list(quantities),
+    ui.show_registered("distance_curves", cfg, compare=compare, quantities=list(quantities),
                        max_distance=max_distance, log_x=log_x, normalize=normalize)
 
     rows = ui.guarded(FD.summary_table, cfg, compare, max_distance)

@@ -8,7 +8,6 @@ from rope_viz import ui
 from rope_viz.analysis import offsets as O
 from rope_viz.config import SCALING_LABELS
 from rope_viz.figures import offsets as FO
-from rope_viz.presets import PRESETS
 
 ui.page_header("Offset dimensions", """
 The slowest RoPE pairs turn so little over the context that they never complete a rotation: a **partial cycle**.
@@ -72,11 +71,11 @@ if cfg is not None:
                                   format_func=lambda v: f"×{v:g}", disabled=method == "(none)",
                                   **ui.persist("of", 4.0, options=[2.0, 4.0, 8.0, 16.0, 32.0]))
         method = None if method == "(none)" else method
-    others = st.multiselect("Also compare with published models (each over its own context)", list(PRESETS),
-                            max_selections=3, **ui.persist("ocmp", [], options=list(PRESETS), max_items=3))
+    others = ui.compare_select("ocmp", cfg, label="Also compare with",
+                               note="Here: each beside the rows above, with its own pairs over its own context.")
     variants = ui.guarded(FO.comparison_configs, cfg, method, factor)
     if variants:
-        variants += [(name, PRESETS[name].config) for name in others]
+        variants += others
 
     if variants:
         main_label, main_cfg = variants[0]

@@ -4,7 +4,6 @@ import streamlit as st
 
 from rope_viz import ui
 from rope_viz.figures import extension as FE
-from rope_viz.presets import PRESETS
 
 ui.page_header("Context extension: stretching RoPE past its training length", """
 A model trained on L₀ tokens has never seen the angles its slow pairs reach beyond L₀. Context-extension methods
@@ -58,9 +57,8 @@ if cfg is not None:
                            format_func=DYN_LABELS.get, **ui.persist("dyn_ext", "1", options=list(FE.DYNAMIC_AT)))
     chosen = st.multiselect("Methods", list(FE.METHODS), format_func=FE.METHOD_LABELS.get,
                             **ui.persist("methods", list(FE.METHODS), options=list(FE.METHODS)))
-    compare = st.multiselect("Compare with published models (their own frequencies over their own context)",
-                             list(PRESETS), max_selections=FE.MAX_COMPARE,
-                             **ui.persist("cmp_ext", [], options=list(PRESETS), max_items=FE.MAX_COMPARE))
+    compare = ui.compare_select("cmp_ext", cfg, note="Here each is drawn as it is (its own scaling, not extended "
+                                "by s): a base X keeps the sidebar config's scaling, unlike the methods' base model.")
     ext0 = ui.guarded(FE.extension_methods, cfg, None if fsel == "auto" else float(fsel))
     ext = ext0 and ui.guarded(FE.extension_methods, cfg, ext0.factor,
                               FE.dynamic_seq_len(ext0.original_context, ext0.target_context, dyn))

@@ -143,7 +143,7 @@ def test_overlay_of_configs_and_bad_input():
     # 5e5 and 1e6 stay ≥ 0 up to 4096 (their first negatives are 18438 and 27115): no marker for them
     assert sorted(n.split(" = ")[1].split(" ")[0] for n in names if n.startswith("B_m first")) == \
         sorted(["1,707", f"{first100:,}"])
-    with pytest.raises(ValueError, match="at most 4"):
+    with pytest.raises(ValueError, match="at most 3"):
         FD.distance_figure(LLAMA2, compare=(1e5, 2e5, 3e5, 4e5))
     with pytest.raises(ValueError, match="unknown curve"):
         FD.distance_figure(LLAMA2, quantities=("decay",))

@@ -17,11 +17,12 @@ Every curve uses the frequencies and attention factor in effect over the configu
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import compare as C
 from ..analysis import distance as D
 from ..config import RopeConfig
 from ..frequencies import effective_attention_factor
@@ -36,43 +37,9 @@ QUANTITY_LABELS = {
     "random": "score, random Gaussian q, k: mean ± 1 std (exact)",
 }
 QUANTITY_SHORT = {"bound": "RoFormer bound", "similarity": "B_m", "ones": "all-ones score", "random": "random q, k"}
-BASE_CHOICES = ("100", "1000", "1e4", "5e4", "1e5", "5e5", "1e6", "5e6", "1e7", "1e8", "1e9")
-COMPARE_BASE = "base "   # compare entries "base 1e6" = the same config with that base
 DASHES = ("solid", "dash", "dot", "dashdot")
-MAX_CONFIGS = 4
 N_BINS_DEFAULT = 1200
 BOUND_EXACT_MAX = 1 << 16  # RoFormer's bound is exact at every Δ up to here, sampled beyond
-
-
-# -- helpers shared with the page ------------------------------------------------------------------------------------
-def compare_options() -> list[str]:
-    """The choices of a page's "compare with" selector: "base 1e4" … (``BASE_CHOICES``), then every preset name."""
-    from ..presets import preset_names
-    return [COMPARE_BASE + b for b in BASE_CHOICES] + list(preset_names())
-
-
-def compare_configs(cfg: RopeConfig, compare: Iterable = ()) -> list[RopeConfig]:
-    """The configurations to overlay: ``cfg`` first, then one per entry of ``compare`` — a number or a string
-    "base X" is a base (``cfg`` with that base), another string is a preset name (that preset's config). At most 4
-    in all."""
-    out = [cfg]
-    for item in compare or ():
-        if isinstance(item, str) and item.startswith(COMPARE_BASE):
-            try:
-                item = float(item[len(COMPARE_BASE):])
-            except ValueError:
-                raise ValueError(f"compare entry {item[:40]!r} must be 'base <number>' or a preset name") from None
-        if isinstance(item, str):
-            from ..presets import get_preset
-            out.append(get_preset(item).config)
-        elif isinstance(item, (int, float, np.floating, np.integer)) and not isinstance(item, bool):
-            out.append(cfg.replace(base=float(item)))
-        else:
-            raise ValueError(f"compare entries must be bases (numbers) or preset names, got {item!r}")
-    if len(out) > MAX_CONFIGS:
-        raise ValueError(f"at most {MAX_CONFIGS} configurations can be overlaid (the sidebar's plus "
-                         f"{MAX_CONFIGS - 1}), got {len(out)}")
-    return out
 
 
 def _check_quantities(quantities) -> tuple[str, ...]:
@@ -271,7 +238,8 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
                     normalize: bool = False, n_bins: int = N_BINS_DEFAULT, seed: int = 0) -> go.Figure:
     """Attention score vs relative distance Δ = 0 … max_distance (default: the context length).
 
-    Options: ``compare`` — up to 3 more configurations (bases or preset names, see ``compare_configs``);
+    Options: ``compare`` — up to 3 more configurations (``rope_viz.compare.resolve``: bases, preset names, saved
+    configs, RopeConfigs or (label, RopeConfig) pairs);
     ``quantities`` — a subset of ``QUANTITIES``; ``log_x``; ``normalize`` — divide every curve by its value at Δ = 0
     (the random band by the all-ones score at Δ = 0, i.e. E‖q‖²) so configurations of different sizes compare;
     ``n_bins`` — display resolution (the computation is always at every integer Δ).
@@ -279,7 +247,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     and dash = curve, and the legend has one entry per configuration and one per curve style. The numbers the caption
     states (first configuration) are in ``fig.layout.meta``.
     """
-    configs = compare_configs(cfg, compare)
+    configs = [(cfg.label(), cfg)] + C.resolve(cfg, compare)
     quantities = _check_quantities(quantities)
     max_d = _max_distance(cfg, max_distance)
     if not 10 <= int(n_bins) <= 20000:
@@ -287,9 +255,9 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     fig = go.Figure()
     several = len(configs) > 1
     first_series = {}
-    for ci, c in enumerate(configs):
+    for ci, (name, c) in enumerate(configs):
         if several:     # the configuration's legend entry: toggles all its curves
-            _legend_key(fig, name=c.label(), group=f"cfg{ci}", color=PALETTE[ci])
+            _legend_key(fig, name=name, group=f"cfg{ci}", color=PALETTE[ci])
         for qi, q in enumerate(quantities):
             color = PALETTE[ci] if several else PALETTE[qi]
             dash = DASHES[qi] if several else "solid"
@@ -298,8 +266,8 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
             if ci == 0:
                 first_series[q] = s
             label = QUANTITY_LABELS[q] + ("" if s["exact"] else f" (sampled beyond Δ = {BOUND_EXACT_MAX:,})")
-            label += f" — {c.label()}" if several else ""
-            hover = "Δ=%{x:,.0f}<br>%{y:.4g}<extra>" + QUANTITY_SHORT[q] + (f", {c.label()}" if several else "") \
+            label += f" — {name}" if several else ""
+            hover = "Δ=%{x:,.0f}<br>%{y:.4g}<extra>" + QUANTITY_SHORT[q] + (f", {name}" if several else "") \
                 + "</extra>"
             if q == "random":
                 fig.add_trace(go.Scatter(x=s["x"], y=s["hi"], mode="lines", line=dict(width=0, color=color),
@@ -323,7 +291,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
                         yv /= s["y0"]
                     fig.add_trace(go.Scatter(
                         x=[neg], y=[yv], mode="markers", legendgroup=group, showlegend=not several,
-                        name=f"B_m first < 0 at Δ = {neg:,}" + (f" ({c.label()})" if several else ""),
+                        name=f"B_m first < 0 at Δ = {neg:,}" + (f" ({name})" if several else ""),
                         marker=dict(color=color, size=10, symbol="x"),
                         hovertemplate="first negative B_m<br>Δ=%{x:,}<br>B=%{y:.3g}<extra></extra>"))
                     fig.add_vline(x=neg, line=dict(color=color, dash="dot", width=1))
@@ -353,10 +321,10 @@ def _legend_key(fig: go.Figure, *, name: str, group: str, color: str, dash: str 
 @lru_cache(maxsize=32)
 def _summary_cached(configs: tuple, max_distance: int) -> tuple:
     rows = []
-    for c in configs:
+    for name, c in configs:
         L = c.context_length
         neg = D.first_negative_distance(c, max_distance, seq_len=L)
-        rows.append({"configuration": c.label(),
+        rows.append({"configuration": name,
                      "B_m first < 0 at Δ": f"none ≤ {max_distance:,}" if neg is None else f"{neg:,}",
                      "B_0 = d/2": f"{float(D.similarity_sum(c, [0.0], seq_len=L)[0]):g}",
                      "RoFormer bound at Δ = 0": f"{float(D.decay_bound(c, [0.0], seq_len=L)[0]):g}",
@@ -366,9 +334,9 @@ def _summary_cached(configs: tuple, max_distance: int) -> tuple:
 
 
 def summary_table(cfg: RopeConfig, compare: Sequence = (), max_distance: int | None = None) -> list[dict]:
-    """One row per overlaid configuration (``compare_configs``): B_m's first negative distance up to max_distance
+    """One row per configuration: ``cfg``, then those of ``compare`` (``rope_viz.compare.resolve``): B_m's first negative distance up to max_distance
     (``first_negative_distance``; also under the key ``first_negative`` as an int or None), B_0, RoFormer's bound
     at Δ = 0 and the random score's exact mean and std; each configuration with the frequencies in effect over its
     own context. Cached."""
-    configs = tuple(compare_configs(cfg, compare))
+    configs = tuple([(cfg.label(), cfg)] + C.resolve(cfg, compare))
     return [dict(r) for r in _summary_cached(configs, _max_distance(cfg, max_distance))]

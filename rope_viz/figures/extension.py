@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import compare as C
 from ..analysis import distance as D
 from ..config import CONTEXT_MAX, RopeConfig
 from ..frequencies import default_inv_freq, effective_attention_factor, effective_inv_freq, wavelengths
@@ -40,7 +41,6 @@ METHOD_LABELS = {"none": "original (no scaling)", "linear": "PI (linear)", "ntk"
 METHOD_COLORS = {m: PALETTE[i] for i, m in enumerate(SCALING_METHODS)}
 METHOD_COLORS["longrope"] = PALETTE[7]  # the palette's yellow is too faint on white
 DYNAMIC_AT = ("L0", "0.5", "1", "2", "4")   # dynamic NTK's running length: L0, or this multiple of the target
-MAX_COMPARE = 3
 MAX_DISTANCE = CONTEXT_MAX  # farthest distance plotted (tokens): every target fits
 MIN_DISTANCE = 16           # shortest range plotted (tiny contexts still get a readable panel)
 MAX_SAMPLES = 1 << 16       # exact scores per curve: every integer Δ, or every k-th when the range is longer
@@ -128,26 +128,6 @@ def _ext(cfg, factor, seq_len, methods) -> tuple[Extension, list[str]]:
     return ext, chosen
 
 
-def compare_configs(compare, limit: int = MAX_COMPARE) -> list[tuple[str, RopeConfig]]:
-    """(label, config) for each entry of ``compare`` (preset names, RopeConfigs or (label, RopeConfig)), at most
-    ``limit``: configurations drawn beside the main one, each with its own frequencies over its own context."""
-    from ..presets import get_preset
-
-    out = []
-    for item in compare or ():
-        if isinstance(item, str):
-            out.append((item, get_preset(item).config))
-        elif isinstance(item, RopeConfig):
-            out.append((item.label(), item))
-        elif isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], RopeConfig):
-            out.append((str(item[0]), item[1]))
-        else:
-            raise ValueError(f"compare entries must be preset names or RopeConfigs; got {item!r}")
-    if len(out) > limit:
-        raise ValueError(f"compare must list at most {limit} configurations; got {len(out)}")
-    return out
-
-
 def _subtitle(ext: Extension) -> str:
     return f"{ext.original_context:,} → {ext.target_context:,} tokens, s = {ext.factor:g}"
 
@@ -157,10 +137,11 @@ def _legend_below(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _add_compare(fig: go.Figure, compare, y_of) -> None:
-    """One dashed trace per compared config: ``y_of(cfg)`` per pair over its own pairs."""
-    for j, (label, c) in enumerate(compare_configs(compare)):
-        fig.add_trace(go.Scatter(x=np.arange(c.n_pairs), y=y_of(c), mode="lines", name=f"{label} (as published)",
+def _add_compare(fig: go.Figure, cfg: RopeConfig, compare, y_of) -> None:
+    """One dashed trace per compared config (``rope_viz.compare.resolve``): ``y_of(config)`` per pair over its own
+    pairs, with its own scaling over its own context."""
+    for j, (label, c) in enumerate(C.resolve(cfg, compare)):
+        fig.add_trace(go.Scatter(x=np.arange(c.n_pairs), y=y_of(c), mode="lines", name=f"{label} (own scaling)",
                                  line=dict(color=PALETTE[(5 + j) % 7], width=2, dash="dashdot")))
 
 
@@ -184,7 +165,7 @@ def _ratio_caption(fig: go.Figure) -> str:
 def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = None, seq_len: int | None = None,
               methods=None, compare=()) -> go.Figure:
     """θ'_i/θ_i per pair for each method (``effective_inv_freq`` at the method's evaluation length over the unscaled
-    θ_i), log y, with 1 and 1/s lines; ``compare``: published models' own ratios (``compare_configs``).
+    θ_i), log y, with 1 and 1/s lines; ``compare``: other configs' own ratios (``rope_viz.compare.resolve``).
     ``fig.layout.meta``: s, dynamic (seq_len, slowest-pair slow-down, s² − s + 1), longrope (largest factor, source)."""
     ext, chosen = _ext(cfg, factor, seq_len, methods)
     pairs = np.arange(ext.base.n_pairs)
@@ -202,7 +183,7 @@ def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
             meta["longrope"] = dict(max=float(1 / ratio.min()), source=(
                 "the config's own searched lists" if ext.longrope_source == "config" else
                 "a synthetic ramp 1 → s, not a searched solution"))
-    _add_compare(fig, compare, lambda c: effective_inv_freq(c) / default_inv_freq(c.base, c.rotary_dim))
+    _add_compare(fig, cfg, compare, lambda c: effective_inv_freq(c) / default_inv_freq(c.base, c.rotary_dim))
     for y, label in ((1.0, "1 (unchanged)"), (1 / ext.factor, f"1/s = {1 / ext.factor:.3g}")):
         fig.add_trace(go.Scatter(x=[pairs[0], pairs[-1]], y=[y, y], mode="lines", name=label,
                                  line=dict(color="#777777", dash="dot", width=1)))
@@ -219,7 +200,7 @@ def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
 def ext_wavelengths(cfg: RopeConfig, *, style: str = "app", factor: float | None = None,
                     seq_len: int | None = None, methods=None, compare=()) -> go.Figure:
     """λ'_i = 2π/θ'_i per pair per method (log y) with the original context L0 and the target s·L0 as lines;
-    ``compare``: published models' own wavelengths over their own context (``compare_configs``)."""
+    ``compare``: other configs' own wavelengths over their own context (``rope_viz.compare.resolve``)."""
     ext, chosen = _ext(cfg, factor, seq_len, methods)
     pairs = np.arange(ext.base.n_pairs)
     fig = go.Figure()
@@ -229,7 +210,7 @@ def ext_wavelengths(cfg: RopeConfig, *, style: str = "app", factor: float | None
     for m in chosen:
         fig.add_trace(go.Scatter(x=pairs, y=wavelengths(ext.theta(m)), mode="lines", name=METHOD_LABELS[m],
                                  line=dict(color=METHOD_COLORS[m], width=2)))
-    _add_compare(fig, compare, lambda c: wavelengths(effective_inv_freq(c)))
+    _add_compare(fig, cfg, compare, lambda c: wavelengths(effective_inv_freq(c)))
     for y, label, dash in ((ext.original_context, f"original context {ext.original_context:,}", "dot"),
                            (ext.target_context, f"target context {ext.target_context:,}", "solid")):
         fig.add_trace(go.Scatter(x=[pairs[0], pairs[-1]], y=[y, y], mode="lines", name=label,

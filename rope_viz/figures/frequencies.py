@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .. import compare as C
 from ..analysis.bounds import critical_dim
 from ..analysis.offsets import pair_table
 from ..config import RopeConfig
@@ -23,7 +24,6 @@ from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
 from . import register
 from ._style import PALETTE, axis_key, grid_layout, log_tickformat, styled
-from .distance import compare_configs
 
 MAX_MAP_CELLS = 120_000   # position × pair cells in the angle map (float32 ≈ 0.65 MB of figure JSON)
 MAX_MAP_ROWS = 400
@@ -102,9 +102,10 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
     """Two panels against the pair index i: θ_i (rad/token, log) and λ_i = 2π/θ_i (tokens, log) with the context
     length as a horizontal line; full-cycle pairs blue, partial-cycle pairs orange; the unscaled θ dashed when the
     config has a scaling; Liu et al.'s critical dimension as a dashed vertical line. θ are the frequencies in effect
-    over the config's context (``pair_table``). ``compare``: up to 3 more configurations (bases or preset names,
-    ``figures.distance.compare_configs``), drawn as lines of their own colour."""
-    configs = compare_configs(cfg, compare)
+    over the config's context (``pair_table``). ``compare``: up to 3 more configurations (``rope_viz.compare.resolve``:
+    bases, preset names, saved configs, RopeConfigs or (label, RopeConfig) pairs), drawn as lines of their own
+    colour, each with its frequencies over its own context."""
+    others = C.resolve(cfg, compare)
     t = pair_table(cfg)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("rotation speed θ_i", "wavelength λ_i = 2π/θ_i"))
@@ -120,14 +121,13 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
             fig.add_trace(go.Scatter(x=t["pair"], y=y, mode="lines", name="unscaled (plain RoPE, same base)",
                                      line=dict(color="#888888", dash="dot"), legendgroup="unscaled",
                                      showlegend=(c == 1)), row=1, col=c)
-    for j, other in enumerate(configs[1:]):
+    for j, (name, other) in enumerate(others):
         o = pair_table(other)
         col = PALETTE[2 + j]
-        name = other.label()
         for c, key in ((1, "theta"), (2, "wavelength")):
             fig.add_trace(go.Scatter(x=o["pair"], y=o[key], mode="lines", name=name, legendgroup=f"cmp{j}",
                                      line=dict(color=col, width=1.5), showlegend=(c == 1),
-                                     hovertemplate="pair %{x}: %{y:.4g}<extra>" + other.label() + "</extra>"),
+                                     hovertemplate="pair %{x}: %{y:.4g}<extra>" + name + "</extra>"),
                           row=1, col=c)
     fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[cfg.context_length] * 2, mode="lines",
                              name=f"context length L = {cfg.context_length:,}", line=dict(color="#222222", width=2)),
@@ -142,7 +142,7 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
     fig.update_yaxes(title_text="λ_i (tokens)", type="log", tickformat=log_tickformat(t["wavelength"]), row=1, col=2)
     fig.update_layout(hovermode="closest", margin=dict(t=80, b=130),
                       legend=dict(y=-0.2, yanchor="top", x=0.0, xanchor="left"), meta=_facts(cfg, t))
-    _mark_critical(fig, max(c.n_pairs for c in configs), fig.layout.meta["d_extra"], xref="x2", yref="y2 domain")
+    _mark_critical(fig, max([cfg.n_pairs] + [c.n_pairs for _, c in others]), fig.layout.meta["d_extra"], xref="x2", yref="y2 domain")
     return fig
 
 

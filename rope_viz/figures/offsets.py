@@ -13,15 +13,16 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import compare as C
 from ..analysis import offsets as O
 from ..config import SCALING_LABELS, RopeConfig
 from ..scaling import extend
 from . import register
 from ._style import PALETTE, styled
 from .distance import display_envelope, legend_below
-from .extension import METHODS, compare_configs
+from .extension import METHODS
 
-MAX_COMPARE = 5
+MAX_COMPARE = C.MAX_COMPARE + 2   # the page's own variants (plain RoPE, the method) + the user's choices
 N_BINS = 1200
 N_SIM_POINTS = 240
 
@@ -44,7 +45,7 @@ def comparison_configs(cfg: RopeConfig, method: str | None = None, factor: float
 
 
 def _configs(cfg: RopeConfig, compare: Sequence) -> list[tuple[str, RopeConfig]]:
-    return [(cfg.label(), cfg)] + compare_configs(compare, MAX_COMPARE)
+    return [(cfg.label(), cfg)] + C.resolve(cfg, compare, limit=MAX_COMPARE)
 
 
 def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | None:
@@ -64,7 +65,8 @@ def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | No
 def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()) -> go.Figure:
     """Per pair i: rotations completed within the context, L·θ_i/2π (``offsets.pair_cycles``), log scale, with the
     full-cycle line (1 turn) and the one-sign threshold ((L − 1)θ_i < π, i.e. (L − 1)/(2L) turns); one trace per
-    configuration (``compare``: RopeConfigs or (label, RopeConfig), e.g. from ``comparison_configs``)."""
+    configuration (``compare``: entries of ``rope_viz.compare.resolve``, e.g. (label, RopeConfig) pairs from
+    ``comparison_configs``)."""
     configs = _configs(cfg, compare)
     fig = go.Figure()
     symbols = ("circle", "diamond-open", "square-open", "x", "triangle-up-open", "cross")

@@ -16,7 +16,8 @@ API
 ``config_sidebar() -> RopeConfig | None``
     The shared sidebar: the page list (``PAGES``), preset selector (rope_viz.presets), overrides (head dim 2…1024,
     base on a log-spaced slider 10…1e9, rotary fraction, layout, context length up to 2,097,152, scaling method +
-    its parameters) and "Import config.json" (upload or paste, ≤ 1 MB, through ``from_hf_config``). State is shared
+    its parameters), "Import config.json" (upload or paste, ≤ 1 MB, through ``from_hf_config``: load it, or add it
+    to the configs saved for comparison) and "Saved for comparison" (keep the current config, remove saved ones). State is shared
     across pages (st.session_state) and mirrored in the URL query string (``preset=NAME`` + only the overridden
     values, see ``rope_viz.ui.state``), so a copied link reproduces the view. URL values that cannot be used are
     dropped with one notice at the top of the page. Invalid settings → ``show_error`` with the library's message
@@ -26,7 +27,15 @@ API
     as ``?name=value`` (only when ≠ default). Values: int, float, bool, str, or a list of them (multiselect; pass its
     ``max_selections`` as ``max_items``). A value left at its default follows the default when it changes (a
     default computed from the config is never stale). Don't pass ``value=``/``index=`` too. Names must not be one
-    of ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset).
+    of ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset,
+    saved1 … saved4).
+``compare_select(name, cfg, *, label="Compare with", note="") -> list[(label, RopeConfig)]``
+    A page's "compare with" multiselect: bases ("base 1e6" = the sidebar config with that base), presets and the
+    configs saved in the sidebar ("saved 1", from Import config.json → Add to comparison or Keep the current config),
+    at most ``rope_viz.compare.MAX_COMPARE``; persisted as ``?name=`` (the saved configs themselves are in the URL as
+    ``saved1`` …). Returns the choices resolved by ``rope_viz.compare.resolve``, for a figure's ``compare=`` option.
+``saved_configs() -> dict[int, RopeConfig]``
+    The configs saved for comparison in this session (slot → config).
 ``show_registered(name, cfg, *, key=None, **options) -> go.Figure | None``
     The registered figure ``name`` (rope_viz.figures) computed through ``cached_figure``, drawn by ``show_figure``
     with the registry's caption (``rope_viz.figures.caption_of(name, fig)``); returns the figure, or None after
@@ -56,7 +65,7 @@ import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from s
 
 from .figure import cached_figure, guarded, literal, show_error, show_figure, show_registered
 from .pages import PAGES, available_pages, page_header
-from .sidebar import config_sidebar, page_nav, persist
+from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs
 
-__all__ = ["config_sidebar", "persist", "show_registered", "show_figure", "guarded", "show_error", "literal",
+__all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure", "guarded", "show_error", "literal",
            "cached_figure", "page_header", "PAGES", "available_pages", "page_nav"]

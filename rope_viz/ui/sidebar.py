@@ -8,6 +8,10 @@ through ``rope_viz.ui.state.decode_query`` and ``persist``'s parser, both built 
 rewritten on every run from the stored state. URL values that cannot be used are dropped and listed in ONE notice at
 the top of the page; every message that can hold text from outside (URL, config.json) is shown verbatim
 (``literal``), never as markdown.
+
+Configs saved for comparison (``_rv_saved``: slot → RopeConfig, at most ``rope_viz.compare.MAX_SAVED``) come from
+"Import config.json → Add to comparison" (the sidebar config is not replaced) or "Keep the current config"; they
+are in the URL (``saved1`` … , ``rope_viz.ui.state.encode_saved``) and in every page's ``compare_select``.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from typing import Any, Callable
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
+from .. import compare as C
 from .. import validate as V
 from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, from_hf_config,
                       rotary_fraction_fits, rotary_width)
 from . import state as S
-from .figure import literal, show_error
+from .figure import guarded, literal, show_error
 from .pages import available_pages, current_page
 
 _STATE = "_rv_state"
@@ -35,6 +40,7 @@ _PAGES = "_rv_pages"        # page-level persisted values: name -> value
 _DEFAULTS = "_rv_defaults"  # page-level persisted defaults of the latest run: name -> default
 _PAGE_KEYS = "_rv_page_keys"  # page title -> names persisted on that page (kept in the URL)
 _IMPORT_MSG = "_rv_import_msg"
+_SAVED = "_rv_saved"        # configs saved for comparison: slot -> RopeConfig
 _W = "_rvw_"                # widget key prefix (sidebar)
 _P = "_rvp_"                # widget key prefix (page-level, ``persist``)
 CUSTOM = "(custom)"
@@ -54,7 +60,9 @@ def _ensure_session() -> None:
     params = {k: st.query_params.get(k) for k in st.query_params.keys()}
     ss[_URL0] = params
     preset, state, errors = S.decode_query(params)
-    ss[_STATE], ss[_PRESET], ss[_NOTICE], ss[_FRESH] = state, preset, errors, True
+    saved, saved_errors = S.decode_saved(params)
+    ss[_STATE], ss[_PRESET], ss[_NOTICE], ss[_FRESH] = state, preset, errors + saved_errors, True
+    ss[_SAVED] = saved
     ss[_PAGES], ss[_DEFAULTS], ss[_PAGE_KEYS] = {}, {}, {}
 
 
@@ -80,7 +88,7 @@ def _draw_notice() -> None:
 def _sync_url() -> None:
     """Make st.query_params = config encoding + this page's persisted parameters (only changed keys are sent)."""
     ss = st.session_state
-    desired = S.encode_query(ss[_STATE], ss[_PRESET])
+    desired = {**S.encode_query(ss[_STATE], ss[_PRESET]), **S.encode_saved(ss[_SAVED])}
     for name in ss[_PAGE_KEYS].get(current_page(), set()):
         if name in ss[_PAGES] and ss[_PAGES][name] != ss[_DEFAULTS].get(name):
             desired[name] = _fmt_page(ss[_PAGES][name])
@@ -291,21 +299,97 @@ def _on_scaling() -> None:
                                    "(load a Phi-3 preset or a config.json for real ones).")
 
 
-def _on_import() -> None:
+def _imported() -> RopeConfig | None:
+    """The config.json uploaded or pasted in the sidebar, read by ``from_hf_config``; None after a message."""
     ss = st.session_state
     up = ss.get(_W + "upload")
     data = up.getvalue() if up is not None else ss.get(_W + "paste", "")
     if not data.strip():
         ss[_IMPORT_MSG] = ("error", "nothing to import: upload a config.json or paste its text")
-        return
+        return None
     try:
-        cfg = from_hf_config(data, layout=ss[_STATE].get("layout", "half"))
+        return from_hf_config(data, layout=ss[_STATE].get("layout", "half"))
     except ValueError as e:
         ss[_IMPORT_MSG] = ("error", f"config.json not imported: {e}")
+        return None
+
+
+def _on_import() -> None:
+    ss = st.session_state
+    cfg = _imported()
+    if cfg is not None:
+        ss[_STATE] = S.state_from_config(cfg)
+        ss[_PRESET] = None
+        ss[_IMPORT_MSG] = ("success", f"imported: {cfg.label()}")
+
+
+def _save_for_comparison(cfg: RopeConfig) -> None:
+    """Put ``cfg`` in the lowest free saved slot (unless it is saved already or it cannot be in the URL)."""
+    ss = st.session_state
+    saved = ss[_SAVED]
+    same = [slot for slot, c in saved.items() if c == cfg]
+    if same:
+        ss[_IMPORT_MSG] = ("info", f"already saved for comparison as {C.saved_label(same[0], cfg)}")
         return
-    ss[_STATE] = S.state_from_config(cfg)
-    ss[_PRESET] = None
-    ss[_IMPORT_MSG] = ("success", f"imported: {cfg.label()}")
+    free = [slot for slot in range(1, C.MAX_SAVED + 1) if slot not in saved]
+    if not free:
+        ss[_IMPORT_MSG] = ("error", f"at most {C.MAX_SAVED} configs can be saved for comparison: remove one first")
+        return
+    try:
+        C.encode_config(cfg)
+    except ValueError as e:
+        ss[_IMPORT_MSG] = ("error", f"not saved: {e}")
+        return
+    ss[_SAVED] = {**saved, free[0]: cfg}
+    ss[_IMPORT_MSG] = ("success", f"saved for comparison as {C.saved_label(free[0], cfg)}: pick it in a page's "
+                                  "“Compare with” list")
+
+
+def _on_import_compare() -> None:
+    cfg = _imported()
+    if cfg is not None:
+        _save_for_comparison(cfg)
+
+
+def _on_keep() -> None:
+    try:
+        cfg = S.config_from_state(st.session_state[_STATE])
+    except ValueError as e:
+        st.session_state[_IMPORT_MSG] = ("error", f"not saved: invalid RoPE settings: {e}")
+        return
+    _save_for_comparison(cfg)
+
+
+def _on_unsave(slot: int) -> None:
+    ss = st.session_state
+    ss[_SAVED] = {s: c for s, c in ss[_SAVED].items() if s != slot}
+
+
+def saved_configs() -> dict[int, RopeConfig]:
+    """The configs saved for comparison in this session: slot → RopeConfig (``rope_viz.compare.saved_key``)."""
+    _ensure_session()
+    return dict(st.session_state[_SAVED])
+
+
+_COMPARE_HELP = ("**base X**: the sidebar config with base X (its scaling and context kept). **A preset**: that "
+                 "model's published config. **saved N**: a config saved in the sidebar (Import config.json → Add to "
+                 "comparison, or Saved for comparison → Keep the current config). Each is drawn with its own "
+                 "frequencies over its own context; the choice (and the saved configs) are in the page address.")
+
+
+def compare_select(name: str, cfg: RopeConfig, *, label: str = "Compare with",
+                   note: str = "") -> list[tuple[str, RopeConfig]]:
+    """The page's "compare with" multiselect (``rope_viz.compare.options``: bases, presets, saved configs; at most
+    ``compare.MAX_COMPARE``), persisted in the URL as ``?name=``, resolved to ``(label, RopeConfig)`` pairs for the
+    figures' ``compare`` option (``compare.resolve``; [] after ``show_error``). ``note``: what this page does with
+    the choices, added to the help."""
+    saved = saved_configs()
+    opts = C.options(saved)
+    chosen = st.multiselect(f"{label} (up to {C.MAX_COMPARE})", opts, max_selections=C.MAX_COMPARE,
+                            format_func=lambda o: C.option_label(o, saved),
+                            help=_COMPARE_HELP + (f" {note}" if note else ""),
+                            **persist(name, [], options=opts, max_items=C.MAX_COMPARE))
+    return guarded(C.resolve, cfg, chosen, saved) or []
 
 
 def _synth_longrope() -> None:
@@ -393,7 +477,12 @@ def config_sidebar() -> RopeConfig | None:
             st.file_uploader("Upload a model's config.json (at most 1 MB)", type=["json"], key=_W + "upload")
             st.text_area("…or paste its JSON", key=_W + "paste", height=120, max_chars=1_000_000,
                          placeholder='{"head_dim": 128, "rope_theta": 500000, ...}')
-            st.button("Load config", key=_W + "import", on_click=_on_import)
+            c1, c2 = st.columns(2)
+            c1.button("Load config", key=_W + "import", on_click=_on_import,
+                      help="Replace the sidebar config with this one.")
+            c2.button("Add to comparison", key=_W + "import_cmp", on_click=_on_import_compare,
+                      help="Keep the sidebar config; save this one for the pages' “Compare with” lists.")
+        _saved_section()
         msg = ss.pop(_IMPORT_MSG, None)
         if msg:
             _show_message(*msg)
@@ -407,6 +496,20 @@ def config_sidebar() -> RopeConfig | None:
         sb.caption(f"**{cfg.label()}** · {cfg.n_pairs} rotated pairs · the page address (URL) reproduces this view")
     _sync_url()
     return cfg
+
+
+def _saved_section() -> None:
+    saved = st.session_state[_SAVED]
+    with st.expander(f"Saved for comparison ({len(saved)}/{C.MAX_SAVED})"):
+        st.caption("Saved configs appear in the “Compare with” list of the Frequencies, Distance, Offset dimensions "
+                   "and Context extension pages, and in the page address.")
+        st.button("Keep the current config", key=_W + "keep", on_click=_on_keep, disabled=len(saved) >= C.MAX_SAVED,
+                  help="Save the sidebar config as it is now (e.g. after changing fields by hand) for comparison.")
+        for slot, c in sorted(saved.items()):
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            c1.markdown(literal(C.saved_label(slot, c)))
+            c2.button("", icon=":material/close:", key=f"{_W}unsave{slot}", on_click=_on_unsave, args=(slot,),
+                      help=f"Remove {C.saved_key(slot)}")
 
 
 def _scaling_widgets(kind: str, state: dict) -> None:
