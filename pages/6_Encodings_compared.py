@@ -27,28 +27,21 @@ frequencies; the caption under the chart says whether they do for the sidebar's 
 cfg = ui.config_sidebar()
 HEADS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 
-if cfg is not None:
-    c1, c2, c3 = st.columns(3)
-    n_heads = c1.select_slider("ALiBi heads", options=HEADS, help="Non-powers of two use Press et al.'s "
-                               "interleaved slopes.", **ui.persist("eh", 8, options=list(HEADS)))
-    same_d = c2.toggle("Sinusoidal d_model = head dim", help="Otherwise choose d_model below.",
-                       **ui.persist("esd", True))
-    if same_d:   # the value in use, greyed out
-        c2.number_input("Sinusoidal d_model (even)", value=cfg.head_dim, disabled=True, key="edm_in_use")
-        dm = None
-    else:
-        dm = int(c2.number_input("Sinusoidal d_model (even)", min_value=2, max_value=8192, step=2,
-                                 **ui.persist("edm", 512, lo=2, hi=8192)))
-    log_x = c3.toggle("Log distance axis", **ui.persist("elog", True))
 
-    ui.show_registered("encodings_signal", cfg, n_heads=int(n_heads), d_model=dm, log_x=log_x)
+@st.fragment
+def alibi_section(cfg, dm):
+    """The ALiBi heads and the measured table (a fragment: the head count reruns only this section; the signal chart
+    above shows Press et al.'s 8 slopes, which do not depend on it)."""
+    st.subheader("ALiBi: one slope per head")
+    n_heads = st.select_slider("ALiBi heads", options=HEADS, help="Non-powers of two use Press et al.'s "
+                               "interleaved slopes.", **ui.persist("eh", 8, options=list(HEADS)))
     ui.show_registered("encodings_alibi", cfg, n_heads=int(n_heads))
 
     st.subheader("Measured comparison")
     st.caption(f"Every cell is computed from the library over the distances Δ = 0 … 2L, L = {cfg.context_length:,} "
-               "(the sidebar's context, taken as the training length). \"Unseen phase\": pairs whose wavelength "
-               "exceeds L, so beyond L they reach angles never seen in training. \"Largest departure\": how far the "
-               "normalised signal on (L, 2L] leaves the range it took on [0, L].")
+               "(the sidebar's context, taken as the training length), ALiBi with the head count above. \"Unseen "
+               "phase\": pairs whose wavelength exceeds L, so beyond L they reach angles never seen in training. "
+               "\"Largest departure\": how far the normalised signal on (L, 2L] leaves the range it took on [0, L].")
     rows = ui.guarded(FE.cached_table, cfg, int(n_heads), dm)
     if rows is not None:
         # one row per measure, one column per encoding (text cells: the columns mix numbers, flags and notes)
@@ -56,3 +49,19 @@ if cfg is not None:
         table = [{"measure": k, **{r["encoding"]: ("yes" if r[k] is True else "no" if r[k] is False else str(r[k]))
                                    for r in rows}} for k in measures]
         st.table(pd.DataFrame(table).set_index("measure"))
+
+
+if cfg is not None:
+    c1, c2 = st.columns(2)
+    same_d = c1.toggle("Sinusoidal d_model = head dim", help="Otherwise choose d_model below.",
+                       **ui.persist("esd", True))
+    if same_d:   # the value in use, greyed out
+        c1.number_input("Sinusoidal d_model (even)", value=cfg.head_dim, disabled=True, key="edm_in_use")
+        dm = None
+    else:
+        dm = int(c1.number_input("Sinusoidal d_model (even)", min_value=2, max_value=8192, step=2,
+                                 **ui.persist("edm", 512, lo=2, hi=8192)))
+    log_x = c2.toggle("Log distance axis", **ui.persist("elog", True))
+
+    ui.show_registered("encodings_signal", cfg, d_model=dm, log_x=log_x)
+    alibi_section(cfg, dm)

@@ -327,7 +327,7 @@ def test_bias_curve_equals_closed_form():
 def test_signal_figure_against_definitions():
     from rope_viz.figures import encodings as FE
     cfg = RopeConfig(64, base=10000.0, context_length=1000)
-    fig = FE.signal_figure(cfg, n_heads=8, log_x=False)
+    fig = FE.signal_figure(cfg, log_x=False)
     rope, ape = _trace(fig, "RoPE"), _trace(fig, "sinusoidal APE")
     x = np.asarray(rope.x)
     assert x[0] == 0 and rope.y[0] == pytest.approx(1.0) and ape.y[0] == pytest.approx(1.0)

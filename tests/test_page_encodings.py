@@ -41,11 +41,41 @@ def test_same_curve_only_claimed_when_it_holds():
 
 
 def test_half_line_in_the_legend_and_alibi_heads_coloured():
-    fig = FE.signal_figure(RopeConfig(64, context_length=2048), n_heads=12)
+    fig = FE.signal_figure(RopeConfig(64, context_length=2048))
     half = [t for t in fig.data if (t.name or "").startswith("½")]
     assert len(half) == 1 and half[0].showlegend is not False and set(half[0].y) == {0.5}
     alibi = [t for t in fig.data if t.legendgroup == "alibi"]
     assert len({t.line.color for t in alibi}) == 8 and sum(t.showlegend is not False for t in alibi) == 1
+    assert "m = 1/2 (dark) … 1/256 (light)" in next(t.name for t in alibi if t.showlegend is not False)
+
+
+def test_signal_chart_heads_are_a_subset_or_superset_of_every_head_count():
+    """The signal chart's ALiBi shows Press et al.'s 8 slopes 1/2 … 1/256 whatever the head count: its legend says the
+    chart below shows other counts, and the docstring that every count ≤ 8 uses some of these slopes and every count
+    ≥ 8 all of them. Slopes from the paper's definition (2^(−8h/n), interleaved for non-powers of two)."""
+    def press(n):
+        def pow2(k):
+            return [2.0 ** (-8.0 * h / k) for h in range(1, k + 1)]
+        c = 1 << (n.bit_length() - 1)
+        return pow2(c) + (pow2(2 * c)[0::2][: n - c] if c < n else [])
+    eight = set(press(8))
+    assert eight == {2.0 ** -k for k in range(1, 9)}
+    for n in range(1, 65):
+        s = set(press(n))
+        assert (s <= eight) if n <= 8 else (eight <= s), n
+
+
+def test_head_count_changes_only_the_alibi_section():
+    """The head-count slider sits in the ALiBi section: moving it changes the ALiBi chart and the table's ALiBi column,
+    not the signal chart (which shows the 8 reference slopes)."""
+    at = open_page(PAGE, {})
+    signal = chart(at, "Positional signal")
+    assert "(8 heads)" in chart(at, "ALiBi")["layout"]["title"]["text"]
+    at.select_slider(key="_rvp_eh").set_value(12).run()
+    assert not at.exception
+    assert chart(at, "Positional signal") == signal
+    assert "(12 heads)" in chart(at, "ALiBi")["layout"]["title"]["text"]
+    assert list(at.table[0].value.columns)[-1] == "ALiBi (12 heads)"
 
 
 def test_page_d_model_table_and_long_factors():

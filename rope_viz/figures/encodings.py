@@ -36,6 +36,9 @@ MAX_ALIBI_TRACES = 8    # ALiBi figure: one trace (legend entry) per head up to 
 ALIBI_POINTS = 256      # per head in the signal figure (e^(−mΔ) is smooth and monotone)
 MAX_HEADS = 64
 APE_BASE = 10000.0
+SIGNAL_HEADS = 8        # the signal figure's ALiBi heads: Press et al.'s 8 slopes 1/2 … 1/256, which every head count
+                        # ≤ 8 draws its slopes from and every count ≥ 8 contains (``alibi_slopes``); the head count
+                        # itself is the ALiBi figure's option, so changing it leaves the signal figure as it is
 
 
 def _enc():
@@ -99,13 +102,14 @@ def _signal_caption(fig: go.Figure) -> str:
 
 
 @register("encodings_signal", page="Encodings compared", caption=_signal_caption)
-def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None, n_heads: int = 8,
+def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None,
                   d_model: int | None = None, log_x: bool = True) -> go.Figure:
     """The three positional signals vs distance on one axis, normalised to 1 at Δ = 0 (module docstring); full
-    resolution, shown as min/max envelopes. ALiBi: every head, coloured steep (dark) → shallow (light) as in
-    ``alibi_figure``, one legend entry for all. The dotted line at ½ is the level of the table's "first Δ with
-    signal ≤ ½". ``fig.layout.meta["max_gap"]``: the largest |RoPE − APE| over the distances (the caption's claim)."""
-    s = signals(cfg, max_distance, n_heads, d_model)
+    resolution, shown as min/max envelopes. ALiBi: Press et al.'s SIGNAL_HEADS = 8 slopes 1/2 … 1/256 (every head
+    count ≤ 8 uses some of them, every count ≥ 8 all of them and more: the ALiBi figure shows any count), coloured
+    steep (dark) → shallow (light) as in ``alibi_figure``, one legend entry for all. The dotted line at ½ is the
+    level of the table's "first Δ with signal ≤ ½". ``fig.layout.meta["max_gap"]``: the largest |RoPE − APE| over the distances (the caption's claim)."""
+    s = signals(cfg, max_distance, SIGNAL_HEADS, d_model)
     dist = s["distances"]
     fig = go.Figure()
     for key, label, color in (("rope_n", f"RoPE, q = k = 1 ({cfg.label()})", PALETTE[0]),
@@ -128,8 +132,9 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
         xs, ys, txt = _gapped([(hx, np.exp(alibi_row(slopes[h], hx)), f"head {h + 1}, m={slopes[h]:.4g}")
                                for h in heads])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", legendgroup="alibi", text=txt, showlegend=(g == 0),
-                                 name=f"ALiBi e^(−m·Δ), {len(slopes)} heads, m = {slopes.max():.3g} (dark) … "
-                                      f"{slopes.min():.3g} (light)",
+                                 name=f"ALiBi e^(−m·Δ), Press et al.'s {len(slopes)} heads, m = "
+                                      f"1/{1 / slopes.max():.0f} (dark) … 1/{1 / slopes.min():.0f} (light); "
+                                      "other head counts: chart below",
                                  line=dict(color=color, width=1.2),
                                  hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#888", width=1))
