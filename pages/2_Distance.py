@@ -48,7 +48,7 @@ def distance_section(cfg):
     with c3:
         quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_SHORT.get,
                                     **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
-        compare = ui.compare_select("dcmp", cfg, label="Overlay")
+    compare = ui.compare_select("dcmp", cfg, label="Overlay")          # full width: saved configs' chips are long
 
     max_distance = cfg.context_length if use_ctx else int(max_d)
     if not quantities:

@@ -137,12 +137,16 @@ def _legend_below(fig: go.Figure) -> go.Figure:
     return fig
 
 
+COMPARE_COLORS = ("#6A3D9A", "#8C564B", "#7F7F7F")   # purple, brown, grey: none of the methods' colours
+
+
 def _add_compare(fig: go.Figure, cfg: RopeConfig, compare, y_of) -> None:
-    """One dashed trace per compared config (``rope_viz.compare.resolve``): ``y_of(config)`` per pair over its own
-    pairs, with its own scaling over its own context."""
+    """One dash-dot trace per compared config (``rope_viz.compare.resolve``): ``y_of(config)`` per pair over its own
+    pairs, with its own scaling over its own context, in a colour no method uses."""
     for j, (label, c) in enumerate(C.resolve(cfg, compare)):
         fig.add_trace(go.Scatter(x=np.arange(c.n_pairs), y=y_of(c), mode="lines", name=f"{label} (own scaling)",
-                                 line=dict(color=PALETTE[(5 + j) % 7], width=2, dash="dashdot")))
+                                 line=dict(color=COMPARE_COLORS[j % len(COMPARE_COLORS)], width=2.5,
+                                           dash="dashdot")))
 
 
 def _ratio_caption(fig: go.Figure) -> str:

@@ -477,10 +477,9 @@ def config_sidebar() -> RopeConfig | None:
             st.file_uploader("Upload a model's config.json (at most 1 MB)", type=["json"], key=_W + "upload")
             st.text_area("…or paste its JSON", key=_W + "paste", height=120, max_chars=1_000_000,
                          placeholder='{"head_dim": 128, "rope_theta": 500000, ...}')
-            c1, c2 = st.columns(2)
-            c1.button("Load config", key=_W + "import", on_click=_on_import,
+            st.button("Load config", key=_W + "import", on_click=_on_import, width="stretch",
                       help="Replace the sidebar config with this one.")
-            c2.button("Add to comparison", key=_W + "import_cmp", on_click=_on_import_compare,
+            st.button("Add to comparison", key=_W + "import_cmp", on_click=_on_import_compare, width="stretch",
                       help="Keep the sidebar config; save this one for the pages' “Compare with” lists.")
         _saved_section()
         msg = ss.pop(_IMPORT_MSG, None)
@@ -500,10 +499,11 @@ def config_sidebar() -> RopeConfig | None:
 
 def _saved_section() -> None:
     saved = st.session_state[_SAVED]
-    with st.expander(f"Saved for comparison ({len(saved)}/{C.MAX_SAVED})"):
-        st.caption("Saved configs appear in the “Compare with” list of the Frequencies, Distance, Offset dimensions "
-                   "and Context extension pages, and in the page address.")
+    with st.expander("Saved for comparison"):     # a fixed label: the expander stays open across its own clicks
+        st.caption(f"{len(saved)} of {C.MAX_SAVED} saved. Saved configs appear in the “Compare with” list of the "
+                   "Frequencies, Distance, Offset dimensions and Context extension pages, and in the page address.")
         st.button("Keep the current config", key=_W + "keep", on_click=_on_keep, disabled=len(saved) >= C.MAX_SAVED,
+                  width="stretch",
                   help="Save the sidebar config as it is now (e.g. after changing fields by hand) for comparison.")
         for slot, c in sorted(saved.items()):
             c1, c2 = st.columns([5, 1], vertical_alignment="center")
