@@ -116,3 +116,43 @@ def test_shared_link_reproduces_the_view(browser_ctx, app_url):
         assert page.locator(A.EXCEPTION).count() == 0 and page.locator(A.CHART).count() >= 1
     finally:
         page.close()
+
+
+QWEN2_JSON = ('{"hidden_size": 3584, "num_attention_heads": 28, "max_position_embeddings": 32768, '
+              '"rope_theta": 1000000.0, "model_type": "qwen2"}')
+
+
+def test_an_imported_config_compared_travels_in_the_link(browser_ctx, app_url):
+    """Sidebar: Import config.json → Add to comparison (the sidebar config stays); the Frequencies page compares it;
+    the address opened in a new session draws the same chart data."""
+    page = browser_ctx.new_page()
+    fresh = browser_ctx.new_page()
+    try:
+        page.goto(f"{app_url}/Frequencies?preset=llama-3.1-8b")
+        A.wait_idle(page, timeout_ms=120_000)
+        sb = page.locator('[data-testid="stSidebar"]')
+        sb.get_by_text("Import config.json").click()
+        sb.locator("textarea").fill(QWEN2_JSON)
+        sb.locator("textarea").press("Control+Enter")
+        page.wait_for_timeout(500)
+        sb.get_by_role("button", name="Add to comparison").click()
+        A.wait_idle(page, timeout_ms=120_000)
+        page.wait_for_function("() => location.search.includes('saved1=')", timeout=30_000)
+        assert "preset=llama-3.1-8b" in page.url                            # the sidebar config is kept
+        box = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Compare with")
+        box.locator("input").click()
+        box.locator("input").fill("saved 1")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('fcmp=saved')", timeout=30_000)
+        A.wait_idle(page, timeout_ms=120_000)
+        page.wait_for_timeout(500)
+        shown = page.evaluate(_CHART_DATA)
+        assert any("saved 1: d=128 base=1e+06 L=32,768" in s for s in shown)
+        fresh.goto(page.url)
+        A.wait_idle(fresh, timeout_ms=120_000)
+        fresh.wait_for_timeout(500)
+        assert fresh.evaluate(_CHART_DATA) == shown, page.url
+        assert fresh.locator(A.EXCEPTION).count() == 0
+    finally:
+        page.close()
+        fresh.close()
