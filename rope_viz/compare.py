@@ -133,7 +133,8 @@ def encode_config(cfg: RopeConfig) -> str:
 
 def decode_config(text: Any, field: str = "saved config") -> RopeConfig:
     """The RopeConfig ``encode_config`` wrote. ValueError starting with ``field`` for anything else: not text, too
-    long, not base64url, not JSON, not an object, an unknown key, or a value RopeConfig rejects (named)."""
+    long, not base64url, not JSON, not an object, an unknown key, a value RopeConfig rejects (named), or a config
+    ``encode_config`` could not write back (so a decoded config always goes back into the URL)."""
     if not isinstance(text, str) or len(text) > MAX_ENCODED_CHARS:
         raise ValueError(f"{field} must be text of at most {MAX_ENCODED_CHARS:,} characters; got {V.shorten(text)}")
     text = text.strip().rstrip("=")
@@ -151,7 +152,9 @@ def decode_config(text: Any, field: str = "saved config") -> RopeConfig:
             raise ValueError(f"unknown key(s) {V.shorten(', '.join(unknown), 40)}; allowed: {', '.join(_FIELDS)}")
         if "head_dim" not in doc:
             raise ValueError("head_dim is missing")
-        return RopeConfig(**doc)
+        cfg = RopeConfig(**doc)
+        encode_config(cfg)     # what is read can be written back (1 → 1.0 can make the text longer than the cap)
+        return cfg
     except ValueError as e:
         msg = str(e)
         raise ValueError(msg if msg.startswith(field) else f"{field}: {msg}") from None
