@@ -84,6 +84,17 @@ def test_score_panels_reach_the_target_at_extreme_settings():
     assert any(s.x0 == ext.target_context for s in fig.layout.shapes)   # the target line is drawn
 
 
+# -- any number of methods: one panel each (3 or 4 methods gave a bottom-row axis domain of −4e-17: ValueError) ------
+@pytest.mark.parametrize("k", range(1, len(FE.METHODS) + 1))
+def test_score_chart_has_one_panel_per_chosen_method(k):
+    chosen = list(FE.METHODS)[:k]
+    fig = FE.ext_score(RopeConfig(64, context_length=1024), factor=4.0, methods=chosen)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == [FE.METHOD_LABELS[m] for m in chosen]
+    domains = [fig.layout[f"yaxis{'' if i == 1 else i}"].domain for i in range(1, k + 1)]
+    assert all(0 <= lo < hi <= 1 for lo, hi in domains)
+
+
 # -- tiny contexts: a figure, not an error ------------------------------------------------------------------------------
 def test_tiny_context_draws_and_context_1_is_rejected_with_a_message():
     with pytest.raises(ValueError, match="context_length"):

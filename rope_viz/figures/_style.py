@@ -127,7 +127,7 @@ def grid_layout(rows: int, cols: int, *, titles=None, shared_x: bool = False, sh
         return axis if k == 1 else f"{axis}{k}"
 
     for r in range(1, rows + 1):
-        y0 = 1.0 - r * h - (r - 1) * v_space
+        y0 = max(0.0, 1.0 - r * h - (r - 1) * v_space)     # the bottom row's −4e-17 is 0 (plotly rejects it)
         for c in range(1, cols + 1):
             k, x0 = n(r, c), (c - 1) * (w + h_space)
             xa = {"domain": [x0, x0 + w], "anchor": name("y", k)}

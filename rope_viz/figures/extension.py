@@ -44,7 +44,8 @@ DYNAMIC_AT = ("L0", "0.5", "1", "2", "4")   # dynamic NTK's running length: L0, 
 MAX_DISTANCE = CONTEXT_MAX  # farthest distance plotted (tokens): every target fits
 MIN_DISTANCE = 16           # shortest range plotted (tiny contexts still get a readable panel)
 MAX_SAMPLES = 1 << 16       # exact scores per curve: every integer Δ, or every k-th when the range is longer
-DISPLAY_BINS = 800          # then min/max-enveloped to this many points for display
+DISPLAY_BINS = 400          # then min/max-enveloped to this many points for display: a panel is ~600 px wide in the
+                            # app (≥ 1.5 px per bin), and every panel's data costs the browser on each redraw
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,8 @@ def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
     meta: dict = {"s": ext.factor}
     for m in chosen:
         ratio = ext.theta(m) / theta0
-        fig.add_trace(go.Scatter(x=pairs, y=ratio, mode="lines+markers", name=METHOD_LABELS[m],
-                                 line=dict(color=METHOD_COLORS[m], width=2), marker=dict(size=4)))
+        fig.add_trace(go.Scatter(x=pairs, y=ratio, mode="lines", name=METHOD_LABELS[m],   # lines: markers on every
+                                 line=dict(color=METHOD_COLORS[m], width=2)))             # pair cost ~30 ms a redraw
         if m == "dynamic":
             meta["dynamic"] = dict(seq_len=ext.seq_len, slowest=float(1 / ratio[-1]),
                                    rule=ext.factor ** 2 - ext.factor + 1)
