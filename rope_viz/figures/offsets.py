@@ -24,7 +24,7 @@ from .extension import METHODS
 
 MAX_COMPARE = C.MAX_COMPARE + 2   # the page's own variants (plain RoPE, the method) + the user's choices
 N_BINS = 1200
-N_SIM_POINTS = 240
+N_SIM_POINTS = 120      # random-content check dots on the bias curve (each with an error bar: drawn on every redraw)
 
 
 def comparison_configs(cfg: RopeConfig, method: str | None = None, factor: float = 8.0) -> list[tuple[str, RopeConfig]]:
@@ -69,14 +69,15 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
     ``comparison_configs``)."""
     configs = _configs(cfg, compare)
     fig = go.Figure()
-    symbols = ("circle", "diamond-open", "square-open", "x", "triangle-up-open", "cross")
+    # configurations told apart by colour and dash (symbol markers on every pair cost the browser ~70 ms a redraw)
+    dashes = ("solid", "dash", "dot", "dashdot", "longdashdot", "2px,6px")
     for ci, (label, c) in enumerate(configs):
         pc = O.pair_cycles(c)
         n_one = int(pc["one_sign"].sum())
         n_partial = int((~pc["completes_cycle"]).sum())
         fig.add_trace(go.Scatter(
-            x=pc["pair"], y=pc["rotations"], mode="markers+lines", line=dict(color=PALETTE[ci], width=1),
-            marker=dict(symbol=symbols[ci], size=7, color=PALETTE[ci]),
+            x=pc["pair"], y=pc["rotations"], mode="lines",
+            line=dict(color=PALETTE[ci], width=2.5 if ci == 0 else 2, dash=dashes[ci % len(dashes)]),
             name=f"{label}: {n_partial} partial-cycle, {n_one} one-sign pairs",
             customdata=np.stack([pc["wavelength"], pc["one_sign"].astype(int)], axis=1),
             hovertemplate="pair %{x}<br>%{y:.4g} turns<br>wavelength %{customdata[0]:,.0f} tokens"
@@ -84,11 +85,11 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
     p = max(c.n_pairs for _, c in configs)
     L0 = cfg.context_length
     fig.add_trace(go.Scatter(x=[0, p - 1], y=[1, 1], mode="lines", name="one full turn (cycle completed)",
-                             line=dict(color="#555", dash="dash")))
+                             line=dict(color="#777", width=1, dash="longdash")))
     half = (L0 - 1) / (2 * L0)
     fig.add_trace(go.Scatter(x=[0, p - 1], y=[half, half], mode="lines",
                              name="one-sign threshold: (L − 1)·θ = π (half a turn)",
-                             line=dict(color="#000", dash="dot")))
+                             line=dict(color="#000", width=1.5)))
     styled(fig, title="Rotations completed within the context, per pair", x_title="pair index i (0 = fastest)",
            y_title="turns within the context (L·θ_i / 2π, log scale)", style=style, log_y=True)
     return legend_below(fig)
