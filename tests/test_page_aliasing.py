@@ -187,6 +187,20 @@ def test_men_table_beside_the_exact_computation():
     assert "not form an interval" in cap and t["printed_holds"].sum() == len(exact.x) - len(broken)
 
 
+def test_advisor_and_sweep_use_the_stored_bound_and_agree_with_the_search():
+    """men_bound reads the shipped b* (head dim 128) instead of re-searching; the advice is what the full computation
+    gives, and a head dim that is not stored is still computed."""
+    from rope_viz.analysis.aliasing import base_advisor
+    from rope_viz.analysis.bounds import base_lower_bound
+    for L in (4096, 16384):
+        assert (128, L) in FA._stored_men_exact()
+        assert FA.men_bound(128, L) == pytest.approx(base_lower_bound(128, L), rel=1e-12)
+        full = base_advisor(128, L, train_length=2048)
+        assert FA.advice(RopeConfig(128), L, 2048) == {**full, "notes": list(full["notes"])}
+    assert (64, 4096) not in FA._stored_men_exact()
+    assert FA.men_bound(64, 4096) == base_lower_bound(64, 4096)
+
+
 @pytest.mark.slow
 def test_men_table_stored_exact_long():
     from rope_viz.analysis.bounds import base_lower_bound

@@ -401,7 +401,8 @@ def men_condition_holds(head_dim: int, base: float, context_length: int, rotary_
 
 
 def base_advisor(head_dim: int, target_context: int, train_length: int | None = None,
-                 pretrain_base: float = 10000.0, rotary_fraction: float = 1.0) -> dict:
+                 pretrain_base: float = 10000.0, rotary_fraction: float = 1.0,
+                 men_lower_bound: float | None = None) -> dict:
     """Recommend a RoPE base for a head dim and a target context, with the numbers behind it.
 
     Returns a dict:
@@ -427,6 +428,8 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
       excess_at_recommended   aliasing excess (Eq. 2, s = default_min_separation) at the recommendation, for
                         information.
       notes             list of strings: what was computed, what was skipped and why.
+    ``men_lower_bound``: ``base_lower_bound(head_dim, target_context)`` when the caller already has it (e.g. a
+    stored value); computed here when None.
     Cost: a few O(L·p) profiles plus base_lower_bound's own cost (work ∝ L·ln b*: not interactive at long L).
     """
     d = V.integer("head_dim", head_dim, 2, 1 << 20)
@@ -441,7 +444,7 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
         notes.append("Men et al. lower bound (bounds.base_lower_bound, full rotary) not used for a partial-rotary "
                      "head: its un-rotated pairs add (d − r)/2 to B_Δ; the condition is checked directly below")
     else:
-        men = float(base_lower_bound(d, L))
+        men = float(base_lower_bound(d, L) if men_lower_bound is None else men_lower_bound)
         if math.isfinite(men):
             minima["men"] = men
             notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {men:.4g}")

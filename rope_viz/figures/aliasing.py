@@ -41,8 +41,11 @@ MEN_EXACT_MAX = 1 << 15   # Men et al.'s certified bound (bounds.base_lower_boun
 @lru_cache(maxsize=64)
 def men_bound(head_dim: int, context_length: int) -> float:
     """Men et al.'s certified base lower bound (``bounds.base_lower_bound``, full rotary), cached; inf when no base
-    ≤ 1e12 satisfies the condition."""
-    return float(base_lower_bound(head_dim, context_length))
+    ≤ 1e12 satisfies the condition. Read from BOUND_TABLE where scripts/gen_bound_table.py stored it (head dim 128,
+    1K … 1M tokens: the same function's values, re-derived by tests/test_page_aliasing.py), so a page's first visit
+    does not spend ~0.3 s (16K) re-searching a value that ships with the package."""
+    stored = _stored_men_exact().get((int(head_dim), int(context_length)))
+    return stored if stored is not None else float(base_lower_bound(head_dim, context_length))
 
 
 def _int(name: str, v, lo: int, hi: int) -> int:
@@ -317,8 +320,8 @@ def men_table_data() -> dict:
     the smallest B_m below L at each printed base (``min_similarity``, computed here). Keys as ``men_table``."""
     ctx = np.array(MEN_TABLE_CONTEXTS, dtype=np.int64)
     printed = np.array(MEN_TABLE_PRINTED)
-    stored = json.loads(BOUND_TABLE.read_text()).get("men_exact_d128", {}) if BOUND_TABLE.exists() else {}
-    exact = np.array([stored.get(str(L), math.nan) for L in ctx], dtype=np.float64)
+    stored = _stored_men_exact()
+    exact = np.array([stored.get((128, int(L)), math.nan) for L in ctx], dtype=np.float64)
     curve_ctx, curve = bound_curve(128, 128)
     grid = curve[np.searchsorted(curve_ctx, ctx)]
     mins = np.array([min_similarity(128, b, int(L))[0] for b, L in zip(printed, ctx)])
@@ -380,6 +383,15 @@ def men_table_figure(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
 
 # -- base advisor -------------------------------------------------------------------------------------------------
 BOUND_TABLE = Path(__file__).with_name("men_bound_table.json")   # scripts/gen_bound_table.py writes it
+
+
+@lru_cache(maxsize=1)
+def _stored_men_exact() -> dict:
+    """{(head_dim, L): certified b*} from BOUND_TABLE's "men_exact_d128" (empty if the file is absent)."""
+    if not BOUND_TABLE.exists():
+        return {}
+    stored = json.loads(BOUND_TABLE.read_text()).get("men_exact_d128", {})
+    return {(128, int(L)): float(b) for L, b in stored.items()}
 
 
 @lru_cache(maxsize=1)
@@ -608,8 +620,9 @@ def _plot_fractions(fig: go.Figure, pts: list[dict], cfg: RopeConfig, adv: dict)
 
 @lru_cache(maxsize=32)
 def _advice_cached(head_dim: int, target: int, train_length: int | None, base: float, rotary_fraction: float):
+    men = men_bound(head_dim, target) if rotary_fraction == 1.0 else None     # stored / shared with the sweep
     return A.base_advisor(head_dim, target, train_length=train_length, pretrain_base=base,
-                          rotary_fraction=rotary_fraction)
+                          rotary_fraction=rotary_fraction, men_lower_bound=men)
 
 
 def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
