@@ -104,6 +104,20 @@ def browser(playwright):
             ctx.close()
 
 
+@contextlib.contextmanager
+def fresh_browser(playwright):
+    """A headless chromium (Debian's, the same flags) for ``browser.new_context()``: each context starts with an empty
+    cache, like a new visitor (``browser`` keeps one profile, so static files are cached after the first page)."""
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("no chromium found (apt-get install chromium)")
+    b = playwright.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
 def wait_idle(page, timeout_ms: float = 60_000, charts: bool = True) -> None:
     """Wait until the script has run and is idle, and (``charts``) a chart, an exception box or an error message is on
     the page — so a page that failed returns promptly for the caller to assert on."""

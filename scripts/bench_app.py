@@ -1,19 +1,26 @@
-"""Browser performance of the app (issue 3): headless Debian chromium on this machine, via Playwright.
+"""Browser performance of the app (issues 3 and 12): headless Debian chromium on this machine, via Playwright.
 
 For every page (landing + pages/*.py):
+  * load, two ways, each in a fresh browser context (empty cache: the static JS is fetched like a new visitor's) and
+    timed from the navigation to the last chart DOM change of the first run (MutationObserver, performance.now()):
+    - "first visit": the first page a fresh server serves (a new server per page: it pays the first imports, as a
+      dev server or a replica that was not warmed up would);
+    - "new visitor": a server warmed up like deploy/start.sh does it (deploy/warm_up.py visits every page once),
+      then each page opened by a new visitor (target ≤ 3 s).
   * slider → chart redrawn: press ArrowRight on a slider (the first main-area slider that changes a chart, else the
     sidebar base) N times; each sample is the time from the key press to the last chart DOM change of the rerun it
-    triggers (MutationObserver, performance.now()). Reports the median and p90 (target: median ≤ 300 ms), and the
-    median time to the first chart change (when a slider feeds several charts, the first one a user sees move).
+    triggers. Reports the median and p90 (target: median ≤ 300 ms), and the median time to the first chart change
+    (when a slider feeds several charts, the first one a user sees move).
   * page rerun at the maximum settings: open the page with d = 256, L = 2,097,152 (and base 1e6) in the URL, then
     time a change of the sidebar base (a full rerun, nothing cached for the new config) until every chart settled
-    (target ≤ 1.5 s).
-A baseline is measured in the same run: a toy Streamlit page with one slider and one Plotly chart (1,000 points),
-so the table gives each page's redraw time as a multiple of the fastest a Streamlit + Plotly page can be here.
-Prints a table; ``--json FILE`` also writes the numbers. The load average is printed too: other processes on a
+    (target ≤ 1.5 s). Pages without the sidebar base (Real model) are left out of this one.
+A baseline is measured in the same run and the same ways: a toy Streamlit page with one slider and one Plotly chart
+(1,000 points), so the table gives each page's times as a multiple of the fastest a Streamlit + Plotly page can be
+here. Prints a table; ``--json FILE`` also writes the numbers. The load average is printed too: other processes on a
 2-core machine inflate every number.
 
-    python scripts/bench_app.py [--samples 8] [--pages Frequencies,Context_extension] [--json out.json]
+    python scripts/bench_app.py [--samples 8] [--pages Frequencies,Context_extension] [--no-first-visit]
+                                [--json out.json]
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,19 +52,55 @@ st.plotly_chart(go.Figure(go.Scatter(x=x, y=np.sin(k * x), name="sin(kx)")), wid
 """
 
 
+# Installed before the page's own scripts: timestamps chart DOM changes from the navigation on (performance.now() counts
+# from the navigation start), so a load is timed to its last chart change, not to a polling loop's wake-up.
+LOAD_OBSERVER = """(() => {
+  window.__rv = {first: 0, last: 0, count: 0};
+  const obs = new MutationObserver((muts) => {
+    for (const m of muts) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      if (el && el.closest && el.closest('[data-testid="stPlotlyChart"]')) {
+        const t = performance.now(); if (!window.__rv.count) window.__rv.first = t;
+        window.__rv.last = t; window.__rv.count++; return; }
+    }
+  });
+  obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  window.__rvLoadObs = obs;
+})()"""
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def first_load(browser, url: str, path: str, quiet_ms: float = 600, timeout_s: float = 300):
+    """Open ``url/path`` in a new browser context (empty cache); returns (seconds from the navigation to the last
+    chart change of the first run, the context, the page). The caller closes the context."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    page.add_init_script(LOAD_OBSERVER)
+    page.goto(f"{url}/{path}")
+    A.wait_idle(page, timeout_ms=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:     # the script is idle; wait until the charts have been quiet for quiet_ms
+        script, last, now = page.evaluate("() => [document.querySelector('[data-testid=\"stApp\"]')"
+                                          ".getAttribute('data-test-script-state'), window.__rv.last, "
+                                          "performance.now()]")
+        if script == "notRunning" and now - last >= quiet_ms:
+            break
+        page.wait_for_timeout(50)
+    last = page.evaluate("() => { window.__rvLoadObs.disconnect(); return window.__rv.last; }")
+    return round(last / 1000, 2), ctx, page
+
+
 def _p90(xs: list[float]) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))]
 
 
-def bench_page(ctx, url: str, path: str, samples: int, max_settings: bool = True, name: str | None = None) -> dict:
-    page = ctx.new_page()
+def bench_page(browser, url: str, path: str, samples: int, max_settings: bool = True,
+               name: str | None = None) -> dict:
+    """A new visitor's load of ``path`` (fresh context), then the slider redraws and the max-settings rerun."""
     out: dict = {"page": name or path or "Intuition"}
+    out["new_visitor_s"], ctx, page = first_load(browser, url, path)
     try:
-        t0 = time.monotonic()
-        page.goto(f"{url}/{path}")
-        A.wait_idle(page, timeout_ms=300_000)
-        out["cold_load_s"] = round(time.monotonic() - t0, 2)
         page.evaluate(A.OBSERVE_JS)
         slider, first = A.redraw_after_some_slider(page)
         if slider is None:
@@ -81,14 +125,34 @@ def bench_page(ctx, url: str, path: str, samples: int, max_settings: bool = True
         sep = "&" if "?" in path else "?"
         page.goto(f"{url}/{path}{sep}{MAX_QUERY}")
         A.wait_idle(page, timeout_ms=300_000)
-        page.evaluate(A.OBSERVE_JS)
-        base = page.get_by_role("slider", name=A.SIDEBAR_SLIDER).first
-        ms = A.timed_slider_step(page, base, quiet_ms=600, timeout_s=120)
-        out["max_rerun_ms"] = None if ms is None else round(ms)
+        base = page.get_by_role("slider", name=A.SIDEBAR_SLIDER)
+        if base.count():
+            page.evaluate(A.OBSERVE_JS)
+            ms = A.timed_slider_step(page, base.first, quiet_ms=600, timeout_s=120)
+            out["max_rerun_ms"] = None if ms is None else round(ms)
         out["exceptions"] = page.locator(A.EXCEPTION).count()
     finally:
-        page.close()
+        ctx.close()
     return out
+
+
+def first_visits(browser, pages, script: Path | None = None) -> dict[str, float]:
+    """Each page as the first one a fresh server serves (one server per page), in a fresh context: {path: seconds}."""
+    out = {}
+    for title, path in pages:
+        with A.running_app(script=script) as url:
+            secs, ctx, _ = first_load(browser, url, path)
+            ctx.close()
+        out[path] = secs
+        print(f"first visit after server start, {title}: {secs} s", flush=True)
+    return out
+
+
+def warm_up(url: str) -> None:
+    """What deploy/start.sh does before visitors arrive: deploy/warm_up.py visits every page once."""
+    r = subprocess.run([sys.executable, str(A.ROOT / "deploy" / "warm_up.py"), url], cwd=A.ROOT,
+                       capture_output=True, text=True, timeout=900)
+    print((r.stderr or r.stdout).strip(), flush=True)
 
 
 def main(argv=None) -> int:
@@ -96,6 +160,8 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--pages", help="comma-separated URL names (default: all)")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--no-first-visit", action="store_true",
+                    help="skip the first-visit loads (a fresh server per page: the slowest part of the run)")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -105,28 +171,38 @@ def main(argv=None) -> int:
         pages = [(t, p) for t, p in pages if (p or "Intuition") in want]
     results = []
     load0 = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, A.browser(p) as ctx:
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, A.fresh_browser(p) as browser:
         toy = Path(tmp) / "toy_app.py"
         toy.write_text(TOY_APP)
+        toy_first = first_visits(browser, [("toy page", "")], script=toy)[""]
         with A.running_app(script=toy) as toy_url:
-            baseline = bench_page(ctx, toy_url, "", args.samples, max_settings=False, name="(toy page)")
+            first_load(browser, toy_url, "")[1].close()        # warmed: the server has served the page once
+            baseline = bench_page(browser, toy_url, "", args.samples, max_settings=False, name="(toy page)")
+        baseline["first_visit_s"] = toy_first
         print(json.dumps(baseline), flush=True)
-    toy_ms = baseline.get("redraw_median_ms")
-    with A.running_app() as url, sync_playwright() as p, A.browser(p) as ctx:
-        for title, path in pages:
-            r = bench_page(ctx, url, path, args.samples)
-            results.append(r)
-            print(json.dumps(r), flush=True)
+        firsts = {} if args.no_first_visit else first_visits(browser, pages)
+        with A.running_app() as url:
+            warm_up(url)
+            for title, path in pages:
+                r = bench_page(browser, url, path, args.samples)
+                r["first_visit_s"] = firsts.get(path)
+                results.append(r)
+                print(json.dumps(r), flush=True)
+    toy_ms, toy_new, toy_first = (baseline.get(k) for k in ("redraw_median_ms", "new_visitor_s", "first_visit_s"))
     load1 = os.getloadavg()[0]
     print(f"\nload average (1 min) before/after: {load0:.1f} / {load1:.1f} on {os.cpu_count()} cores")
-    print(f"{'page':<22}{'cold load s':>12}{'redraw median ms':>18}{'× toy':>7}{'p90 ms':>8}{'first chart ms':>16}"
-          f"{'max-settings rerun ms':>23}")
+
+    def x(v, ref):
+        return f"{v / ref:.1f}" if v and ref else "-"
+
+    print(f"{'page':<22}{'first visit s':>14}{'× toy':>6}{'new visitor s':>14}{'× toy':>6}{'redraw median ms':>17}"
+          f"{'× toy':>6}{'p90 ms':>7}{'first chart ms':>15}{'max rerun ms':>13}")
     for r in [baseline] + results:
         med = r.get("redraw_median_ms")
-        ratio = f"{med / toy_ms:.1f}" if med and toy_ms else "-"
-        print(f"{r['page']:<22}{r.get('cold_load_s', '-'):>12}{med if med is not None else '-':>18}{ratio:>7}"
-              f"{r.get('redraw_p90_ms', '-'):>8}{r.get('first_chart_median_ms', '-'):>16}"
-              f"{str(r.get('max_rerun_ms', '-')):>23}")
+        print(f"{r['page']:<22}{str(r.get('first_visit_s', '-')):>14}{x(r.get('first_visit_s'), toy_first):>6}"
+              f"{str(r.get('new_visitor_s', '-')):>14}{x(r.get('new_visitor_s'), toy_new):>6}"
+              f"{str(med if med is not None else '-'):>17}{x(med, toy_ms):>6}{str(r.get('redraw_p90_ms', '-')):>7}"
+              f"{str(r.get('first_chart_median_ms', '-')):>15}{str(r.get('max_rerun_ms', '-')):>13}")
     if args.json:
         Path(args.json).write_text(json.dumps({"load": [load0, load1], "toy": baseline, "pages": results},
                                               indent=1))
