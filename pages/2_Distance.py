@@ -32,7 +32,7 @@ MAX_D_OPTIONS = sorted({1 << k for k in range(8, 22)})
 @st.fragment
 def distance_section(cfg):
     """Controls, chart and table (a fragment: its widgets rerun only this section)."""
-    c1, c2, c3 = st.columns([1, 1, 3])
+    c1, c2, c3 = st.columns([1.3, 1.3, 2.4])      # toggle labels in full ("Up to the context length" was cut)
     with c1:
         log_x = st.toggle("Log distance axis", help="Log scale shows the short and the long range together.",
                           **ui.persist("dlogx", True))
@@ -43,8 +43,14 @@ def distance_section(cfg):
     with c2:
         use_ctx = st.toggle("Up to the context length", help="Otherwise choose the largest distance below.",
                             **ui.persist("dctx", True))
-        max_d = st.select_slider("Largest distance Δ (tokens)", options=MAX_D_OPTIONS, disabled=use_ctx,
-                                 format_func=lambda v: f"{v:,}", **ui.persist("dmax", 65536, options=MAX_D_OPTIONS))
+        if use_ctx:   # the value in use, greyed out (it showed the hidden 65,536 while the context was drawn)
+            st.select_slider("Largest distance Δ (tokens)", options=sorted({*MAX_D_OPTIONS, cfg.context_length}),
+                             value=cfg.context_length, disabled=True, format_func=lambda v: f"{v:,}")
+            max_d = None
+        else:
+            max_d = st.select_slider("Largest distance Δ (tokens)", options=MAX_D_OPTIONS,
+                                     format_func=lambda v: f"{v:,}",
+                                     **ui.persist("dmax", 65536, options=MAX_D_OPTIONS))
     with c3:
         quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_SHORT.get,
                                     **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
