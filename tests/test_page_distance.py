@@ -112,3 +112,30 @@ def test_log_axes_label_every_tick_with_its_number():
 def test_bad_overlay_entries_raise_value_errors(compare):
     with pytest.raises(ValueError):
         FD.distance_figure(RopeConfig(128), compare=compare)
+
+
+def test_greyed_largest_distance_shows_the_distance_drawn():
+    """With "Up to the context length" on, the greyed-out slider showed 65,536 (its hidden value) while the chart went
+    to the context length; it shows the context length, and follows a context change."""
+    at = open_page(PAGE, {"preset": "llama-3.1-8b"})
+    (shown,) = [s for s in at.select_slider if s.label.startswith("Largest distance")]
+    want = get_preset("llama-3.1-8b").config.context_length
+    assert shown.disabled and shown.value == want
+    assert charts(at)[0]["layout"]["title"]["text"].endswith(f"(Δ ≤ {want:,})")
+    at.sidebar.select_slider(key="_rvw_context_length").set_value(8192).run()
+    (shown,) = [s for s in at.select_slider if s.label.startswith("Largest distance")]
+    assert shown.disabled and shown.value == 8192
+    at.toggle(key="_rvp_dctx").set_value(False).run()                  # the hidden value is used again
+    (free,) = [s for s in at.select_slider if s.label.startswith("Largest distance")]
+    assert not free.disabled and free.value == 65536
+    assert charts(at)[0]["layout"]["title"]["text"].endswith("(Δ ≤ 65,536)")
+
+
+def test_random_band_legend_shows_a_filled_band():
+    """The random-q/k band is a filled area; its legend entry was the dotted mean line alone (a band nobody could
+    match to its entry). One legend entry, filled in the band's colour."""
+    fig = FD.distance_figure(RopeConfig(128), quantities=("bound", "random"))
+    band = [t for t in fig.data if t.fill == "tonexty" and t.name.startswith(FD.QUANTITY_LABELS["random"])]
+    entries = [t for t in fig.data if t.showlegend is not False and t.name == FD.QUANTITY_LABELS["random"]]
+    assert len(band) == 1 and len(entries) == 1
+    assert entries[0].fill not in (None, "none") and entries[0].fillcolor == band[0].fillcolor

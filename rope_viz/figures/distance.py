@@ -277,9 +277,13 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
                                          fill="tonexty", fillcolor=rgba(color, 0.18), name=label + " (−1 std)",
                                          legendgroup=group, showlegend=False, hoverinfo="skip"))
                 fig.add_trace(go.Scatter(x=s["x"], y=s["mean"], mode="lines", name=label, legendgroup=group,
-                                         showlegend=not several,
+                                         showlegend=False,
                                          line=dict(color=color, dash="dot" if not several else dash, width=1.4),
                                          hovertemplate=hover))
+                if not several:     # the legend swatch is the band (filled), not only its dotted mean line
+                    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label, legendgroup=group,
+                                             fill="toself", fillcolor=rgba(color, 0.18), hoverinfo="skip",
+                                             line=dict(color=color, dash="dot", width=1.4)))
             else:
                 _band_traces(fig, s["x"], s["lo"], s["hi"], name=label, color=color, dash=dash, group=group,
                              hover=hover, legend=not several)
