@@ -32,8 +32,14 @@ def bias_section(main_label, main_cfg, compare):
     b1, b2, b3 = st.columns(3)
     use_one = b1.toggle("Offsets in one-sign pairs", help="On: each configuration gets offsets in its own one-sign "
                         "pairs. Off: in its k lowest-frequency pairs.", **ui.persist("oone", True))
-    k = b1.slider("k lowest-frequency pairs with an offset", 1, min(16, main_cfg.n_pairs), disabled=use_one,
-                  **ui.persist("ok", 4, lo=1, hi=min(16, main_cfg.n_pairs)))
+    k_label, k_max = "k lowest-frequency pairs with an offset", min(16, main_cfg.n_pairs)
+    if use_one:   # the count in use, greyed out (it showed the hidden k = 4 while every one-sign pair had an offset)
+        b1.slider(k_label, 0, max(k_max, n_one), value=n_one, disabled=True,
+                  help=f"The {n_one} one-sign pairs of the first configuration (the slowest pairs); each compared "
+                       "configuration uses its own.")
+        k = None
+    else:
+        k = b1.slider(k_label, 1, k_max, **ui.persist("ok", 4, lo=1, hi=k_max))
     mag = b2.slider("Offset size |o_q| = |o_k|", 0.5, 10.0, step=0.5, **ui.persist("omag", 2.0, lo=0.5, hi=10.0))
     aligned = b3.toggle("Aligned offsets (α = 0)",
                         help="Otherwise each pair uses the centred angle α = −(L − 1)θᵢ/2, the most robust "
@@ -43,7 +49,7 @@ def bias_section(main_label, main_cfg, compare):
         st.warning(f"No pair of {main_label} turns less than half a turn over its {main_cfg.context_length:,} "
                    "tokens, so no constant offset gives a one-sign bias there: the curve is 0. Switch off the "
                    "toggle to place offsets in the slowest pairs anyway.")
-    ui.show_registered("offsets_bias", main_cfg, compare=compare, n_offset_pairs=None if use_one else int(k),
+    ui.show_registered("offsets_bias", main_cfg, compare=compare, n_offset_pairs=None if k is None else int(k),
                        magnitude=float(mag), alpha=0.0 if aligned else None, log_x=log_x)
 
 

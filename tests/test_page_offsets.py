@@ -10,6 +10,7 @@ import pytest
 from page_helpers import arr, open_page
 from streamlit.testing.v1 import AppTest
 
+from rope_viz import inv_freq
 from rope_viz.analysis import offsets as O
 from rope_viz.config import RopeConfig
 from rope_viz.figures import extension as FE
@@ -55,3 +56,21 @@ def test_toggle_label_fits():
     at = _open()
     labels = [t.label for t in at.toggle]
     assert "Offsets in one-sign pairs" in labels and all(len(x) <= 30 for x in labels)
+
+
+@pytest.mark.parametrize("params", [{}, {"preset": "llama-3.1-8b"}, {"d": "256", "L": "2097152", "b": "1000000000"}])
+def test_greyed_k_shows_the_one_sign_pairs_in_use(params):
+    """With "Offsets in one-sign pairs" on, the greyed-out k slider showed its hidden 4 while the chart put offsets in
+    every one-sign pair (14 at the default, 22 for Llama 3.1, 45 at d = 256, base 1e9, 2M tokens). It shows the
+    number the chart uses, counted here from the criterion (L − 1)·θ_i < π."""
+    at = _open(params)
+    (k,) = [s for s in at.slider if s.label.startswith("k lowest-frequency pairs")]
+    spec = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
+    main = [t["name"] for t in spec["data"] if t["name"].startswith("bias, ")][0]
+    cfg = get_preset("llama-3.1-8b").config if params.get("preset") else RopeConfig(
+        int(params.get("d", 128)), base=float(params.get("b", 1e4)), context_length=int(params.get("L", 4096)))
+    want = int(np.sum((cfg.context_length - 1) * inv_freq(cfg, cfg.context_length) < np.pi))
+    assert k.disabled and k.value == want and main.startswith(f"bias, {want} one-sign pairs")
+    at.toggle(key="_rvp_oone").set_value(False).run()
+    (k,) = [s for s in at.slider if s.label.startswith("k lowest-frequency pairs")]
+    assert not k.disabled and k.value == 4
