@@ -399,3 +399,23 @@ def test_five_times_claim_is_not_confirmed_by_a_shorter_run():
     assert MA.claims(runs, 8192)[0]["verdict"] == "holds to 2.0× (5× not run)"
     runs = {"as trained": inside + [{"start": 8192, "end": 40960, "nll": 3.05, "n": 32768}]}
     assert MA.claims(runs, 8192)[0]["verdict"] == "holds"
+
+
+def _synthetic_attention(n: int = 512, layers: int = 3, heads: int = 2) -> dict:
+    """A minimal inspect() result with attention statistics: weight ∝ 1/(Δ+1) (enough for the figure's layout)."""
+    w = np.broadcast_to(1.0 / (np.arange(n) + 1.0), (layers, heads, n)).copy()
+    return {"model": "synthetic", "tokens": n, "layer_types": ["full_attention"] * layers,
+            "weight_by_distance": w, "logit_by_distance": np.log(w), "count_by_distance": np.ones((layers, n))}
+
+
+@pytest.mark.parametrize("n", [512, 4096])
+def test_attention_distance_log_axis_labels_do_not_crowd(n):
+    """The attention-vs-distance chart labelled every minor tick of its log-x axis ("… 60 70 8090 100" ran together
+    at 512 tokens): its ticks are 1-2-5 numbers, each at least 2× the previous, each labelled with its value."""
+    from rope_viz.figures.models import attention_distance
+
+    ax = attention_distance(result=_synthetic_attention(n)).layout.xaxis
+    vals = np.asarray(ax.tickvals, dtype=float)
+    assert ax.type == "log" and vals[0] == 1 and vals[-1] <= n - 1 < 5 * vals[-1]
+    assert np.all(vals[1:] / vals[:-1] >= 2 - 1e-12)
+    assert [float(t) for t in ax.ticktext] == list(vals)

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from ..config import RopeConfig
 from ..models.analysis import LAMBDA_DEFAULT, massive_pairs, pair_ratio, predicted_boundaries
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, log_ticks_125, styled
 from .distance import legend_below
 
 PAGE = "Real model"
@@ -195,6 +195,7 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
     who = "mean over heads" if head is None else f"head {int(head)}"
     styled(fig, title=f"{r['model']}: attention vs distance ({who}, {r['tokens']:,} tokens)",
            x_title="query − key distance Δ (tokens)", y_title=y_title, style=style, log_x=True, log_y=log_y)
+    fig.update_xaxes(**log_ticks_125(fig, "x"))      # 1-2-5 ticks: every minor tick labelled read "708090100"
     legend_below(fig)
     fig.update_layout(meta={"probe": int(probe), "quantity": quantity, "ratio": ratio, "drop": ratio})
     return fig
