@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rope_viz import ui
+from rope_viz.config import format_base
 from rope_viz.figures import extension as FE
 
 ui.page_header("Context extension: stretching RoPE past its training length", """
@@ -64,7 +65,7 @@ if cfg is not None:
                               FE.dynamic_seq_len(ext0.original_context, ext0.target_context, dyn))
     if ext is not None and chosen:
         b = ext.base
-        st.markdown(f"**Base model:** d = {b.head_dim}, base = {b.base:g}, rotary width {b.rotary_dim}, "
+        st.markdown(f"**Base model:** d = {b.head_dim}, base = {format_base(b.base)}, rotary width {b.rotary_dim}, "
                     f"L₀ = {ext.original_context:,} tokens → **target {ext.target_context:,}** (s = "
                     f"{ext.factor:g}); dynamic NTK at a running length of {ext.seq_len:,} tokens.")
         if fsel == "auto":

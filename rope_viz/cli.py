@@ -31,7 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import validate as V
-from .config import CONTEXT_MAX, HF_CONFIG_MAX_BYTES, RopeConfig, from_hf_config
+from .config import CONTEXT_MAX, HF_CONFIG_MAX_BYTES, RopeConfig, format_base, from_hf_config
 
 # What a fresh app session and a command line without --config / --preset start from: Llama 2 7B's RoPE.
 DEFAULT_CONFIG = RopeConfig(head_dim=128, base=10000.0, context_length=4096)
@@ -162,7 +162,7 @@ def format_frequency_table(t: dict[str, Any]) -> str:
     head = [
         f"RoPE  {t['label']}",
         f"  rope_type {t['rope_type']}, head_dim {t['head_dim']}, rotary_dim {t['rotary_dim']} "
-        f"({t['n_pairs']} pairs, layout {t['layout']}), base {t['base']:g}",
+        f"({t['n_pairs']} pairs, layout {t['layout']}), base {format_base(t['base'])}",
         f"  context {t['context_length']:,} tokens"
         + (f" (original {t['original_context_length']:,})" if t["original_context_length"] != t["context_length"]
            else "")
@@ -257,7 +257,7 @@ def run_presets(args: argparse.Namespace) -> int:
                           for r, p in zip(rows, PRESETS.values())], indent=1))
         return 0
     header = ["name", "head_dim", "rotary", "base", "scaling", "context", "model"]
-    table = [[r["name"], str(r["head_dim"]), str(r["rotary_dim"]), f"{r['base']:g}", r["scaling"],
+    table = [[r["name"], str(r["head_dim"]), str(r["rotary_dim"]), format_base(r["base"]), r["scaling"],
               f"{r['context_length']:,}", r["title"]] for r in rows]
     print(_fmt_table(table, header, right={1, 2, 3, 5}))
     print("\nDetails and sources: python -m rope_viz presets NAME")

@@ -54,7 +54,7 @@ def saved_key(slot: int) -> str:
 
 
 def saved_label(slot: int, cfg: RopeConfig) -> str:
-    """How saved slot ``slot`` is shown (legend, selector, sidebar): ``"saved 1: d=128 base=1e+06 L=32,768"``."""
+    """How saved slot ``slot`` is shown (legend, selector, sidebar): ``"saved 1: d=128 base=1e6 L=32,768"``."""
     return f"{saved_key(slot)}: {cfg.label()}"
 
 

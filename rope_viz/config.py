@@ -169,6 +169,16 @@ def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_lengt
     return Scaling(out)
 
 
+def format_base(base: float, digits: int = 6) -> str:
+    """A base (or any positive number) as people write it: ``10000``, ``500000``, ``1e6``, ``2.5e7``, ``1e9`` —
+    ``digits`` significant digits, the exponent without "+" or leading zeros (Python's ``:g`` gives ``1e+06``)."""
+    text = f"{float(base):.{int(digits)}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
 def rotary_width(head_dim: int, rotary_fraction: float) -> int:
     """Rotated channels r = int(head_dim · rotary_fraction): transformers' rounding (``partial_rotary_factor``)."""
     return int(head_dim * rotary_fraction)
@@ -259,8 +269,9 @@ class RopeConfig:
         return replace(self, **changes)
 
     def label(self) -> str:
-        """A short human-readable description, e.g. ``d=128 b=5e+05 llama3×8``."""
-        parts = [f"d={self.head_dim}", f"base={self.base:g}"]
+        """A short human-readable description, e.g. ``d=128 base=500000 llama3×8 L=131,072`` or ``d=256 base=1e9
+        L=2,097,152`` (``format_base``)."""
+        parts = [f"d={self.head_dim}", f"base={format_base(self.base)}"]
         if self.rotary_fraction != 1.0:
             parts.append(f"rot={self.rotary_fraction:g}")
         if self.scaling:

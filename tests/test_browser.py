@@ -147,7 +147,7 @@ def test_an_imported_config_compared_travels_in_the_link(browser_ctx, app_url):
         A.wait_idle(page, timeout_ms=120_000)
         page.wait_for_timeout(500)
         shown = page.evaluate(_CHART_DATA)
-        assert any("saved 1: d=128 base=1e+06 L=32,768" in s for s in shown)
+        assert any("saved 1: d=128 base=1e6 L=32,768" in s for s in shown)
         fresh.goto(page.url)
         A.wait_idle(fresh, timeout_ms=120_000)
         fresh.wait_for_timeout(500)

@@ -31,7 +31,7 @@ def test_options_are_bases_presets_then_saved_slots():
     assert opts[:len(C.BASE_CHOICES)] == [f"base {b}" for b in C.BASE_CHOICES]
     assert opts[len(C.BASE_CHOICES):-2] == list(preset_names())
     assert opts[-2:] == ["saved 1", "saved 3"]
-    assert C.option_label("saved 3", {3: QWEN2}) == "saved 3: d=128 base=1e+06 L=32,768"
+    assert C.option_label("saved 3", {3: QWEN2}) == "saved 3: d=128 base=1e6 L=32,768"
     assert C.option_label("llama-2-7b", {3: QWEN2}) == "llama-2-7b"
 
 

@@ -467,3 +467,17 @@ def test_scaling_is_an_immutable_hashable_mapping():
     import pickle
     assert pickle.loads(pickle.dumps(cfg)) == cfg and {cfg: 1}[RopeConfig(**cfg.to_dict())] == 1
     assert json.loads(json.dumps(cfg.to_dict()))["scaling"] == {"rope_type": "linear", "factor": 2.0}
+
+
+@given(st.floats(min_value=1.0001, max_value=1e12, allow_nan=False))
+def test_format_base_reads_back_and_has_no_plus_exponent(b):
+    """Bases are shown as 10000, 500000, 1e6, 1e9 — never Python's "1e+09" (the sidebar slider, every figure title
+    through RopeConfig.label, the Context extension page); the text reads back to the base at its precision."""
+    from rope_viz.config import format_base
+
+    for digits in (4, 6):
+        text = format_base(b, digits)
+        assert "+" not in text and "e0" not in text and "e-0" not in text
+        assert float(text) == pytest.approx(b, rel=10.0 ** (1 - digits))
+    assert RopeConfig(128, base=1e9).label().startswith("d=128 base=1e9 ")
+    assert RopeConfig(128, base=5e5).label().startswith("d=128 base=500000 ")

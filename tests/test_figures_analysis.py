@@ -136,7 +136,7 @@ def test_normalised_curves_start_at_one():
 def test_overlay_of_configs_and_bad_input():
     fig = FD.distance_figure(LLAMA2, compare=(5e5, 1e6, 100.0), quantities=("similarity",))
     names = [t.name for t in fig.data]
-    for b in ("base=10000", "base=500000", "base=1e+06", "base=100"):
+    for b in ("base=10000", "base=500000", "base=1e6", "base=100"):
         assert any(b in n for n in names), (b, names)
     th100 = naive_theta(100.0, 128)
     first100 = next(m for m in range(4097) if naive_similarity_sum(th100, m) < 0)

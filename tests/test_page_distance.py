@@ -80,7 +80,7 @@ def test_curves_and_overlays_live_in_the_url():
     (spec,) = charts(at)
     names = [t.get("name", "") for t in spec["data"]]
     assert not any(n.startswith(FD.QUANTITY_LABELS["bound"]) for n in names)
-    for label in ("d=128 base=10000", "d=128 base=1e+06", "llama-3.1-8b"):
+    for label in ("d=128 base=10000", "d=128 base=1e6", "llama-3.1-8b"):
         assert any(label in n for n in names), (label, names)
     at.multiselect(key="_rvp_dcmp").set_value(["phi-3-mini-128k"]).run()
     at.multiselect(key="_rvp_dq").set_value(["bound", "random"]).run()

@@ -96,7 +96,7 @@ def test_compare_with_presets_and_bases_in_the_url():
     at = open_page(PAGE, {"fcmp": "base 1e6,llama-2-7b"})
     assert at.multiselect(key="_rvp_fcmp").value == ["base 1e6", "llama-2-7b"]
     wl = chart(at, "Per-pair frequency")
-    other = [t for t in wl["data"] if t.get("name", "").startswith("d=128 base=1e+06")]
+    other = [t for t in wl["data"] if t.get("name", "").startswith("d=128 base=1e6")]
     assert len(other) == 2                                              # θ and λ panels
     np.testing.assert_allclose(arr(other[0]["y"]), 1e6 ** (-np.arange(64) / 64), rtol=1e-12)
     at.multiselect(key="_rvp_fcmp").set_value(["phi-3-mini-128k"]).run()

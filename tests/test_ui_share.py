@@ -124,3 +124,13 @@ st.number_input("seq", 1, 1 << 24, **ui.persist("seq_probe", cfg.context_length)
     at.sidebar.selectbox(key="_rvw_preset").set_value("llama-3.1-8b").run()
     assert at.number_input(key="_rvp_seq_probe").value == 5000           # moved by the user: kept, in the URL
     assert dict(at.query_params)["seq_probe"] in ("5000", ["5000"])
+
+
+def test_sidebar_base_slider_shows_1e9_not_1e_plus_09():
+    """At base 1e9 the sidebar's base slider read "1e+09"."""
+    from page_tools import open_page
+
+    at = open_page("pages/1_Frequencies.py", {"b": "1000000000"})
+    slider = at.sidebar.select_slider(key="_rvw_base")
+    assert slider.value == 1e9 and "1e9" in slider.options and "10,000" in slider.options
+    assert not any("+" in text for text in slider.options)

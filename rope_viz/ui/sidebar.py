@@ -24,8 +24,8 @@ from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
 from .. import compare as C
 from .. import validate as V
-from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, from_hf_config,
-                      rotary_fraction_fits, rotary_width)
+from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, format_base,
+                      from_hf_config, rotary_fraction_fits, rotary_width)
 from . import state as S
 from .figure import guarded, literal, show_error
 from .pages import available_pages, current_page
@@ -247,7 +247,7 @@ def _with(grid, value) -> list:
 
 def _fmt_base(b: float) -> str:
     if b >= 1e7:
-        return f"{b:.4g}"
+        return format_base(b, 4)          # "1e9", not "1e+09"
     return f"{b:,.6g}" if b != int(b) else f"{int(b):,}"
 
 
