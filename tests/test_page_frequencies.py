@@ -114,3 +114,14 @@ def test_polar_path_cannot_alias():
     np.testing.assert_allclose(fig.data[0].theta, np.degrees(np.mod(path * 1.0, 2 * math.pi)), atol=1e-6)
     slow = FF.freq_polar(cfg, pair=60, position=2_000_000)                  # slow pair: spread over 0 … m
     assert np.asarray(slow.data[0].customdata)[0] == 0 and len(slow.data[0].customdata) == 600
+
+
+
+def test_wavelength_caption_writes_no_plus_exponents():
+    """At base 1e9 the caption read "With base 1e+09 … to 5.34e+09 tokens": exponents are written 1e9, 5.34e9; the
+    largest wavelength stated is 2π/θ_last of the naive formula."""
+    cfg = RopeConfig(256, base=1e9, context_length=2097152)
+    cap = get_figure("freq_wavelengths").caption_for(FF.freq_wavelengths(cfg))
+    lam = 2 * math.pi * 1e9 ** (254 / 256)
+    mantissa, exponent = f"{lam:.3g}".split("e")
+    assert "+" not in cap and "With base 1e9 " in cap and f"to {mantissa}e{int(exponent)} tokens" in cap, cap

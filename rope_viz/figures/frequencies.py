@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 from .. import compare as C
 from ..analysis.bounds import critical_dim
 from ..analysis.offsets import pair_table
-from ..config import RopeConfig
+from ..config import RopeConfig, format_base
 from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
 from . import register
@@ -52,8 +52,8 @@ def _facts(cfg: RopeConfig, t: dict) -> dict:
 
 
 def _tokens(x: float) -> str:
-    """A count for a caption: 6.28, 54,410 or 2.05e+07."""
-    return "∞" if not np.isfinite(x) else f"{x:.3g}" if x < 100 else f"{x:,.0f}" if x < 1e7 else f"{x:.3g}"
+    """A count for a caption: 6.28, 54,410 or 2.05e7 (not Python's 2.05e+07)."""
+    return "∞" if not np.isfinite(x) else f"{x:.3g}" if x < 100 else f"{x:,.0f}" if x < 1e7 else format_base(x, 3)
 
 
 def _partial_text(m: dict) -> str:
