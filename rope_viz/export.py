@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import sys
 import threading
 import time
@@ -451,7 +452,8 @@ def _add_export_args(p: argparse.ArgumentParser) -> None:
                    help="a figure option, e.g. --option pair=5 --option log_x=true (repeatable; see --list)")
     p.add_argument("--style", choices=("app", "docs"), default="docs",
                    help="docs (default): light background, larger fonts, 1000 px wide at the figure's own height "
-                        "(--list gives each figure's size); app: the page's look")
+                        "(--list --sizes gives each figure's size; a PNG has 2× pixel density: 2000 pixels wide); "
+                        "app: the page's look")
     p.add_argument("--format", choices=FORMATS, help="output format (default: from the --out suffix, else svg)")
     p.add_argument("--out", help="output file (default: FIGURE_MODEL_bBASE_LCONTEXT[_SCALING][_docs].FORMAT)")
 
@@ -575,8 +577,20 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     finally:
         shutdown()
-    print(f"wrote {out} ({len(data):,} bytes, {fmt})", file=sys.stderr)
+    print(f"wrote {out} ({len(data):,} bytes, {fmt}{_size_note(fig, fmt, data)})", file=sys.stderr)
     return 0
+
+
+def _size_note(fig: go.Figure, fmt: str, data: bytes) -> str:
+    """What size the file has: ", W×H px" (SVG, PDF), and for a PNG its pixels read from the file (2× density)."""
+    if fmt == "png" and data[12:16] == b"IHDR":
+        pw, ph = struct.unpack(">II", data[16:24])
+        w, h = _size(fig)
+        return f", {w}×{h} px at {pw / w:g}× pixel density: {pw}×{ph} pixels"
+    if fmt in ("svg", "pdf"):
+        w, h = _size(fig)
+        return f", {w}×{h} px"
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

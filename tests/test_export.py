@@ -197,3 +197,17 @@ def test_cli_list_shows_options_and_default_out_name(tmp_path):
     assert r.returncode == 0, r.stderr
     [made] = list(tmp_path.iterdir())
     assert made.name == "freq_polar_llama-2-7b_b10000_L4096_docs.csv"
+
+
+@needs_chromium
+def test_cli_export_says_the_size_the_file_has(tmp_path):
+    """The help said "1000 px wide" while a PNG is 2000 pixels wide (2× density) and ext_score is 1000×830: the CLI
+    says each file's size, the PNG's pixels as its header has them."""
+    out = tmp_path / "s.png"
+    r = _cli("ext_score", "--preset", "llama-3.1-8b", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    w, h = _png_size(out.read_bytes())
+    assert f"1000×830 px at 2× pixel density: {w}×{h} pixels" in r.stderr and (w, h) == (2000, 1660), r.stderr
+    r = _cli("ext_score", "--preset", "llama-3.1-8b", "--out", str(tmp_path / "s.svg"))
+    root = ET.fromstring((tmp_path / "s.svg").read_bytes())
+    assert f"{root.get('width')}×{root.get('height')} px" in r.stderr and root.get("height") == "830", r.stderr
