@@ -32,7 +32,7 @@ MAX_D_OPTIONS = sorted({1 << k for k in range(8, 22)})
 @st.fragment
 def distance_section(cfg):
     """Controls, chart and table (a fragment: its widgets rerun only this section)."""
-    c1, c2, c3 = st.columns([1.3, 1.3, 2.4])      # toggle labels in full ("Up to the context length" was cut)
+    c1, c2 = st.columns(2)          # labels in full ("Up to the context…" was cut), curves' chips below in full
     with c1:
         log_x = st.toggle("Log distance axis", help="Log scale shows the short and the long range together.",
                           **ui.persist("dlogx", True))
@@ -51,9 +51,8 @@ def distance_section(cfg):
             max_d = st.select_slider("Largest distance Δ (tokens)", options=MAX_D_OPTIONS,
                                      format_func=lambda v: f"{v:,}",
                                      **ui.persist("dmax", 65536, options=MAX_D_OPTIONS))
-    with c3:
-        quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_SHORT.get,
-                                    **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
+    quantities = st.multiselect("Curves", FD.QUANTITIES, format_func=FD.QUANTITY_SHORT.get,
+                                **ui.persist("dq", list(FD.QUANTITIES), options=list(FD.QUANTITIES)))
     compare = ui.compare_select("dcmp", cfg, label="Overlay")          # full width: saved configs' chips are long
 
     max_distance = cfg.context_length if use_ctx else int(max_d)

@@ -139,3 +139,15 @@ def test_random_band_legend_shows_a_filled_band():
     entries = [t for t in fig.data if t.showlegend is not False and t.name == FD.QUANTITY_LABELS["random"]]
     assert len(band) == 1 and len(entries) == 1
     assert entries[0].fill not in (None, "none") and entries[0].fillcolor == band[0].fillcolor
+
+
+def test_controls_have_room_for_their_labels_and_chips():
+    """At a 1400-px window the toggles sat in fifth-width columns ("Up to the context…", "Normalise to 1 at …" were
+    cut) and the Curves chips in a 3/5 column (the fourth chip was cut): the toggles get half the width each row,
+    the curves and overlays the full width."""
+    at = open_page(PAGE)
+    with_toggles = [c for c in at.main.columns if len(c.toggle) and c.toggle[0].label != "Docs style"]
+    assert {t.label for c in with_toggles for t in c.toggle} >= {"Up to the context length", "Normalise to 1 at Δ = 0"}
+    assert all(c.weight >= 0.5 for c in with_toggles)
+    assert not any(len(c.multiselect) for c in at.main.columns)            # Curves and Overlay: full width
+    assert {m.label for m in at.main.multiselect} >= {"Curves", "Overlay (up to 3)"}
