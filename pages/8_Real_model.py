@@ -105,7 +105,7 @@ which = a1.radio("Vector", ("q", "k"), horizontal=True, **ui.persist("rmwhich", 
 n_heads = result["heads"] if which == "q" else result["kv_heads"]
 head_opts = ["all"] + [str(h) for h in range(n_heads)]
 head = a2.selectbox("Head", head_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
-                    key=f"rm_head_{which}")
+                    **ui.persist("rmhead", "all", options=head_opts))      # in the URL (issue 12: every control)
 lam = a3.slider("Massive if > λ × the head's median (λ)", 2.0, 20.0, **ui.persist("rmlam", 5.0, lo=2.0, hi=20.0))
 source = a4.radio("From", ("activations", "weights"), horizontal=True,
                   format_func={"activations": "q/k on the text", "weights": "W_q / W_k rows"}.get,
@@ -130,12 +130,13 @@ st.subheader("Attention vs distance on the text")
 b1, b2, b3 = st.columns([3, 1, 1])
 layer_opts = list(range(result["layers"]))
 default_layers = layer_opts[:: max(1, len(layer_opts) // 5)]
-layers = b1.multiselect("Layers", layer_opts, default=default_layers, key="rm_layers")
+layers = b1.multiselect("Layers", layer_opts, **ui.persist("rmlayers", default_layers, options=layer_opts))
 qty = b2.radio("Quantity", ("weight", "logit"), horizontal=True,
                format_func={"weight": "attention weight", "logit": "pre-softmax logit"}.get,
                **ui.persist("rmqty", "weight", options=["weight", "logit"]))
-dhead = b3.selectbox("Head ", ["all"] + [str(h) for h in range(result["heads"])],
-                     format_func=lambda h: "mean over heads" if h == "all" else f"head {h}", key="rm_dhead")
+dhead_opts = ["all"] + [str(h) for h in range(result["heads"])]
+dhead = b3.selectbox("Head ", dhead_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
+                     **ui.persist("rmdhead", "all", options=dhead_opts))
 if layers:
     fig = ui.guarded(FM.attention_distance, None, result=result, layers=layers, quantity=qty,
                      head=None if dhead == "all" else int(dhead))
@@ -161,7 +162,7 @@ train = int(result["context_length"])
 lengths = sorted({1024, 2048, min(4096, 2 * train), train, 2 * train})
 d1, d2 = st.columns([3, 1])
 chosen = d1.multiselect("Settings (the model's RoPE replaced; the others keep theirs)", list(SETTINGS),
-                        default=["as trained", "YaRN ×2", "base 1e6"], key="rm_settings")
+                        **ui.persist("rmset", ["as trained", "YaRN ×2", "base 1e6"], options=list(SETTINGS)))
 length = d2.select_slider("Tokens", lengths, format_func=lambda v: f"{v:,}", **ui.persist("rmlen", 2048,
                                                                                           options=lengths))
 bucket = max(128, int(length) // 8)

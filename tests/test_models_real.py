@@ -130,7 +130,7 @@ def test_real_model_page_runs_perplexity_as_a_background_job(smollm, tmp_path, m
     cache_path = api._cache_path
     monkeypatch.setattr(api, "_cache_path", lambda kind, key: tmp_path / cache_path(kind, key).name)
     at = AppTest.from_file(str(ROOT / "pages" / "8_Real_model.py"), default_timeout=240).run()
-    at.multiselect(key="rm_settings").set_value(["as trained", "base 1e4"])
+    at.multiselect(key="_rvp_rmset").set_value(["as trained", "base 1e4"])
     next(s for s in at.select_slider if s.label == "Tokens").set_value(1024)
     at.run()
     assert any("Not measured yet" in i.value for i in at.info)
@@ -163,3 +163,28 @@ def test_gemma3_if_installed():
     assert np.median(top[glob]) > np.median(top[~glob]) >= 60                # global layers: slower pairs
     assert s["count_by_distance"][~glob][:, 512:].sum() == 0                 # the window is respected
     assert np.exp(measure.token_nll(lm, ids).mean()) < 40
+
+
+def test_real_model_page_controls_live_in_the_url(smollm):
+    """The layers, both head choices and the perplexity settings were plain widgets: a copied address drew other
+    layers / heads. They come from the URL, are written back to it, and a fresh session at that URL draws the same
+    charts."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from page_tools import charts, open_page, query
+
+    page = "pages/8_Real_model.py"
+    at = open_page(page, {"rmlayers": "3,7", "rmdhead": "2", "rmhead": "4", "rmset": "as trained,PI ×2"})
+    assert at.multiselect(key="_rvp_rmlayers").value == [3, 7]
+    assert at.multiselect(key="_rvp_rmset").value == ["as trained", "PI ×2"]
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert any("head 4" in t and "pair norm" in t for t in titles), titles
+    dist = [c for c in charts(at) if "attention vs distance" in c["layout"]["title"]["text"]][0]
+    assert "head 2" in dist["layout"]["title"]["text"]
+    assert [t["name"] for t in dist["data"] if t["name"].startswith("layer ")] == \
+        ["layer 3 (full_attention)", "layer 7 (full_attention)"]
+    at.multiselect(key="_rvp_rmlayers").set_value([1, 29]).run()
+    at.selectbox(key="_rvp_rmdhead").set_value("all").run()
+    q = query(at)
+    assert q["rmlayers"] == "1,29" and "rmdhead" not in q and q["rmhead"] == "4"
+    again = open_page(page, q)
+    assert charts(again) == charts(at)
