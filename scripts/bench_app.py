@@ -107,8 +107,14 @@ def bench_page(browser, url: str, path: str, samples: int, max_settings: bool = 
             out["error"] = "no slider changed a chart"
             return out
         times, firsts = [], []
+        keys = ("ArrowRight", "ArrowLeft")
+        forward = 0                  # index into keys; every 6th step goes back (a value seen before)
         for i in range(samples):
-            ms = A.timed_slider_step(page, slider, key="ArrowRight" if i % 6 < 5 else "ArrowLeft", first_out=firsts)
+            back = i % 6 == 5
+            ms = A.timed_slider_step(page, slider, key=keys[forward ^ back], first_out=firsts)
+            if ms is None:           # the end of the slider's range: turn round
+                forward ^= 1
+                ms = A.timed_slider_step(page, slider, key=keys[forward ^ back], first_out=firsts)
             if ms is not None:
                 times.append(ms)
         if not times:
