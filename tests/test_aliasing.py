@@ -355,3 +355,13 @@ def test_aliasing_peaks_brute_force(d, base, L, n):
     for j, v, rb, tr in zip(r["distance"], r["similarity"], r["rebound"], r["trough"]):
         assert v == prof[j] and rb == pytest.approx(reb[j], abs=1e-15) and rb > 0
         assert prof[tr] == min(prof[lobe:j + 1]) and lobe <= tr < j
+
+
+@pytest.mark.parametrize("d, target, train", [(128, 16384, 4096), (256, 65536, 2048), (2, 4096, None)])
+def test_advisor_notes_write_bases_without_plus_exponents(d, target, train):
+    """The base advisor's "How it was computed" notes read "needs base ≥ 2.7e+04", "no base ≤ 1e+12": bases are
+    written 27000-style or 1e12 (config.format_base)."""
+    r = base_advisor(d, target, train_length=train, pretrain_base=1e4)
+    assert r["notes"]
+    for note in r["notes"]:
+        assert "e+" not in note, note

@@ -45,7 +45,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import validate as V
-from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig
+from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import _phasor as P
 from .bounds import base_lower_bound, liu_min_base, men_condition
@@ -447,10 +447,10 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
         men = float(base_lower_bound(d, L) if men_lower_bound is None else men_lower_bound)
         if math.isfinite(men):
             minima["men"] = men
-            notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {men:.4g}")
+            notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {format_base(men, 4)}")
         else:
             men = None
-            notes.append(f"Men et al.: no base ≤ {BASE_MAX:g} gives B_Δ ≥ 0 for all Δ < {L:,}")
+            notes.append(f"Men et al.: no base ≤ {format_base(BASE_MAX)} gives B_Δ ≥ 0 for all Δ < {L:,}")
 
     liu = d_extra = None
     if train_length is None:
@@ -467,16 +467,16 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
                              "no base reaches the target")
             else:
                 if liu > BASE_MAX:
-                    notes.append(f"Liu et al.: needs base {liu:.3g} > {BASE_MAX:g}, out of range; ignored")
+                    notes.append(f"Liu et al.: needs base {format_base(liu, 3)} > {format_base(BASE_MAX)}, out of range; ignored")
                 else:
                     minima["liu"] = liu
-                notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {pretrain_base:g}); "
-                             f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {liu:.4g}")
+                notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {format_base(pretrain_base)}); "
+                             f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {format_base(liu, 4)}")
 
     clock = coarse_clock_base(r, L)
     if math.isfinite(clock):
         minima["clock"] = clock
-        notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ {clock:.4g}")
+        notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ {format_base(clock, 4)}")
     else:
         clock = None
         notes.append("aliasing (ours): a single rotated pair (θ = 1) always wraps; no base helps")
@@ -485,12 +485,12 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
     recommended = None
     for cand in _nice_ceil_candidates(start):
         if cand > BASE_MAX:
-            notes.append(f"no 1-2-5 base ≤ {BASE_MAX:g} above {start:.4g} satisfies B_Δ ≥ 0 on [0, {L:,})")
+            notes.append(f"no 1-2-5 base ≤ {format_base(BASE_MAX)} above {format_base(start, 4)} satisfies B_Δ ≥ 0 on [0, {L:,})")
             break
         if men_condition_holds(d, cand, L, rotary_fraction):
             recommended = cand
             break
-        notes.append(f"{cand:g} rejected: B_Δ < 0 somewhere below {L:,} (feasible bases are not an interval)")
+        notes.append(f"{format_base(cand)} rejected: B_Δ < 0 somewhere below {L:,} (feasible bases are not an interval)")
     excess = None
     if recommended is not None:
         excess = float(aliasing_vs_base(d, L, [recommended], measure="excess", rotary_fraction=rotary_fraction)[0])
