@@ -55,8 +55,8 @@ if cfg is not None:
     c1, c2 = st.columns(2)
     same_d = c1.toggle("Sinusoidal d_model = head dim", help="Otherwise choose d_model below.",
                        **ui.persist("esd", True))
-    if same_d:   # the value in use, greyed out
-        c1.number_input("Sinusoidal d_model (even)", value=cfg.head_dim, disabled=True, key="edm_in_use")
+    if same_d:   # the value in use, greyed out; keyless, so it follows the head dim (a keyed widget keeps its value)
+        c1.number_input("Sinusoidal d_model (even)", value=cfg.head_dim, disabled=True)
         dm = None
     else:
         dm = int(c1.number_input("Sinusoidal d_model (even)", min_value=2, max_value=8192, step=2,

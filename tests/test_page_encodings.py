@@ -78,13 +78,28 @@ def test_head_count_changes_only_the_alibi_section():
     assert list(at.table[0].value.columns)[-1] == "ALiBi (12 heads)"
 
 
+def _d_model_box(at):
+    return [n for n in at.main.number_input if n.label.startswith("Sinusoidal d_model")][0]
+
+
+def test_greyed_d_model_box_follows_the_head_dim():
+    """The greyed-out d_model box shows the head dim in use after the sidebar's head dim changes (a keyed widget
+    kept its first value: 128 shown while 64 was used)."""
+    at = open_page(PAGE)
+    for d in (64, 256):
+        [n for n in at.sidebar.number_input if n.label.startswith("Head dim")][0].set_value(d).run()
+        assert not at.exception
+        box = _d_model_box(at)
+        assert box.proto.disabled and box.value == d
+
+
 def test_page_d_model_table_and_long_factors():
     """Phi-3-mini-128k: the RoPE curve uses the long factors in effect at 131,072 tokens; the greyed-out d_model
     box shows the head dim actually used (it showed 512); the table is a static table (no cut-off column)."""
     preset = get_preset("phi-3-mini-128k")
     cfg, hf = preset.config, preset.hf_config
     at = open_page(PAGE, {"preset": "phi-3-mini-128k"})
-    box = at.number_input(key="edm_in_use")
+    box = _d_model_box(at)
     assert box.value == cfg.head_dim and box.proto.disabled
     rope = [t for t in chart(at, "Positional signal")["data"] if t.get("name", "").startswith("RoPE")][0]
     x, y = arr(rope["x"]), arr(rope["y"])
