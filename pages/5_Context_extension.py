@@ -33,9 +33,18 @@ DYN_LABELS = {"L0": "L₀ (no growth yet)", "0.5": "½ × target", "1": "the tar
 
 @st.fragment
 def score_section(cfg, opts):
-    """Score vs distance (a fragment: the log-axis toggle reruns only this chart)."""
-    log_x = st.toggle("Log distance axis", **ui.persist("logx_ext", False))
-    ui.show_registered("ext_score", cfg, log_x=log_x, **opts)
+    """Score vs distance (a fragment: its panel choice and log-axis toggle rerun only this chart). Its panels are
+    chosen here (two by default): every panel costs the browser ~20 ms on each redraw the factor slider triggers."""
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    panels = c1.multiselect("Methods in the score chart (one panel each, among the methods above)", list(FE.METHODS),
+                            format_func=FE.METHOD_LABELS.get,
+                            **ui.persist("score_ext", list(FE.SCORE_PANELS), options=list(FE.METHODS)))
+    log_x = c2.toggle("Log distance axis", **ui.persist("logx_ext", False))
+    shown = [m for m in opts["methods"] if m in panels]
+    if not shown:
+        st.info("Pick at least one of the methods chosen above for the score chart.")
+        return
+    ui.show_registered("ext_score", cfg, log_x=log_x, **{**opts, "methods": shown})
 
 
 def explain_factor(cfg, ext) -> None:

@@ -95,6 +95,22 @@ def test_score_chart_has_one_panel_per_chosen_method(k):
     assert all(0 <= lo < hi <= 1 for lo, hi in domains)
 
 
+# -- the score chart's panels: chosen in its own section, two by default, in the URL ----------------------------------
+def test_score_panels_are_chosen_in_the_score_section():
+    def panel_titles(at):
+        return [a["text"] for a in _charts(at)["Score vs distance beyond the training length"]["layout"]["annotations"]]
+    at = _open()
+    assert panel_titles(at) == [FE.METHOD_LABELS[m] for m in FE.SCORE_PANELS] == ["PI (linear)", "YaRN"]
+    at.multiselect(key="_rvp_score_ext").set_value(["ntk", "yarn", "longrope"]).run()
+    assert panel_titles(at) == ["NTK-aware", "YaRN", "LongRoPE"]
+    assert at.query_params["score_ext"] == "ntk,yarn,longrope"
+    at.multiselect(key="_rvp_methods").set_value(["linear", "ntk"]).run()       # YaRN, LongRoPE no longer chosen
+    assert panel_titles(at) == ["NTK-aware"]
+    at.multiselect(key="_rvp_score_ext").set_value(["dynamic"]).run()
+    assert "Score vs distance beyond the training length" not in _charts(at)
+    assert any("Pick at least one" in i.value for i in at.info)
+
+
 # -- tiny contexts: a figure, not an error ------------------------------------------------------------------------------
 def test_tiny_context_draws_and_context_1_is_rejected_with_a_message():
     with pytest.raises(ValueError, match="context_length"):

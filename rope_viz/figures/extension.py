@@ -44,6 +44,7 @@ DYNAMIC_AT = ("L0", "0.5", "1", "2", "4")   # dynamic NTK's running length: L0, 
 MAX_DISTANCE = CONTEXT_MAX  # farthest distance plotted (tokens): every target fits
 MIN_DISTANCE = 16           # shortest range plotted (tiny contexts still get a readable panel)
 MAX_SAMPLES = 1 << 16       # exact scores per curve: every integer Δ, or every k-th when the range is longer
+SCORE_PANELS = ("linear", "yarn")   # the page's default score panels: uniform interpolation vs by wavelength
 DISPLAY_BINS = 400          # then min/max-enveloped to this many points for display: a panel is ~600 px wide in the
                             # app (≥ 1.5 px per bin), and every panel's data costs the browser on each redraw
 
@@ -300,8 +301,8 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
     k = distance_stride(maxd)
     every = "" if k == 1 else f"; Δ every {k} tokens"
     styled(fig, title=f"Score vs distance beyond the training length (q = k = 1{every})",
-           x_title=None, y_title=None, style=style, height=220 * nrows + 170)
-    fig.update_layout(hovermode="closest", legend=dict(y=-0.12 if nrows > 1 else -0.25, yanchor="top", x=0.0,
+           x_title=None, y_title=None, style=style, height=max(220 * nrows, 300) + 170)
+    fig.update_layout(hovermode="closest", legend=dict(y=-0.12 if nrows > 1 else -0.3, yanchor="top", x=0.0,
                                                        xanchor="left"), margin=dict(b=140))
     return fig
 
