@@ -36,41 +36,84 @@ def styled(fig: go.Figure, *, title: str, x_title: str | None, y_title: str | No
         hovermode="x unified" if not log_y else "closest",
     )
     if log_x:
-        fig.update_xaxes(type="log", tickformat=log_tickformat(_values(fig, "x")))
+        fig.update_xaxes(**log_axis(_values(fig, "x")))
     if log_y:
-        fig.update_yaxes(type="log", tickformat=log_tickformat(_values(fig, "y")))
+        fig.update_yaxes(**log_axis(_values(fig, "y")))
     return apply_style(fig, style, height=height)
 
 
-def log_tickformat(values) -> str:
-    """Tick-label format for a log axis showing ``values``: every tick gets its full number. Without a format plotly
-    labels the 2…9 ticks inside a decade with their bare leading digit ("1, 2, 5, 10, 2, 5, 100" or "1, 9, 8 … 2,
-    0.1"). SI suffixes (500, 1k, 2M) when every value is ≥ 1; otherwise "~g" (0.002, 1e-7), since an SI "2m" would
-    read as metres."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v) & (v > 0)]
-    return "~s" if v.size and v.min() >= 1 else "~g"
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def log_ticks_125(fig: go.Figure, axis: str = "y", max_ticks: int = 10) -> dict:
-    """Explicit ticks for a log axis showing the figure's ``axis`` ("x" or "y") values: the 1-2-5 numbers in their
-    range, or only the powers of ten when those would be more than ``max_ticks`` (a short axis spanning decades would
-    otherwise label every minor tick and the labels overlap). Returns axis kwargs (tickvals, ticktext)."""
-    v = _values(fig, axis)
+def pow10(x: float, digits: int = 3) -> str:
+    """``x`` as mantissa×10ⁿ with ``digits`` significant digits, trailing zeros dropped: 2×10⁷, 3.07×10⁻⁷, 10⁹
+    (a mantissa of 1 is left out)."""
+    mantissa, exponent = f"{float(x):.{int(digits) - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    if mantissa in ("1", "-1"):
+        return mantissa[:-1] + power
+    return f"{mantissa}×{power}"
+
+
+def format_number(x: float, digits: int = 3) -> str:
+    """A number for a title or label, one notation for the whole app: plain from 0.001 to below a million (0.0123,
+    6.28, 54,410), mantissa×10ⁿ outside it (2×10⁷, 3.07×10⁻⁷), never Python's e+07."""
+    x = float(x)
+    a = abs(x)
+    if not np.isfinite(x) or a == 0:
+        return f"{x:g}"
+    if 1e-3 <= a < 1e3:
+        return f"{x:.{int(digits)}g}"
+    if 1e3 <= a < 1e6:
+        return f"{x:,.0f}"
+    return pow10(x, digits)
+
+
+def _si(t: float) -> str:
+    """A tick value ≥ 1 with k / M suffixes (1, 20, 500, 1k, 20k, 1M, 500M); below 1 plain (0.002, 0.5)."""
+    for div, suffix in ((1e6, "M"), (1e3, "k")):
+        if t >= div:
+            return f"{t / div:g}{suffix}"
+    return f"{t:g}"
+
+
+def log_ticks(values, max_ticks: int = 10) -> dict:
+    """Explicit ticks for a log axis showing ``values`` (axis kwargs tickvals, ticktext): the 1-2-5 numbers in their
+    range, or only the powers of ten when those would be more than ``max_ticks`` (every 2nd, 3rd … power when even
+    those are too many). One notation per axis: 0.001 … 1k … 500M when every tick lies in [0.001, 10⁹), else
+    10ⁿ / 2×10ⁿ for every tick — never plotly's bare minor digits ("1, 9, 8 … 2") or a mix such as "1e+6, 10000,
+    0.01". Every log axis of the app gets its ticks here (``styled``'s log_x / log_y, ``log_axis``)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
     v = v[np.isfinite(v) & (v > 0)]
     if not v.size:
         return {}
-    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
-    decades = np.arange(lo, hi + 1)
-    ticks = [float(m * 10.0 ** e) for e in decades for m in (1, 2, 5)]
-    ticks = [t for t in ticks if v.min() / 1.001 <= t <= v.max() * 1.001] or [10.0 ** lo]
+    vmin, vmax = float(v.min()), float(v.max())
+    lo, hi = int(np.floor(np.log10(vmin))), int(np.ceil(np.log10(vmax)))
+    ticks = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if vmin / 1.001 <= t <= vmax * 1.001]
     if len(ticks) > max_ticks:
-        ticks = [t for t in ticks if f"{t:.0e}".startswith("1")]
-    return {"tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
+        decades = [e for e in range(lo, hi + 1) if vmin / 1.001 <= 10.0 ** e <= vmax * 1.001]
+        step = -(-len(decades) // max_ticks)
+        ticks = [10.0 ** e for e in decades if e % step == 0]
+    if not ticks:   # a range inside one 1-2-5 step (e.g. 3 … 4): its ends
+        ticks = sorted({float(f"{vmin:.2g}"), float(f"{vmax:.2g}")})
+    plain = all(1e-3 <= t < 1e9 for t in ticks)
+    return {"tickvals": ticks, "ticktext": [_si(t) if plain else pow10(t) for t in ticks]}
+
+
+def log_axis(values, max_ticks: int = 10) -> dict:
+    """Axis kwargs for a log axis showing ``values``: type="log" and ``log_ticks``."""
+    return {"type": "log", **log_ticks(values, max_ticks)}
+
+
+def log_ticks_125(fig: go.Figure, axis: str = "y", max_ticks: int = 10) -> dict:
+    """``log_ticks`` for the values of the figure's ``axis`` ("x" or "y") over all its traces."""
+    return log_ticks(_values(fig, axis), max_ticks)
 
 
 def _values(fig: go.Figure, axis: str) -> np.ndarray:
-    """Every finite x (or y) value of the figure's traces, flattened (for ``log_tickformat``)."""
+    """Every finite x (or y) value of the figure's traces, flattened (for ``log_ticks``)."""
     parts = []
     for tr in fig.data:
         vals = getattr(tr, axis, None)

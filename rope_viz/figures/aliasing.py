@@ -21,7 +21,7 @@ from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRI
 from ..config import BASE_MAX, RopeConfig
 from ..frequencies import effective_inv_freq
 from . import register
-from ._style import PALETTE, grid_layout, styled
+from ._style import PALETTE, grid_layout, log_axis, styled
 from .distance import legend_below
 
 _TOO_SHORT = ("context_length must be at least 3 tokens for the aliasing figures; got {L}: a {L}-token context has at "
@@ -205,8 +205,7 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
     fig.update_layout(xaxis2=dict(title_text=f"distance k ({unit})"),
                       yaxis2=dict(title_text=f"farthest look-alike F(k) ({unit})"), hovermode="closest", meta=meta)
     if log_x:
-        log = dict(type="log", tickformat="~s")            # full labels on every tick (no bare minor digits)
-        fig.update_layout(xaxis=log, xaxis2=log, yaxis2=log)
+        fig.update_layout(xaxis=log_axis(dist), xaxis2=log_axis(dist), yaxis2=log_axis(far))
     fig.update_layout(yaxis=dict(range=[-1.02, 1.02]))
     return legend_below(fig)
 

@@ -23,7 +23,7 @@ from ..config import RopeConfig, format_base
 from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
 from . import register
-from ._style import PALETTE, axis_key, grid_layout, log_tickformat, styled
+from ._style import PALETTE, axis_key, grid_layout, log_axis, styled
 
 MAX_MAP_CELLS = 120_000   # position × pair cells in the angle map (float32 ≈ 0.65 MB of figure JSON)
 MAX_MAP_ROWS = 400
@@ -139,7 +139,10 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
     styled(fig, title=f"Per-pair frequency and wavelength ({cfg.label()})", x_title="pair index i",
            y_title="θ_i (radians per token)", style=style, log_y=True)
     fig.update_xaxes(title_text="pair index i", row=1, col=2)
-    fig.update_yaxes(title_text="λ_i (tokens)", type="log", tickformat=log_tickformat(t["wavelength"]), row=1, col=2)
+    for c, ref in ((1, "y"), (2, "y2")):          # each panel its own decades (styled saw both panels' values)
+        fig.update_yaxes(**log_axis(np.concatenate([np.asarray(tr.y, float) for tr in fig.data
+                                                    if (tr.yaxis or "y") == ref])), row=1, col=c)
+    fig.update_yaxes(title_text="λ_i (tokens)", row=1, col=2)
     fig.update_layout(hovermode="closest", margin=dict(t=80, b=130),
                       legend=dict(y=-0.2, yanchor="top", x=0.0, xanchor="left"), meta=_facts(cfg, t))
     _mark_critical(fig, max([cfg.n_pairs] + [c.n_pairs for _, c in others]), fig.layout.meta["d_extra"], xref="x2", yref="y2 domain")

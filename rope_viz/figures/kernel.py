@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from ..analysis.overhead import fp32_phase_error, rope_flops_share, rope_memory
 from ..config import RopeConfig
 from . import register
-from ._style import PALETTE, log_ticks_125, styled
+from ._style import PALETTE, styled
 from .distance import legend_below
 
 METHOD_LABELS = {
@@ -346,5 +346,4 @@ def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int 
     styled(fig, title=f"Relative-position invariance error vs position — Δ = {distance}, {dev}",
            x_title="start position m (tokens; m = 0 drawn at 0.5)", y_title="mean |logit − exact| (logit units, "
            "q·k/√d)", style=style, log_x=True, log_y=True)
-    fig.update_xaxes(tickformat="~s")
-    return fig.update_yaxes(**log_ticks_125(fig, "y"))
+    return fig
