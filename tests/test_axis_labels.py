@@ -42,11 +42,12 @@ def test_log_ticks_cover_the_range_in_one_notation(lo, hi):
     assert ticks == sorted(ticks)
 
 
-@pytest.mark.parametrize("x", [2e7, 3.07e-7, 5.3e9, 1e9, 54410.0, 6.283, 0.0123, 1.0, 123456.0, 1.2e-4])
-def test_format_number_reads_back(x):
-    text = format_number(x)
+@pytest.mark.parametrize("x", [2e7, 3.07e-7, 5.3e9, 1e9, 54410.0, 6.283, 0.0123, 1.0, 123456.0, 1.2e-4, 360.0, 999.7, 0.00099])
+@pytest.mark.parametrize("digits", [2, 3])
+def test_format_number_reads_back(x, digits):
+    text = format_number(x, digits)
     assert "e" not in text
-    assert parse(text)[0] == pytest.approx(x, rel=5e-3)
+    assert parse(text)[0] == pytest.approx(x, rel=0.5 * 10.0 ** (1 - digits))
 
 
 def _figures():

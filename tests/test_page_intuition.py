@@ -6,11 +6,14 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+import pytest
 from page_tools import arr, captions, chart, longrope_attention_factor, longrope_theta, open_page
 
 from rope_viz.config import RopeConfig
 from rope_viz.figures.intuition import intuition_rotation
 from rope_viz.presets import get_preset
+from test_axis_labels import parse
 
 TITLE_LINE_MAX = 24          # characters per title line: six panels side by side at the app's width
 
@@ -27,8 +30,12 @@ def test_subplot_titles_fit_at_d256_base_1e9():
     lines = _title_lines(fig)
     assert lines and max(len(s) for s in lines) <= TITLE_LINE_MAX, lines
     for i, a in zip(pairs, fig.layout.annotations):
-        theta = 1e9 ** (-2 * i / 256)
-        assert f"pair {i}" in a.text and f"θ = {theta:.3g} rad/token" in a.text
+        theta, wl = 1e9 ** (-2 * i / 256), 2 * np.pi * 1e9 ** (2 * i / 256)
+        m = re.search(r"pair (\d+)</b><br>θ = (\S+) rad/token<br>λ = (\S+) tokens", a.text)
+        assert m and int(m.group(1)) == i, a.text
+        assert "e+" not in a.text and "e-" not in a.text       # "λ = 5.3e+09", "θ = 3.07e-07" read as code
+        assert parse(m.group(2))[0] == pytest.approx(theta, rel=5e-3)
+        assert parse(m.group(3))[0] == pytest.approx(wl, rel=5e-2)
 
 
 def test_metrics_show_values_and_the_differences_as_text():

@@ -63,8 +63,10 @@ def format_number(x: float, digits: int = 3) -> str:
     a = abs(x)
     if not np.isfinite(x) or a == 0:
         return f"{x:g}"
-    if 1e-3 <= a < 1e3:
-        return f"{x:.{int(digits)}g}"
+    if 1e-3 <= a < 1e3:              # ``digits`` significant digits in fixed notation (:g would write 3.6e+02)
+        r = float(f"{x:.{int(digits)}g}")
+        text = f"{r:.{max(0, int(digits) - 1 - int(np.floor(np.log10(abs(r)))))}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     if 1e3 <= a < 1e6:
         return f"{x:,.0f}"
     return pow10(x, digits)

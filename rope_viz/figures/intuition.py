@@ -15,7 +15,7 @@ from ..config import RopeConfig
 from ..frequencies import effective_attention_factor, effective_inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
 from . import register
-from ._style import PALETTE, axis_key, grid_layout, styled
+from ._style import PALETTE, axis_key, format_number, grid_layout, styled
 
 MAX_FRAMES = 240
 MAX_PANELS = 6
@@ -35,11 +35,6 @@ def _check_pairs(cfg: RopeConfig, pairs) -> list[int]:
     if bad:
         raise ValueError(f"pair index {bad[0]} out of range: this config has pairs 0 … {cfg.n_pairs - 1}")
     return pairs
-
-
-def _tokens(x: float) -> str:
-    """A token count for a narrow subplot title: 6.3, 54,410, 1.2e+07."""
-    return f"{x:.2g}" if x < 10 else f"{x:,.0f}" if x < 1e6 else f"{x:.2g}"
 
 
 def rotating_pairs_data(cfg: RopeConfig, pairs, positions) -> np.ndarray:
@@ -73,7 +68,7 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
     xy = rotating_pairs_data(cfg, pairs, positions)                       # (n_frames, k, 2)
     r = effective_attention_factor(cfg)                                   # the circle the tips run on
     k = len(pairs)
-    titles = [f"<b>pair {i}</b><br>θ = {theta[i]:.3g} rad/token<br>λ = {_tokens(wl[i])} tokens" for i in pairs]
+    titles = [f"<b>pair {i}</b><br>θ = {format_number(theta[i])} rad/token<br>λ = {format_number(wl[i], 2)} tokens" for i in pairs]
     layout, ref = grid_layout(1, k, titles=titles, h_space=0.06)
     for note in layout["annotations"]:   # three short lines: fit six panels side by side
         note["font"] = dict(size=13)
