@@ -4,6 +4,7 @@ import streamlit as st
 
 from rope_viz import ui
 from rope_viz.analysis import aliasing as A
+from rope_viz.config import format_base
 from rope_viz.figures import aliasing as FA
 
 ui.page_header("Aliasing", """
@@ -21,6 +22,8 @@ lower bound on the base for a context, Liu et al. (2023, arXiv:2310.05209) an ex
 
 cfg = ui.config_sidebar()
 CTX_OPTIONS = sorted({1 << k for k in range(10, 22)} | {3 << k for k in range(10, 20)})
+SWEEP_DEFAULT_MAX = 1 << 18   # the sweep's default context at most 262,144: its first draw stays well under a second
+                              # (25 bases × the context; 1M–2M tokens take ~2 s, then cached)
 
 
 @st.fragment
@@ -62,7 +65,8 @@ def two_positions(cfg):
                            **ui.persist("ab", float(cfg.base), lo=1.01, hi=1e12))
     if example:
         (m, n), base, use_sb = FA.EXAMPLE_POSITIONS, FA.example_base(cfg.head_dim), False
-        st.caption(f"The classic case: positions {m:,} and {n:,} with base {base:g} (d = {cfg.head_dim}).")
+        st.caption(f"The classic case: positions {m:,} and {n:,} with base {format_base(base)} "
+                   f"(d = {cfg.head_dim}).")
     pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
                           context_length=max(cfg.context_length, int(max(m, n)) + 1))
     if pair_cfg is None:
@@ -76,7 +80,7 @@ def two_positions(cfg):
         k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
                   help="The first distance whose similarity is no higher than this pair's.")
         st.markdown(
-            f"With base **{pair_cfg.base:g}** (d = {pair_cfg.head_dim}), position **{int(n):,}** is "
+            f"With base **{format_base(pair_cfg.base)}** (d = {pair_cfg.head_dim}), position **{int(n):,}** is "
             f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
             f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
             f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
@@ -84,21 +88,27 @@ def two_positions(cfg):
     ui.show_registered("aliasing_pair", pair_cfg, position=int(m), other=int(n))
 
 
-def _ctx(label: str, name: str, default: int, col, **kw):
-    return col.select_slider(label, options=CTX_OPTIONS, format_func=lambda v: f"{v:,}",
-                             **kw, **ui.persist(name, default, options=CTX_OPTIONS))
+def _ctx(label: str, name: str, default: int, col, cfg, **kw):
+    """A context select-slider over CTX_OPTIONS plus the sidebar's context and original context (so a default taken
+    from the config is always an option); ``persist`` makes a value left at its default follow the config."""
+    options = sorted(set(CTX_OPTIONS) | {cfg.context_length, cfg.original_context_length})
+    return col.select_slider(label, options=options, format_func=lambda v: f"{v:,}",
+                             **kw, **ui.persist(name, int(default), options=options))
 
 
 @st.fragment
 def base_sweep(cfg):
     st.subheader("Aliasing vs base")
     s1, s2 = st.columns(2)
-    sweep_ctx = _ctx("Context length for the sweep (tokens)", "asw", 4096, s1)
-    train = _ctx("Pre-training length for Liu et al.'s T_extra (tokens)", "atr", 4096, s2,
-                 help="The model is taken as pre-trained at this length with the sidebar's base; the mark is the "
-                      "base whose T_extra reaches the sweep's context (shown only when this is shorter).")
+    sweep_ctx = _ctx("Context length for the sweep (tokens)", "asw", min(cfg.context_length, SWEEP_DEFAULT_MAX), s1,
+                     cfg, help=f"Default: the sidebar's context, at most {SWEEP_DEFAULT_MAX:,} (the sweep measures "
+                               "25 bases over the whole context: from 1M tokens its first draw takes ~2 s).")
+    train = _ctx("Pre-training length for Liu et al.'s T_extra (tokens)", "atr", cfg.original_context_length, s2,
+                 cfg, help="Default: the sidebar's original context. The model is taken as pre-trained at this length "
+                           "with the sidebar's base; the mark is the base whose T_extra reaches the sweep's context "
+                           "(shown only when this is shorter).")
     on_demand = False
-    if int(sweep_ctx) > FA.MEN_EXACT_MAX:
+    if not FA.men_is_quick(cfg, int(sweep_ctx)):
         on_demand = st.toggle(f"Also mark Men et al.'s lower bound (minutes to compute above {FA.MEN_EXACT_MAX:,} "
                               "tokens, then cached)", key="alias_sweep_men")
     ui.show_registered("aliasing_base_sweep", cfg, context_length=int(sweep_ctx), train_length=int(train),
@@ -109,13 +119,15 @@ def base_sweep(cfg):
 def advisor(cfg):
     st.subheader("Base advisor")
     a1, a2 = st.columns(2)
-    target = _ctx("Target context (tokens)", "atg", 16384, a1)
+    target = _ctx("Target context (tokens)", "atg", cfg.context_length, a1, cfg,
+                  help="Default: the sidebar's context.")
     use_train = a2.toggle("Also use Liu et al.'s view", help="A model pre-trained at the length below with the "
                           "sidebar's base, extended to the target by changing its base.", **ui.persist("atl", False))
-    train = _ctx("Pre-training length (tokens)", "atl2", 4096, a2, disabled=not use_train)
+    train = _ctx("Pre-training length (tokens)", "atl2", cfg.original_context_length, a2, cfg,
+                 disabled=not use_train, help="Default: the sidebar's original context.")
     train_length = int(train) if use_train else None
     flag = f"alias_adv_go_{cfg.head_dim}_{cfg.rotary_fraction}_{cfg.base}_{int(target)}_{train_length}"
-    ready = int(target) <= FA.MEN_EXACT_MAX or st.session_state.get(flag, False)
+    ready = FA.men_is_quick(cfg, int(target)) or st.session_state.get(flag, False)
     if not ready:
         st.info(f"For contexts above {FA.MEN_EXACT_MAX:,} tokens Men et al.'s certified lower bound takes minutes "
                 "to compute (it is cached afterwards).")
@@ -128,10 +140,10 @@ def advisor(cfg):
     if adv is not None:
         if adv["recommended"] is not None:
             st.success(f"Recommended base for d = {cfg.head_dim} and a {int(target):,}-token context: "
-                       f"**{adv['recommended']:g}** (smallest 1-2-5 number above every minimum that keeps "
+                       f"**{format_base(adv['recommended'])}** (smallest 1-2-5 number above every minimum that keeps "
                        f"B ≥ 0 on the whole context).")
         else:
-            st.warning("No base ≤ 1e12 satisfies all the criteria for this target.")
+            st.warning(f"No base ≤ {format_base(FA.BASE_MAX)} satisfies all the criteria for this target.")
         with st.expander("How it was computed"):
             for note in adv["notes"]:
                 st.markdown(f"- {note}")

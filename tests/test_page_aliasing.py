@@ -12,7 +12,7 @@ from page_helpers import arr, charts, open_page, page_text
 
 from naive import naive_similarity_sum, naive_theta
 from rope_viz.analysis.bounds import BOUND_CONTEXTS, base_bound_curve, men_condition
-from rope_viz.config import RopeConfig
+from rope_viz.config import RopeConfig, format_base
 from rope_viz.analysis import aliasing as A
 from rope_viz.figures import aliasing as FA
 from rope_viz.figures import caption_of
@@ -94,7 +94,7 @@ def test_labels_do_not_collide_and_this_config_hides_nothing(advisor):
             fx = (math.log10(x) - xr[0]) / (xr[1] - xr[0])
             fy = (math.log10(y) - yr[0]) / (yr[1] - yr[0])
             boxes.append((*FA.label_box(fx, fy, text, pos), text))
-            shown |= set(text.split("<br>"))
+            shown |= set(text.split("<br>")) - {""}                # "": padding clear of the diamond
             assert 0 <= fx <= 1 and 0 <= fy <= 1
     assert shown == set(PRESETS)                                        # every model is named once
     overlaps = [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if FA._overlap(a[:4], b[:4]) > 0]
@@ -112,7 +112,7 @@ def test_no_infinite_values_when_no_base_satisfies_the_bound():
     for t in sweep.data:
         x = np.asarray([v for v in t.x if v is not None], dtype=np.float64)
         assert np.all(np.isfinite(x))
-    assert any("no base ≤ 1e+12" in t.name for t in sweep.data)
+    assert any("no base ≤ 1e12" in t.name for t in sweep.data)
     adv = FA.advisor_figure(cfg)
     for t in adv.data:
         assert np.all(np.isfinite(np.asarray([v for v in t.y if v is not None], dtype=np.float64)))
@@ -146,6 +146,72 @@ def test_farthest_lookalike_is_the_brute_force_answer(base, L):
             caption_of("aliasing_impostors", fig)
 
 
+@pytest.mark.parametrize("params,sweep,train,target", [
+    ({}, 4096, 4096, 4096),
+    ({"preset": "llama-3.1-8b"}, 131072, 8192, 131072),
+    ({"d": "256", "L": "2097152", "b": "1000000000"}, 1 << 18, 2097152, 2097152)])
+def test_context_defaults_follow_the_sidebar_config(params, sweep, train, target):
+    """The sweep's context, Liu et al.'s pre-training length and the advisor's target come from the sidebar's context
+    and original context (they stayed 4,096 / 4,096 / 16,384 for every preset); the sweep's default is clamped."""
+    at = open_page(PAGE, params)
+    cfg_ctx = int(params.get("L", 0)) or None
+    vals = {s.label.split(" (")[0]: s.value for s in at.select_slider}
+    assert vals["Context length for the sweep"] == sweep
+    assert vals["Pre-training length for Liu et al.'s T_extra"] == train
+    assert vals["Target context"] == target and vals["Pre-training length"] == train
+    title = [t for t in charts(at) if t.startswith("Aliasing vs base")][0]
+    assert title.startswith(f"Aliasing vs base at context L = {sweep:,}")
+    assert cfg_ctx in (None, target)
+    if "preset" in params:           # d = 128 at 131,072: Men et al.'s bound is stored, the advice is shown at once
+        assert at.success and "e+" not in at.success[0].value
+
+
+def test_context_defaults_follow_a_preset_switch():
+    """Moving from the default config to Llama 3.1 in one session: the untouched context widgets follow."""
+    at = open_page(PAGE)
+    at.sidebar.selectbox[0].set_value("llama-3.1-8b").run()
+    assert not at.exception
+    vals = {s.label.split(" (")[0]: s.value for s in at.select_slider}
+    assert vals["Context length for the sweep"] == 131072 and vals["Target context"] == 131072
+
+
+def test_sweep_legend_and_caption_say_what_is_drawn():
+    """Legend: "this config's base: 500000" (was "this config's base (500000): 5e+05"), no e+ notation; the caption
+    names vertical lines, which is what the bounds are (it said "markers")."""
+    fig = FA.base_sweep_figure(RopeConfig(128, base=5e5, context_length=4096), train_length=1024)
+    names = [t.name for t in fig.data]
+    assert "this config's base: 500000" in names
+    assert not any("e+" in n for n in names), names
+    men = [n for n in names if n.startswith("Men et al.")][0]
+    assert men == f"Men et al. lower bound for L = 4,096: {format_base(FA.men_bound(128, 4096), 3)}"
+    marks = [t for t in fig.data if t.name.startswith(("Men et al.", "Liu et al.", "this config"))]
+    assert len(marks) == 3 and all(t.mode == "lines" and t.x[0] == t.x[1] for t in marks)
+    cap = caption_of("aliasing_base_sweep", fig)
+    assert "marker" not in cap and "vertical lines" in cap
+
+
+def test_similarity_map_has_no_stray_legend_entry():
+    """A heatmap's colour bar is its legend: no "sim(m, n)" legend entry beside it."""
+    fig = FA.similarity_map_figure(RopeConfig(64, context_length=2048), n_positions=64)
+    assert [t.type for t in fig.data] == ["heatmap"] and fig.data[0].showlegend is False
+    assert fig.data[0].colorbar.title.text == "similarity"
+
+
+def test_the_config_diamond_leaves_a_coinciding_label_readable():
+    """At llama-3.1-8b the "this config" diamond (size 18) sat on the label "llama-3.1-8b" of the model at the same
+    point: that label is padded on the marker's side."""
+    cfg = PRESETS["llama-3.1-8b"].config
+    fig = FA.advisor_figure(cfg, target_context=4096)
+    hit = [(text, pos) for t in fig.data if (t.name or "").startswith("model:") and t.x != (None,)
+           for x, y, text, pos in zip(t.x, t.y, t.text, t.textposition)
+           if text and (x, y) == (cfg.context_length, cfg.base)]
+    assert len(hit) == 1 and "llama-3.1-8b" in hit[0][0]
+    text, pos = hit[0]
+    side = pos.split()
+    assert (text.startswith("<br>") if side[0] == "bottom" else text.endswith("<br>") if side[0] == "top"
+            else text.startswith("   ") if side[1] == "right" else text.endswith("   "))
+
+
 def test_page_text_names_no_internal_material():
     for page in (PAGE, "pages/4_Offset_dimensions.py", "pages/5_Context_extension.py", "pages/7_Kernel.py"):
         text = page_text(open_page(page)).lower()
@@ -156,7 +222,7 @@ def test_page_text_names_no_internal_material():
 def test_example_toggle_is_in_the_url():
     at = open_page(PAGE, {"aex": "true"})
     base = FA.example_base(128)
-    assert f"base {base:g}" in page_text(at)
+    assert f"base {format_base(base)}" in page_text(at) and "e+" not in page_text(at)
     ex_cfg = RopeConfig(128, base=base, context_length=10_001)
     from rope_viz.analysis.aliasing import lookalike_example
     ex = lookalike_example(ex_cfg, 100, 10_000)

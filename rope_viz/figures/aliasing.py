@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from ..analysis import aliasing as A
 from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRINTED, base_bound_curve,
                                base_lower_bound, liu_min_base, men_condition, min_similarity)
-from ..config import BASE_MAX, RopeConfig
+from ..config import BASE_MAX, RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, grid_layout, log_axis, styled
@@ -46,6 +46,14 @@ def men_bound(head_dim: int, context_length: int) -> float:
     does not spend ~0.3 s (16K) re-searching a value that ships with the package."""
     stored = _stored_men_exact().get((int(head_dim), int(context_length)))
     return stored if stored is not None else float(base_lower_bound(head_dim, context_length))
+
+
+def men_is_quick(cfg: RopeConfig, context_length: int) -> bool:
+    """Whether Men et al.'s certified bound for this head width at ``context_length`` comes without minutes of search:
+    up to MEN_EXACT_MAX tokens, or stored in BOUND_TABLE (head dim 128, full rotary, 1K … 1M). The page asks before
+    anything slower (the sweep's mark, the advisor's recommendation)."""
+    L = int(context_length)
+    return L <= MEN_EXACT_MAX or (cfg.rotary_fraction == 1.0 and (int(cfg.head_dim), L) in _stored_men_exact())
 
 
 def _int(name: str, v, lo: int, hi: int) -> int:
@@ -91,7 +99,7 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
     log = spacing == "log"
     fig = go.Figure(go.Heatmap(
         x=pos, y=pos, z=S, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, name="sim(m, n)",
-        colorbar=dict(title=dict(text="similarity", side="right")), showlegend=True, zsmooth="fast",
+        colorbar=dict(title=dict(text="similarity", side="right")), showlegend=False, zsmooth="fast",   # the colour bar is its legend
         # category axes hand the hover the sample's own value (no number format applies)
         hovertemplate="m=%{y}<br>n=%{x}<br>sim=%{z:.3f}<extra></extra>" if log else
                       "m=%{y:,}<br>n=%{x:,}<br>sim=%{z:.3f}<extra></extra>"))
@@ -224,7 +232,9 @@ def base_sweep(head_dim: int, context_length: int, rotary_fraction: float = 1.0,
 
 @register("aliasing_base_sweep", page="Aliasing",
           caption="Small bases alias (a far position can be more similar than a nearer one: the excess); large "
-                  "bases blur (everything far looks alike). The markers show the published lower bounds.")
+                  "bases blur (everything far looks alike). The vertical lines mark the published bounds on the "
+                  "base (Men et al.; Liu et al. when the context exceeds the pre-training length) and this "
+                  "config's base.")
 def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: int | None = None,
                       train_length: int | None = None, min_separation: int | None = None,
                       on_demand: bool = False) -> go.Figure:
@@ -246,20 +256,21 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
                              name="aliasing excess (far more similar than near)", line=dict(color=PALETTE[1]),
                              hovertemplate="base=%{x:.3g}<br>excess=%{y:.3f}<extra></extra>"))
     marks = []
-    men = men_bound(cfg.head_dim, L) if L <= MEN_EXACT_MAX or on_demand else None
+    men = men_bound(cfg.head_dim, L) if men_is_quick(cfg, L) or on_demand else None
     if men is not None:
         marks.append((men, f"Men et al. lower bound for L = {L:,}", PALETTE[2], "dash"))
     liu = liu_min_base(cfg.rotary_dim, L, T, pretrain_base=cfg.base)[0] if T < L else None
     if liu is not None:
         marks.append((liu, f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
-    marks.append((cfg.base, f"this config's base ({cfg.base:g})", "#000000", "dot"))
+    marks.append((cfg.base, "this config's base", "#000000", "dot"))
     for x, label, color, dash in marks:
         if math.isfinite(x) and x <= BASE_MAX:
-            fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {x:.3g}",
+            value = format_base(x, 6 if label == "this config's base" else 3)
+            fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {value}",
                                      line=dict(color=color, dash=dash, width=2),
                                      hovertemplate=label + "<br>base=%{x:.4g}<extra></extra>"))
         else:   # no finite base: say so in the legend instead of drawing a line at infinity
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label}: no base ≤ {BASE_MAX:.0e}",
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label}: no base ≤ {format_base(BASE_MAX)}",
                                      line=dict(color=color, dash=dash, width=2)))
     styled(fig, title=f"Aliasing vs base at context L = {L:,} (d = {cfg.head_dim})",
            x_title="base b (rope_theta, log scale)", y_title="similarity (mean cos, 0 … 1)", style=style,
@@ -302,7 +313,7 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
                              hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
                              f"{sim:.3f}", line=dict(color="#000", dash="dash")))
-    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {cfg.base:g}, d = {cfg.head_dim})",
+    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {format_base(cfg.base)}, d = {cfg.head_dim})",
            x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
            style=style)
     fig.update_yaxes(range=[-1.05, 1.05])
@@ -512,7 +523,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     minutes). Labels are placed so they do not collide (``place_labels``). ``fig.layout.meta``: above_but_fail
     (presets above their width's curve that fail), no_base (widths whose curve ends: no base ≤ 1e12)."""
     L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
-    adv = advice(cfg, L, train_length) if L <= MEN_EXACT_MAX or on_demand else {"recommended": None}
+    adv = advice(cfg, L, train_length) if men_is_quick(cfg, L) or on_demand else {"recommended": None}
     pts = list(_preset_points_cached())
     own = men_condition(cfg)
     widths = sorted({(p["head_dim"], p["rotary_dim"]) for p in pts} | {(cfg.head_dim, cfg.rotary_dim)})
@@ -560,6 +571,9 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     labelled = [p for p in merged if p["label"]]
     where_l = place_labels(_plot_fractions(fig, labelled, cfg, adv), [p["label"] for p in labelled])
     where = [where_l[labelled.index(p)] if p["label"] else "top center" for p in merged]
+    for p, w in zip(merged, where):          # a label at this config's point clears the (larger) diamond
+        if p["label"] and (p["context"], p["base"]) == (cfg.context_length, cfg.base):
+            p["label"] = _clear_of_marker(p["label"], w)
     for holds, label in ((True, "model: B ≥ 0 over its own context (filled)"),
                          (False, "model: B < 0 somewhere in its context (open)")):
         idx = [i for i, p in enumerate(merged) if p["holds"] == holds]
@@ -584,7 +598,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
                           "<br>%{customdata[1]}<extra></extra>"))
     if adv["recommended"] is not None:
         fig.add_trace(go.Scatter(x=[L], y=[adv["recommended"]], mode="markers",
-                                 name=f"recommended for L = {L:,}: {adv['recommended']:g}",
+                                 name=f"recommended for L = {L:,}: {format_base(adv['recommended'])}",
                                  marker=dict(symbol="star", size=18, color=PALETTE[4], line=dict(width=1)),
                                  hovertemplate="recommended<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
     styled(fig, title="Base advisor: context length vs base (models and Men et al.'s minimum base per head width)",
@@ -594,6 +608,17 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     fig.update_yaxes(range=list(_advisor_y_range(fig)))
     fig.update_layout(hovermode="closest", meta=meta)
     return legend_below(fig)
+
+
+def _clear_of_marker(label: str, textposition: str) -> str:
+    """``label`` padded on the side facing its marker (a blank line above / below, spaces left / right), so that a
+    bigger marker drawn at the same point (this config's diamond) does not cover its first letters."""
+    vertical, horizontal = textposition.split()
+    if vertical == "bottom":
+        return "<br>" + label
+    if vertical == "top":
+        return label + "<br>"
+    return ("   " + label) if horizontal == "right" else (label + "   ")
 
 
 _ADVISOR_RANGE = {"x": (math.log10(BOUND_CONTEXTS[0]) - 0.15, math.log10(BOUND_CONTEXTS[-1]) + 0.2)}
