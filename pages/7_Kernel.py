@@ -60,13 +60,17 @@ if HAS_TORCH:
 
     sizes = GPU_SIZES if on_gpu else CPU_SIZES
     all_methods = [m for m in METHODS if m != "copy"]
+    # in the URL (?ks=128,256&km=ours,sdpa); a GPU and a CPU server offer different sizes, so a size the server
+    # does not offer is dropped with the page's URL notice
     seq_lens = st.multiselect("Sequence lengths S (tokens)" + ("" if on_gpu else " — CPU: small sizes"), sizes,
-                              format_func=lambda v: f"{v:,}", key="kernel_seq_lens",
-                              default=[4096, 32768, 131072] if on_gpu else [128, 256, 512])
-    methods = st.multiselect("Methods", all_methods, format_func=FK.METHOD_LABELS.get, key="kernel_methods",
-                             default=["ours", "hf-eager", "hf-compile", "meta-complex", "liger", "sdpa"] if on_gpu
-                             else ["ours", "hf-eager", "meta-complex", "sdpa"],
-                             help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.")
+                              format_func=lambda v: f"{v:,}",
+                              **ui.persist("ks", [4096, 32768, 131072] if on_gpu else [128, 256, 512],
+                                           options=sizes))
+    methods = st.multiselect("Methods", all_methods, format_func=FK.METHOD_LABELS.get,
+                             help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.",
+                             **ui.persist("km", ["ours", "hf-eager", "hf-compile", "meta-complex", "liger", "sdpa"]
+                                          if on_gpu else ["ours", "hf-eager", "meta-complex", "sdpa"],
+                                          options=all_methods))
     if st.button("Run the benchmark", type="primary", disabled=not seq_lens, key="kernel_run"):
         from dataclasses import asdict
 

@@ -129,9 +129,9 @@ def test_page_shows_device_memory_and_precision(page):
     mem = chart(page, "Memory: cos/sin table vs KV cache")
     assert len(mem["data"]) == 6
     # the memory table (dataframe) says 12.5 % for the default config (8 KV heads, full rotary)
-    df = [d for d in page.dataframe if "% of one layer's KV" in d.value.columns][0].value
-    share = df.set_index("item")["% of one layer's KV"]
-    assert share[[i for i in share.index if i.startswith("cos/sin table (")][0]] == pytest.approx(12.5)
+    df = [d for d in page.dataframe if "share of one layer's KV" in d.value.columns][0].value
+    share = df.set_index("item")["share of one layer's KV"]
+    assert share[[i for i in share.index if i.startswith("cos/sin table (")][0]] == "12.5 %"
     # phase error chart: fp32 trace equals the closed form at its own x values
     ph = chart(page, "Phase error of fp32 angles vs float64")
     tr = [t for t in ph["data"] if t["name"].startswith("inv_freq fp32")][0]
@@ -147,8 +147,8 @@ def test_page_shows_device_memory_and_precision(page):
 
 
 def test_page_runs_the_benchmark(page):
-    page.multiselect(key="kernel_seq_lens").set_value([64, 128])
-    page.multiselect(key="kernel_methods").set_value(["ours", "hf-eager", "sdpa"])
+    page.multiselect(key="_rvp_ks").set_value([64, 128]).run()
+    page.multiselect(key="_rvp_km").set_value(["ours", "hf-eager", "sdpa"])
     page.button(key="kernel_run").click().run()
     assert not page.exception, [e.value for e in page.exception]
     t = chart(page, "RoPE vs attention time")
@@ -289,3 +289,64 @@ def test_flops_share_is_computed_not_quoted():
     text = flops_statement((1, 8192))
     assert f"{100 * rope / total:.2g} % at 1 token" in text and "0.0035 %" in text and "0.006" not in text
     assert "at 8,192 tokens" in text
+
+
+# -- issue 12: shares in ×, a memory axis that ends at the data, the π label on its line, the benchmark in the URL --
+def test_memory_table_writes_shares_as_the_chart_does():
+    """The table said 3200 and 400 (% of one layer's KV) where the chart says 32× and 4×: one rule for both."""
+    from rope_viz.figures.kernel import format_share, kernel_memory, memory_table
+    cfg = RopeConfig(128, context_length=4096)
+    rows = memory_table(cfg, n_layers=32, n_kv_heads=8)
+    fig = kernel_memory(cfg, n_layers=32, n_kv_heads=8)
+    ref = rope_memory(cfg, seq_len=4096, n_layers=32, n_kv_heads=8)
+    by_item = {r["item"]: r for r in rows}
+    assert by_item["KV cache, whole model (32 layers)"]["share of one layer's KV"] == "32×"
+    for r in ref:
+        row = by_item[r["item"]]
+        layer = r["bytes"] / (2 * 4096 * 8 * 128 * 2) * 100                 # K and V, bf16: independent of rope_memory
+        assert row["share of one layer's KV"] == format_share(layer)
+        bar = [t for t in fig.data if t.name == r["item"]][0]
+        if r["bytes"]:
+            assert row["share of one layer's KV"] in bar.text[0] and row["size"] in bar.text[0]
+
+
+def test_memory_axis_ticks_end_at_the_largest_bar():
+    """At default the MiB axis was labelled up to "20k" though the largest bar is 512 MiB."""
+    from rope_viz.figures.kernel import kernel_memory
+    fig = kernel_memory(RopeConfig(128, context_length=4096), n_layers=32, n_kv_heads=8)
+    bars = [t.x[0] for t in fig.data if t.x[0] is not None]
+    ticks = list(fig.layout.xaxis.tickvals)
+    assert max(bars) == 512 and "MiB" in fig.layout.xaxis.title.text
+    assert min(bars) / 1.001 <= min(ticks) and max(ticks) <= max(bars) * 1.001
+
+
+def test_phase_lost_label_sits_on_its_line():
+    """"π: phase lost" sat at the top left, at 10^π on the log axis; "context length" was off the chart."""
+    from rope_viz.figures.kernel import kernel_phase_error
+    cfg = RopeConfig(128, context_length=4096)
+    fig = kernel_phase_error(cfg)
+    assert fig.layout.yaxis.type == "log" and fig.layout.xaxis.type == "log"
+    notes = {a.text: a for a in fig.layout.annotations}
+    pi, ctx = notes["π: phase lost"], notes["context length"]
+    assert pi.yref == "y" and pi.y == pytest.approx(np.log10(np.pi)) and pi.yanchor == "bottom"
+    assert ctx.xref == "x" and ctx.x == pytest.approx(np.log10(4096))
+    lines = {s.line.dash: s for s in fig.layout.shapes}
+    assert lines["dot"].y0 == pytest.approx(np.pi) and lines["dash"].x0 == 4096
+
+
+def test_benchmark_choices_are_in_the_url():
+    """Sequence lengths and methods are mirrored in the URL (they were plain keyed widgets): a URL opens with its
+    choice, and a changed choice lands in the URL. Light: the precision charts at their smallest position."""
+    pytest.importorskip("torch")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"ks": "64,128", "km": "ours,sdpa", "kmaxpos": "4096"})
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    seq, meth = at.multiselect(key="_rvp_ks"), at.multiselect(key="_rvp_km")
+    assert list(seq.value) == [64, 128] and list(meth.value) == ["ours", "sdpa"]
+    seq.set_value([256]).run()
+    meth.set_value(["hf-eager"]).run()
+    assert not at.exception
+    q = {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
+    assert q.get("ks") == "256" and q.get("km") == "hf-eager"

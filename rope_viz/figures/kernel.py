@@ -202,16 +202,20 @@ def format_bytes(nbytes: float) -> str:
     return f"{nbytes / size:,.3g} {name}"
 
 
-def format_share(pct: float, of: str) -> str:
-    """A share given in percent of ``of``: "12.5 % of X" up to 100 %, "32× X" above (what reads better)."""
-    return f"{pct:.3g} % of {of}" if pct <= 100 else f"{pct / 100:,.3g}× {of}"
+def format_share(pct: float, of: str = "") -> str:
+    """A share given in percent of ``of``: "12.5 % of X" up to 100 %, "32× X" above (what reads better); without
+    ``of`` just "12.5 %" / "32×". The one rule for shares: chart labels, caption and table use it."""
+    if pct <= 100:
+        return f"{pct:.3g} %" + (f" of {of}" if of else "")
+    return f"{pct / 100:,.3g}×" + (f" {of}" if of else "")
 
 
 def memory_table(cfg: RopeConfig, **kw) -> list[dict]:
     """The Kernel page's memory table: ``rope_memory(cfg, **kw)`` rows with the size in a readable unit and both
-    shares (numbers, in %)."""
-    return [{"item": r["item"], "size": format_bytes(r["bytes"]), "% of one layer's KV": round(r["pct_layer_kv"], 3),
-             "% of the model's KV": round(r["pct_model_kv"], 4)} for r in rope_memory(cfg, **kw)]
+    shares as the chart writes them (``format_share``: "12.5 %", "32×")."""
+    return [{"item": r["item"], "size": format_bytes(r["bytes"]), "share of one layer's KV": format_share(
+             r["pct_layer_kv"]), "share of the model's KV": format_share(r["pct_model_kv"])}
+            for r in rope_memory(cfg, **kw)]
 
 
 def _memory_caption(fig: go.Figure) -> str:
@@ -290,10 +294,14 @@ def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int
         errs[dt] = err = fp32_phase_error(cfg, pos, inv_freq_dtype=dt)
         fig.add_trace(go.Scatter(x=pos, y=np.maximum(err, 1e-12), name=name, mode="lines", line=dict(color=c),
                                  hovertemplate="m = %{x:,}<br>%{y:.3g} rad<extra>" + name + "</extra>"))
-    fig.add_hline(y=np.pi, line=dict(color="#888888", dash="dot"), annotation_text="π: phase lost",
-                  annotation_position="top left")
-    fig.add_vline(x=cfg.context_length, line=dict(color="#888888", dash="dash"),
-                  annotation_text="context length", annotation_position="bottom right")
+    # lines and their labels placed by hand: on log axes an annotation's coordinate is log10 of the value (plotly's
+    # annotation_text of add_hline / add_vline put "π: phase lost" at 10^π ≈ 1,400 rad, far above its line)
+    fig.add_hline(y=np.pi, line=dict(color="#888888", dash="dot"))
+    fig.add_annotation(x=0.01, xref="x domain", y=np.log10(np.pi), yref="y", text="π: phase lost", showarrow=False,
+                       xanchor="left", yanchor="bottom")
+    fig.add_vline(x=cfg.context_length, line=dict(color="#888888", dash="dash"))
+    fig.add_annotation(x=np.log10(cfg.context_length), xref="x", y=0.02, yref="y domain", text="context length",
+                       showarrow=False, xanchor="left", yanchor="bottom")
     ref = [int(np.searchsorted(pos, min(PHASE_REF_POSITION, top))), len(pos) - 1]
     lost = np.flatnonzero(errs["bfloat16"] >= PHASE_LOST_RAD)
     fig.update_layout(meta=dict(m=[int(pos[i]) for i in ref], fp32=[float(errs["float32"][i]) for i in ref],
