@@ -146,3 +146,11 @@ def test_compare_with_presets_is_in_the_url_and_drawn_exactly():
     at.multiselect(key="_rvp_cmp_ext").set_value(["phi-3-mini-128k", "llama-2-7b"]).run()
     v = at.query_params["cmp_ext"]
     assert (v[-1] if isinstance(v, list) else v).strip("[]") == "phi-3-mini-128k,llama-2-7b"
+
+
+@pytest.mark.parametrize("n_methods", [1, 3, len(FE.METHODS)])
+def test_score_panels_share_one_y_title_with_units(n_methods):
+    fig = FE.ext_score(RopeConfig(head_dim=128), factor=4.0, methods=list(FE.METHODS[:n_methods])).to_dict()
+    titles = [v.get("title", {}).get("text") for k, v in fig["layout"].items() if k.startswith("yaxis")]
+    titles = [t for t in titles if t]
+    assert titles and set(titles) == {"score q·k (unitless)"}, titles

@@ -294,8 +294,7 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
             for r in range(1, nrows + 1):
                 layout[axis_key(ref(r, c)[0])]["type"] = "log"
     for r in range(1, nrows + 1):                                  # y titles on the first column
-        layout[axis_key(ref(r, 1)[1])]["title"] = dict(
-            text="score q·k (unitless)" if r == (nrows + 1) // 2 else "score q·k")
+        layout[axis_key(ref(r, 1)[1])]["title"] = dict(text="score q·k (unitless)")
     layout["shapes"] = shapes
     fig = go.Figure(data=data, layout=layout)
     k = distance_stride(maxd)
