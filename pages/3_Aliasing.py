@@ -107,10 +107,13 @@ def base_sweep(cfg):
                  cfg, help="Default: the sidebar's original context. The model is taken as pre-trained at this length "
                            "with the sidebar's base; the mark is the base whose T_extra reaches the sweep's context "
                            "(shown only when this is shorter).")
-    on_demand = False
-    if not FA.men_is_quick(cfg, int(sweep_ctx)):
-        on_demand = st.toggle(f"Also mark Men et al.'s lower bound (minutes to compute above {FA.MEN_EXACT_MAX:,} "
-                              "tokens, then cached)", key="alias_sweep_men")
+    # Men et al.'s bound where it is not stored: minutes, so only on request (a button, like the advisor's: a
+    # control that starts minutes of work is not a view setting to flip or to put in the URL)
+    flag = f"alias_sweep_men_{cfg.head_dim}_{cfg.rotary_fraction}_{int(sweep_ctx)}"
+    on_demand = FA.men_is_quick(cfg, int(sweep_ctx)) or st.session_state.get(flag, False)
+    if not on_demand and st.button(f"Also mark Men et al.'s lower bound (minutes to compute above "
+                                   f"{FA.MEN_EXACT_MAX:,} tokens, then cached)", key="alias_sweep_men"):
+        st.session_state[flag] = on_demand = True
     ui.show_registered("aliasing_base_sweep", cfg, context_length=int(sweep_ctx), train_length=int(train),
                        on_demand=on_demand)
 
