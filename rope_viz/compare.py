@@ -118,6 +118,12 @@ def resolve(cfg: RopeConfig, items: Iterable = (), saved: Mapping[int, RopeConfi
     return out
 
 
+def with_main(cfg: RopeConfig, items: Iterable = (), saved: Mapping[int, RopeConfig] | None = None, *,
+              limit: int = MAX_COMPARE) -> list[tuple[str, RopeConfig]]:
+    """What a figure draws: ``(cfg.label(), cfg)`` first, then ``resolve(cfg, items, saved, limit=limit)``."""
+    return [(cfg.label(), cfg)] + resolve(cfg, items, saved, limit=limit)
+
+
 # -- a saved config as URL text -------------------------------------------------------------------------------------
 def encode_config(cfg: RopeConfig) -> str:
     """``cfg`` as base64url text (see the module docstring). ValueError if it is longer than MAX_ENCODED_CHARS (a

@@ -467,7 +467,8 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
                              "no base reaches the target")
             else:
                 if liu > BASE_MAX:
-                    notes.append(f"Liu et al.: needs base {format_base(liu, 3)} > {format_base(BASE_MAX)}, out of range; ignored")
+                    notes.append(f"Liu et al.: needs base {format_base(liu, 3)} > {format_base(BASE_MAX)}, "
+                                 "out of range; ignored")
                 else:
                     minima["liu"] = liu
                 notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {format_base(pretrain_base)}); "
@@ -476,7 +477,8 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
     clock = coarse_clock_base(r, L)
     if math.isfinite(clock):
         minima["clock"] = clock
-        notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ {format_base(clock, 4)}")
+        notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ "
+                     f"{format_base(clock, 4)}")
     else:
         clock = None
         notes.append("aliasing (ours): a single rotated pair (θ = 1) always wraps; no base helps")
@@ -485,12 +487,14 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
     recommended = None
     for cand in _nice_ceil_candidates(start):
         if cand > BASE_MAX:
-            notes.append(f"no 1-2-5 base ≤ {format_base(BASE_MAX)} above {format_base(start, 4)} satisfies B_Δ ≥ 0 on [0, {L:,})")
+            notes.append(f"no 1-2-5 base ≤ {format_base(BASE_MAX)} above {format_base(start, 4)} satisfies "
+                         f"B_Δ ≥ 0 on [0, {L:,})")
             break
         if men_condition_holds(d, cand, L, rotary_fraction):
             recommended = cand
             break
-        notes.append(f"{format_base(cand)} rejected: B_Δ < 0 somewhere below {L:,} (feasible bases are not an interval)")
+        notes.append(f"{format_base(cand)} rejected: B_Δ < 0 somewhere below {L:,} (feasible bases are not an "
+                     "interval)")
     excess = None
     if recommended is not None:
         excess = float(aliasing_vs_base(d, L, [recommended], measure="excess", rotary_fraction=rotary_fraction)[0])

@@ -99,7 +99,8 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
     log = spacing == "log"
     fig = go.Figure(go.Heatmap(
         x=pos, y=pos, z=S, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True, name="sim(m, n)",
-        colorbar=dict(title=dict(text="similarity", side="right")), showlegend=False, zsmooth="fast",   # the colour bar is its legend
+        colorbar=dict(title=dict(text="similarity", side="right")),   # the colour bar is its legend
+        showlegend=False, zsmooth="fast",
         # category axes hand the hover the sample's own value (no number format applies)
         hovertemplate="m=%{y}<br>n=%{x}<br>sim=%{z:.3f}<extra></extra>" if log else
                       "m=%{y:,}<br>n=%{x:,}<br>sim=%{z:.3f}<extra></extra>"))
@@ -270,7 +271,8 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
                                      line=dict(color=color, dash=dash, width=2),
                                      hovertemplate=label + "<br>base=%{x:.4g}<extra></extra>"))
         else:   # no finite base: say so in the legend instead of drawing a line at infinity
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label}: no base ≤ {format_base(BASE_MAX)}",
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines",
+                                     name=f"{label}: no base ≤ {format_base(BASE_MAX)}",
                                      line=dict(color=color, dash=dash, width=2)))
     styled(fig, title=f"Aliasing vs base at context L = {L:,} (d = {cfg.head_dim})",
            x_title="base b (rope_theta, log scale)", y_title="similarity (mean cos, 0 … 1)", style=style,
@@ -313,7 +315,8 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
                              hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
                              f"{sim:.3f}", line=dict(color="#000", dash="dash")))
-    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {format_base(cfg.base)}, d = {cfg.head_dim})",
+    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {format_base(cfg.base)}, "
+                      f"d = {cfg.head_dim})",
            x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
            style=style)
     fig.update_yaxes(range=[-1.05, 1.05])

@@ -247,7 +247,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     and dash = curve, and the legend has one entry per configuration and one per curve style. The numbers the caption
     states (first configuration) are in ``fig.layout.meta``.
     """
-    configs = [(cfg.label(), cfg)] + C.resolve(cfg, compare)
+    configs = C.with_main(cfg, compare)
     quantities = _check_quantities(quantities)
     max_d = _max_distance(cfg, max_distance)
     if not 10 <= int(n_bins) <= 20000:
@@ -338,9 +338,9 @@ def _summary_cached(configs: tuple, max_distance: int) -> tuple:
 
 
 def summary_table(cfg: RopeConfig, compare: Sequence = (), max_distance: int | None = None) -> list[dict]:
-    """One row per configuration: ``cfg``, then those of ``compare`` (``rope_viz.compare.resolve``): B_m's first negative distance up to max_distance
-    (``first_negative_distance``; also under the key ``first_negative`` as an int or None), B_0, RoFormer's bound
-    at Δ = 0 and the random score's exact mean and std; each configuration with the frequencies in effect over its
-    own context. Cached."""
-    configs = tuple([(cfg.label(), cfg)] + C.resolve(cfg, compare))
+    """One row per configuration: ``cfg``, then those of ``compare`` (``rope_viz.compare.with_main``): B_m's first
+    negative distance up to max_distance (``first_negative_distance``; also under the key ``first_negative`` as an
+    int or None), B_0, RoFormer's bound at Δ = 0 and the random score's exact mean and std; each configuration with
+    the frequencies in effect over its own context. Cached."""
+    configs = tuple(C.with_main(cfg, compare))
     return [dict(r) for r in _summary_cached(configs, _max_distance(cfg, max_distance))]

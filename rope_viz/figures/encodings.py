@@ -108,7 +108,8 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
     resolution, shown as min/max envelopes. ALiBi: Press et al.'s SIGNAL_HEADS = 8 slopes 1/2 … 1/256 (every head
     count ≤ 8 uses some of them, every count ≥ 8 all of them and more: the ALiBi figure shows any count), coloured
     steep (dark) → shallow (light) as in ``alibi_figure``, one legend entry for all. The dotted line at ½ is the
-    level of the table's "first Δ with signal ≤ ½". ``fig.layout.meta["max_gap"]``: the largest |RoPE − APE| over the distances (the caption's claim)."""
+    level of the table's "first Δ with signal ≤ ½". ``fig.layout.meta["max_gap"]``: the largest |RoPE − APE| over
+    the distances (the caption's claim)."""
     s = signals(cfg, max_distance, SIGNAL_HEADS, d_model)
     dist = s["distances"]
     fig = go.Figure()

@@ -145,7 +145,8 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
     fig.update_yaxes(title_text="λ_i (tokens)", row=1, col=2)
     fig.update_layout(hovermode="closest", margin=dict(t=80, b=130),
                       legend=dict(y=-0.2, yanchor="top", x=0.0, xanchor="left"), meta=_facts(cfg, t))
-    _mark_critical(fig, max([cfg.n_pairs] + [c.n_pairs for _, c in others]), fig.layout.meta["d_extra"], xref="x2", yref="y2 domain")
+    _mark_critical(fig, max([cfg.n_pairs] + [c.n_pairs for _, c in others]), fig.layout.meta["d_extra"],
+                   xref="x2", yref="y2 domain")
     return fig
 
 

@@ -68,7 +68,8 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
     xy = rotating_pairs_data(cfg, pairs, positions)                       # (n_frames, k, 2)
     r = effective_attention_factor(cfg)                                   # the circle the tips run on
     k = len(pairs)
-    titles = [f"<b>pair {i}</b><br>θ = {format_number(theta[i])} rad/token<br>λ = {format_number(wl[i], 2)} tokens" for i in pairs]
+    titles = [f"<b>pair {i}</b><br>θ = {format_number(theta[i])} rad/token<br>λ = {format_number(wl[i], 2)} tokens"
+              for i in pairs]
     layout, ref = grid_layout(1, k, titles=titles, h_space=0.06)
     for note in layout["annotations"]:   # three short lines: fit six panels side by side
         note["font"] = dict(size=13)

@@ -45,7 +45,7 @@ def comparison_configs(cfg: RopeConfig, method: str | None = None, factor: float
 
 
 def _configs(cfg: RopeConfig, compare: Sequence) -> list[tuple[str, RopeConfig]]:
-    return [(cfg.label(), cfg)] + C.resolve(cfg, compare, limit=MAX_COMPARE)
+    return C.with_main(cfg, compare, limit=MAX_COMPARE)
 
 
 def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | None:

@@ -17,11 +17,11 @@ API
     The shared sidebar: the page list (``PAGES``), preset selector (rope_viz.presets), overrides (head dim 2…1024,
     base on a log-spaced slider 10…1e9, rotary fraction, layout, context length up to 2,097,152, scaling method +
     its parameters), "Import config.json" (upload or paste, ≤ 1 MB, through ``from_hf_config``: load it, or add it
-    to the configs saved for comparison) and "Saved for comparison" (keep the current config, remove saved ones). State is shared
-    across pages (st.session_state) and mirrored in the URL query string (``preset=NAME`` + only the overridden
-    values, see ``rope_viz.ui.state``), so a copied link reproduces the view. URL values that cannot be used are
-    dropped with one notice at the top of the page. Invalid settings → ``show_error`` with the library's message
-    and ``None``.
+    to the configs saved for comparison) and "Saved for comparison" (keep the current config, remove saved ones).
+    State is shared across pages (st.session_state) and mirrored in the URL query string (``preset=NAME`` + only
+    the overridden values, see ``rope_viz.ui.state``), so a copied link reproduces the view. URL values that
+    cannot be used are dropped with one notice at the top of the page. Invalid settings → ``show_error`` with the
+    library's message and ``None``.
 ``persist(name, default, *, lo=None, hi=None, options=None, max_items=None) -> dict``
     ``**kwargs`` for a page widget (key + on_change) so its value survives page switches and is mirrored in the URL
     as ``?name=value`` (only when ≠ default). Values: int, float, bool, str, or a list of them (multiselect; pass its
@@ -67,5 +67,5 @@ from .figure import cached_figure, guarded, literal, show_error, show_figure, sh
 from .pages import PAGES, available_pages, page_header
 from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs
 
-__all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure", "guarded", "show_error", "literal",
-           "cached_figure", "page_header", "PAGES", "available_pages", "page_nav"]
+__all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
+           "guarded", "show_error", "literal", "cached_figure", "page_header", "PAGES", "available_pages", "page_nav"]
