@@ -87,8 +87,13 @@ def resolve(cfg: RopeConfig, items: Iterable = (), saved: Mapping[int, RopeConfi
     from .presets import get_preset
 
     saved = saved or {}
+    if items is None:
+        items = ()
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise ValueError(f"compare must be a list of entries ('base <number>', preset names, 'saved <N>'); got "
+                         f"{V.shorten(items)}")
     out: list[tuple[str, RopeConfig]] = []
-    for item in items or ():
+    for item in items:
         if isinstance(item, str) and item.startswith(BASE_PREFIX):
             try:
                 item = float(item[len(BASE_PREFIX):])

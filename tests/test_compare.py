@@ -161,3 +161,9 @@ def test_url_keys_of_saved_configs():
     assert saved == {1: PHI3, 3: QWEN2}
     assert len(errors) == 2 and errors[0].startswith("URL parameter saved2") and \
         errors[1].startswith("URL parameter saved4: head_dim")
+
+
+@pytest.mark.parametrize("items", [99, "llama-3-8b", b"x", {"base 1e6": 1}, 1.5])
+def test_compare_that_is_not_a_list_is_refused_naming_the_field(items):
+    with pytest.raises(ValueError, match="compare must be a list"):
+        C.resolve(RopeConfig(128), items)
