@@ -92,6 +92,10 @@ if cfg is not None:
         ui.show_registered("ext_ratio", cfg, compare=compare, **opts)
         ui.show_registered("ext_wavelengths", cfg, compare=compare, **opts)
         score_section(cfg, opts)
-        ui.show_registered("ext_attention_factor", cfg, **opts)
+        at = FE.attention_factors(ext, chosen)
+        scaled = [f"{FE.METHOD_LABELS[m]} ×{v:.4f}" for m, v in at.items() if abs(v - 1.0) > 1e-12]
+        st.markdown(f"**Attention factor at s = {ext.factor:g}:** " + (", ".join(scaled) if scaled else "none")
+                    + (" — the other chosen methods leave attention unscaled (1)." if len(scaled) < len(at) else "."))
+        ui.show_registered("ext_attention_factor", cfg, methods=chosen)
     elif ext is not None:
         st.info("Select at least one method.")

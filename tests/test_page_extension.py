@@ -154,3 +154,41 @@ def test_score_panels_share_one_y_title_with_units(n_methods):
     titles = [v.get("title", {}).get("text") for k, v in fig["layout"].items() if k.startswith("yaxis")]
     titles = [t for t in titles if t]
     assert titles and set(titles) == {"score q·k (unitless)"}, titles
+
+
+# -- attention factor: curves over s (the chart does not move with the page's s; the page states the value at s) -----
+def test_attention_factor_curves_follow_the_papers_closed_forms():
+    cfg = RopeConfig(128, base=1e4, context_length=4096)
+    fig = FE.ext_attention_factor(cfg)
+    by = {t.name: (np.asarray(t.x, float), np.asarray(t.y, float)) for t in fig.data}
+    s, yarn = by["YaRN"]
+    assert s[0] == pytest.approx(1.0) and s[-1] == pytest.approx(FE.ATTENTION_S_MAX)
+    np.testing.assert_allclose(yarn, 0.1 * np.log(s) + 1.0, rtol=1e-12)                  # Peng et al. 2023
+    s, lr = by["LongRoPE"]
+    np.testing.assert_allclose(lr[s > 1], np.sqrt(1 + np.log(s[s > 1]) / np.log(4096)), rtol=1e-12)  # Ding et al.
+    for name in ("PI (linear)", "NTK-aware", "dynamic NTK", "Llama 3.1"):
+        assert np.all(by[name][1] == 1.0), name
+    cap = caption_of("ext_attention_factor", fig)
+    assert f"YaRN ×{0.1 * np.log(128) + 1:.3f}" in cap and "Llama 3.1" in cap
+
+
+def test_attention_factor_chart_is_the_same_for_every_s_and_the_page_states_the_value():
+    at = _open({"s_ext": "4"})
+    specs = {k: v for k, v in _charts(at).items() if k.startswith("Attention factor")}
+    line = [m.value for m in at.markdown if m.value.startswith("**Attention factor at s = 4")][0]
+    assert f"YaRN ×{0.1 * np.log(4) + 1:.4f}" in line
+    at2 = _open({"s_ext": "16"})
+    specs2 = {k: v for k, v in _charts(at2).items() if k.startswith("Attention factor")}
+    assert specs and specs == specs2                               # same figure: not redrawn when s moves
+    line2 = [m.value for m in at2.markdown if m.value.startswith("**Attention factor at s = 16")][0]
+    assert f"YaRN ×{0.1 * np.log(16) + 1:.4f}" in line2
+
+
+def test_attention_factor_follows_a_large_config_factor_and_rejects_bad_input():
+    cfg = RopeConfig(64, base=1e4, context_length=2_097_152,
+                     scaling={"rope_type": "yarn", "factor": 512.0, "original_max_position_embeddings": 4096})
+    fig = FE.ext_attention_factor(cfg)
+    assert max(fig.data[0].x) == pytest.approx(512.0)               # the config's own s = 2M / 4K
+    for bad in ({"s_max": 1.0}, {"s_max": float("nan")}, {"n_points": 1}, {"methods": ["nope"]}):
+        with pytest.raises(ValueError):
+            FE.ext_attention_factor(cfg, **bad)

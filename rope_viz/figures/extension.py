@@ -306,21 +306,60 @@ def ext_score(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
     return fig
 
 
-@register("ext_attention_factor", page="Context extension",
-          caption="Only YaRN and LongRoPE rescale attention (cos and sin are multiplied by this factor, so logits by "
-                  "its square) to keep the softmax sharp at long range.")
-def ext_attention_factor(cfg: RopeConfig, *, style: str = "app", factor: float | None = None,
-                         seq_len: int | None = None, methods=None) -> go.Figure:
-    """Bar chart: ``effective_attention_factor`` of each method (at its evaluation length)."""
-    ext, chosen = _ext(cfg, factor, seq_len, methods)
-    vals = [effective_attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen]
+def attention_factors(ext: Extension, methods=None) -> dict[str, float]:
+    """Each method's attention factor (``effective_attention_factor`` at its evaluation length): the multiplier
+    on cos and sin, so logits scale by its square. 1 except YaRN (0.1·ln s + 1, Peng et al. 2023) and LongRoPE
+    (√(1 + ln s / ln L₀), Ding et al. 2024); dimensionless. ``methods``: a subset of METHODS (default all)."""
+    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
+    return {m: effective_attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen}
+
+
+ATTENTION_S_MAX = 128.0      # the largest factor the Context extension page offers
+
+
+def _attention_caption(fig: go.Figure) -> str:
+    m = fig.layout.meta
+    grow = [f"{METHOD_LABELS[k]} ×{v:.3f}" for k, v in m["at_max"].items() if abs(v - 1.0) > 1e-12]
+    flat = [METHOD_LABELS[k] for k, v in m["at_max"].items() if abs(v - 1.0) <= 1e-12]
+    text = ("Only YaRN and LongRoPE rescale attention (cos and sin are multiplied by this factor, so logits by its "
+            "square) to keep the softmax sharp at long range")
+    if grow:
+        text += f"; at s = {m['s_max']:g}: " + ", ".join(grow)
+    if flat:
+        text += f"; {', '.join(flat)} stay at 1"
+    return text + "."
+
+
+@register("ext_attention_factor", page="Context extension", caption=_attention_caption)
+def ext_attention_factor(cfg: RopeConfig, *, style: str = "app", methods=None, s_max: float | None = None,
+                         n_points: int = 57) -> go.Figure:
+    """Attention factor of each method (``attention_factors``) against the extension factor s, log-spaced from 1 to
+    ``s_max`` (default the page's largest factor, or the config's own if larger). It does not depend on the s chosen
+    on the page, so moving s does not redraw it; the page states the values at its s. ``fig.layout.meta``: s_max,
+    at_max (method → factor at s_max)."""
+    unknown = set(methods or ()) - set(METHODS)
+    if unknown:
+        raise ValueError(f"methods must be among {', '.join(METHODS)}; got {', '.join(sorted(unknown))}")
+    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
+    hi = max(ATTENTION_S_MAX, default_factor(cfg)) if s_max is None else float(s_max)
+    if not (np.isfinite(hi) and 1.0 < hi <= CONTEXT_MAX):
+        raise ValueError(f"s_max must be in (1, {CONTEXT_MAX:,}]; got {s_max}")
+    if not 2 <= int(n_points) <= 1000:
+        raise ValueError(f"n_points must be in [2, 1000]; got {n_points}")
+    s = np.geomspace(1.0, hi, int(n_points))
+    s = s[np.rint(s * cfg.original_context_length) <= CONTEXT_MAX]
+    vals = np.array([[attention_factors(extension_methods(cfg, float(si)), chosen)[m] for m in chosen] for si in s])
     fig = go.Figure()
-    for m, v in zip(chosen, vals):
-        fig.add_trace(go.Bar(x=[METHOD_LABELS[m]], y=[v], name=METHOD_LABELS[m], marker_color=METHOD_COLORS[m],
-                             text=[f"{v:.4f}"], textposition="outside"))
-    fig.add_hline(y=1.0, line=dict(color="#777777", dash="dot"))
-    styled(fig, title=f"Attention factor per method ({_subtitle(ext)})", x_title="method",
-           y_title="attention factor (multiplies cos, sin; unitless)", style=style)
-    fig.update_yaxes(range=[0, max(vals + [1.0]) * 1.2])
-    fig.update_layout(hovermode="closest", showlegend=True)
-    return fig
+    for j, m in enumerate(chosen):
+        fig.add_trace(go.Scatter(x=s, y=vals[:, j], mode="lines", name=METHOD_LABELS[m],
+                                 line=dict(color=METHOD_COLORS[m], width=2,
+                                           dash="solid" if np.ptp(vals[:, j]) > 0 else "dot"),
+                                 hovertemplate="s = %{x:.3g}: %{y:.4f}<extra>" + METHOD_LABELS[m] + "</extra>"))
+    styled(fig, title="Attention factor per method vs the extension factor s",
+           x_title="extension factor s (target / L₀, log scale)",
+           y_title="attention factor (multiplies cos, sin; unitless)", style=style, log_x=True)
+    top = float(np.nanmax(vals)) if vals.size else 1.0
+    fig.update_yaxes(range=[0.95, max(top, 1.0) * 1.05 + 0.02])
+    fig.update_layout(hovermode="closest", showlegend=True,
+                      meta=dict(s_max=float(s[-1]), at_max={m: float(vals[-1, j]) for j, m in enumerate(chosen)}))
+    return _legend_below(fig)
