@@ -60,7 +60,10 @@ try:
 except StreamlitPageNotFoundError:  # run outside the app (AppTest.from_string)
     pass
 
-if cfg is not None:
+@st.fragment
+def offsets_section(cfg):
+    """Everything below the header (a fragment: the method, factor and comparison rerun only this part, not the
+    sidebar: ~10 % off each redraw, scripts/bench_ab.py). The sidebar reruns it."""
     # -- comparison set --------------------------------------------------------------------------------------
     if cfg.scaling is not None:
         st.info(f"The sidebar uses **{SCALING_LABELS[cfg.rope_type]}** scaling: it is compared with the same model "
@@ -109,3 +112,7 @@ if cfg is not None:
             "context those pairs turn as little as they did in pre-training: the one-sign pairs are kept. Plain "
             "RoPE pushed to the longer context turns them further and can remove them — compare the rows of the "
             "table above.")
+
+
+if cfg is not None:
+    offsets_section(cfg)

@@ -58,7 +58,10 @@ def explain_factor(cfg, ext) -> None:
             f"3.1 uses factor 8 for a 16× longer context). Pick ×{ctx / L0:g} to extend to its full context.")
 
 
-if cfg is not None:
+@st.fragment
+def extension_section(cfg):
+    """Everything below the header (a fragment: the factor slider, dynamic-NTK length, methods and comparison
+    rerun only this part, not the sidebar: ~10 % off each redraw, scripts/bench_ab.py). The sidebar reruns it."""
     c1, c2 = st.columns(2)
     fsel = c1.select_slider("Extension factor s (target = s·L₀)", FACTORS,
                             format_func=lambda v: "auto (from config)" if v == "auto" else f"×{v}",
@@ -99,3 +102,7 @@ if cfg is not None:
         ui.show_registered("ext_attention_factor", cfg, methods=chosen)
     elif ext is not None:
         st.info("Select at least one method.")
+
+
+if cfg is not None:
+    extension_section(cfg)
