@@ -110,8 +110,8 @@ lam = a3.slider("Massive if > λ × the head's median (λ)", 2.0, 20.0, **ui.per
 source = a4.radio("From", ("activations", "weights"), horizontal=True,
                   format_func={"activations": "q/k on the text", "weights": "W_q / W_k rows"}.get,
                   **ui.persist("rmsrc", "activations", options=["activations", "weights"]))
-fig = ui.guarded(FM.pair_heatmap, None, result=result, which=which, head=None if head == "all" else int(head),
-                 lam=float(lam), source=source)
+fig = ui.guarded(ui.cached_result_figure, "model_pair_heatmap", result=result, which=which,
+                 head=None if head == "all" else int(head), lam=float(lam), source=source)
 ui.show_figure(fig, name="model_pair_heatmap", caption=caption_of("model_pair_heatmap", fig) if fig else "")
 summary = MA.top_pair_summary(result[f"{which}_pair_norm"])
 bounds = FM.boundaries_by_type(result)
@@ -138,11 +138,11 @@ dhead_opts = ["all"] + [str(h) for h in range(result["heads"])]
 dhead = b3.selectbox("Head ", dhead_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
                      **ui.persist("rmdhead", "all", options=dhead_opts))
 if layers:
-    fig = ui.guarded(FM.attention_distance, None, result=result, layers=layers, quantity=qty,
-                     head=None if dhead == "all" else int(dhead))
+    fig = ui.guarded(ui.cached_result_figure, "model_attention_distance", result=result, layers=layers,
+                     quantity=qty, head=None if dhead == "all" else int(dhead))
     ui.show_figure(fig, name="model_attention_distance",
                    caption=caption_of("model_attention_distance", fig) if fig else "")
-fig = ui.guarded(FM.sink, None, result=result)
+fig = ui.guarded(ui.cached_result_figure, "model_sink", result=result)
 ui.show_figure(fig, name="model_sink", caption=caption_of("model_sink", fig) if fig else "")
 
 # -- 3. perplexity beyond the training context -------------------------------------------------------------------------
@@ -208,7 +208,7 @@ for c in chosen:
         if r is not None:
             runs[c] = r
 if runs:
-    fig = ui.guarded(FM.ppl_position, None, runs=runs)
+    fig = ui.guarded(ui.cached_result_figure, "model_ppl_position", runs=runs)
     ui.show_figure(fig, name="model_ppl_position", caption=caption_of("model_ppl_position", fig) if fig else "")
     st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the training "
                 f"length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")

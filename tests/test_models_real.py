@@ -188,3 +188,23 @@ def test_real_model_page_controls_live_in_the_url(smollm):
     assert q["rmlayers"] == "1,29" and "rmdhead" not in q and q["rmhead"] == "4"
     again = open_page(page, q)
     assert charts(again) == charts(at)
+
+
+def test_result_figures_are_cached_by_content_not_by_name(smollm):
+    """The Real model page's figures come from ui.cached_result_figure: one build per (data, options); changed data
+    (a re-measured model) gives a new figure, never the cached one; equal to the uncached figure function."""
+    import plotly.io as pio
+
+    from rope_viz import ui
+    from rope_viz.figures import models as FM
+
+    r = api.inspect("smollm2-135m", None, 256)
+    a = ui.cached_result_figure("model_pair_heatmap", result=r, which="k", lam=4.0)
+    assert ui.cached_result_figure("model_pair_heatmap", result=dict(r), which="k", lam=4.0) is a    # equal content
+    assert pio.to_json(a) == pio.to_json(FM.pair_heatmap(None, result=r, which="k", lam=4.0))
+    assert ui.cached_result_figure("model_pair_heatmap", result=r, which="q", lam=4.0) is not a      # other options
+    changed = {**r, "k_pair_norm": r["k_pair_norm"] * 2.0}
+    b = ui.cached_result_figure("model_pair_heatmap", result=changed, which="k", lam=4.0)
+    assert b is not a and pio.to_json(b) == pio.to_json(FM.pair_heatmap(None, result=changed, which="k", lam=4.0))
+    with pytest.raises(TypeError):
+        ui.cached_result_figure("model_sink")

@@ -52,6 +52,8 @@ API
 ``cached_figure(name, cfg, *, style="app", **options) -> go.Figure``
     The registered figure (rope_viz.figures) computed once per (name, cfg, style, options); options may contain
     RopeConfigs. Shared object: do not mutate it.
+``cached_result_figure(name, *, result=None | runs=None, style="app", **options) -> go.Figure``
+    A registered figure drawn from measured data (real-model runs), computed once per (data content, options).
 ``page_header(title, intro_markdown, *, icon=None)``
     set_page_config(wide) + title + the short explanation for a learner. Call it first.
 ``PAGES`` / ``available_pages()`` / ``page_nav()``
@@ -63,9 +65,9 @@ API
 import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from sys.modules without the import lock, and
 #               concurrent first imports under load gave "partially initialized module 'pandas'")
 
-from .figure import cached_figure, guarded, literal, show_error, show_figure, show_registered
+from .figure import cached_figure, cached_result_figure, guarded, literal, show_error, show_figure, show_registered
 from .pages import PAGES, available_pages, page_header
 from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs
 
 __all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
-           "guarded", "show_error", "literal", "cached_figure", "page_header", "PAGES", "available_pages", "page_nav"]
+           "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES", "available_pages", "page_nav"]

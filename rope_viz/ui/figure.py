@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any, Callable, TypeVar
@@ -74,6 +75,44 @@ def cached_figure(name: str, cfg: RopeConfig, *, style: str = "app", **options: 
     cfg_json = json.dumps(cfg, default=_encode, sort_keys=True)
     options_json = json.dumps(options, default=_encode, sort_keys=True)
     return _figure(name, cfg_json, style, options_json)
+
+
+@st.cache_resource(max_entries=48, ttl=3600, show_spinner=False)   # bounded like _figure
+def _result_figure(name: str, data_arg: str, digest: str, style: str, options_json: str, _data) -> go.Figure:
+    from ..figures import get_figure
+
+    return get_figure(name).fn(None, style=style, **{data_arg: _data}, **json.loads(options_json))
+
+
+def _digest_data(value: Any, h) -> None:
+    """Feed a measured result (nested mappings of arrays and values) into the hash ``h``: arrays by dtype, shape
+    and bytes, mappings by sorted key, other values by repr."""
+    if isinstance(value, dict):
+        for k in sorted(value, key=str):
+            h.update(str(k).encode())
+            _digest_data(value[k], h)
+    elif hasattr(value, "tobytes") and hasattr(value, "dtype"):
+        h.update(f"{value.dtype.str}{getattr(value, 'shape', ())}".encode())
+        h.update(value.tobytes())
+    else:
+        h.update(repr(value).encode())
+
+
+def cached_result_figure(name: str, *, style: str = "app", result: dict | None = None, runs: dict | None = None,
+                         **options: Any) -> go.Figure:
+    """The registered figure ``name`` drawn from measured data (real-model runs: ``result=`` one inspect result or
+    ``runs=`` label → perplexity result, passed on as that argument with ``options``), computed once per (data,
+    options) and shared across sessions. The data are keyed by a hash of their content (a few ms), so a re-measured
+    model never shows a stale chart. Building one of these figures costs 40–100 ms of plotly; cached, a rerun that
+    changes something else does not pay it. Raises what the figure function raises (wrap in ``guarded``). Shared
+    object: do not mutate it."""
+    if (result is None) == (runs is None):
+        raise TypeError("pass exactly one of result= or runs=")
+    arg, data = ("result", result) if result is not None else ("runs", runs)
+    h = hashlib.blake2b(digest_size=16)
+    _digest_data(data, h)
+    return _result_figure(name, arg, h.hexdigest(), style, json.dumps(options, default=_encode, sort_keys=True),
+                          data)
 
 
 # -- the chart element --------------------------------------------------------------------------------------------------
