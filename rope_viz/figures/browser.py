@@ -187,17 +187,24 @@ def _apply_template(layout: dict, data: list[dict], template: dict) -> tuple[dic
     return out, traces
 
 
-def _digest(value: Any, h) -> None:
-    """Feed ``value`` (nested dicts / lists / arrays / scalars) into the hash ``h``: arrays by dtype, shape and
-    bytes (no text conversion of large arrays)."""
+def content_hash(value: Any) -> str:
+    """A hex digest of nested mappings / lists / arrays / scalars: arrays by dtype, shape and bytes (no text
+    conversion of large arrays), mappings by sorted key, anything else by repr. Used for a figure's
+    ``datarevision`` and to key cached figures by measured data (``rope_viz.ui.cached_result_figure``)."""
+    h = hashlib.blake2b(digest_size=16)
+    _feed(value, h)
+    return h.hexdigest()
+
+
+def _feed(value: Any, h) -> None:
     if isinstance(value, dict):
-        for k in sorted(value):
+        for k in sorted(value, key=str):
             h.update(repr(k).encode())
-            _digest(value[k], h)
+            _feed(value[k], h)
     elif isinstance(value, (list, tuple)):
         h.update(b"[%d" % len(value))
         for v in value:
-            _digest(v, h)
+            _feed(v, h)
     elif isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
         h.update(f"{value.dtype.str}{value.shape}".encode())
         h.update(np.ascontiguousarray(value).tobytes())
@@ -217,9 +224,7 @@ def browser_spec(fig: go.Figure) -> dict:
     layout.pop("meta", None)
     if template:
         layout, data = _apply_template(layout, data, template)
-    digest = hashlib.blake2b(digest_size=8)
-    _digest([fig._data, [fr._props for fr in fig._frame_objs]], digest)
-    layout["datarevision"] = digest.hexdigest()
+    layout["datarevision"] = content_hash([fig._data, [fr._props for fr in fig._frame_objs]])[:16]
     spec = {"data": data, "layout": layout}
     if frames:
         spec["frames"] = frames

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any, Callable, TypeVar
@@ -84,20 +83,6 @@ def _result_figure(name: str, data_arg: str, digest: str, style: str, options_js
     return get_figure(name).fn(None, style=style, **{data_arg: _data}, **json.loads(options_json))
 
 
-def _digest_data(value: Any, h) -> None:
-    """Feed a measured result (nested mappings of arrays and values) into the hash ``h``: arrays by dtype, shape
-    and bytes, mappings by sorted key, other values by repr."""
-    if isinstance(value, dict):
-        for k in sorted(value, key=str):
-            h.update(str(k).encode())
-            _digest_data(value[k], h)
-    elif hasattr(value, "tobytes") and hasattr(value, "dtype"):
-        h.update(f"{value.dtype.str}{getattr(value, 'shape', ())}".encode())
-        h.update(value.tobytes())
-    else:
-        h.update(repr(value).encode())
-
-
 def cached_result_figure(name: str, *, style: str = "app", result: dict | None = None, runs: dict | None = None,
                          **options: Any) -> go.Figure:
     """The registered figure ``name`` drawn from measured data (real-model runs: ``result=`` one inspect result or
@@ -108,10 +93,10 @@ def cached_result_figure(name: str, *, style: str = "app", result: dict | None =
     object: do not mutate it."""
     if (result is None) == (runs is None):
         raise TypeError("pass exactly one of result= or runs=")
+    from ..figures.browser import content_hash
+
     arg, data = ("result", result) if result is not None else ("runs", runs)
-    h = hashlib.blake2b(digest_size=16)
-    _digest_data(data, h)
-    return _result_figure(name, arg, h.hexdigest(), style, json.dumps(options, default=_encode, sort_keys=True),
+    return _result_figure(name, arg, content_hash(data), style, json.dumps(options, default=_encode, sort_keys=True),
                           data)
 
 
