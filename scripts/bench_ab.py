@@ -107,10 +107,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    pages = [p for _, p in A.app_pages() if p != "Real_model"]
+    pages = [p for _, p in A.app_pages() if p != "Real_model"]      # its first visit runs the model: ask for it
     if args.pages:
         want = set(args.pages.split(","))
-        pages = [p for p in pages if (p or "Intuition") in want]
+        pages = [p for _, p in A.app_pages() if (p or "Intuition") in want]
     load0 = os.getloadavg()[0]
     rows = []
     with checkout(args.rev) as old, sync_playwright() as p, A.browser(p) as ctx, serve(old) as ua, \
