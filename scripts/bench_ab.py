@@ -6,7 +6,7 @@ alike. ``REV`` is a git revision of this repository (checked out into a temporar
 environment) or a path to another checkout; B is the working tree. Prints each side's median / quartiles and the
 ratio B / A per page.
 
-    python scripts/bench_ab.py REV [--pages Intuition,Context_extension] [--steps 10]
+    python scripts/bench_ab.py REV [--pages Intuition,Context_extension] [--steps 10] [--revisit]
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ def checkout(rev: str):
         subprocess.run(["git", "worktree", "remove", "--force", str(tmp)], cwd=A.ROOT, check=False)
 
 
-def ab_page(ctx, urls: list[str], path: str, steps: int) -> list[list[float]]:
-    """Slider redraw times (ms) on ``path`` for each URL, steps interleaved A, B, B, A, …"""
+def ab_page(ctx, urls: list[str], path: str, steps: int, new_values: bool = True) -> list[list[float]]:
+    """Slider redraw times (ms) on ``path`` for each URL, steps interleaved A, B, B, A, … ``new_values``: step on
+    to values not drawn yet (figures computed, charts sent in full), as scripts/bench_app.py does; else back and
+    forth between two values (cached figures; Streamlit re-sends a large chart message as a reference)."""
     pages, sliders = [], []
     for url in urls:
         page = ctx.new_page()
@@ -87,11 +89,19 @@ def ab_page(ctx, urls: list[str], path: str, steps: int) -> list[list[float]]:
         pages.append(page)
         sliders.append(slider)
     times: list[list[float]] = [[] for _ in urls]
+    keys, forward = ("ArrowRight", "ArrowLeft"), 0
     for i in range(steps):
-        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        if new_values:               # as bench_app: onward to values not drawn yet, every 6th step back
+            key = keys[forward ^ (i % 6 == 5)]
+        else:                        # back and forth between two values: every redraw after the first is cached
+            key = keys[i % 2]
+        got = []
         for j in ((0, 1) if i % 2 == 0 else (1, 0)):
             pages[j].bring_to_front()
-            ms = A.timed_slider_step(pages[j], sliders[j], key=key)
+            got.append((j, A.timed_slider_step(pages[j], sliders[j], key=key)))
+        if new_values and any(ms is None for _, ms in got):      # the end of the slider's range: turn round
+            forward ^= 1
+        for j, ms in got:
             if ms is not None:
                 times[j].append(ms)
     for page in pages:
@@ -104,6 +114,8 @@ def main(argv=None) -> int:
     ap.add_argument("rev", help="git revision (or a directory) to compare the working tree against")
     ap.add_argument("--pages", help="comma-separated URL names (default: all but Real_model)")
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--revisit", action="store_true",
+                    help="step back and forth between two values (cached) instead of on to new ones")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -116,7 +128,7 @@ def main(argv=None) -> int:
     with checkout(args.rev) as old, sync_playwright() as p, A.browser(p) as ctx, serve(old) as ua, \
             serve(A.ROOT) as ub:
         for path in pages:
-            a, b = ab_page(ctx, [ua, ub], path, args.steps)
+            a, b = ab_page(ctx, [ua, ub], path, args.steps, new_values=not args.revisit)
             rows.append((path or "Intuition", a, b))
             print(f"{path or 'Intuition'}: A {[round(x) for x in a]}  B {[round(x) for x in b]}", flush=True)
     print(f"\nA = {args.rev}, B = working tree; load average (1 min) {load0:.1f} → {os.getloadavg()[0]:.1f} "

@@ -8,6 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import _plotly_paths
+
+_plotly_paths.install()   # every figure module imports this one: plotly's path parser cached before any figure
+
 STYLES = ("app", "docs")
 DOCS_SIZE = (1000, 560)  # px, the fixed size of the "docs" style
 # Colour-blind-safe qualitative palette (Okabe–Ito), used in this order for overlaid configurations/methods.
