@@ -259,11 +259,16 @@ def _check_extension(at: AppTest, base: RopeConfig, s: float) -> None:
     yarn = base.replace(context_length=target, scaling={"rope_type": "yarn", "factor": s,
                                                         "original_max_position_embeddings": L0})
     np.testing.assert_allclose(by_name["YaRN"], frequency_ratio(yarn), rtol=1e-12)
-    af = chart(at, "Attention factor")
-    bars = {tr["name"]: _arr(tr["y"])[0] for tr in af["data"] if tr["type"] == "bar"}
-    assert bars["YaRN"] == pytest.approx(0.1 * math.log(s) + 1, rel=1e-12)                     # YaRN Eq. 22
-    assert bars["LongRoPE"] == pytest.approx(math.sqrt(1 + math.log(s) / math.log(L0)), rel=1e-12)
-    assert bars["PI (linear)"] == 1.0
+    af = chart(at, "Attention factor")                  # curves over s (the chart does not move with s)
+    curves = {tr["name"]: (_arr(tr["x"]), _arr(tr["y"])) for tr in af["data"]}
+    x, y = curves["YaRN"]
+    np.testing.assert_allclose(y, 0.1 * np.log(x) + 1, rtol=1e-12)                               # YaRN Eq. 22
+    x, y = curves["LongRoPE"]
+    np.testing.assert_allclose(y[x > 1], np.sqrt(1 + np.log(x[x > 1]) / np.log(L0)), rtol=1e-12)
+    assert np.all(curves["PI (linear)"][1] == 1.0)
+    line = [m.value for m in at.markdown if m.value.startswith("**Attention factor at s")][0]     # the value at s
+    assert f"YaRN ×{0.1 * math.log(s) + 1:.4f}" in line
+    assert f"LongRoPE ×{math.sqrt(1 + math.log(s) / math.log(L0)):.4f}" in line
     wl = chart(at, "Wavelength per pair")
     orig = [tr for tr in wl["data"] if tr["name"].startswith("original (no")][0]
     np.testing.assert_allclose(_arr(orig["y"]), 2 * np.pi / np.array(naive_theta(base.base, r)), rtol=1e-12)
