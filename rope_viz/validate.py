@@ -151,6 +151,20 @@ def choice(field: str, value: Any, options: Iterable[Any]) -> Any:
     raise _fail(field, "one of " + ", ".join(str(o) for o in options), value)
 
 
+def choices(field: str, value: Any, options: Iterable[Any]) -> list:
+    """``value`` as a list of distinct items, each equal to one of ``options`` (``choice``), in the order given.
+    Accepts a list or tuple; text is not taken for a list of its letters, a number not for a list of one."""
+    options = tuple(options)
+    if not isinstance(value, (list, tuple)):
+        raise _fail(field, "a list of items among " + ", ".join(str(o) for o in options), value)
+    out: list = []
+    for item in value:
+        c = choice(field, item, options)
+        if c not in out:
+            out.append(c)
+    return out
+
+
 def float_array(field: str, x: Any, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
     """``x`` as a float64 ndarray of finite values (booleans and integers converted); ``ndim``: the number of
     dimensions required (an int or a tuple of allowed ones), None for any."""

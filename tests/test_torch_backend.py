@@ -421,3 +421,11 @@ def test_triton_kernel_compiles_for_h100_with_vector_loads(kw):
         assert re.search(r"ld\.global(\.\w+)*\.v4\.b32", ptx) and re.search(r"st\.global(\.\w+)*\.v4\.b32", ptx)
         assert not re.search(r"(ld|st)\.global(\.\w+)*\.b16", ptx)        # no scalar bf16 accesses
     assert len(asm["cubin"]) > 0
+
+
+@pytest.mark.parametrize("bad", [5, "eager", ["eager", None], [["copy"]], ["nope"]])
+def test_benchmark_names_a_bad_methods_argument(bad):
+    from rope_viz.torch_backend import bench as B
+
+    with pytest.raises(ValueError, match=r"^methods must be"):
+        B.run_benchmark([8], methods=bad, device="cpu")

@@ -318,3 +318,39 @@ def test_read_capped(tmp_path):
         V.read_capped("--config", tmp_path)
     with pytest.raises(ValueError, match=r"^--config must be a file path or a binary file; got 42"):
         V.read_capped("--config", 42)
+
+
+# -- choices: a list of options (figures' ``methods``, the kernel benchmark's methods) -------------------------------
+@pytest.mark.parametrize("bad", [5, 1.5, "yarn", b"yarn", None, {"yarn": 1}, float("nan"), True, ["yarn", 5],
+                                 ["yarn", ["ntk"]], ["<b>x</b>"], [float("nan")], 10 ** 40])
+def test_choices_rejects_with_the_field_named(bad):
+    with pytest.raises(ValueError, match=r"^methods must be") as e:
+        V.choices("methods", bad, ("ntk", "yarn"))
+    assert len(str(e.value)) <= V.MESSAGE_MAX
+
+
+def test_choices_keeps_order_and_drops_repeats():
+    assert V.choices("m", ("yarn", "ntk", "yarn"), ("ntk", "yarn")) == ["yarn", "ntk"]
+    assert V.choices("m", [], ("ntk",)) == []
+
+
+@pytest.mark.parametrize("name", ["ext_ratio", "ext_wavelengths", "ext_score", "ext_attention_factor"])
+@pytest.mark.parametrize("bad", [5, "yarn", {"yarn": 1}, ["yarn", None], [["ntk"]], ["nope"]])
+def test_every_extension_figure_names_a_bad_methods_option(name, bad):
+    from rope_viz.config import RopeConfig
+    from rope_viz.figures import get_figure
+
+    with pytest.raises(ValueError, match=r"^methods must be"):
+        get_figure(name).fn(RopeConfig(64), methods=bad)
+
+
+@pytest.mark.parametrize("opt, bad", [("s_max", float("nan")), ("s_max", float("inf")), ("s_max", 1.0),
+                                      ("s_max", [3.0]), ("s_max", "8"), ("s_max", 1e300),
+                                      ("n_points", [1, 2]), ("n_points", 1.5), ("n_points", 10 ** 30),
+                                      ("n_points", True), ("n_points", 1)])
+def test_attention_factor_chart_rejects_hostile_numbers_naming_the_field(opt, bad):
+    from rope_viz.config import RopeConfig
+    from rope_viz.figures import get_figure
+
+    with pytest.raises(ValueError, match=rf"^{opt} must be"):
+        get_figure("ext_attention_factor").fn(RopeConfig(64), **{opt: bad})

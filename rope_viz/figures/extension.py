@@ -25,6 +25,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .. import compare as C
+from .. import validate as V
 from ..analysis import distance as D
 from ..config import CONTEXT_MAX, RopeConfig
 from ..frequencies import default_inv_freq, effective_attention_factor, effective_inv_freq, wavelengths
@@ -121,13 +122,18 @@ def extension_methods(cfg: RopeConfig, factor: float | None = None, seq_len: int
     return Extension(base=base, factor=s, seq_len=seq, methods=methods, longrope_source=source)
 
 
+def chosen_methods(methods=None) -> list[str]:
+    """``methods`` (None = all) checked by ``validate.choices`` and put in METHODS order: the one rule for every
+    figure that takes a ``methods`` option. ValueError naming ``methods`` for anything else."""
+    if methods is None:
+        return list(METHODS)
+    picked = set(V.choices("methods", methods, METHODS))
+    return [m for m in METHODS if m in picked]
+
+
 def _ext(cfg, factor, seq_len, methods) -> tuple[Extension, list[str]]:
-    unknown = set(methods or ()) - set(METHODS)
-    if unknown:
-        raise ValueError(f"methods must be among {', '.join(METHODS)}; got {', '.join(sorted(unknown))}")
-    ext = extension_methods(cfg, factor, seq_len)
-    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
-    return ext, chosen
+    chosen = chosen_methods(methods)
+    return extension_methods(cfg, factor, seq_len), chosen
 
 
 def _subtitle(ext: Extension) -> str:
@@ -310,8 +316,7 @@ def attention_factors(ext: Extension, methods=None) -> dict[str, float]:
     """Each method's attention factor (``effective_attention_factor`` at its evaluation length): the multiplier
     on cos and sin, so logits scale by its square. 1 except YaRN (0.1·ln s + 1, Peng et al. 2023) and LongRoPE
     (√(1 + ln s / ln L₀), Ding et al. 2024); dimensionless. ``methods``: a subset of METHODS (default all)."""
-    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
-    return {m: effective_attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen}
+    return {m: effective_attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen_methods(methods)}
 
 
 ATTENTION_S_MAX = 128.0      # the largest factor the Context extension page offers
@@ -337,16 +342,11 @@ def ext_attention_factor(cfg: RopeConfig, *, style: str = "app", methods=None, s
     ``s_max`` (default the page's largest factor, or the config's own if larger). It does not depend on the s chosen
     on the page, so moving s does not redraw it; the page states the values at its s. ``fig.layout.meta``: s_max,
     at_max (method → factor at s_max)."""
-    unknown = set(methods or ()) - set(METHODS)
-    if unknown:
-        raise ValueError(f"methods must be among {', '.join(METHODS)}; got {', '.join(sorted(unknown))}")
-    chosen = list(METHODS) if methods is None else [m for m in METHODS if m in set(methods)]
-    hi = max(ATTENTION_S_MAX, default_factor(cfg)) if s_max is None else float(s_max)
-    if not (np.isfinite(hi) and 1.0 < hi <= CONTEXT_MAX):
-        raise ValueError(f"s_max must be in (1, {CONTEXT_MAX:,}]; got {s_max}")
-    if not 2 <= int(n_points) <= 1000:
-        raise ValueError(f"n_points must be in [2, 1000]; got {n_points}")
-    s = np.geomspace(1.0, hi, int(n_points))
+    chosen = chosen_methods(methods)
+    hi = (max(ATTENTION_S_MAX, default_factor(cfg)) if s_max is None else
+          V.real("s_max", s_max, 1.0, float(CONTEXT_MAX), lo_open=True))
+    n_points = V.integer("n_points", n_points, 2, 1000)
+    s = np.geomspace(1.0, hi, n_points)
     s = s[np.rint(s * cfg.original_context_length) <= CONTEXT_MAX]
     vals = np.array([[attention_factors(extension_methods(cfg, float(si)), chosen)[m] for m in chosen] for si in s])
     fig = go.Figure()

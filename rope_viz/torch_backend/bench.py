@@ -27,6 +27,7 @@ from typing import Callable
 
 import torch
 
+from .. import validate as V
 from ..config import RopeConfig
 from . import _eager, apply_rope_qk, default_device, device_name, rope_params, triton_available
 
@@ -195,10 +196,7 @@ def run_benchmark(seq_lens=None, *, device=None, n_q_heads: int = 32, n_kv_heads
     seq_lens = list(seq_lens or (GPU_SEQ_LENS if dev.type == "cuda" else CPU_SEQ_LENS))
     if not seq_lens or any(int(s) != s or s < 1 for s in seq_lens):
         raise ValueError(f"seq_lens must be positive integers, got {seq_lens!r}")
-    methods = list(methods or METHODS)
-    bad = sorted(set(methods) - set(METHODS))
-    if bad:
-        raise ValueError(f"unknown method(s) {', '.join(bad)}; allowed: {', '.join(METHODS)}")
+    methods = V.choices("methods", METHODS if methods is None else methods, METHODS) or list(METHODS)   # [] = all
     if "copy" not in methods:
         methods.insert(0, "copy")
     repeats = int(repeats or (7 if dev.type == "cuda" else 5))
