@@ -26,7 +26,7 @@ every method extends it by the same factor s.
 """)
 cfg = ui.config_sidebar()
 
-FACTORS = ["auto", "1.5", "2", "3", "4", "6", "8", "12", "16", "24", "32", "48", "64", "128"]
+FACTORS = ["auto"] + [f"{f:g}" for f in FE.FACTORS]
 DYN_LABELS = {"L0": "L₀ (no growth yet)", "0.5": "½ × target", "1": "the target", "2": "2 × target",
               "4": "4 × target"}
 

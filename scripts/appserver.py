@@ -53,16 +53,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(log_path: Path | None = None, timeout: float = 60.0, script: Path | None = None):
-    """Start ``streamlit run app.py`` (or ``script``) headless on a free port; yields the base URL; stops it
-    afterwards."""
+def running_app(log_path: Path | None = None, timeout: float = 60.0, script: Path | None = None,
+                root: Path = ROOT):
+    """Start ``streamlit run <root>/app.py`` (or ``script``) headless on a free port, from ``root`` with ``root``
+    first on the import path (another checkout serves its own rope_viz: scripts/bench_ab.py); yields the base URL;
+    stops it afterwards."""
     port = free_port()
     log_path = log_path or Path(tempfile.gettempdir()) / f"rope-viz-streamlit-{port}.log"
     log = open(log_path, "w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script or Path(root) / "app.py"), "--server.headless",
+           "true", "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.Popen(cmd, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

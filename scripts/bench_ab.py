@@ -18,44 +18,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import appserver as A  # noqa: E402
-
-
-@contextlib.contextmanager
-def serve(root: Path):
-    """``streamlit run <root>/app.py`` from ``root`` (so it imports that checkout's rope_viz); yields its URL."""
-    port = A.free_port()
-    log = open(Path(tempfile.gettempdir()) / f"rope-viz-ab-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless",
-                             "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(root)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit in {root} did not start; see {log.name}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextlib.contextmanager
@@ -125,8 +92,8 @@ def main(argv=None) -> int:
         pages = [p for _, p in A.app_pages() if (p or "Intuition") in want]
     load0 = os.getloadavg()[0]
     rows = []
-    with checkout(args.rev) as old, sync_playwright() as p, A.browser(p) as ctx, serve(old) as ua, \
-            serve(A.ROOT) as ub:
+    with checkout(args.rev) as old, sync_playwright() as p, A.browser(p) as ctx, \
+            A.running_app(root=old, timeout=120) as ua, A.running_app(root=A.ROOT, timeout=120) as ub:
         for path in pages:
             a, b = ab_page(ctx, [ua, ub], path, args.steps, new_values=not args.revisit)
             rows.append((path or "Intuition", a, b))

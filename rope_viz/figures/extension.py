@@ -319,7 +319,8 @@ def attention_factors(ext: Extension, methods=None) -> dict[str, float]:
     return {m: effective_attention_factor(ext.methods[m], ext.eval_seq_len(m)) for m in chosen_methods(methods)}
 
 
-ATTENTION_S_MAX = 128.0      # the largest factor the Context extension page offers
+FACTORS = (1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0, 128.0)   # the page's choices of s
+ATTENTION_S_MAX = max(FACTORS)
 
 
 def _attention_caption(fig: go.Figure) -> str:
@@ -348,7 +349,8 @@ def ext_attention_factor(cfg: RopeConfig, *, style: str = "app", methods=None, s
     n_points = V.integer("n_points", n_points, 2, 1000)
     s = np.geomspace(1.0, hi, n_points)
     s = s[np.rint(s * cfg.original_context_length) <= CONTEXT_MAX]
-    vals = np.array([[attention_factors(extension_methods(cfg, float(si)), chosen)[m] for m in chosen] for si in s])
+    vals = np.array([list(attention_factors(extension_methods(cfg, float(si)), chosen).values()) for si in s])
+    vals = vals.reshape(len(s), len(chosen))
     fig = go.Figure()
     for j, m in enumerate(chosen):
         fig.add_trace(go.Scatter(x=s, y=vals[:, j], mode="lines", name=METHOD_LABELS[m],

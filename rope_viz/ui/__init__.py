@@ -70,4 +70,5 @@ from .pages import PAGES, available_pages, page_header
 from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs
 
 __all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
-           "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES", "available_pages", "page_nav"]
+           "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES",
+           "available_pages", "page_nav"]
