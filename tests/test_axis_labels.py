@@ -5,6 +5,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rope_viz.config import RopeConfig
 from rope_viz.figures._style import format_number, log_ticks
@@ -69,3 +71,69 @@ def test_every_log_axis_of_these_figures_is_labelled_consistently():
         assert axes, name
         for ax in axes:
             check_axis(ax)
+
+
+# -- room for the y tick labels (plotly.js draws a figure twice when they do not fit: tests/test_browser_spec.py) ------
+def _bars(labels, **layout):
+    import plotly.graph_objects as go
+
+    from rope_viz.figures._style import styled
+
+    fig = go.Figure(go.Bar(y=list(labels), x=[1.0] * len(labels), orientation="h", name="bars"))
+    styled(fig, title="t", x_title="x (units)", y_title="item (one bar each)")
+    return fig.update_layout(**layout)
+
+
+_LABELS = st.lists(st.text(alphabet="abcxyz 0123456789,.·−()", min_size=1, max_size=60), min_size=1, max_size=8)
+
+
+@given(_LABELS, st.text(alphabet="abc ", min_size=1, max_size=60))
+@settings(max_examples=60, deadline=None)
+def test_left_margin_follows_the_longest_known_label(labels, extra):
+    from rope_viz.figures._style import MARGIN_LEFT, fit_left_margin
+
+    fig = fit_left_margin(_bars(labels))
+    m = fig.layout.margin.l
+    assert m >= MARGIN_LEFT                                                # never narrower than the default
+    assert fit_left_margin(fig).layout.margin.l == m                       # idempotent
+    longer = fit_left_margin(_bars(labels + [max(labels, key=len) + extra]))
+    assert longer.layout.margin.l >= m                                     # a longer label never gets less room
+    wide = fit_left_margin(_bars(labels, font=dict(size=26)))              # larger font (the docs style): more room
+    assert wide.layout.margin.l >= m
+    if max(map(len, labels)) >= 12:                                        # 12+ characters cannot fit in 80 px
+        assert m > MARGIN_LEFT
+
+
+def test_left_margin_only_for_labels_known_in_advance():
+    import plotly.graph_objects as go
+
+    from rope_viz.figures._style import MARGIN_LEFT, fit_left_margin, styled
+
+    numeric = styled(go.Figure(go.Scatter(x=[1, 2], y=[1e6, 2e6], name="s")), title="t", x_title="x (u)",
+                     y_title="y (u)")
+    assert fit_left_margin(numeric).layout.margin.l == MARGIN_LEFT        # plotly.js picks these labels itself
+    ticked = numeric.update_yaxes(tickvals=[1e6, 2e6], ticktext=["one million tokens", "two million tokens"])
+    assert fit_left_margin(ticked).layout.margin.l > MARGIN_LEFT
+    right = _bars(["a very long category name indeed"]).update_yaxes(side="right")
+    assert fit_left_margin(right).layout.margin.l == MARGIN_LEFT
+    hidden = _bars(["a very long category name indeed"]).update_yaxes(showticklabels=False)
+    assert fit_left_margin(hidden).layout.margin.l == MARGIN_LEFT
+
+
+def test_every_registered_figure_leaves_room_for_its_labels():
+    """The registry applies ``fit_left_margin`` to what each figure function returns (one rule, every figure)."""
+    from rope_viz.figures import figures
+    from rope_viz.figures._style import MARGIN_LEFT, fit_left_margin
+
+    cfg = RopeConfig(head_dim=128, base=10000.0, context_length=131072)
+    widened = []
+    for name, spec in figures().items():
+        try:
+            fig = spec.fn(cfg, style="app")
+        except (TypeError, ValueError):                                    # figures drawn from measured runs
+            continue
+        m = fig.layout.margin.l
+        assert fit_left_margin(fig).layout.margin.l == m, name             # already fitted
+        if m > MARGIN_LEFT:
+            widened.append(name)
+    assert {"kernel_memory", "aliasing_map"} <= set(widened)               # long item names; "131,071" ticks

@@ -9,6 +9,8 @@ Every figure function is registered with ``@register(name, page=..., caption=...
 - it sets a title, axis titles with units, a legend (``showlegend=True`` with named traces), via ``styled()``;
 - heavy data is downsampled for display (figure JSON ≤ 2 MB) while the underlying computation stays exact;
 - ``style="docs"`` gives the documentation look (light background, fixed size, larger fonts).
+- the registry ends every figure with ``_style.fit_left_margin`` (room for the y tick labels it fixes, so that
+  plotly.js draws it in one pass).
 
 The registry maps name → FigureSpec(fn, page, caption); ``caption`` is the one-line "what to notice" text shown under
 the chart on the page (``rope_viz.ui.show_registered``) and by ``export --list``. It is a str, or a callable
@@ -20,6 +22,7 @@ the chart on the page (``rope_viz.ui.show_registered``) and by ``export --list``
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from typing import Callable, Union
@@ -60,10 +63,17 @@ def register(name: str, *, page: str, caption: Caption):
     def deco(fn):
         if name in _REGISTRY and _REGISTRY[name].fn.__qualname__ != fn.__qualname__:
             raise RuntimeError(f"figure name {name!r} registered twice")
-        _REGISTRY[name] = FigureSpec(name, fn, page, caption)
-        fn.figure_name = name
-        fn.caption = caption
-        return fn
+
+        @functools.wraps(fn)
+        def figure(*args, **kwargs):
+            from ._style import fit_left_margin     # the one rule every figure's layout ends with
+
+            return fit_left_margin(fn(*args, **kwargs))
+
+        _REGISTRY[name] = FigureSpec(name, figure, page, caption)
+        figure.figure_name = name
+        figure.caption = caption
+        return figure
     return deco
 
 

@@ -120,12 +120,13 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
 
 def _log_ticks(pos: np.ndarray) -> np.ndarray:
     """Indices of the log-spaced samples to label: those nearest (in log) to 1, 2, 5, 10, 20, …, dropping any that
-    would crowd a neighbour (closer than len(pos)/40 cells); the first and the last always stay."""
+    would crowd a neighbour (closer than len(pos)/16 cells: ~55 px at the usual width, room for "131,071" without
+    plotly.js tilting the labels, which also costs a second drawing pass); the first and the last always stay."""
     n = len(pos)
     lp = np.log(np.maximum(pos, 1))
     targets = [m * 10 ** e for e in range(int(math.log10(max(pos[-1], 1))) + 1) for m in (1, 2, 5)]
     idx = {int(np.argmin(np.abs(lp - math.log(t)))) for t in targets if t <= pos[-1]}
-    gap = max(1, n // 40)
+    gap = max(1, n // 16)
     out = [0]
     for i in sorted(idx - {0, n - 1}):
         if i - out[-1] >= gap and (n - 1) - i >= gap:
