@@ -265,3 +265,33 @@ def test_browser_spec_draws_the_same_svg_at_real_presets_and_options():
     # spacing) on every Plotly.react even from this spec (with zsmooth=false it does not; the default, log spacing on
     # category axes, does not either): that option still draws its chart more than once per change
     assert {n: m for n, m in redrawn.items() if m > 4} == {"aliasing_map@linear": redrawn["aliasing_map@linear"]}
+
+
+NEED = """async ([f, l]) => { const d = document.createElement('div'); d.style.width = '900px';
+  document.body.appendChild(d); f.layout.margin = Object.assign({}, f.layout.margin, {l: l});
+  await Plotly.newPlot(d, f); const need = d._fullLayout._size.l; Plotly.purge(d); d.remove(); return need; }"""
+
+
+@pytest.mark.browser
+def test_widened_left_margins_are_what_plotly_js_needs():
+    """Where ``fit_left_margin`` widens the margin (labels known in advance), plotly.js's own measure (the figure
+    drawn from the default margin, which it widens until the labels fit) is at most that margin (tested above: one
+    drawing pass) and not much less: no band of empty space left of the labels (a first estimate of 0.6 em per
+    character left ~130 px of it beside the memory chart's item names)."""
+    from rope_viz.figures._style import MARGIN_LEFT, fit_left_margin
+
+    A, sync_api = _chromium_page()
+    widened = {}
+    for name, fig in {**FIGS, **_variants()}.items():
+        f = go.Figure(fig).update_layout(margin_l=MARGIN_LEFT)      # the rule's own width, not a figure's fixed one
+        if fit_left_margin(f).layout.margin.l > MARGIN_LEFT:
+            widened[name] = f
+    assert {"kernel_memory", "aliasing_map@llama-3.1-8b"} <= set(widened)
+    with sync_api.sync_playwright() as p, A.browser(p) as ctx:
+        page = ctx.new_page()
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(path=str(PLOTLY_JS))
+        need = {n: page.evaluate(NEED, [_sent(f), MARGIN_LEFT]) for n, f in widened.items()}
+        page.close()
+    slack = {n: widened[n].layout.margin.l - need[n] for n in widened}
+    assert {n: s for n, s in slack.items() if not 0 <= s <= 12} == {}

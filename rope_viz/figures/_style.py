@@ -66,17 +66,34 @@ def _left_labels(fig: go.Figure) -> list[str]:
     return out
 
 
+# Advance widths (1/1000 em) of Arial / Liberation Sans, the face plotly.js's default family ("Open Sans", verdana,
+# arial, sans-serif) falls back to in a browser without Open Sans; characters not listed count 600.
+_ADVANCE = {**dict(zip("abcdefghijklmnopqrstuvwxyz", (556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833,
+                                                      556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500))),
+            **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833,
+                                                      722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611))),
+            **dict.fromkeys("0123456789", 556), **dict.fromkeys(" ,.:;/·!", 278), **dict.fromkeys("()-[]", 333),
+            "'": 191, "’": 222, "%": 889, "×": 584, "−": 584, "+": 584, "=": 584}
+
+
+def text_width(text: str, size: float) -> float:
+    """Width in px of one line of ``text`` at font ``size`` px (Arial metrics; within a pixel or two of chromium's
+    rendering for digits and Latin text)."""
+    return sum(_ADVANCE.get(c, 600) for c in text) * size / 1000
+
+
 def fit_left_margin(fig: go.Figure) -> go.Figure:
-    """Widen the left margin (in place) to what the first y axis's known tick labels need: ~0.6 em per character
-    plus the axis title and its stand-off (~3.1 em), at the figure's font size. plotly.js makes room for labels
-    that do not fit by itself (axis ``automargin``), but only by drawing the whole figure a second time once it has
-    measured them: ~20–60 ms more per chart in the browser (the aliasing map: ~65 → ~30 ms). Labels plotly.js
-    picks itself (numbers) are covered by ``MARGIN_LEFT``. Applied to every registered figure (``register``)."""
+    """Widen the left margin (in place) to what the first y axis's known tick labels need: the widest label
+    (``text_width``) plus the axis title and its stand-off (~3 em), at the figure's font size. plotly.js makes room
+    for labels that do not fit by itself (axis ``automargin``), but only by drawing the whole figure a second time
+    once it has measured them: ~20–60 ms more per chart in the browser (the aliasing map: ~65 → ~30 ms). Labels
+    plotly.js picks itself (numbers) are covered by ``MARGIN_LEFT``. Applied to every registered figure
+    (``register``)."""
     labels = _left_labels(fig)
     if not labels:
         return fig
     font = fig.layout.yaxis.tickfont.size or fig.layout.font.size or 13
-    need = int(math.ceil(3.1 * font + 0.6 * font * max(len(t) for t in labels)))
+    need = int(math.ceil(3.0 * font + 4 + max(text_width(t, font) for t in labels)))
     if need > (fig.layout.margin.l if fig.layout.margin.l is not None else MARGIN_LEFT):
         fig.update_layout(margin_l=need)
     return fig

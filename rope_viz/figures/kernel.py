@@ -245,7 +245,8 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
             y=[row["item"]], x=[v if row["bytes"] else None], orientation="h", name=row["item"], marker_color=c,
             text=[f"{format_bytes(row['bytes'])} · {format_share(row['pct_layer_kv'], 'a layer’s KV')} · "
                   f"{format_share(row['pct_model_kv'], 'the model’s KV')}" if row["bytes"] else ""],
-            textposition="auto", hovertemplate="%{y}<br>%{x:,.4g} " + unit + "<extra></extra>"))
+            textposition="auto", cliponaxis=False,          # an outside label may run past the axis end
+            hovertemplate="%{y}<br>%{x:,.4g} " + unit + "<extra></extra>"))
         if not row["bytes"]:
             fig.add_annotation(x=0, xref="paper", xanchor="left", y=row["item"], yref="y", showarrow=False,
                                text="0 bytes: nothing stored")
