@@ -59,6 +59,23 @@ def _gemma3(seed=1):
     return m
 
 
+def _gemma2(seed=3):
+    """Gemma-2-style: attention-logit soft-capping (small cap, large q so that it bites), sliding + global layers,
+    final-logit soft-capping, query_pre_attn_scalar; its class has no SDPA."""
+    from transformers import Gemma2Config, Gemma2ForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = Gemma2Config(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                       num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=16, max_position_embeddings=64,
+                       sliding_window=8, attn_logit_softcapping=2.0, final_logit_softcapping=5.0)
+    m = Gemma2ForCausalLM(cfg).eval()
+    with torch.no_grad():
+        for layer in m.model.layers:
+            layer.self_attn.q_proj.weight.mul_(30.0)
+            layer.self_attn.k_proj.weight.mul_(30.0)
+    return m
+
+
 def _neox(seed=2):
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
@@ -115,7 +132,7 @@ def _reference_pair_norms(m, ids, kind):
         if kind == "gemma3":
             hooks.append(a.q_norm.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "q"), o)))
             hooks.append(a.k_norm.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "k"), o)))
-        elif kind == "llama":
+        elif kind in ("llama", "gemma2"):
             hooks.append(a.q_proj.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "q"), o)))
             hooks.append(a.k_proj.register_forward_hook(lambda _m, _i, o, i=i: caps.__setitem__((i, "k"), o)))
         else:
@@ -147,9 +164,9 @@ def _reference_pair_norms(m, ids, kind):
     return out["q"], out["k"]
 
 
-@pytest.mark.parametrize("kind", ["llama", "gemma3", "neox"])
+@pytest.mark.parametrize("kind", ["llama", "gemma3", "neox", "gemma2"])
 def test_pair_norms_match_direct_computation(kind):
-    m = {"llama": _llama, "gemma3": _gemma3, "neox": _neox}[kind]()
+    m = {"llama": _llama, "gemma3": _gemma3, "neox": _neox, "gemma2": _gemma2}[kind]()
     lm = _wrap(m)
     ids = _ids()
     s = measure.collect_stats(lm, ids, distance=False)
@@ -166,9 +183,9 @@ def test_gemma3_rope_per_layer_type():
     assert lm.main_type == "full_attention"
 
 
-@pytest.mark.parametrize("kind", ["llama", "gemma3"])
+@pytest.mark.parametrize("kind", ["llama", "gemma3", "gemma2"])
 def test_attention_by_distance_matches_eager_weights(kind, monkeypatch):
-    m = _llama() if kind == "llama" else _gemma3()
+    m = {"llama": _llama, "gemma3": _gemma3, "gemma2": _gemma2}[kind]()
     lm = _wrap(m)
     ids = _ids()
     monkeypatch.setattr(measure, "BLOCK_ELEMENTS", 2 * 4 * T)               # several query blocks
@@ -188,8 +205,15 @@ def test_attention_by_distance_matches_eager_weights(kind, monkeypatch):
         ref = ref / np.maximum(cnt, 1)
         np.testing.assert_allclose(s["weight_by_distance"][layer], ref, atol=1e-6)
         np.testing.assert_allclose(s["sink_share"][layer], w[:, 1:, 0].mean(axis=1), atol=1e-6)
-        if kind == "gemma3" and lm.layer_types[layer] == "sliding_attention":
+        if kind != "llama" and lm.layer_types[layer] == "sliding_attention":
             assert s["count_by_distance"][layer][8:].sum() == 0                 # window 8: nothing farther
+    if kind == "gemma2":        # the cap bites here: without it transformers' own weights differ
+        assert np.abs(s["logit_by_distance"]).max() < 2.0                       # capped logits: |c·tanh(x/c)| < c
+        for layer in m.model.layers:
+            layer.self_attn.attn_logit_softcapping = None
+        with torch.no_grad():
+            uncapped = m(torch.tensor([ids]), output_attentions=True).attentions
+        assert max(float((a - b).abs().max()) for a, b in zip(att, uncapped)) > 0.05
 
 
 def test_planted_massive_pair_is_found():
@@ -301,9 +325,9 @@ def write_llama_gguf(m, path: Path) -> None:
     w.close()
 
 
-@pytest.mark.parametrize("kind", ["llama", "gemma3", "neox"])
+@pytest.mark.parametrize("kind", ["llama", "gemma3", "neox", "gemma2"])
 def test_safetensors_folder_loads_same_weights_and_stats(cache, kind):
-    m = {"llama": _llama, "gemma3": _gemma3, "neox": _neox}[kind]()
+    m = {"llama": _llama, "gemma3": _gemma3, "neox": _neox, "gemma2": _gemma2}[kind]()
     m.save_pretrained(cache / "models" / kind, safe_serialization=True)
     lm = loader.load_model(kind)
     for k, v in m.state_dict().items():
@@ -312,6 +336,23 @@ def test_safetensors_folder_loads_same_weights_and_stats(cache, kind):
     a = measure.collect_stats(lm, ids, distance=False)
     b = measure.collect_stats(_wrap(m), ids, distance=False)
     np.testing.assert_allclose(a["q_pair_norm"], b["q_pair_norm"], rtol=1e-6)
+
+
+def test_gemma2_folder_runs_as_transformers_runs_it(cache):
+    """A model class without SDPA (Gemma 2 soft-caps its attention logits) loads with its eager attention; its loss
+    equals transformers' own (final-logit soft-capping included) and its attention statistics are measured."""
+    m = _gemma2()
+    m.save_pretrained(cache / "models" / "g2", safe_serialization=True)
+    lm = loader.load_model("g2")
+    assert lm.model.config._attn_implementation == "eager"
+    ids = _ids()
+    with torch.no_grad():
+        logits = m(torch.tensor([ids])).logits[0].double()
+    ref = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none").numpy()
+    np.testing.assert_allclose(measure.token_nll(lm, ids), ref, rtol=1e-4, atol=1e-4)
+    s = measure.collect_stats(lm, ids)
+    np.testing.assert_allclose(s["weight_by_distance"], measure.collect_stats(_wrap(m), ids)["weight_by_distance"],
+                               atol=1e-9)
 
 
 def test_gguf_loads_same_weights_and_stats_and_is_cached(cache):

@@ -193,9 +193,17 @@ def _load_folder(folder: Path, progress: Progress) -> tuple[Any, Any]:
         raise ValueError(f"{folder.name}/config.json is not a readable JSON file ({type(e).__name__})") from None
     _quiet()
     progress(0.1, f"loading {folder.name}")
+    def load(impl: str):
+        return AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, use_safetensors=True,
+                                                    attn_implementation=impl)
+
     try:
-        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, use_safetensors=True,
-                                                     attn_implementation="sdpa")
+        try:
+            model = load("sdpa")
+        except ValueError as e:    # a model class without SDPA (Gemma 2: SDPA has no logit soft-capping)
+            if not any(w in str(e).lower() for w in ("sdpa", "scaled_dot_product_attention")):
+                raise
+            model = load("eager")
     except (ValueError, KeyError, OSError, RuntimeError) as e:
         raise ValueError(f"cannot load model folder {folder.name}: {_short(e)}") from None
     try:

@@ -5,7 +5,8 @@
   mean attention weight at each query–key distance, share of attention on token 0), through a registered attention
   function that observes q and k and then runs SDPA. Nothing per layer is kept beyond its running sums; the
   distance statistics work in query blocks of at most BLOCK_ELEMENTS scores, so long inputs never hold an L × L
-  matrix. (Logit soft-capping, as in Gemma 2, is not applied to these statistics.)
+  matrix. A model with attention-logit soft-capping (Gemma 2: c·tanh(score / c)) is measured on the capped logits
+  it really uses, and run through its own eager attention (SDPA has no soft-capping).
 * ``weight_pair_norms``: the same pair norms of W_q / W_k (Frobenius norm of the two rows of a pair).
 * ``token_nll``: per-position next-token loss with the model's RoPE replaced by any RopeConfig (frequencies and
   attention factor from rope_viz.frequencies at the sequence length), logits in chunks (big vocabularies).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
 from typing import Any, Callable, Mapping
 
@@ -27,7 +29,8 @@ from ..config import RopeConfig
 from .. import frequencies as _freq
 from .loader import LoadedModel, Progress, _noop, _rotary_modules
 
-ATTN_NAME = "rope_viz_stats"
+ATTN_NAME = "rope_viz_stats"              # observe q, k; then SDPA
+ATTN_NAME_EAGER = "rope_viz_stats_eager"  # observe q, k; then the model's own eager attention (soft-capped logits)
 _ACTIVE: dict[str, Any] = {}
 _RUN_LOCK = threading.Lock()
 BLOCK_ELEMENTS = 1 << 22          # query-block size for distance statistics: heads × block × keys ≤ this
@@ -55,7 +58,7 @@ class _Collector:
         self.logit = self.weight = self.count = self.sink = None
         self.calls = 0
 
-    def observe(self, module, query, key, scaling, window) -> None:
+    def observe(self, module, query, key, scaling, window, softcap=None) -> None:
         import torch
 
         layer = getattr(module, "layer_idx", None)
@@ -70,9 +73,9 @@ class _Collector:
                 arr[layer, :, :h] = norms.mean(dim=1).numpy()
             self.seen[layer] = True
             if self.distance:
-                self._distance(layer, query[0], key[0], scaling, window)
+                self._distance(layer, query[0], key[0], scaling, window, softcap)
 
-    def _distance(self, layer: int, q, k, scaling: float, window: int | None) -> None:
+    def _distance(self, layer: int, q, k, scaling: float, window: int | None, softcap: float | None) -> None:
         import torch
 
         H, L, _ = q.shape
@@ -93,6 +96,8 @@ class _Collector:
             ok, n_idx, key_ok = _block_index(s, e, window)
             n_idx = n_idx.expand(H, -1, -1)
             scores = torch.matmul(q[:, s:e], kk[:, :e].transpose(-1, -2)) * scaling     # (H, C, e) by key
+            if softcap:                                                         # as the model's eager attention
+                scores = torch.tanh(scores / softcap) * softcap
             w = torch.softmax(scores.masked_fill(~key_ok, float("-inf")), dim=-1)
             zero = torch.zeros((), dtype=scores.dtype)
             logit[:, :e] += torch.where(ok, torch.gather(scores, 2, n_idx), zero).sum(dim=1).double()
@@ -125,24 +130,48 @@ def _block_index(s: int, e: int, window: int | None):
     return ok, n_idx.clamp(min=0), key_ok
 
 
-def _attention(module, query, key, value, attention_mask, **kw):
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
+def _observe(module, query, key, kw) -> None:
     col = _ACTIVE.get("collector")
     if col is not None:
         scaling = kw.get("scaling")
         scaling = getattr(module, "scaling", query.shape[-1] ** -0.5) if scaling is None else scaling
         window = kw.get("sliding_window") or getattr(module, "sliding_window", None)
-        col.observe(module, query, key, float(scaling), window)
+        col.observe(module, query, key, float(scaling), window, kw.get("softcap"))
+
+
+def _attention(module, query, key, value, attention_mask, **kw):
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    _observe(module, query, key, kw)
     return sdpa_attention_forward(module, query, key, value, attention_mask, **kw)
+
+
+def _attention_eager(module, query, key, value, attention_mask, **kw):
+    """For models SDPA cannot run (Gemma 2 soft-caps its attention logits): the eager attention function of the
+    module's own modeling file, with an eager (additive) mask."""
+    _observe(module, query, key, kw)
+    eager = getattr(sys.modules.get(type(module).__module__), "eager_attention_forward", None)
+    if eager is None:
+        raise ValueError(f"{type(module).__name__} has no eager attention function to run it with")
+    return eager(module, query, key, value, attention_mask, **kw)
+
+
+def _stats_attention(model) -> str:
+    """The attention the statistics pass runs: the eager one where the model soft-caps its attention logits or its
+    class has no SDPA, else SDPA (faster, same results)."""
+    eager = getattr(model.config, "attn_logit_softcapping", None) is not None or not getattr(model, "_supports_sdpa",
+                                                                                             True)
+    return ATTN_NAME_EAGER if eager else ATTN_NAME
 
 
 def _register() -> None:
     from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+    from transformers.masking_utils import AttentionMaskInterface, eager_mask, sdpa_mask
 
     AttentionInterface.register(ATTN_NAME, _attention)
     AttentionMaskInterface.register(ATTN_NAME, sdpa_mask)
+    AttentionInterface.register(ATTN_NAME_EAGER, _attention_eager)
+    AttentionMaskInterface.register(ATTN_NAME_EAGER, eager_mask)
 
 
 @contextlib.contextmanager
@@ -187,6 +216,7 @@ def collect_stats(lm: LoadedModel, ids, *, distance: bool = True, progress: Prog
       k_pair_norm   (layers, kv_heads, pairs)  the same for k
       and with ``distance``:
       logit_by_distance   (layers, heads, L)   mean pre-softmax logit q·k·scaling at distance Δ = 0 … L − 1
+                                           (soft-capped where the model caps: c·tanh(logit / c))
       weight_by_distance  (layers, heads, L)   mean attention weight at distance Δ (causal, window respected)
       count_by_distance   (layers, L)          how many (query, key) pairs each mean is over
       sink_share          (layers, heads)      mean attention weight on token 0 over queries 1 … L − 1
@@ -199,7 +229,7 @@ def collect_stats(lm: LoadedModel, ids, *, distance: bool = True, progress: Prog
         raise ValueError(f"tokens must be at least 2; got {len(ids)}")
     _register()
     col = _Collector(lm, _rotary_dims(lm), distance)
-    with _RUN_LOCK, torch.inference_mode(), _attn_impl(lm.model, ATTN_NAME):
+    with _RUN_LOCK, torch.inference_mode(), _attn_impl(lm.model, _stats_attention(lm.model)):
         handles = _layer_progress(lm, progress, 0.0, 1.0, f"{len(ids):,} tokens")
         _ACTIVE["collector"] = col
         try:
