@@ -76,6 +76,36 @@ def _gemma2(seed=3):
     return m
 
 
+def _cohere(seed=4):
+    """Cohere: RoPE on interleaved channel pairs (2i, 2i + 1), logits multiplied by logit_scale."""
+    from transformers import CohereConfig, CohereForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = CohereConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                       num_key_value_heads=2, max_position_embeddings=64, logit_scale=0.5, pad_token_id=0,
+                       bos_token_id=1, eos_token_id=2)
+    m = CohereForCausalLM(cfg).eval()
+    with torch.no_grad():
+        for layer in m.model.layers:
+            layer.self_attn.q_proj.weight.mul_(8.0)
+    return m
+
+
+def _deepseek(version=3, seed=5):
+    """DeepSeek multi-head latent attention: heads are [no-RoPE | RoPE] parts, the RoPE part of k is one projection
+    shared by every head; interleaved pairs (V3's rope_interleave; V2's complex rotation)."""
+    import transformers as T
+
+    torch.manual_seed(seed)
+    C, M = (T.DeepseekV3Config, T.DeepseekV3ForCausalLM) if version == 3 else (T.DeepseekV2Config,
+                                                                                T.DeepseekV2ForCausalLM)
+    extra = dict(n_routed_experts=4, num_experts_per_tok=2, first_k_dense_replace=2, moe_intermediate_size=16)
+    cfg = C(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=4, q_lora_rank=None, kv_lora_rank=16, qk_rope_head_dim=4, qk_nope_head_dim=4,
+            v_head_dim=8, max_position_embeddings=64, pad_token_id=0, bos_token_id=1, eos_token_id=2, **extra)
+    return M(cfg).eval()
+
+
 def _neox(seed=2):
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
@@ -461,3 +491,95 @@ def test_attention_distance_log_axis_labels_do_not_crowd(n):
     assert np.all(vals[1:] / vals[:-1] >= 2 - 1e-12)
     from test_axis_labels import check_axis
     check_axis(ax)
+
+
+# -- layouts other than Llama's: interleaved pairs (Cohere), multi-head latent attention (DeepSeek) --------------------
+def _hooked(m, names, ids):
+    """Outputs of the named submodules of every attention layer for ``ids``: {(layer, name): (L, out) float64}."""
+    caps, hooks = {}, []
+    for i, layer in enumerate(m.model.layers):
+        for n in names:
+            hooks.append(getattr(layer.self_attn, n).register_forward_hook(
+                lambda _m, _i, o, i=i, n=n: caps.__setitem__((i, n), o[0].double().numpy())))
+    with torch.no_grad():
+        m(torch.tensor([ids]))
+    for h in hooks:
+        h.remove()
+    return caps
+
+
+def _loop_norms(x, pairs):
+    """x: (L, heads, channels); pairs: list of (a, b) channel indices → (heads, len(pairs)) mean pair norms, by loops."""
+    out = np.zeros((x.shape[1], len(pairs)))
+    for h in range(x.shape[1]):
+        for j, (a, b) in enumerate(pairs):
+            out[h, j] = np.mean([np.hypot(x[t, h, a], x[t, h, b]) for t in range(x.shape[0])])
+    return out
+
+
+def test_cohere_pairs_are_interleaved_and_its_loss_follows_transformers():
+    """Cohere rotates channels (2i, 2i + 1) (transformers' CohereRotaryEmbedding repeat_interleave + its
+    rotate_half): pair norms on those channels; a replaced base gives transformers' own loss at that base; the
+    logit_scale is applied as the model applies it."""
+    m = _cohere()
+    lm = _wrap(m)
+    assert lm.rope["full_attention"].layout == "interleaved"
+    ids = _ids()
+    s = measure.collect_stats(lm, ids, distance=False)
+    caps = _hooked(m, ("q_proj", "k_proj"), ids)
+    pairs = [(2 * i, 2 * i + 1) for i in range(4)]                       # head_dim 8
+    for layer in range(2):
+        np.testing.assert_allclose(s["q_pair_norm"][layer], _loop_norms(caps[(layer, "q_proj")].reshape(T, 4, 8),
+                                                                         pairs), rtol=1e-5)
+        np.testing.assert_allclose(s["k_pair_norm"][layer], _loop_norms(caps[(layer, "k_proj")].reshape(T, 2, 8),
+                                                                         pairs), rtol=1e-5)
+    from transformers import CohereForCausalLM
+
+    hf = m.config.to_dict()
+    hf["rope_parameters"] = {**hf["rope_parameters"], "rope_theta": 300.0}
+    oracle = CohereForCausalLM(type(m.config).from_dict(hf)).eval()
+    oracle.load_state_dict(m.state_dict())
+    for model, rope in ((m, None), (oracle, lm.rope["full_attention"].replace(base=300.0))):
+        with torch.no_grad():
+            logits = model(torch.tensor([ids])).logits[0].double()
+        ref = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none").numpy()
+        np.testing.assert_allclose(measure.token_nll(lm, ids, rope, chunk=9), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("version", [3, 2])
+def test_deepseek_latent_attention_pairs_are_the_rope_part(version):
+    """DeepSeek's heads are [no-RoPE 4 | RoPE 4]: pair norms of q (q_proj) and k (kv_a_proj_with_mqa's last 4
+    outputs, shared by every head) on the interleaved RoPE channels; the weight norms of the same rows; V3's base
+    can be replaced (transformers' loss at that base), V2's complex rotation is refused with a clear message."""
+    m = _deepseek(version)
+    lm = _wrap(m)
+    ids = _ids()
+    s = measure.collect_stats(lm, ids)
+    caps = _hooked(m, ("q_proj", "kv_a_proj_with_mqa"), ids)
+    pairs = [(0, 1), (2, 3)]
+    w = measure.weight_pair_norms(lm)
+    for layer in range(2):
+        q = caps[(layer, "q_proj")].reshape(T, 4, 8)[..., 4:]
+        k = caps[(layer, "kv_a_proj_with_mqa")][:, None, -4:]
+        np.testing.assert_allclose(s["q_pair_norm"][layer], _loop_norms(q, pairs), rtol=1e-5)
+        np.testing.assert_allclose(s["k_pair_norm"][layer], np.repeat(_loop_norms(k, pairs), 4, axis=0), rtol=1e-5)
+        attn = m.model.layers[layer].self_attn
+        wq = attn.q_proj.weight.detach().double().numpy().reshape(4, 8, -1)[:, 4:]
+        wk = attn.kv_a_proj_with_mqa.weight.detach().double().numpy()[-4:]
+        for j, (a, b) in enumerate(pairs):
+            np.testing.assert_allclose(w["q_weight"][layer, :, j], np.sqrt((wq[:, a] ** 2).sum(-1)
+                                                                           + (wq[:, b] ** 2).sum(-1)))
+            np.testing.assert_allclose(w["k_weight"][layer, :, j], np.sqrt((wk[a] ** 2).sum() + (wk[b] ** 2).sum()))
+    other = lm.rope["full_attention"].replace(base=300.0)
+    if version == 2:
+        with pytest.raises(ValueError, match="complex frequencies"):
+            measure.token_nll(lm, ids, other)
+        return
+    hf = m.config.to_dict()
+    hf["rope_parameters"] = {**hf["rope_parameters"], "rope_theta": 300.0}
+    oracle = type(m)(type(m.config).from_dict(hf)).eval()
+    oracle.load_state_dict(m.state_dict())
+    with torch.no_grad():
+        logits = oracle(torch.tensor([ids])).logits[0].double()
+    ref = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none").numpy()
+    np.testing.assert_allclose(measure.token_nll(lm, ids, other), ref, rtol=1e-4, atol=1e-4)

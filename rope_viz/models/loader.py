@@ -57,7 +57,11 @@ class LoadedModel:
     model: the transformers model (fp32, eval mode); tokenizer: its tokenizer or None; hf_config: the text config as
     a dict; layer_types: per layer ("full_attention", "sliding_attention", …; all "full_attention" when the model has
     one kind); rope: RopeConfig per layer type (from_hf_config); windows: per layer type the attention window in tokens
-    (None = the whole context); n_layers, n_heads, n_kv_heads, head_dim.
+    (None = the whole context); n_layers, n_heads, n_kv_heads, head_dim; rope_offset: the first rotated channel of
+    a head's q / k as they enter attention (0, or qk_nope_head_dim for multi-head latent attention, DeepSeek-V2/V3,
+    whose heads are [no-RoPE part | RoPE part]); attn_layout: the pair layout of q / k as they enter attention when it
+    differs from the weights' (``rope[t].layout``): DeepSeek-V3 stores interleaved pairs and de-interleaves them while
+    rotating.
     """
 
     name: str
@@ -73,6 +77,8 @@ class LoadedModel:
     n_kv_heads: int
     head_dim: int
     source: str = ""
+    rope_offset: int = 0
+    attn_layout: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -147,6 +153,75 @@ def _rotary_modules(model) -> list[tuple[Any, str]]:
     return out
 
 
+def _rotary_cos(model, layer_type: str | None = None):
+    """The model's first rotary module's (cos, sin) at position 1, each (1, 1, r): cos θ_i, distinct for every pair."""
+    import torch
+
+    parent, attr = _rotary_modules(model)[0]
+    rotary = getattr(parent, attr)
+    x, pos = torch.zeros(1, 1, 1), torch.tensor([[1]])
+    with torch.no_grad():
+        try:
+            return rotary(x, pos, layer_type) if layer_type is not None else rotary(x, pos)
+        except TypeError:                                   # a rotary module without per-layer-type tables
+            return rotary(x, pos)
+
+
+def _layout_of(c, what: str) -> str:
+    """"half" when the first half of the last axis repeats in the second, "interleaved" when every even entry repeats
+    in the next one."""
+    import torch
+
+    c = c.reshape(-1, c.shape[-1]).double()
+    h = c.shape[-1] // 2
+    if torch.equal(c[:, :h], c[:, h:]):
+        return "half"
+    if torch.equal(c[:, 0::2], c[:, 1::2]):
+        return "interleaved"
+    raise ValueError(f"cannot tell the channel layout of {what}")
+
+
+def rotary_emission(model, layer_type: str | None = None) -> str:
+    """How the model's rotary module lays out cos/sin: "half" (θ_i at i and i + r/2: most models) or "interleaved"
+    (θ_i at 2i and 2i + 1: Cohere). A replacement module must emit the same. ValueError for a module that does not
+    return (cos, sin) (DeepSeek-V2's complex frequencies)."""
+    out = _rotary_cos(model, layer_type)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise ValueError("this model's rotary module returns complex frequencies, not (cos, sin): replacing its RoPE "
+                         "is not supported")
+    return _layout_of(out[0], "the rotary module's cos")
+
+
+def pair_layout(model, layer_type: str | None = None) -> str:
+    """Which channels the model rotates together (its pairs), found by rotating a query that is 1 on channel 0 only
+    with the model's own ``apply_rotary_pos_emb`` at position 1: its partner channel r/2 → "half" (Llama, Qwen, Gemma,
+    GPT-NeoX …), channel 1 → "interleaved" (Cohere; GLM, whose rotary module emits the half layout and whose apply
+    function re-interleaves it). Falls back to ``rotary_emission`` when the function cannot be called that way."""
+    import sys
+
+    import torch
+
+    cos, sin = _rotary_cos(model, layer_type)
+    r = cos.shape[-1]
+    attn = next((m for m in model.modules() if type(m).__name__.endswith("Attention")), None)
+    apply = getattr(sys.modules.get(type(attn).__module__), "apply_rotary_pos_emb", None) if attn else None
+    if apply is not None:
+        q = torch.zeros(1, 1, 1, r)
+        q[..., 0] = 1.0
+        try:
+            with torch.no_grad():
+                out = apply(q, q.clone(), cos, sin)[0].reshape(-1)
+        except (TypeError, RuntimeError, ValueError, IndexError):
+            out = None
+        if out is not None and out.numel() == r:
+            moved = [int(i) for i in torch.nonzero(out.abs() > 1e-6).reshape(-1) if int(i) != 0]
+            if moved == [r // 2]:
+                return "half"
+            if moved == [1]:
+                return "interleaved"
+    return rotary_emission(model, layer_type)
+
+
 def _wrap(name: str, key: str, model, tokenizer, source: str) -> LoadedModel:
     model.eval()
     cfg = _text_config(model.config)
@@ -154,11 +229,19 @@ def _wrap(name: str, key: str, model, tokenizer, source: str) -> LoadedModel:
     if not _rotary_modules(model):
         raise ValueError(f"model {name!r} ({hf.get('model_type')}) does not use RoPE (no rotary embedding module)")
     types, rope, windows = rope_configs(hf)
+    mla = hf.get("qk_rope_head_dim") is not None
+    layout = (("interleaved" if hf.get("rope_interleave", True) else "half") if mla     # DeepSeek: config says
+              else pair_layout(model, types[0] if types else None))
+    rope = {t: c if c.layout == layout else c.replace(layout=layout) for t, c in rope.items()}
     n_heads = int(hf["num_attention_heads"])
     head_dim = int(hf.get("head_dim") or int(hf["hidden_size"]) // n_heads)
+    if mla:
+        head_dim = int(hf.get("qk_nope_head_dim") or 0) + int(hf["qk_rope_head_dim"])
     return LoadedModel(name=name, key=key, model=model, tokenizer=tokenizer, hf_config=hf, layer_types=types,
                        rope=rope, windows=windows, n_layers=len(types), n_heads=n_heads,
-                       n_kv_heads=int(hf.get("num_key_value_heads") or n_heads), head_dim=head_dim, source=source)
+                       n_kv_heads=int(hf.get("num_key_value_heads") or n_heads), head_dim=head_dim, source=source,
+                       rope_offset=int(hf.get("qk_nope_head_dim") or 0) if mla else 0,
+                       attn_layout="half" if mla and hf.get("rope_interleave") else None)
 
 
 # -- loading -----------------------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@
 * ``token_nll``: per-position next-token loss with the model's RoPE replaced by any RopeConfig (frequencies and
   attention factor from rope_viz.frequencies at the sequence length), logits in chunks (big vocabularies).
 
-Pair convention: transformers' layout ("half"): within the rotary part (the first r channels of a head), pair i is
-channels i and i + r/2, i = 0 fastest.
+Pair convention: the model's own layout (``loader`` reads it off its rotary module): "half" (most transformers
+models: pair i is channels i and i + r/2 of the rotary part, the first r channels of a head) or "interleaved" (Cohere,
+GLM: channels 2i and 2i + 1); i = 0 fastest.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..config import RopeConfig
+from ..rotation import pair_indices
 from .. import frequencies as _freq
-from .loader import LoadedModel, Progress, _noop, _rotary_modules
+from .loader import LoadedModel, Progress, _noop, _rotary_modules, rotary_emission
 
 ATTN_NAME = "rope_viz_stats"              # observe q, k; then SDPA
 ATTN_NAME_EAGER = "rope_viz_stats_eager"  # observe q, k; then the model's own eager attention (soft-capped logits)
@@ -64,13 +66,15 @@ class _Collector:
         layer = getattr(module, "layer_idx", None)
         layer = self.calls % self.lm.n_layers if layer is None else int(layer)
         self.calls += 1
-        r = self.rdim[self.lm.layer_types[layer]]
-        h = r // 2
+        cfg = self.lm.rope[self.lm.layer_types[layer]]
+        if self.lm.attn_layout:
+            cfg = cfg.replace(layout=self.lm.attn_layout)
+        a, b = (torch.from_numpy(i + self.lm.rope_offset) for i in pair_indices(cfg))
         with torch.no_grad():
             for arr, x in ((self.q, query), (self.k, key)):
-                xr = x[0, :, :, :r].double()                                    # (H, L, r)
-                norms = torch.sqrt(xr[..., :h] ** 2 + xr[..., h:] ** 2)          # (H, L, r/2)
-                arr[layer, :, :h] = norms.mean(dim=1).numpy()
+                xd = x[0].double()                                              # (H, L, d)
+                norms = torch.sqrt(xd[..., a] ** 2 + xd[..., b] ** 2)            # (H, L, r/2), the model's layout
+                arr[layer, :, :len(a)] = norms.mean(dim=1).numpy()
             self.seen[layer] = True
             if self.distance:
                 self._distance(layer, query[0], key[0], scaling, window, softcap)
@@ -250,25 +254,35 @@ def collect_stats(lm: LoadedModel, ids, *, distance: bool = True, progress: Prog
 
 def weight_pair_norms(lm: LoadedModel) -> dict[str, np.ndarray]:
     """Per layer × head × pair the Frobenius norm of the two rows of W_q (W_k) that produce the pair's channels:
-    ``q_weight`` (layers, heads, pairs), ``k_weight`` (layers, kv_heads, pairs). Llama/Gemma-style q_proj/k_proj and
-    GPT-NeoX's fused query_key_value are read."""
-    d, H, Hk = lm.head_dim, lm.n_heads, lm.n_kv_heads
+    ``q_weight`` (layers, heads, pairs), ``k_weight`` (layers, kv_heads, pairs). Llama/Gemma-style q_proj/k_proj,
+    GPT-NeoX's fused query_key_value and DeepSeek's multi-head latent attention (q_proj, or q_b_proj after a low-rank
+    q; the RoPE part of k is one projection, kv_a_proj_with_mqa, shared by every head) are read."""
+    d, H, Hk, off = lm.head_dim, lm.n_heads, lm.n_kv_heads, lm.rope_offset
     p = max(c.n_pairs for c in lm.rope.values())
     q_out, k_out = np.zeros((lm.n_layers, H, p)), np.zeros((lm.n_layers, Hk, p))
     for layer, mod in enumerate(_decoder_layers(lm)):
         attn = getattr(mod, "self_attn", None) or getattr(mod, "attention", None)
-        r = lm.rope[lm.layer_types[layer]].rotary_dim
-        if hasattr(attn, "q_proj"):
-            wq = attn.q_proj.weight.detach().double().numpy().reshape(H, d, -1)
-            wk = attn.k_proj.weight.detach().double().numpy().reshape(Hk, d, -1)
+        cfg = lm.rope[lm.layer_types[layer]]
+
+        def rows(lin, heads):
+            return lin.weight.detach().double().numpy().reshape(heads, -1, lin.weight.shape[-1])
+
+        if hasattr(attn, "kv_a_proj_with_mqa"):                      # MLA: [nope | rope] per q head
+            wq = rows(attn.q_proj if getattr(attn, "q_proj", None) is not None else attn.q_b_proj, H)
+            kr = attn.kv_a_proj_with_mqa.weight.detach().double().numpy()[-cfg.rotary_dim:]
+            wk = np.broadcast_to(np.concatenate([np.zeros((off, kr.shape[1])), kr])[None], (Hk, off + len(kr),
+                                                                                            kr.shape[1]))
+        elif hasattr(attn, "q_proj"):
+            wq, wk = rows(attn.q_proj, H), rows(attn.k_proj, Hk)
         elif hasattr(attn, "query_key_value"):                      # GPT-NeoX: rows (head, [q|k|v], d)
             w = attn.query_key_value.weight.detach().double().numpy().reshape(H, 3, d, -1)
             wq, wk = w[:, 0], w[:, 1]
         else:
             raise ValueError(f"cannot find the q/k projections of layer {layer} ({type(attn).__name__})")
+        a, b = pair_indices(cfg)                                    # the model's layout (half / interleaved)
         for arr, w in ((q_out, wq), (k_out, wk)):
-            sq = (w[:, :r] ** 2).sum(axis=-1)                       # (heads, r)
-            arr[layer, :, : r // 2] = np.sqrt(sq[:, : r // 2] + sq[:, r // 2:])
+            sq = (w ** 2).sum(axis=-1)                              # (heads, d)
+            arr[layer, :, : len(a)] = np.sqrt(sq[:, a + off] + sq[:, b + off])
     return {"q_weight": q_out, "k_weight": k_out}
 
 
@@ -279,14 +293,16 @@ def _rotary_class():
     class FixedRotary(torch.nn.Module):
         """cos/sin from fixed per-layer-type (inv_freq, attention factor), the rotary modules' interface."""
 
-        def __init__(self, table: Mapping[str | None, tuple[np.ndarray, float]]):
+        def __init__(self, table: Mapping[str | None, tuple[np.ndarray, float, str]]):
             super().__init__()
-            self.table = {t: (torch.tensor(th, dtype=torch.float32), float(af)) for t, (th, af) in table.items()}
+            self.table = {t: (torch.tensor(th, dtype=torch.float32), float(af), layout)
+                          for t, (th, af, layout) in table.items()}
 
         def forward(self, x, position_ids, layer_type=None):
-            inv, af = self.table.get(layer_type) or self.table[None]
+            inv, af, layout = self.table.get(layer_type) or self.table[None]
             freqs = position_ids[..., None].float() * inv.to(x.device)
-            emb = torch.cat((freqs, freqs), dim=-1)
+            emb = (torch.cat((freqs, freqs), dim=-1) if layout == "half"        # θ_i on channels i and i + r/2
+                   else torch.repeat_interleave(freqs, 2, dim=-1))              # … or on 2i and 2i + 1
             return (emb.cos() * af).to(x.dtype), (emb.sin() * af).to(x.dtype)
 
     return FixedRotary
@@ -305,9 +321,9 @@ def replaced_rope(lm: LoadedModel, rope: RopeConfig | Mapping[str, RopeConfig] |
         if cfg.rotary_dim != lm.rope[t].rotary_dim:
             raise ValueError(f"rope for {t} layers must rotate {lm.rope[t].rotary_dim} channels like the model; "
                              f"got {cfg.rotary_dim}")
-        if cfg.layout != "half":
-            raise ValueError("rope layout must be 'half' (the transformers layout of the model's weights)")
-    table = {t: effective_rope(cfg, length) for t, cfg in per_type.items()}
+        if cfg.layout != lm.rope[t].layout:
+            raise ValueError(f"rope layout must be {lm.rope[t].layout!r}, the layout of the model's weights")
+    table = {t: (*effective_rope(cfg, length), rotary_emission(lm.model, t)) for t, cfg in per_type.items()}
     table[None] = table[lm.main_type]
     fixed = _rotary_class()(table)
     mods = _rotary_modules(lm.model)
@@ -324,8 +340,10 @@ def replaced_rope(lm: LoadedModel, rope: RopeConfig | Mapping[str, RopeConfig] |
 def token_nll(lm: LoadedModel, ids, rope: RopeConfig | Mapping[str, RopeConfig] | None = None, *,
               chunk: int = 1024, progress: Progress | None = None) -> np.ndarray:
     """Next-token negative log-likelihood in nats, shape (L − 1,): entry t − 1 is −log p(ids[t] | ids[:t]), with the
-    model's RoPE replaced by ``rope`` (see ``replaced_rope``). The final hidden states are projected to the vocabulary
-    ``chunk`` positions at a time (never an L × vocabulary matrix)."""
+    model's RoPE replaced by ``rope`` (see ``replaced_rope``). The decoder runs once; its final hidden states go
+    through the model's own output head ``chunk`` positions at a time (never an L × vocabulary matrix), so whatever
+    the model does to its logits (Gemma 2/3's soft-capping, Cohere's logit_scale, Granite's logits_scaling …) is
+    applied as transformers applies it."""
     import torch
 
     progress = progress or _noop
@@ -333,24 +351,44 @@ def token_nll(lm: LoadedModel, ids, rope: RopeConfig | Mapping[str, RopeConfig] 
     if len(ids) < 2:
         raise ValueError(f"tokens must be at least 2; got {len(ids)}")
     x = torch.tensor([ids])
-    head = lm.model.get_output_embeddings()
-    cap = lm.hf_config.get("final_logit_softcapping")
+    decoder = lm.model.get_decoder()
     with _RUN_LOCK, torch.inference_mode(), replaced_rope(lm, rope, len(ids)):
         handles = _layer_progress(lm, progress, 0.0, 0.95, f"loss over {len(ids):,} tokens")
         try:
-            hidden = lm.model.get_decoder()(input_ids=x, use_cache=False).last_hidden_state[0]   # (L, hidden)
+            hidden = decoder(input_ids=x, use_cache=False).last_hidden_state   # (1, L, hidden)
         finally:
             for h in handles:
                 h.remove()
         out = np.empty(len(ids) - 1)
-        for s in range(0, len(ids) - 1, chunk):
-            e = min(len(ids) - 1, s + chunk)
-            logits = head(hidden[s:e]).float()
-            if cap:
-                logits = torch.tanh(logits / cap) * cap
-            out[s:e] = torch.nn.functional.cross_entropy(logits, x[0, s + 1:e + 1], reduction="none").double().numpy()
+        with _decoder_output(decoder) as feed:
+            for s in range(0, len(ids) - 1, chunk):
+                e = min(len(ids) - 1, s + chunk)
+                feed(hidden[:, s:e])
+                logits = lm.model(input_ids=x[:, s:e], use_cache=False).logits[0].float()
+                out[s:e] = torch.nn.functional.cross_entropy(logits, x[0, s + 1:e + 1],
+                                                             reduction="none").double().numpy()
         progress(1.0, "loss done")
     return out
+
+
+@contextlib.contextmanager
+def _decoder_output(decoder):
+    """While active, ``decoder`` does not run: it returns the hidden states last given to ``feed`` (1, C, hidden),
+    so the model's forward applies only its output head and logit processing to them."""
+    from transformers.modeling_outputs import BaseModelOutputWithPast
+
+    class Output(BaseModelOutputWithPast):
+        def __getattr__(self, name):            # router logits, extra caches …: absent, as with their flags off
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return None
+
+    given = {}
+    decoder.forward = lambda *a, **kw: Output(last_hidden_state=given["h"])
+    try:
+        yield lambda h: given.__setitem__("h", h)
+    finally:
+        del decoder.forward
 
 
 def bucket_means(nll: np.ndarray, edges) -> list[dict]:
