@@ -37,7 +37,7 @@ if not rows:
 names = [r["name"] for r in rows]
 labels = {r["name"]: r["label"] for r in rows}
 
-c1, c2, c3 = st.columns([2, 2, 1])
+c1, c2 = st.columns(2)
 model = c1.selectbox("Model", names, format_func=lambda n: labels.get(n, n), **ui.persist("rmmodel", names[0],
                                                                                           options=names))
 not_installed = [r for r in M.list_models(M.models_dir()) if not r["installed"]]
@@ -47,7 +47,6 @@ if not_installed:
 src = c2.radio("Text", ("default", "paste", "upload"), horizontal=True,
                format_func={"default": "Default text", "paste": "Paste", "upload": "Upload .txt"}.get,
                **ui.persist("rmtext", "default", options=["default", "paste", "upload"]))
-tokens = c3.select_slider("Tokens (live)", (256, 512, 1024), **ui.persist("rmtok", 512, options=[256, 512, 1024]))
 
 text = None
 if src == "paste":
@@ -88,62 +87,86 @@ def measured(fn, *args, what: str, **kw):
         bar.empty()
 
 
-result = measured(M.inspect, model, text, int(tokens), what=f"Measuring {tokens} tokens")
-if result is None:
-    st.stop()
-st.caption(f"Text: {ui.literal(result['text_label'])} · first {result['tokens']:,} tokens (the model's tokenizer) · "
-           f"{result['layers']} layers, {result['heads']} query / {result['kv_heads']} KV heads, head dim "
-           f"{result['head_dim']}, trained context {result['context_length']:,} tokens.")
 if src != "default":
     with st.expander("The text used (shown as plain text)"):
         st.text(text[:2000] + (" …" if len(text) > 2000 else ""))
 
-# -- 1. pair magnitudes ------------------------------------------------------------------------------------------------
-st.subheader("Which pairs carry the large q / k values?")
-a1, a2, a3, a4 = st.columns(4)
-which = a1.radio("Vector", ("q", "k"), horizontal=True, **ui.persist("rmwhich", "q", options=["q", "k"]))
-n_heads = result["heads"] if which == "q" else result["kv_heads"]
-head_opts = ["all"] + [str(h) for h in range(n_heads)]
-head = a2.selectbox("Head", head_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
-                    **ui.persist("rmhead", "all", options=head_opts))      # in the URL (issue 12: every control)
-lam = a3.slider("Massive if > λ × the head's median (λ)", 2.0, 20.0, **ui.persist("rmlam", 5.0, lo=2.0, hi=20.0))
-source = a4.radio("From", ("activations", "weights"), horizontal=True,
-                  format_func={"activations": "q/k on the text", "weights": "W_q / W_k rows"}.get,
-                  **ui.persist("rmsrc", "activations", options=["activations", "weights"]))
-fig = ui.guarded(ui.cached_result_figure, "model_pair_heatmap", result=result, which=which,
-                 head=None if head == "all" else int(head), lam=float(lam), source=source)
-ui.show_figure(fig, name="model_pair_heatmap", caption=caption_of("model_pair_heatmap", fig) if fig else "")
-summary = MA.top_pair_summary(result[f"{which}_pair_norm"])
-bounds = FM.boundaries_by_type(result)
-st.markdown(
-    f"Measured: the top {which} pair lies in the slow half (pairs ≥ {result['pairs'] // 2}) for "
-    f"**{100 * summary['slow_half_share']:.0f}%** of the {summary['top_pair'].size} heads; the largest pair is "
-    f"**{summary['max_ratio']:.1f}×** its head's median; the W_{which} rows alone predict the pattern with "
-    f"correlation **{MA.weight_activation_correlation(result[f'{which}_weight'], result[f'{which}_pair_norm']):.2f}**"
-    " (activations are needed). Predicted (rope_viz.analysis.offsets): "
-    + "; ".join(f"{FM.TYPE_LABELS.get(b['type'], b['type'])} (context {b['context']:,}) complete less than one turn "
-                f"from pair {b['partial_cycle_from']} and can hold a one-sign offset from pair {b['one_sign_from']}"
-                for b in bounds) + ".")
 
-# -- 2. attention vs distance ------------------------------------------------------------------------------------------
-st.subheader("Attention vs distance on the text")
-b1, b2, b3 = st.columns([3, 1, 1])
-layer_opts = list(range(result["layers"]))
-default_layers = layer_opts[:: max(1, len(layer_opts) // 5)]
-layers = b1.multiselect("Layers", layer_opts, **ui.persist("rmlayers", default_layers, options=layer_opts))
-qty = b2.radio("Quantity", ("weight", "logit"), horizontal=True,
-               format_func={"weight": "attention weight", "logit": "pre-softmax logit"}.get,
-               **ui.persist("rmqty", "weight", options=["weight", "logit"]))
-dhead_opts = ["all"] + [str(h) for h in range(result["heads"])]
-dhead = b3.selectbox("Head ", dhead_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
-                     **ui.persist("rmdhead", "all", options=dhead_opts))
-if layers:
-    fig = ui.guarded(ui.cached_result_figure, "model_attention_distance", result=result, layers=layers,
-                     quantity=qty, head=None if dhead == "all" else int(dhead))
-    ui.show_figure(fig, name="model_attention_distance",
-                   caption=caption_of("model_attention_distance", fig) if fig else "")
-fig = ui.guarded(ui.cached_result_figure, "model_sink", result=result)
-ui.show_figure(fig, name="model_sink", caption=caption_of("model_sink", fig) if fig else "")
+@st.fragment
+def live_sections(model: str, text: str | None):
+    """Sections 1–2 and the token count they are measured on (a fragment: the count and the sections' own controls
+    rerun only this part, not the header, the sidebar or the perplexity section). Returns the measured result
+    (None after an error)."""
+    tcol, _ = st.columns([1, 2])
+    tokens = tcol.select_slider("Tokens (live)", (256, 512, 1024),
+                                **ui.persist("rmtok", 512, options=[256, 512, 1024]))
+    result = measured(M.inspect, model, text, int(tokens), what=f"Measuring {tokens} tokens")
+    if result is None:
+        return None
+    st.caption(f"Text: {ui.literal(result['text_label'])} · first {result['tokens']:,} tokens (the model's tokenizer)"
+               f" · {result['layers']} layers, {result['heads']} query / {result['kv_heads']} KV heads, head dim "
+               f"{result['head_dim']}, trained context {result['context_length']:,} tokens.")
+    pair_section(result)
+    distance_section(result)
+    return result
+
+
+def pair_section(result: dict) -> None:
+    """Section 1: which pairs carry the large q / k values."""
+    st.subheader("Which pairs carry the large q / k values?")
+    a1, a2, a3, a4 = st.columns(4)
+    which = a1.radio("Vector", ("q", "k"), horizontal=True, **ui.persist("rmwhich", "q", options=["q", "k"]))
+    n_heads = result["heads"] if which == "q" else result["kv_heads"]
+    head_opts = ["all"] + [str(h) for h in range(n_heads)]
+    head = a2.selectbox("Head", head_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
+                        **ui.persist("rmhead", "all", options=head_opts))  # in the URL (issue 12: every control)
+    lam = a3.slider("Massive if > λ × the head's median (λ)", 2.0, 20.0,
+                    **ui.persist("rmlam", 5.0, lo=2.0, hi=20.0))
+    source = a4.radio("From", ("activations", "weights"), horizontal=True,
+                      format_func={"activations": "q/k on the text", "weights": "W_q / W_k rows"}.get,
+                      **ui.persist("rmsrc", "activations", options=["activations", "weights"]))
+    fig = ui.guarded(ui.cached_result_figure, "model_pair_heatmap", result=result, which=which,
+                     head=None if head == "all" else int(head), lam=float(lam), source=source)
+    ui.show_figure(fig, name="model_pair_heatmap", caption=caption_of("model_pair_heatmap", fig) if fig else "")
+    summary = MA.top_pair_summary(result[f"{which}_pair_norm"])
+    bounds = FM.boundaries_by_type(result)
+    st.markdown(
+        f"Measured: the top {which} pair lies in the slow half (pairs ≥ {result['pairs'] // 2}) for "
+        f"**{100 * summary['slow_half_share']:.0f}%** of the {summary['top_pair'].size} heads; the largest pair is "
+        f"**{summary['max_ratio']:.1f}×** its head's median; the W_{which} rows alone predict the pattern with "
+        f"correlation **{MA.weight_activation_correlation(result[f'{which}_weight'], result[f'{which}_pair_norm']):.2f}"
+        "**"
+        " (activations are needed). Predicted (rope_viz.analysis.offsets): "
+        + "; ".join(f"{FM.TYPE_LABELS.get(b['type'], b['type'])} (context {b['context']:,}) complete less than one "
+                    f"turn from pair {b['partial_cycle_from']} and can hold a one-sign offset from pair "
+                    f"{b['one_sign_from']}" for b in bounds) + ".")
+
+
+def distance_section(result: dict) -> None:
+    """Section 2: attention vs distance on the text, and the share on the first token."""
+    st.subheader("Attention vs distance on the text")
+    b1, b2, b3 = st.columns([3, 1, 1])
+    layer_opts = list(range(result["layers"]))
+    default_layers = layer_opts[:: max(1, len(layer_opts) // 5)]
+    layers = b1.multiselect("Layers", layer_opts, **ui.persist("rmlayers", default_layers, options=layer_opts))
+    qty = b2.radio("Quantity", ("weight", "logit"), horizontal=True,
+                   format_func={"weight": "attention weight", "logit": "pre-softmax logit"}.get,
+                   **ui.persist("rmqty", "weight", options=["weight", "logit"]))
+    dhead_opts = ["all"] + [str(h) for h in range(result["heads"])]
+    dhead = b3.selectbox("Head ", dhead_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
+                         **ui.persist("rmdhead", "all", options=dhead_opts))
+    if layers:
+        fig = ui.guarded(ui.cached_result_figure, "model_attention_distance", result=result, layers=layers,
+                         quantity=qty, head=None if dhead == "all" else int(dhead))
+        ui.show_figure(fig, name="model_attention_distance",
+                       caption=caption_of("model_attention_distance", fig) if fig else "")
+    fig = ui.guarded(ui.cached_result_figure, "model_sink", result=result)
+    ui.show_figure(fig, name="model_sink", caption=caption_of("model_sink", fig) if fig else "")
+
+
+result = live_sections(model, text)
+if result is None:
+    st.stop()
 
 # -- 3. perplexity beyond the training context -------------------------------------------------------------------------
 st.subheader("Perplexity beyond the training length")

@@ -173,7 +173,9 @@ def test_real_model_page_controls_live_in_the_url(smollm):
     from page_tools import charts, open_page, query
 
     page = "pages/8_Real_model.py"
-    at = open_page(page, {"rmlayers": "3,7", "rmdhead": "2", "rmhead": "4", "rmset": "as trained,PI ×2"})
+    at = open_page(page, {"rmlayers": "3,7", "rmdhead": "2", "rmhead": "4", "rmset": "as trained,PI ×2",
+                          "rmtok": "256"})
+    assert any("first 256 tokens" in c.value for c in at.caption)      # the live count (inside its fragment)
     assert at.multiselect(key="_rvp_rmlayers").value == [3, 7]
     assert at.multiselect(key="_rvp_rmset").value == ["as trained", "PI ×2"]
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
