@@ -187,7 +187,32 @@ def test_sweep_legend_and_caption_say_what_is_drawn():
     marks = [t for t in fig.data if t.name.startswith(("Men et al.", "Liu et al.", "this config"))]
     assert len(marks) == 3 and all(t.mode == "lines" and t.x[0] == t.x[1] for t in marks)
     cap = caption_of("aliasing_base_sweep", fig)
-    assert "marker" not in cap and "vertical lines" in cap
+    assert "marker" not in cap and "Vertical lines" in cap
+
+
+@pytest.mark.parametrize("cfg,kw", [
+    (RopeConfig(128, base=5e5, context_length=4096), {"train_length": 1024}),          # Men, Liu and the base
+    (RopeConfig(128, base=1e4, context_length=4096), {}),                              # no Liu: L = training length
+    (RopeConfig(256, base=1e9, context_length=2097152), {"context_length": 262144}),   # Men on request only
+    (RopeConfig(64, base=10.0, context_length=65536), {"train_length": 4096}),        # a bound beyond 1e12?
+])
+def test_sweep_caption_names_exactly_the_lines_drawn(cfg, kw):
+    """The caption's "Vertical lines: …" list is the set of vertical-line traces actually drawn (at the extreme
+    settings it promised Men et al.'s and Liu et al.'s lines while only the config's base was drawn), and it says
+    when the sweep's L is not the config's."""
+    fig = FA.base_sweep_figure(cfg, **kw)
+    cap = caption_of("aliasing_base_sweep", fig)
+    lines = {t.name.rsplit(": ", 1)[0] for t in fig.data if t.mode == "lines" and t.x is not None and len(t.x) == 2
+             and t.x[0] == t.x[1] and t.x[0] is not None}
+    seg = cap.split("Vertical lines: ")[1]
+    for nxt in (". Not drawn", ". Men et al.'s bound for", ". The sweep runs"):
+        seg = seg.split(nxt)[0]
+    listed = set(seg.rstrip(".").split("; "))
+    assert listed == lines and "this config's base" in lines
+    L = kw.get("context_length", cfg.context_length)
+    assert (f"not the config's {cfg.context_length:,}" in cap) == (L != cfg.context_length)
+    if not any(n.startswith("Men et al.") for n in lines):
+        assert "computed on request" in cap or "Not drawn" in cap
 
 
 def test_similarity_map_has_no_stray_legend_entry():

@@ -232,11 +232,24 @@ def base_sweep(head_dim: int, context_length: int, rotary_fraction: float = 1.0,
             "excess": A.aliasing_vs_base(head_dim, context_length, b, measure="excess", **kw)}
 
 
-@register("aliasing_base_sweep", page="Aliasing",
-          caption="Small bases alias (a far position can be more similar than a nearer one: the excess); large "
-                  "bases blur (everything far looks alike). The vertical lines mark the published bounds on the "
-                  "base (Men et al.; Liu et al. when the context exceeds the pre-training length) and this "
-                  "config's base.")
+def _sweep_caption(fig: go.Figure) -> str:
+    """Small bases alias, large bases blur; the vertical lines mark the bounds drawn and this config's base."""
+    m = fig.layout.meta or {}
+    text = ("Small bases alias (a far position can be more similar than a nearer one: the excess); large bases blur "
+            "(everything far looks alike).")
+    if not m:
+        return text
+    text += " Vertical lines: " + "; ".join(m["drawn"]) + "."
+    if m["not_drawn"]:
+        text += " Not drawn (no base ≤ " + format_base(BASE_MAX) + " meets it): " + "; ".join(m["not_drawn"]) + "."
+    if m["men_pending"]:
+        text += f" Men et al.'s bound for L = {m['L']:,} is computed on request (minutes at this length)."
+    if m["L"] != m["config_L"]:
+        text += f" The sweep runs at L = {m['L']:,}, not the config's {m['config_L']:,} tokens."
+    return text
+
+
+@register("aliasing_base_sweep", page="Aliasing", caption=_sweep_caption)
 def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: int | None = None,
                       train_length: int | None = None, min_separation: int | None = None,
                       on_demand: bool = False) -> go.Figure:
@@ -265,7 +278,10 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     if liu is not None:
         marks.append((liu, f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
     marks.append((cfg.base, "this config's base", "#000000", "dot"))
+    meta = {"L": L, "config_L": cfg.context_length, "men_pending": men is None, "drawn": [],
+            "not_drawn": []}
     for x, label, color, dash in marks:
+        meta["drawn" if math.isfinite(x) and x <= BASE_MAX else "not_drawn"].append(label)
         if math.isfinite(x) and x <= BASE_MAX:
             value = format_base(x, 6 if label == "this config's base" else 3)
             fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {value}",
@@ -279,7 +295,7 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
            x_title="base b (rope_theta, log scale)", y_title="similarity (mean cos, 0 … 1)", style=style,
            log_x=True)
     fig.update_yaxes(range=[0, 1.02])
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(hovermode="closest", meta=meta)
     return legend_below(fig)
 
 
