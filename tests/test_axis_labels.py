@@ -44,6 +44,18 @@ def test_log_ticks_cover_the_range_in_one_notation(lo, hi):
     assert ticks == sorted(ticks)
 
 
+@given(st.floats(1e-12, 1e9), st.floats(1.3, 9.0))
+@settings(max_examples=200, deadline=None)
+def test_a_narrow_log_range_still_gets_several_labelled_ticks(lo, ratio):
+    """Within a factor 1.3 … 9 (the Real model page's perplexity 12 … 30 had the single tick "20"): at least two
+    ticks, three from a factor 3 on, each labelled with its own value in one notation."""
+    hi = lo * ratio
+    ax = type("Ax", (), {"type": "log", **log_ticks([lo, hi])})
+    ticks = check_axis(ax)
+    assert len(ticks) >= (3 if ratio >= 3 else 2), (lo, hi, ticks)
+    assert all(lo / 1.001 <= t <= hi * 1.001 for t in ticks)
+
+
 @pytest.mark.parametrize("x", [2e7, 3.07e-7, 5.3e9, 1e9, 54410.0, 6.283, 0.0123, 1.0, 123456.0, 1.2e-4, 360.0, 999.7, 0.00099])
 @pytest.mark.parametrize("digits", [2, 3])
 def test_format_number_reads_back(x, digits):

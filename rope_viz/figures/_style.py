@@ -155,8 +155,15 @@ def log_ticks(values, max_ticks: int = 10) -> dict:
         decades = [e for e in range(lo, hi + 1) if vmin / 1.001 <= 10.0 ** e <= vmax * 1.001]
         step = -(-len(decades) // max_ticks)
         ticks = [10.0 ** e for e in decades if e % step == 0]
-    if not ticks:   # a range inside one 1-2-5 step (e.g. 3 … 4): its ends
-        ticks = sorted({float(f"{vmin:.2g}"), float(f"{vmax:.2g}")})
+    if len(ticks) < 3:   # a narrow range (perplexity 12 … 30 had the single tick "20"): 1, 1.5, 2, 3, … 8 steps
+        finer = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in (1, 1.5, 2, 3, 4, 5, 6, 7, 8)]
+        finer = [t for t in finer if vmin / 1.001 <= t <= vmax * 1.001]
+        ticks = finer if len(finer) > len(ticks) else ticks
+    if len(ticks) < 2:   # a range inside one of those steps (e.g. 1 … 1.4): add its ends to two digits, inside it
+        e_lo, e_hi = (math.floor(math.log10(v)) - 1 for v in (vmin, vmax))
+        ends = {float(f"{math.ceil(vmin / 10.0 ** e_lo) * 10.0 ** e_lo:.2g}"),
+                float(f"{math.floor(vmax / 10.0 ** e_hi) * 10.0 ** e_hi:.2g}")}
+        ticks = sorted(set(ticks) | {t for t in ends if vmin / 1.001 <= t <= vmax * 1.001})
     plain = all(1e-3 <= t < 1e9 for t in ticks)
     return {"tickvals": ticks, "ticktext": [_si(t) if plain else pow10(t) for t in ticks]}
 
