@@ -27,7 +27,7 @@ from ..analysis import distance as D
 from ..config import RopeConfig
 from ..frequencies import effective_inv_freq
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, format_number, styled
 from .distance import display_envelope, legend_below
 from .kernel import format_bytes
 
@@ -256,7 +256,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
             "monotone on [0, L]": bool(np.all(np.diff(y[train]) <= 1e-12)),
             "min on [0, L]": round(float(y[train].min()), 4),
             "components at unseen phase beyond L": f"{comps} of {comp_total}",
-            "largest departure beyond L (Δ ≤ 2L)": f"{_out_of_range(y[train], y[beyond]):.3g}",
+            "largest departure beyond L (Δ ≤ 2L)": format_number(_out_of_range(y[train], y[beyond])),
             "fixed constants (learned: 0)": consts,
             f"position tables for L = {L:,} (fp32)": format_bytes(mem),
         })
@@ -267,7 +267,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         "monotone on [0, L]": alibi_mono,
         "min on [0, L]": float(f"{alibi_min:.4g}"),
         "components at unseen phase beyond L": "0 (no rotation)",
-        "largest departure beyond L (Δ ≤ 2L)": f"{alibi_dep:.3g}",
+        "largest departure beyond L (Δ ≤ 2L)": format_number(alibi_dep),
         "fixed constants (learned: 0)": H,
         f"position tables for L = {L:,} (fp32)":
             f"{format_bytes(H * 4)} (slopes; {format_bytes(H * L * L * 4)} if materialised)",
