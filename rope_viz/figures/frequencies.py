@@ -310,7 +310,7 @@ def freq_layout(cfg: RopeConfig, *, style: str = "app", label_max: int = 32) -> 
                                xgap=1 if d <= 256 else 0, ygap=4, colorbar=dict(title=dict(text="pair i")),
                                hovertemplate="channel %{x} → pair %{text}<extra>%{y}</extra>"))
     more = "" if cfg.rotary_dim == d else f"; channels ≥ {cfg.rotary_dim} unrotated"
-    styled(fig, title=f"Which channels form each pair (config: '{cfg.layout}'{more})",
+    styled(fig, title=f"Which channels form each pair (this config: {cfg.layout} layout{more})",
            x_title="channel index c (0 … d−1)", y_title="layout", style=style, height=300)
     fig.update_layout(hovermode="closest", margin=dict(l=170))
     return fig
