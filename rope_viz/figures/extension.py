@@ -10,8 +10,8 @@ methods' formulas live in ``rope_viz.frequencies``):
                                                          pair is slowed by s² − s + 1, not s
   YaRN          Peng et al., arXiv:2309.00071            NTK-by-parts ramp + attention factor 0.1·ln s + 1
   Llama 3.1     Meta llama-models ``apply_scaling``      wavelength-band blend
-  LongRoPE      Ding et al., arXiv:2402.13753            per-pair factors λ_i (searched once; they do not change
-                                                         with s), attention factor √(1 + ln s/ln L0)
+  LongRoPE      Ding et al., arXiv:2402.13753            per-pair factors f_i (the paper's λ_i), searched once: they do
+                                                         not change with s; attention factor √(1 + ln s/ln L0)
 Every method is shown with the frequencies transformers uses over a sequence of its evaluation length
 (``effective_inv_freq``): the target context, or the chosen running length for dynamic NTK.
 Score vs distance uses ``rope_viz.analysis.distance.score_vs_distance`` with q = k = ones.
@@ -168,7 +168,8 @@ def _ratio_caption(fig: go.Figure) -> str:
                  f"{d['slowest']:.3g}× (s² − s + 1 = {d['rule']:.3g} at the target), not s = {m['s']:g}.")
     if "longrope" in m:
         lr = m["longrope"]
-        text += (f" LongRoPE divides pair i by its own factor λ_i ({lr['source']}; here down to 1/{lr['max']:.3g})"
+        text += (f" LongRoPE divides pair i by its own rescale factor f_i ({lr['source']}; here down to "
+                 f"1/{lr['max']:.3g})"
                  + (", the same for every s." if lr["source"].startswith("the config") else "."))
     return text
 
