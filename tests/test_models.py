@@ -26,19 +26,25 @@ ROOT = Path(__file__).resolve().parents[1]
 V, T = 64, 40                         # vocabulary, tokens
 
 
-def _llama(max_pos=32, seed=0, **rope):
-    from transformers import LlamaConfig, LlamaForCausalLM
+def _tiny(arch: str, seed: int, scale: dict[str, float], **config):
+    """A tiny random ``<arch>ForCausalLM`` (2 layers, hidden 32, vocabulary V) with the named attention projections'
+    weights multiplied (peaked attention, so that positions, RoPE and soft-capping matter)."""
+    import transformers as T
 
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                      num_key_value_heads=2, max_position_embeddings=max_pos, tie_word_embeddings=False,
-                      rope_parameters=rope or {"rope_type": "default", "rope_theta": 10000.0})
-    m = LlamaForCausalLM(cfg).eval()
-    with torch.no_grad():                       # peaked attention, so positions (and RoPE) matter to the loss
+    m = getattr(T, f"{arch}ForCausalLM")(getattr(T, f"{arch}Config")(
+        vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, **config)).eval()
+    with torch.no_grad():
         for layer in m.model.layers:
-            layer.self_attn.q_proj.weight.mul_(8.0)
-            layer.self_attn.o_proj.weight.mul_(8.0)
+            for name, factor in scale.items():
+                getattr(layer.self_attn, name).weight.mul_(factor)
     return m
+
+
+def _llama(max_pos=32, seed=0, **rope):
+    return _tiny("Llama", seed, {"q_proj": 8.0, "o_proj": 8.0}, num_attention_heads=4, num_key_value_heads=2,
+                 max_position_embeddings=max_pos, tie_word_embeddings=False,
+                 rope_parameters=rope or {"rope_type": "default", "rope_theta": 10000.0})
 
 
 def _gemma3(seed=1):
@@ -62,33 +68,15 @@ def _gemma3(seed=1):
 def _gemma2(seed=3):
     """Gemma-2-style: attention-logit soft-capping (small cap, large q so that it bites), sliding + global layers,
     final-logit soft-capping, query_pre_attn_scalar; its class has no SDPA."""
-    from transformers import Gemma2Config, Gemma2ForCausalLM
-
-    torch.manual_seed(seed)
-    cfg = Gemma2Config(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                       num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=16, max_position_embeddings=64,
-                       sliding_window=8, attn_logit_softcapping=2.0, final_logit_softcapping=5.0)
-    m = Gemma2ForCausalLM(cfg).eval()
-    with torch.no_grad():
-        for layer in m.model.layers:
-            layer.self_attn.q_proj.weight.mul_(30.0)
-            layer.self_attn.k_proj.weight.mul_(30.0)
-    return m
+    return _tiny("Gemma2", seed, {"q_proj": 30.0, "k_proj": 30.0}, num_attention_heads=2, num_key_value_heads=1,
+                 head_dim=16, query_pre_attn_scalar=16, max_position_embeddings=64, sliding_window=8,
+                 attn_logit_softcapping=2.0, final_logit_softcapping=5.0)
 
 
 def _cohere(seed=4):
     """Cohere: RoPE on interleaved channel pairs (2i, 2i + 1), logits multiplied by logit_scale."""
-    from transformers import CohereConfig, CohereForCausalLM
-
-    torch.manual_seed(seed)
-    cfg = CohereConfig(vocab_size=V, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                       num_key_value_heads=2, max_position_embeddings=64, logit_scale=0.5, pad_token_id=0,
-                       bos_token_id=1, eos_token_id=2)
-    m = CohereForCausalLM(cfg).eval()
-    with torch.no_grad():
-        for layer in m.model.layers:
-            layer.self_attn.q_proj.weight.mul_(8.0)
-    return m
+    return _tiny("Cohere", seed, {"q_proj": 8.0}, num_attention_heads=4, num_key_value_heads=2,
+                 max_position_embeddings=64, logit_scale=0.5, pad_token_id=0, bos_token_id=1, eos_token_id=2)
 
 
 def _deepseek(version=3, seed=5):

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import validate as V
 from ..config import RopeConfig, from_hf_config
 from . import sources
 
@@ -229,19 +230,22 @@ def _wrap(name: str, key: str, model, tokenizer, source: str) -> LoadedModel:
     if not _rotary_modules(model):
         raise ValueError(f"model {name!r} ({hf.get('model_type')}) does not use RoPE (no rotary embedding module)")
     types, rope, windows = rope_configs(hf)
-    mla = hf.get("qk_rope_head_dim") is not None
-    layout = (("interleaved" if hf.get("rope_interleave", True) else "half") if mla     # DeepSeek: config says
-              else pair_layout(model, types[0] if types else None))
-    rope = {t: c if c.layout == layout else c.replace(layout=layout) for t, c in rope.items()}
     n_heads = int(hf["num_attention_heads"])
     head_dim = int(hf.get("head_dim") or int(hf["hidden_size"]) // n_heads)
-    if mla:
-        head_dim = int(hf.get("qk_nope_head_dim") or 0) + int(hf["qk_rope_head_dim"])
+    nope, attn_layout = 0, None
+    if hf.get("qk_rope_head_dim") is not None:      # DeepSeek latent attention: heads [no-RoPE | RoPE], layout by config
+        nope = V.integer("qk_nope_head_dim", hf.get("qk_nope_head_dim") or 0, 0, 1 << 16)
+        head_dim = nope + rope[types[0]].head_dim
+        interleave = hf.get("rope_interleave")
+        layout = "half" if interleave is False else "interleaved"     # V2 (no flag): complex rotation of (2i, 2i + 1)
+        attn_layout = "half" if interleave else None                  # V3: de-interleaved while rotating
+    else:
+        layout = pair_layout(model, types[0] if types else None)
+    rope = {t: c if c.layout == layout else c.replace(layout=layout) for t, c in rope.items()}
     return LoadedModel(name=name, key=key, model=model, tokenizer=tokenizer, hf_config=hf, layer_types=types,
                        rope=rope, windows=windows, n_layers=len(types), n_heads=n_heads,
                        n_kv_heads=int(hf.get("num_key_value_heads") or n_heads), head_dim=head_dim, source=source,
-                       rope_offset=int(hf.get("qk_nope_head_dim") or 0) if mla else 0,
-                       attn_layout="half" if mla and hf.get("rope_interleave") else None)
+                       rope_offset=nope, attn_layout=attn_layout)
 
 
 # -- loading -----------------------------------------------------------------------------------------------------------
@@ -276,6 +280,7 @@ def _load_folder(folder: Path, progress: Progress) -> tuple[Any, Any]:
         raise ValueError(f"{folder.name}/config.json is not a readable JSON file ({type(e).__name__})") from None
     _quiet()
     progress(0.1, f"loading {folder.name}")
+
     def load(impl: str):
         return AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32, use_safetensors=True,
                                                     attn_implementation=impl)

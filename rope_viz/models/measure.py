@@ -51,9 +51,9 @@ def effective_rope(cfg: RopeConfig, length: int) -> tuple[np.ndarray, float]:
 class _Collector:
     """Running sums for one forward pass. q, k arrive as (batch, heads, L, d) float tensors."""
 
-    def __init__(self, lm: LoadedModel, rotary_dim: dict[str, int], distance: bool):
-        self.lm, self.distance, self.rdim = lm, distance, rotary_dim
-        p = max(rotary_dim.values()) // 2
+    def __init__(self, lm: LoadedModel, distance: bool):
+        self.lm, self.distance = lm, distance
+        p = _n_pairs(lm)
         self.q = np.zeros((lm.n_layers, lm.n_heads, p))
         self.k = np.zeros((lm.n_layers, lm.n_kv_heads, p))
         self.seen = np.zeros(lm.n_layers, dtype=bool)
@@ -209,8 +209,9 @@ def _decoder_layers(lm: LoadedModel):
     return []
 
 
-def _rotary_dims(lm: LoadedModel) -> dict[str, int]:
-    return {t: cfg.rotary_dim for t, cfg in lm.rope.items()}
+def _n_pairs(lm: LoadedModel) -> int:
+    """Pairs per head in the statistics' arrays: the largest over layer types (narrower layers padded with 0)."""
+    return max(cfg.n_pairs for cfg in lm.rope.values())
 
 
 def collect_stats(lm: LoadedModel, ids, *, distance: bool = True, progress: Progress | None = None) -> dict:
@@ -232,7 +233,7 @@ def collect_stats(lm: LoadedModel, ids, *, distance: bool = True, progress: Prog
     if len(ids) < 2:
         raise ValueError(f"tokens must be at least 2; got {len(ids)}")
     _register()
-    col = _Collector(lm, _rotary_dims(lm), distance)
+    col = _Collector(lm, distance)
     with _RUN_LOCK, torch.inference_mode(), _attn_impl(lm.model, _stats_attention(lm.model)):
         handles = _layer_progress(lm, progress, 0.0, 1.0, f"{len(ids):,} tokens")
         _ACTIVE["collector"] = col
@@ -258,7 +259,7 @@ def weight_pair_norms(lm: LoadedModel) -> dict[str, np.ndarray]:
     GPT-NeoX's fused query_key_value and DeepSeek's multi-head latent attention (q_proj, or q_b_proj after a low-rank
     q; the RoPE part of k is one projection, kv_a_proj_with_mqa, shared by every head) are read."""
     d, H, Hk, off = lm.head_dim, lm.n_heads, lm.n_kv_heads, lm.rope_offset
-    p = max(c.n_pairs for c in lm.rope.values())
+    p = _n_pairs(lm)
     q_out, k_out = np.zeros((lm.n_layers, H, p)), np.zeros((lm.n_layers, Hk, p))
     for layer, mod in enumerate(_decoder_layers(lm)):
         attn = getattr(mod, "self_attn", None) or getattr(mod, "attention", None)
@@ -267,11 +268,11 @@ def weight_pair_norms(lm: LoadedModel) -> dict[str, np.ndarray]:
         def rows(lin, heads):
             return lin.weight.detach().double().numpy().reshape(heads, -1, lin.weight.shape[-1])
 
-        if hasattr(attn, "kv_a_proj_with_mqa"):                      # MLA: [nope | rope] per q head
+        k_off = off
+        if hasattr(attn, "kv_a_proj_with_mqa"):                      # MLA: q heads [nope | rope]; k's rope rows shared
             wq = rows(attn.q_proj if getattr(attn, "q_proj", None) is not None else attn.q_b_proj, H)
             kr = attn.kv_a_proj_with_mqa.weight.detach().double().numpy()[-cfg.rotary_dim:]
-            wk = np.broadcast_to(np.concatenate([np.zeros((off, kr.shape[1])), kr])[None], (Hk, off + len(kr),
-                                                                                            kr.shape[1]))
+            wk, k_off = np.broadcast_to(kr[None], (Hk, *kr.shape)), 0
         elif hasattr(attn, "q_proj"):
             wq, wk = rows(attn.q_proj, H), rows(attn.k_proj, Hk)
         elif hasattr(attn, "query_key_value"):                      # GPT-NeoX: rows (head, [q|k|v], d)
@@ -280,9 +281,9 @@ def weight_pair_norms(lm: LoadedModel) -> dict[str, np.ndarray]:
         else:
             raise ValueError(f"cannot find the q/k projections of layer {layer} ({type(attn).__name__})")
         a, b = pair_indices(cfg)                                    # the model's layout (half / interleaved)
-        for arr, w in ((q_out, wq), (k_out, wk)):
-            sq = (w ** 2).sum(axis=-1)                              # (heads, d)
-            arr[layer, :, : len(a)] = np.sqrt(sq[:, a + off] + sq[:, b + off])
+        for arr, w, o in ((q_out, wq, off), (k_out, wk, k_off)):
+            sq = (w ** 2).sum(axis=-1)                              # (heads, rows per head)
+            arr[layer, :, : len(a)] = np.sqrt(sq[:, a + o] + sq[:, b + o])
     return {"q_weight": q_out, "k_weight": k_out}
 
 
