@@ -155,8 +155,8 @@ def log_ticks(values, max_ticks: int = 10) -> dict:
         decades = [e for e in range(lo, hi + 1) if vmin / 1.001 <= 10.0 ** e <= vmax * 1.001]
         step = -(-len(decades) // max_ticks)
         ticks = [10.0 ** e for e in decades if e % step == 0]
-    if len(ticks) < 3:   # a narrow range (perplexity 12 … 30 had the single tick "20"): 1, 1.5, 2, 3, … 8 steps
-        finer = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in (1, 1.5, 2, 3, 4, 5, 6, 7, 8)]
+    if len(ticks) < 3:   # a narrow range (perplexity 12 … 30 had the single tick "20"): 1, 1.5, 2, 2.5, 3 … 8
+        finer = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8)]
         finer = [t for t in finer if vmin / 1.001 <= t <= vmax * 1.001]
         ticks = finer if len(finer) > len(ticks) else ticks
     if len(ticks) < 2:   # a range inside one of those steps (e.g. 1 … 1.4): add its ends to two digits, inside it
