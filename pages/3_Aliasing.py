@@ -74,9 +74,9 @@ def two_positions(cfg):
     ex = ui.guarded(A.lookalike_example, pair_cfg, int(m), int(n))
     if ex is not None:
         k1, k2, k3 = st.columns(3)
-        k1.metric(f"sim({int(m):,}, {int(n):,})", f"{ex['similarity']:.3f}",
+        k1.metric(f"sim({int(m):,}, {int(n):,})", ui.format_number(ex['similarity'], 3),
                   help="Mean cosine of the angle differences over all pairs.")
-        k2.metric("sim of neighbours (Δ = 1)", f"{ex['neighbour_similarity']:.3f}")
+        k2.metric("sim of neighbours (Δ = 1)", ui.format_number(ex['neighbour_similarity'], 3))
         k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
                   help="The first distance whose similarity is no higher than this pair's.")
         st.markdown(

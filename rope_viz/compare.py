@@ -33,7 +33,7 @@ from dataclasses import fields
 from typing import Any, Iterable, Mapping
 
 from . import validate as V
-from .config import RopeConfig
+from .config import RopeConfig, format_base
 
 MAX_COMPARE = 3            # choices a page overlays besides its own config (4 curves in all)
 MAX_SAVED = 4              # configs saved for comparison per session (and in the URL)
@@ -67,10 +67,17 @@ def options(saved: Mapping[int, RopeConfig] | None = None) -> list[str]:
 
 
 def option_label(item: str, saved: Mapping[int, RopeConfig] | None = None) -> str:
-    """How a choice is shown in the selector: saved slots with their config, the rest as they are."""
+    """How a choice is shown in the selector: saved slots with their config, a base the way every legend and title
+    writes bases (``format_base``: ``"base 1e4"`` → ``"base 10000"``, as the curve's legend says ``base=10000``),
+    presets as they are."""
     slot = _saved_slot(item)
     if slot is not None and slot in (saved or {}):
         return saved_label(slot, saved[slot])
+    if isinstance(item, str) and item.startswith(BASE_PREFIX):
+        try:
+            return BASE_PREFIX + format_base(float(item[len(BASE_PREFIX):]))
+        except ValueError:
+            pass
     return str(item)
 
 

@@ -170,11 +170,17 @@ def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_lengt
 
 
 def format_base(base: float, digits: int = 6) -> str:
-    """A base (or any positive number) as people write it: ``10000``, ``500000``, ``1e6``, ``2.5e7``, ``1e9`` —
-    ``digits`` significant digits, the exponent without "+" or leading zeros (Python's ``:g`` gives ``1e+06``)."""
-    text = f"{float(base):.{int(digits)}g}"
+    """A base (or any positive number) as config files write rope_theta and as every title, legend, caption and
+    selector of the app shows it: ``10000``, ``27200``, ``500000`` (plain, no thousands separator, below a million),
+    ``1e6``, ``2.5e7``, ``1e9`` (from a million on); ``digits`` significant digits (Python's ``:g`` gives ``1e+06``,
+    and with few digits ``2.7e+04``)."""
+    x = float(base)
+    text = f"{x:.{int(digits)}g}"
     if "e" in text:
         mantissa, exponent = text.split("e")
+        if 1 <= abs(x) and abs(float(text)) < 1e6:
+            r = float(text)
+            return str(int(r)) if r.is_integer() else f"{r:.{int(digits)}g}"
         text = f"{mantissa}e{int(exponent)}"
     return text
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def open_page(page: str | None, params: dict | None = None) -> AppTest:
     """The app with these URL parameters, switched to ``page`` (e.g. "pages/2_Distance.py"; None = landing page)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params.update(params or {})
     at.run() if page is None else at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -43,8 +43,21 @@ def chart(at: AppTest, title_start: str) -> dict:
     return found[0]
 
 
+def charts_by_title(at: AppTest) -> dict[str, dict]:
+    """Every chart's JSON spec by its title up to the first " (" (titles end with the config)."""
+    return {c["layout"]["title"]["text"].split(" (")[0]: c for c in charts(at)}
+
+
 def captions(at: AppTest) -> str:
     return " ".join(c.value for c in at.caption)
+
+
+def page_text(at: AppTest) -> str:
+    """All the prose a user reads on the page: markdown, captions, info / warning / success boxes, widget labels."""
+    parts = [x.value for kind in ("markdown", "caption", "info", "warning", "success", "error") for x in at.get(kind)]
+    parts += [w.label for kind in ("toggle", "button", "slider", "select_slider", "selectbox", "multiselect",
+                                   "number_input") for w in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
 
 
 def query(at: AppTest) -> dict[str, str]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from test_config import any_config
 
 from rope_viz import compare as C
-from rope_viz.config import RopeConfig
+from rope_viz.config import RopeConfig, format_base
 from rope_viz.presets import get_preset, preset_names
 from rope_viz.ui import state as S
 
@@ -33,6 +33,12 @@ def test_options_are_bases_presets_then_saved_slots():
     assert opts[-2:] == ["saved 1", "saved 3"]
     assert C.option_label("saved 3", {3: QWEN2}) == "saved 3: d=128 base=1e6 L=32,768"
     assert C.option_label("llama-2-7b", {3: QWEN2}) == "llama-2-7b"
+    # a base choice reads as the curve it draws is labelled (format_base), whatever way the URL spells it
+    for item in C.options():
+        if item.startswith(C.BASE_PREFIX):
+            (_, drawn), = C.resolve(QWEN2, [item])
+            assert C.option_label(item) == f"base {format_base(drawn.base)}"
+            assert f"base={format_base(drawn.base)}" in drawn.label()
 
 
 def test_resolve_gives_labels_and_configs():

@@ -475,9 +475,10 @@ def test_format_base_reads_back_and_has_no_plus_exponent(b):
     through RopeConfig.label, the Context extension page); the text reads back to the base at its precision."""
     from rope_viz.config import format_base
 
-    for digits in (4, 6):
+    for digits in (2, 3, 4, 6):
         text = format_base(b, digits)
-        assert "+" not in text and "e0" not in text and "e-0" not in text
+        assert "+" not in text and "e0" not in text and "e-0" not in text and "," not in text
         assert float(text) == pytest.approx(b, rel=10.0 ** (1 - digits))
+        assert ("e" in text) == (float(text) >= 1e6)          # one notation per magnitude: 27200, never 2.7e4
     assert RopeConfig(128, base=1e9).label().startswith("d=128 base=1e9 ")
     assert RopeConfig(128, base=5e5).label().startswith("d=128 base=500000 ")

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from page_helpers import arr, charts, open_page, page_text
+from page_tools import arr, charts_by_title as charts, open_page, page_text
 
 from naive import naive_similarity_sum, naive_theta
 from rope_viz.analysis.bounds import BOUND_CONTEXTS, base_bound_curve, men_condition
@@ -251,7 +251,7 @@ def test_example_toggle_is_in_the_url():
     ex_cfg = RopeConfig(128, base=base, context_length=10_001)
     from rope_viz.analysis.aliasing import lookalike_example
     ex = lookalike_example(ex_cfg, 100, 10_000)
-    assert float(at.metric[0].value) == pytest.approx(ex["similarity"], abs=5e-4)
+    assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(ex["similarity"], abs=5e-4)
     assert "aliasing" in page_text(at)
     assert charts(at)["Positions 100 and 10,000: per-pair agreement"]
 

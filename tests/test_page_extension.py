@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from page_helpers import arr, charts, open_page
+from page_tools import arr, charts_by_title as charts, open_page
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.config import RopeConfig

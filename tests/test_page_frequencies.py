@@ -43,7 +43,7 @@ def test_captions_state_this_configs_numbers():
     theta = 5e5 ** (-np.arange(32) / 32)
     lam = 2 * math.pi / theta
     cap = get_figure("freq_wavelengths").caption_for(FF.freq_wavelengths(cfg))
-    assert "base 500,000 and r = 64" in cap
+    assert "base 500000 and r = 64" in cap          # as config files and every title write it (format_base)
     assert f"from {lam[0]:.3g} to {lam[-1]:,.0f} tokens" in cap
     p = _partial(theta, 8192)
     assert f"{p.sum()} of 32 pairs (from pair {np.flatnonzero(p)[0]})" in cap

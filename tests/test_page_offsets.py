@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from page_helpers import arr, open_page
+from page_tools import arr, open_page
 from streamlit.testing.v1 import AppTest
 
 from rope_viz import inv_freq

@@ -113,20 +113,25 @@ def pow10(x: float, digits: int = 3) -> str:
     return f"{mantissa}×{power}"
 
 
-def format_number(x: float, digits: int = 3) -> str:
-    """A number for a title or label, one notation for the whole app: plain from 0.001 to below a million (0.0123,
-    6.28, 54,410), mantissa×10ⁿ outside it (2×10⁷, 3.07×10⁻⁷), never Python's e+07."""
+def format_number(x: float, digits: int = 3, *, signed: bool = False) -> str:
+    """A number for a title, label or table cell, one notation for the whole app: plain from 0.001 to below a
+    million (0.0123, 6.28, 54,410), mantissa×10ⁿ outside it (2×10⁷, 3.07×10⁻⁷), never Python's e+07; negative
+    numbers with a true minus sign (−0.144, not the hyphen -0.144), ``signed`` also writes "+" (a change: +0.12,
+    −0.05); ±∞ as ∞."""
     x = float(x)
+    if np.isnan(x):
+        return "n/a"
+    sign = "−" if x < 0 else "+" if signed and x > 0 else ""
     a = abs(x)
-    if not np.isfinite(x) or a == 0:
-        return f"{x:g}"
+    if a == 0 or np.isinf(a):
+        return sign + ("∞" if a else "0")
     if 1e-3 <= a < 1e3:              # ``digits`` significant digits in fixed notation (:g would write 3.6e+02)
-        r = float(f"{x:.{int(digits)}g}")
-        text = f"{r:.{max(0, int(digits) - 1 - int(np.floor(np.log10(abs(r)))))}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        r = float(f"{a:.{int(digits)}g}")
+        text = f"{r:.{max(0, int(digits) - 1 - int(np.floor(np.log10(r))))}f}"
+        return sign + (text.rstrip("0").rstrip(".") if "." in text else text)
     if 1e3 <= a < 1e6:
-        return f"{x:,.0f}"
-    return pow10(x, digits)
+        return sign + f"{a:,.0f}"
+    return sign + pow10(a, digits)
 
 
 def _si(t: float) -> str:
@@ -151,21 +156,56 @@ def log_ticks(values, max_ticks: int = 10) -> dict:
     lo, hi = int(np.floor(np.log10(vmin))), int(np.ceil(np.log10(vmax)))
     ticks = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in (1, 2, 5)]
     ticks = [t for t in ticks if vmin / 1.001 <= t <= vmax * 1.001]
+    sequence = lambda e: [float(m * 10.0 ** e) for m in (1, 2, 5)]                     # noqa: E731
     if len(ticks) > max_ticks:
         decades = [e for e in range(lo, hi + 1) if vmin / 1.001 <= 10.0 ** e <= vmax * 1.001]
         step = -(-len(decades) // max_ticks)
-        ticks = [10.0 ** e for e in decades if e % step == 0]
+        ticks = [10.0 ** e for e in decades if (e - decades[0]) % step == 0]   # from the lowest decade in range
+        sequence = lambda e: [10.0 ** e] if (e - decades[0]) % step == 0 else []   # noqa: E731
     if len(ticks) < 3:   # a narrow range (perplexity 12 … 30 had the single tick "20"): 1, 1.5, 2, 2.5, 3 … 8
-        finer = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8)]
+        steps = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8)
+        finer = [float(m * 10.0 ** e) for e in range(lo, hi + 1) for m in steps]
         finer = [t for t in finer if vmin / 1.001 <= t <= vmax * 1.001]
-        ticks = finer if len(finer) > len(ticks) else ticks
+        if len(finer) > len(ticks):
+            ticks, sequence = finer, (lambda e: [float(m * 10.0 ** e) for m in steps])     # noqa: E731
     if len(ticks) < 2:   # a range inside one of those steps (e.g. 1 … 1.4): add its ends to two digits, inside it
         e_lo, e_hi = (math.floor(math.log10(v)) - 1 for v in (vmin, vmax))
         ends = {float(f"{math.ceil(vmin / 10.0 ** e_lo) * 10.0 ** e_lo:.2g}"),
                 float(f"{math.floor(vmax / 10.0 ** e_hi) * 10.0 ** e_hi:.2g}")}
         ticks = sorted(set(ticks) | {t for t in ends if vmin / 1.001 <= t <= vmax * 1.001})
+        sequence = None
+    out: dict = {"range": None}
+    if sequence is not None and len(ticks) >= 2:
+        ticks, out = _extend_to_ticks(ticks, vmin, vmax, sequence, lo, hi)
     plain = all(1e-3 <= t < 1e9 for t in ticks)
-    return {"tickvals": ticks, "ticktext": [_si(t) if plain else pow10(t) for t in ticks]}
+    return {"tickvals": ticks, "ticktext": [_si(t) if plain else pow10(t) for t in ticks], **out}
+
+
+EXTEND_GAP = 0.75   # a data end this fraction of a tick step (log units) beyond the last tick gets the next tick
+
+
+def _extend_to_ticks(ticks: list, vmin: float, vmax: float, sequence, lo: int, hi: int) -> tuple[list, dict]:
+    """Ticks (and, when changed, the axis range in log10 units) such that no data end lies farther beyond the
+    outermost tick than ``EXTEND_GAP`` of the spacing of the ticks there: otherwise the next tick of the same
+    ``sequence`` (a function decade → tick values) is added and the range widened to show it (θ_i from 1 down to 1.15×10⁻⁴ had
+    its first tick at 0.001, a decade above the lowest point; now 10⁻⁴ is drawn). Range padded by 2 % each side;
+    ``None`` (autorange) when no tick is added, so a later call for the same axis replaces an earlier range."""
+    ticks = list(ticks)
+    cand = sorted(t for e in range(lo - 4, hi + 5) for t in sequence(e))
+    below = [t for t in cand if t < ticks[0] / 1.0001]
+    above = [t for t in cand if t > ticks[-1] * 1.0001]
+    changed = False
+    if below and math.log10(ticks[0] / vmin) > EXTEND_GAP * math.log10(ticks[1] / ticks[0]):
+        ticks.insert(0, below[-1])
+        changed = True
+    if above and math.log10(vmax / ticks[-1]) > EXTEND_GAP * math.log10(ticks[-1] / ticks[-2]):
+        ticks.append(above[0])
+        changed = True
+    if not changed:
+        return ticks, {"range": None}       # autorange (and no stale range from an earlier call on the axis)
+    a, b = math.log10(min(vmin, ticks[0])), math.log10(max(vmax, ticks[-1]))
+    pad = 0.02 * max(b - a, 1e-6)
+    return ticks, {"range": [a - pad, b + pad]}
 
 
 def log_axis(values, max_ticks: int = 10) -> dict:

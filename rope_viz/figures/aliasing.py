@@ -21,7 +21,7 @@ from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRI
 from ..config import BASE_MAX, RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import register
-from ._style import PALETTE, grid_layout, log_axis, styled
+from ._style import PALETTE, format_number, grid_layout, log_axis, styled
 from .distance import legend_below
 
 _TOO_SHORT = ("context_length must be at least 3 tokens for the aliasing figures; got {L}: a {L}-token context has at "
@@ -146,16 +146,40 @@ def _impostor_caption(fig: go.Figure) -> str:
     if not m:
         return _impostor_caption.__doc__
     peak = m.get("peak")
-    text = (f"Left: stars mark aliasing peaks; the largest, Δ = {peak[0]:,}, is {peak[1]:.2f} more similar than the "
-            f"nearer Δ = {peak[2]:,}. " if peak else "Left: similarity never rebounds past its main lobe (no aliasing "
-            "peak). ")
+    text = (f"Left: stars mark aliasing peaks; the largest, Δ = {peak[0]:,}, is {format_number(peak[1], 2)} more "
+            f"similar than the nearer Δ = {peak[2]:,}. " if peak else "Left: similarity never rebounds past its main "
+            "lobe (no aliasing peak). ")
     text += ("Right: for each distance k, the farthest distance that looks at least as similar (on the diagonal "
              "nothing farther does). ")
     if m.get("k") is None:
         return text + (f"No distance here is matched by one {AMBIGUITY_RATIO}× farther: every distance of this "
                        "context is told apart from much farther ones.")
     return text + (f"From k = {m['k']:,} tokens on, a distance at least {AMBIGUITY_RATIO}× farther looks as similar "
-                   f"(Δ = {m['F']:,}, sim {m['sim']:.2f}): nearer distances are told apart, farther ones are not.")
+                   f"(Δ = {m['F']:,}, sim {format_number(m['sim'], 2)}): nearer distances are told apart, farther "
+                   "ones are not.")
+
+
+def _base_text(bases) -> list[str]:
+    """Bases for hover labels as every title writes them (``format_base``, 3 digits): plotly's %{y:.3g} shows
+    10000 as "1.00e+4"."""
+    return [format_base(b, 3) if np.isfinite(b) else "n/a" for b in np.asarray(bases, dtype=np.float64)]
+
+
+STAR_GAP = 0.04        # marked peaks at least this fraction of the axis width apart (a star is ~12 px of ~450)
+
+
+def _apart(distances: np.ndarray, L: int, log_x: bool, n: int) -> np.ndarray:
+    """Indices of the first ``n`` of ``distances`` (ranked, largest rebound first) that lie at least ``STAR_GAP`` of
+    the distance axis (1 … L, log or linear) from every one kept before: stars that would sit on one another near L
+    on a log axis (peaks a few tokens apart) are one mark, the next-ranked separate peak takes the place."""
+    pos = np.log10(np.maximum(distances, 1)) / max(np.log10(L), 1e-9) if log_x else distances / max(L, 1)
+    keep: list[int] = []
+    for i, x in enumerate(pos):
+        if all(abs(x - pos[j]) >= STAR_GAP for j in keep):
+            keep.append(i)
+            if len(keep) == n:
+                break
+    return np.asarray(keep, dtype=np.int64)
 
 
 @register("aliasing_impostors", page="Aliasing", caption=_impostor_caption)
@@ -191,13 +215,16 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
                              (AMBIGUITY_RATIO, f"F(k) = {AMBIGUITY_RATIO}·k", "dashdot")):
         fig.add_trace(go.Scatter(x=[1, L - 1], y=[mult, mult * (L - 1)], mode="lines", name=name, hoverinfo="skip",
                                  line=dict(color="#000", dash=dash, width=1), xaxis=right[0], yaxis=right[1]))
-    peaks = A.aliasing_peaks(cfg, N_PEAKS)                            # true rebounds past the main lobe
+    peaks = A.aliasing_peaks(cfg, 8 * N_PEAKS)                        # true rebounds past the main lobe
+    keep = _apart(peaks["distance"], L, log_x, N_PEAKS)
+    peaks = {k: (v[keep] if isinstance(v, np.ndarray) else v) for k, v in peaks.items()}
     if peaks["distance"].size:
         fig.add_trace(go.Scatter(
             x=peaks["distance"], y=peaks["similarity"], mode="markers", xaxis=left[0], yaxis=left[1],
             marker=dict(symbol="star", size=12, color=PALETTE[1]), customdata=np.stack(
                 [peaks["rebound"], peaks["trough"]], axis=1),
-            name=f"aliasing peaks (largest {peaks['distance'].size} rebounds past the main lobe)",
+            name=f"aliasing peaks (the {peaks['distance'].size} largest rebounds past the main lobe, apart on the "
+                 f"axis)",
             hovertemplate="Δ=%{x:,}: sim %{y:.3f}<br>%{customdata[0]:.3f} above Δ=%{customdata[1]:,}<extra></extra>"))
     amb = np.flatnonzero(far >= AMBIGUITY_RATIO * dist)
     meta: dict = {"k": None, "peak": None if not peaks["distance"].size else
@@ -266,10 +293,12 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=data["bases"], y=data["similarity"], mode="lines+markers", name=
                              f"worst similarity at Δ ≥ {s:,}", line=dict(color=PALETTE[0]),
-                             hovertemplate="base=%{x:.3g}<br>max sim=%{y:.3f}<extra></extra>"))
+                             customdata=_base_text(data["bases"]),
+                             hovertemplate="base=%{customdata}<br>max sim=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=data["bases"], y=data["excess"], mode="lines+markers",
                              name="aliasing excess (far more similar than near)", line=dict(color=PALETTE[1]),
-                             hovertemplate="base=%{x:.3g}<br>excess=%{y:.3f}<extra></extra>"))
+                             customdata=_base_text(data["bases"]),
+                             hovertemplate="base=%{customdata}<br>excess=%{y:.3f}<extra></extra>"))
     marks = []
     men = men_bound(cfg.head_dim, L) if men_is_quick(cfg, L) or on_demand else None
     if men is not None:
@@ -286,7 +315,7 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
             value = format_base(x, 6 if label == "this config's base" else 3)
             fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {value}",
                                      line=dict(color=color, dash=dash, width=2),
-                                     hovertemplate=label + "<br>base=%{x:.4g}<extra></extra>"))
+                                     hovertemplate=f"{label}<br>base={value}<extra></extra>"))
         else:   # no finite base: say so in the legend instead of drawing a line at infinity
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines",
                                      name=f"{label}: no base ≤ {format_base(BASE_MAX)}",
@@ -331,7 +360,7 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
         fig.add_trace(go.Bar(x=pairs[sel], y=contrib[sel], name=label, marker_color=color,
                              hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
-                             f"{sim:.3f}", line=dict(color="#000", dash="dash")))
+                             f"{format_number(sim, 3)}", line=dict(color="#000", dash="dash")))
     styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {format_base(cfg.base)}, "
                       f"d = {cfg.head_dim})",
            x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
@@ -385,7 +414,8 @@ def men_table_figure(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=L, y=grid, mode="lines", name="first base on a 100-per-decade grid meeting B ≥ 0",
                              line=dict(color=PALETTE[0], width=1.5, dash="dot"),
-                             hovertemplate="L=%{x:,}<br>grid base %{y:.3g}<extra></extra>"))
+                             customdata=_base_text(grid),
+                             hovertemplate="L=%{x:,}<br>grid base %{customdata}<extra></extra>"))
     fig.add_trace(go.Scatter(x=L, y=exact, mode="lines+markers", name="exact b* (certified smallest base)",
                              marker=dict(symbol="circle", size=8), line=dict(color=PALETTE[2], width=2),
                              hovertemplate="L=%{x:,}<br>b* = %{y:.5g}<extra></extra>"))
@@ -566,13 +596,15 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
         fig.add_trace(go.Scatter(x=ctx[ok] if ok.any() else [None], y=lb[ok] if ok.any() else [None], mode="lines",
                                  name=name, legendgroup=str(w),
                                  line=dict(color=colour[w], width=2 if w == (cfg.head_dim, cfg.rotary_dim) else 1.2),
-                                 hovertemplate="L=%{x:,}<br>base ≥ %{y:.3g}<extra>" + _width_label(*w) + "</extra>"))
+                                 customdata=_base_text(lb[ok]) if ok.any() else None,
+                                 hovertemplate="L=%{x:,}<br>base ≥ %{customdata}<extra>" + _width_label(*w)
+                                               + "</extra>"))
     # this config underneath the presets, open: it must not hide them
     fig.add_trace(go.Scatter(
         x=[cfg.context_length], y=[cfg.base], mode="markers", name="this config: " + (
             "B ≥ 0 over its context" if own["holds"] else f"B < 0 at m = {own['first_negative']:,}"),
         marker=dict(symbol="diamond-open", size=18, color="#000", line=dict(width=2)),
-        hovertemplate="this config<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
+        hovertemplate=f"this config<br>L=%{{x:,}}, base={format_base(cfg.base)}<extra></extra>"))
     for p in pts:
         ctx, lb = curves[(p["head_dim"], p["rotary_dim"])]
         k = np.searchsorted(ctx, p["context"])
@@ -612,15 +644,17 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
                         line=dict(width=2, color=cols)),
             customdata=[[_width_label(p["head_dim"], p["rotary_dim"]),
                          "holds" if holds else f"B < 0 at m = {p['first_negative']:,}",
-                         "scaled: its effective frequencies" if p["scaled"] else "plain RoPE"] for p in sel],
+                         "scaled: its effective frequencies" if p["scaled"] else "plain RoPE",
+                         format_base(p["base"])] for p in sel],
             hovertext=[p["name"] for p in sel],
-            hovertemplate="%{hovertext}<br>L=%{x:,}, base=%{y:.3g}<br>%{customdata[0]}; %{customdata[2]}"
+            hovertemplate="%{hovertext}<br>L=%{x:,}, base=%{customdata[3]}<br>%{customdata[0]}; %{customdata[2]}"
                           "<br>%{customdata[1]}<extra></extra>"))
     if adv["recommended"] is not None:
         fig.add_trace(go.Scatter(x=[L], y=[adv["recommended"]], mode="markers",
                                  name=f"recommended for L = {L:,}: {format_base(adv['recommended'])}",
                                  marker=dict(symbol="star", size=18, color=PALETTE[4], line=dict(width=1)),
-                                 hovertemplate="recommended<br>L=%{x:,}, base=%{y:.3g}<extra></extra>"))
+                                 hovertemplate=f"recommended<br>L=%{{x:,}}, base={format_base(adv['recommended'])}"
+                                               "<extra></extra>"))
     styled(fig, title="Base advisor: context length vs base (models and Men et al.'s minimum base per head width)",
            x_title="context length L (tokens, log scale)", y_title="base b (rope_theta, log scale)", style=style,
            log_x=True, log_y=True, height=620)

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ..analysis import distance as D
-from ..config import RopeConfig
+from ..config import RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, format_number, styled
@@ -35,7 +35,7 @@ N_BINS = 1200
 MAX_ALIBI_TRACES = 8    # ALiBi figure: one trace (legend entry) per head up to this many
 ALIBI_POINTS = 256      # per head in the signal figure (e^(−mΔ) is smooth and monotone)
 MAX_HEADS = 64
-APE_BASE = 10000.0
+APE_BASE = 10000.0       # Vaswani et al.'s base (every APE curve, label and wavelength here)
 SIGNAL_HEADS = 8        # the signal figure's ALiBi heads: Press et al.'s 8 slopes 1/2 … 1/256, which every head count
                         # ≤ 8 draws its slopes from and every count ≥ 8 contains (``alibi_slopes``); the head count
                         # itself is the ALiBi figure's option, so changing it leaves the signal figure as it is
@@ -79,7 +79,7 @@ def signals(cfg: RopeConfig, max_distance: int | None = None, n_heads: int = 8, 
     ones = np.ones(cfg.head_dim)
     rope = np.asarray(D.score_vs_distance(ones, ones, cfg, dist, seq_len=cfg.context_length),
                       dtype=np.float64).reshape(-1)                                # (n,)
-    ape = np.asarray(_enc().sinusoidal_dot(dm, dist), dtype=np.float64).reshape(-1)               # (n,)
+    ape = np.asarray(_enc().sinusoidal_dot(dm, dist, APE_BASE), dtype=np.float64).reshape(-1)     # (n,)
     slopes = np.asarray(_enc().alibi_slopes(H), dtype=np.float64)                                 # (H,)
     return dict(distances=dist, rope=rope, ape=ape, slopes=slopes, d_model=dm,
                 rope_n=rope / rope[0], ape_n=ape / ape[0])
@@ -98,7 +98,7 @@ def _signal_caption(fig: go.Figure) -> str:
     if m["max_gap"] <= 1e-9:
         return text + " — here they are the same curve (both the mean of cos(Δθᵢ) over the same frequencies)."
     return text + (f" — here they differ by up to {m['max_gap']:.3g}: they coincide only when RoPE rotates every "
-                   "channel with base 1e4, no scaling, and d_model = d.")
+                   f"channel with base {format_base(APE_BASE)}, no scaling, and d_model = d.")
 
 
 @register("encodings_signal", page="Encodings compared", caption=_signal_caption)
@@ -114,7 +114,8 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
     dist = s["distances"]
     fig = go.Figure()
     for key, label, color in (("rope_n", f"RoPE, q = k = 1 ({cfg.label()})", PALETTE[0]),
-                              ("ape_n", f"sinusoidal APE, PE(m)·PE(m+Δ) (d_model = {s['d_model']}, base 1e4)",
+                              ("ape_n", f"sinusoidal APE, PE(m)·PE(m+Δ) (d_model = {s['d_model']}, "
+                                        f"base {format_base(APE_BASE)})",
                                PALETTE[1])):
         x, lo, hi = display_envelope(dist, s[key], N_BINS, log_x)
         fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", name=label, legendgroup=key,
@@ -237,7 +238,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     theta = effective_inv_freq(cfg)
     with np.errstate(divide="ignore"):
         rope_wl = 2 * np.pi / theta
-    ape_wl = 2 * np.pi * APE_BASE ** (np.arange(0, dm, 2) / dm)
+    ape_wl = 2 * np.pi / _enc().sinusoidal_frequencies(dm, APE_BASE)
     half_heads, alibi_dep, alibi_mono, alibi_min, alibi_0 = alibi_cells(s["slopes"], L)
     known = [v for v in half_heads if v is not None]
     alibi_half = (f"{min(known):,} … {max(known):,}" if len(known) == H else
@@ -251,10 +252,10 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         half = _first_below(y[train], 0.5)
         rows.append({
             "encoding": name,
-            "signal at Δ = 0 (raw)": f"{y0:.4g}",
+            "signal at Δ = 0 (raw)": format_number(y0, 4),
             "first Δ with signal ≤ ½": "never (≤ L)" if half is None else f"{half:,}",
             "monotone on [0, L]": bool(np.all(np.diff(y[train]) <= 1e-12)),
-            "min on [0, L]": round(float(y[train].min()), 4),
+            "min on [0, L]": format_number(y[train].min(), 4),
             "components at unseen phase beyond L": f"{comps} of {comp_total}",
             "largest departure beyond L (Δ ≤ 2L)": format_number(_out_of_range(y[train], y[beyond])),
             "fixed constants (learned: 0)": consts,
@@ -262,10 +263,10 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         })
     rows.append({
         "encoding": f"ALiBi ({H} heads)",
-        "signal at Δ = 0 (raw)": f"{alibi_0:.4g} (bias)",
+        "signal at Δ = 0 (raw)": f"{format_number(alibi_0, 4)} (bias)",
         "first Δ with signal ≤ ½": alibi_half,
         "monotone on [0, L]": alibi_mono,
-        "min on [0, L]": float(f"{alibi_min:.4g}"),
+        "min on [0, L]": format_number(alibi_min, 4),
         "components at unseen phase beyond L": "0 (no rotation)",
         "largest departure beyond L (Δ ≤ 2L)": format_number(alibi_dep),
         "fixed constants (learned: 0)": H,

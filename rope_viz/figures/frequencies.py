@@ -66,7 +66,7 @@ def _partial_text(m: dict) -> str:
 def _wavelengths_caption(fig: go.Figure) -> str:
     """Wavelengths of the config's pairs, and how many never complete a turn within the context."""
     m = fig.layout.meta
-    return (f"With base {_tokens(m['base'])} and r = {m['r']}, the wavelengths run from {_tokens(m['lam_min'])} to "
+    return (f"With base {format_base(m['base'])} and r = {m['r']}, the wavelengths run from {_tokens(m['lam_min'])} to "
             f"{_tokens(m['lam_max'])} tokens; {_partial_text(m)}.")
 
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from ..config import RopeConfig
 from ..models.analysis import LAMBDA_DEFAULT, massive_pairs, pair_ratio, predicted_boundaries
 from . import register
-from ._style import PALETTE, log_ticks_125, styled
+from ._style import PALETTE, format_number, log_ticks_125, styled
 from .distance import legend_below
 
 PAGE = "Real model"
@@ -135,9 +135,11 @@ def _uniform_weight(n: int) -> np.ndarray:
 def _caption_distance(fig: go.Figure) -> str:
     m = fig.layout.meta or {}
     if m.get("quantity") == "logit":
-        return (f"Mean pre-softmax logit by distance: it changes by {m.get('drop', 0):+.2f} from Δ = 1 to Δ = "
+        drop = format_number(m.get('drop', 0), 2, signed=True)
+        return (f"Mean pre-softmax logit by distance: it changes by {drop} from Δ = 1 to Δ = "
                 f"{m.get('probe', 0):,} (mean over the layers shown); the all-ones RoPE curve is a shape reference.")
-    return (f"At Δ = {m.get('probe', 0):,} the measured attention weight is {m.get('ratio', float('nan')):.2g}× what "
+    ratio = format_number(m.get('ratio', float('nan')), 2)
+    return (f"At Δ = {m.get('probe', 0):,} the measured attention weight is {ratio}× what "
             f"uniform attention over the prefix would give (mean over the layers shown): attention is not uniform "
             f"in distance.")
 

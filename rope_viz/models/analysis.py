@@ -14,6 +14,7 @@ import numpy as np
 
 from ..analysis.offsets import pair_cycles
 from ..config import RopeConfig
+from ..figures._style import format_number
 
 LAMBDA_DEFAULT = 5.0
 SMALL_INCREASE = 0.10          # "little / almost no degradation": mean NLL within +0.10 nats (ppl ×1.105)
@@ -114,7 +115,7 @@ def claims(runs: Mapping[str, Sequence[Mapping]], train_len: int, *, as_trained:
         c1.update(verdict=verdict,
                   evidence=f"as trained: perplexity {fmt(inside)} inside {train_len:,} tokens, {fmt(beyond)} at "
                            f"{train_len:,}–{max_end:,} ({max_end / train_len:.1f}× the training length); "
-                           f"ΔNLL {d:+.2f} nats")
+                           f"ΔNLL {format_number(d, 2, signed=True)} nats")
     out.append(c1)
 
     def best(pred):
@@ -129,7 +130,8 @@ def claims(runs: Mapping[str, Sequence[Mapping]], train_len: int, *, as_trained:
     else:
         c2.update(verdict="holds" if b[0] - inside <= SMALL_INCREASE else "fails",
                   evidence=f"best {b[1]}: perplexity {fmt(b[0])} beyond {train_len:,} tokens vs {fmt(beyond)} as "
-                           f"trained and {fmt(inside)} inside the training length (ΔNLL {b[0] - inside:+.2f})")
+                           f"trained and {fmt(inside)} inside the training length "
+                           f"(ΔNLL {format_number(b[0] - inside, 2, signed=True)})")
     out.append(c2)
     for name, pref in (("YaRN", "yarn"), ("NTK-aware", "ntk")):
         b = best(lambda k, pref=pref: k.lower().startswith(pref))
@@ -139,6 +141,6 @@ def claims(runs: Mapping[str, Sequence[Mapping]], train_len: int, *, as_trained:
         else:
             c.update(verdict="holds" if b[0] - inside <= SMALL_INCREASE else "fails",
                      evidence=f"{b[1]}: perplexity {fmt(b[0])} beyond {train_len:,} tokens vs {fmt(inside)} as "
-                              f"trained inside it (ΔNLL {b[0] - inside:+.2f} nats)")
+                              f"trained inside it (ΔNLL {format_number(b[0] - inside, 2, signed=True)} nats)")
         out.append(c)
     return out

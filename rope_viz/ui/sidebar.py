@@ -245,10 +245,6 @@ def _with(grid, value) -> list:
     return sorted(vals)
 
 
-def _fmt_base(b: float) -> str:
-    if b >= 1e7:
-        return format_base(b, 4)          # "1e9", not "1e+09"
-    return f"{b:,.6g}" if b != int(b) else f"{int(b):,}"
 
 
 def _fractions_for(head_dim: Any) -> list[float]:
@@ -448,7 +444,7 @@ def config_sidebar() -> RopeConfig | None:
                         **{**_bind("head_dim", lambda v: int(_clamp(v, 2, HEAD_DIM_MAX, 128))),
                            "on_change": _on_head_dim, "args": ()})
         st.select_slider("Base b (rope_theta, log scale)", options=_with(_BASE_GRID, state["base"]),
-                         format_func=_fmt_base, help="θ_i = b^(−2i/r). Log-spaced stops from 10 to 1e9.",
+                         format_func=format_base, help="θ_i = b^(−2i/r). Log-spaced stops from 10 to 1e9.",
                          **_bind("base", lambda v: float(v) if v is not None else 10000.0))
         st.select_slider("Context length L (tokens)", options=_with(_CTX_GRID, state["context_length"]),
                          format_func=lambda v: f"{int(v):,}",
