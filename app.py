@@ -55,11 +55,11 @@ computed with `rope_viz.rotation.apply_rope`.)
     if s is not None:
         base, together, alone = s["together"][0], s["together"][1], s["query_only"][1]
         k1, k2, k3 = st.columns(3)
-        k1.metric(f"score q·k at (m, n) = ({m:,}, {n:,})", f"{base:.6f}")
-        k2.metric(f"both shifted: ({m + t:,}, {n + t:,})", f"{together:.6f}")
-        k3.metric(f"query only shifted: ({m + t:,}, {n:,})", f"{alone:.6f}")
-        st.caption(f"Difference from the unshifted score: both shifted {together - base:.1e} (float64 rounding "
-                   f"only), query only shifted {alone - base:.4g}.")
+        k1.metric(f"score q·k at (m, n) = ({m:,}, {n:,})", ui.format_number(base, 7))
+        k2.metric(f"both shifted: ({m + t:,}, {n + t:,})", ui.format_number(together, 7))
+        k3.metric(f"query only shifted: ({m + t:,}, {n:,})", ui.format_number(alone, 7))
+        st.caption(f"Difference from the unshifted score: both shifted {ui.format_number(together - base, 2, signed=True)}"
+                   f" (float64 rounding only), query only shifted {ui.format_number(alone - base, 4, signed=True)}.")
     ui.show_registered("intuition_invariance", cfg, m=m, n=n, max_shift=max(t, 1))
 
 

@@ -80,7 +80,7 @@ def two_positions(cfg):
         k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
                   help="The first distance whose similarity is no higher than this pair's.")
         st.markdown(
-            f"With base **{format_base(pair_cfg.base)}** (d = {pair_cfg.head_dim}), position **{int(n):,}** is "
+            f"With {pair_cfg.label()} (the frequencies in effect, scaling included), position **{int(n):,}** is "
             f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
             f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
             f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."

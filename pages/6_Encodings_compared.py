@@ -19,7 +19,7 @@ Three ways to tell attention where tokens are:
 
 **Normalisation** (one y-axis for all three): RoPE's and the sinusoidal dot product are divided by their value at
 Δ = 0, so 1 means "as similar as the same position"; ALiBi's bias b is shown as the factor **e^b** it multiplies the
-softmax weight by — also 1 at Δ = 0. When RoPE rotates every channel (no partial rotary) with base 1e4 and no
+softmax weight by — also 1 at Δ = 0. When RoPE rotates every channel (no partial rotary) with base 10000 and no
 scaling, and d_model = d, the RoPE and sinusoidal curves coincide: both are the mean of cos(Δθᵢ) over the same
 frequencies; the caption under the chart says whether they do for the sidebar's config.
 """)

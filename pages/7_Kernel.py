@@ -151,8 +151,9 @@ is the rope_viz kernel's recipe: rotate in fp32, round the output once.
 def precision_section(cfg):
     """Phase error and invariance error vs position (a fragment: the position slider reruns only this section)."""
     opts = [1 << k for k in range(12, 25)]
+    cover = next((o for o in opts if cfg is not None and o >= cfg.context_length), opts[-1])
     max_pos = st.select_slider("Largest position (tokens)", options=opts, format_func=lambda v: f"{v:,}",
-                               **ui.persist("kmaxpos", 1 << 20, options=opts))
+                               **ui.persist("kmaxpos", max(1 << 20, cover), options=opts))
     if cfg is None:
         return
     ui.show_registered("kernel_phase_error", cfg, max_position=int(max_pos))

@@ -48,6 +48,20 @@ def charts_by_title(at: AppTest) -> dict[str, dict]:
     return {c["layout"]["title"]["text"].split(" (")[0]: c for c in charts(at)}
 
 
+_SUP = {c: str(i) for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")} | {"⁻": "-"}
+
+
+def number(text: str) -> float:
+    """A number as the app writes it (``format_number``: −0.144, 54,410, 2.05×10⁷, 10⁻⁴) back to a float."""
+    t = str(text).strip().replace("−", "-").replace(",", "")
+    if "10" in t and any(c in t for c in _SUP):
+        mant, _, power = t.rpartition("10")
+        mant = mant.rstrip("×")
+        value = 10.0 ** int("".join(_SUP[c] for c in power))
+        return value * (float(mant) if mant not in ("", "-", "+") else -1.0 if mant == "-" else 1.0)
+    return float(t)
+
+
 def captions(at: AppTest) -> str:
     return " ".join(c.value for c in at.caption)
 

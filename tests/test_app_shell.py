@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from naive import naive_score, naive_theta
-from page_tools import chart, charts
+from page_tools import chart, charts, number
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.config import SCALING_KEYS, RopeConfig
@@ -148,7 +148,7 @@ def test_intuition_defaults_and_invariance_numbers():
     # The metrics: one random q, k (seed 0) at (12, 5), shifted together by 1000, and the query alone.
     rng = np.random.default_rng(0)
     q, k = rng.standard_normal(128), rng.standard_normal(128)
-    vals = [float(m.value) for m in at.metric]
+    vals = [number(m.value) for m in at.metric]
     expected = naive_score(q, k, 12 - 5, theta, 128, "half")
     assert vals[0] == pytest.approx(expected, abs=1e-5)
     assert vals[1] == pytest.approx(expected, abs=1e-5)
@@ -163,7 +163,7 @@ def test_intuition_defaults_and_invariance_numbers():
     at.slider(key="_rvp_qpos").set_value(100).run()
     ok(at)
     assert qp(at)["qpos"] == "100"
-    assert [float(m.value) for m in at.metric][0] == pytest.approx(naive_score(q, k, 95, theta, 128, "half"),
+    assert [number(m.value) for m in at.metric][0] == pytest.approx(naive_score(q, k, 95, theta, 128, "half"),
                                                                    abs=1e-5)
 
 
@@ -265,7 +265,8 @@ def _check_extension(at: AppTest, base: RopeConfig, s: float) -> None:
     np.testing.assert_allclose(y, 0.1 * np.log(x) + 1, rtol=1e-12)                               # YaRN Eq. 22
     x, y = curves["LongRoPE"]
     np.testing.assert_allclose(y[x > 1], np.sqrt(1 + np.log(x[x > 1]) / np.log(L0)), rtol=1e-12)
-    assert np.all(curves["PI (linear)"][1] == 1.0)
+    flat = [k for k in curves if k.endswith("1 at every s (no rescaling)")][0]   # PI, NTK, … share one line at 1
+    assert "PI (linear)" in flat and np.all(curves[flat][1] == 1.0)
     line = [m.value for m in at.markdown if m.value.startswith("**Attention factor at s")][0]     # the value at s
     assert f"YaRN ×{0.1 * math.log(s) + 1:.4f}" in line
     assert f"LongRoPE ×{math.sqrt(1 + math.log(s) / math.log(L0)):.4f}" in line

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from rope_viz.analysis.overhead import fp32_phase_error, rope_memory, table_share_of_layer_kv
 from rope_viz.config import RopeConfig
+from rope_viz.figures._style import format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -222,9 +223,14 @@ def test_phase_caption_numbers_come_from_the_traces():
     fp32 = [t for t in fig.data if t.name.startswith("inv_freq fp32")][0]
     bf16 = [t for t in fig.data if "bf16" in t.name][0]
     x = np.asarray(fp32.x)
-    i = int(np.flatnonzero(x == 4096)[0])
+    i = int(np.flatnonzero(x == 8192)[0])                    # quoted at the config's own context length
     cap = caption_of("kernel_phase_error", fig)
-    assert f"{fp32.y[i]:.2g} rad at m = 4,096" in cap and f"{fp32.y[-1]:.2g} rad at m = {int(x[-1]):,}" in cap
+    assert (f"{format_number(fp32.y[i], 2)} rad at m = 8,192 (the context length)" in cap
+            and f"{format_number(fp32.y[-1], 2)} rad at m = {int(x[-1]):,}" in cap)
+    # a context beyond the default range: the chart reaches it (was cut at 2²⁰ below L = 2²¹)
+    big = get_figure("kernel_phase_error").fn(RopeConfig(256, context_length=1 << 21))
+    assert max(big.data[0].x) >= 1 << 21 and "m = 2,097,152 (the context length)" in caption_of("kernel_phase_error",
+                                                                                                 big)
     lost = int(x[np.flatnonzero(np.asarray(bf16.y) >= 1.0)[0]])
     assert f"from m = {lost:,}" in cap
 

@@ -183,7 +183,7 @@ def test_real_model_page_controls_live_in_the_url(smollm):
     dist = [c for c in charts(at) if "attention vs distance" in c["layout"]["title"]["text"]][0]
     assert "head 2" in dist["layout"]["title"]["text"]
     assert [t["name"] for t in dist["data"] if t["name"].startswith("layer ")] == \
-        ["layer 3 (full_attention)", "layer 7 (full_attention)"]
+        ["layer 3 (global attention)", "layer 7 (global attention)"]
     at.multiselect(key="_rvp_rmlayers").set_value([1, 29]).run()
     at.selectbox(key="_rvp_rmdhead").set_value("all").run()
     q = query(at)

@@ -135,7 +135,8 @@ def test_farthest_lookalike_is_the_brute_force_answer(base, L):
     first = next((k for k in range(1, L) if ref[k - 1] >= FA.AMBIGUITY_RATIO * k), None)
     assert k == first
     if k is not None:
-        assert f"From k = {k:,} tokens on" in caption_of("aliasing_impostors", fig)
+        assert f"a look-alike at least {FA.AMBIGUITY_RATIO}× farther is k = {k:,} tokens" in \
+            caption_of("aliasing_impostors", fig)
     right = [t for t in fig.data if t.name == "farthest look-alike F(k)"][0]
     assert np.ptp(arr(right.y)) > 0
     peak = fig.layout.meta["peak"]                                      # a true rebound: farther AND more similar

@@ -118,10 +118,12 @@ def test_polar_path_cannot_alias():
 
 
 def test_wavelength_caption_writes_no_plus_exponents():
-    """At base 1e9 the caption read "With base 1e+09 … to 5.34e+09 tokens": exponents are written 1e9, 5.34e9; the
-    largest wavelength stated is 2π/θ_last of the naive formula."""
+    """At base 1e9 the caption read "With base 1e+09 … to 5.34e+09 tokens": the base is written as configs write it
+    (1e9), the wavelength as a number (5.34×10⁹, as Intuition's panel titles); the largest wavelength stated is
+    2π/θ_last of the naive formula."""
     cfg = RopeConfig(256, base=1e9, context_length=2097152)
     cap = get_figure("freq_wavelengths").caption_for(FF.freq_wavelengths(cfg))
     lam = 2 * math.pi * 1e9 ** (254 / 256)
     mantissa, exponent = f"{lam:.3g}".split("e")
-    assert "+" not in cap and "With base 1e9 " in cap and f"to {mantissa}e{int(exponent)} tokens" in cap, cap
+    sup = str(int(exponent)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    assert "+" not in cap and "With base 1e9 " in cap and f"to {mantissa}×10{sup} tokens" in cap, cap

@@ -149,20 +149,18 @@ def _impostor_caption(fig: go.Figure) -> str:
     text = (f"Left: stars mark aliasing peaks; the largest, Δ = {peak[0]:,}, is {format_number(peak[1], 2)} more "
             f"similar than the nearer Δ = {peak[2]:,}. " if peak else "Left: similarity never rebounds past its main "
             "lobe (no aliasing peak). ")
-    text += ("Right: for each distance k, the farthest distance that looks at least as similar (on the diagonal "
-             "nothing farther does). ")
+    text += "Right: for each distance k, the farthest one as similar (on the diagonal: none farther). "
     if m.get("k") is None:
         return text + (f"No distance here is matched by one {AMBIGUITY_RATIO}× farther: every distance of this "
                        "context is told apart from much farther ones.")
-    return text + (f"From k = {m['k']:,} tokens on, a distance at least {AMBIGUITY_RATIO}× farther looks as similar "
-                   f"(Δ = {m['F']:,}, sim {format_number(m['sim'], 2)}): nearer distances are told apart, farther "
-                   "ones are not.")
+    return text + (f"The first distance with a look-alike at least {AMBIGUITY_RATIO}× farther is k = {m['k']:,} "
+                   f"tokens (Δ = {m['F']:,}, sim {format_number(m['sim'], 2)}); nearer ones have none.")
 
 
-def _base_text(bases) -> list[str]:
-    """Bases for hover labels as every title writes them (``format_base``, 3 digits): plotly's %{y:.3g} shows
-    10000 as "1.00e+4"."""
-    return [format_base(b, 3) if np.isfinite(b) else "n/a" for b in np.asarray(bases, dtype=np.float64)]
+def _base_text(bases, digits: int = 3) -> list[str]:
+    """Bases for hover labels as every title writes them (``format_base``): plotly's %{y:.3g} shows 10000 as
+    "1.00e+4"."""
+    return [format_base(b, digits) if np.isfinite(b) else "n/a" for b in np.asarray(bases, dtype=np.float64)]
 
 
 STAR_GAP = 0.04        # marked peaks at least this fraction of the axis width apart (a star is ~12 px of ~450)
@@ -361,8 +359,7 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
                              hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
                              f"{format_number(sim, 3)}", line=dict(color="#000", dash="dash")))
-    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement (base {format_base(cfg.base)}, "
-                      f"d = {cfg.head_dim})",
+    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement ({cfg.label()})",
            x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
            style=style)
     fig.update_yaxes(range=[-1.05, 1.05])
@@ -398,7 +395,7 @@ def _men_table_caption(fig: go.Figure) -> str:
             f"sampling grid that meets the condition ({m['grid'][0]:.2g}× to {m['grid'][1]:.2g}× it). ")
     if m["fail"]:
         text += f"At L = {', '.join(f'{L:,}' for L in m['fail'])} the printed base itself breaks B ≥ 0. "
-    return text + ("Why: the bases meeting B ≥ 0 do not form an interval (windows ~1e-4 wide, rarer as L grows), so "
+    return text + ("Why: the bases meeting B ≥ 0 do not form an interval (windows ~10⁻⁴ wide, rarer as L grows), so "
                    "a search over sampled bases lands above b*, and rounding can leave a window.")
 
 
@@ -418,15 +415,17 @@ def men_table_figure(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
                              hovertemplate="L=%{x:,}<br>grid base %{customdata}<extra></extra>"))
     fig.add_trace(go.Scatter(x=L, y=exact, mode="lines+markers", name="exact b* (certified smallest base)",
                              marker=dict(symbol="circle", size=8), line=dict(color=PALETTE[2], width=2),
-                             hovertemplate="L=%{x:,}<br>b* = %{y:.5g}<extra></extra>"))
+                             customdata=_base_text(exact, 5),
+                             hovertemplate="L=%{x:,}<br>b* = %{customdata}<extra></extra>"))
     holds = t["printed_holds"]
     for sel, name, symbol in ((holds, "printed in the paper: meets B ≥ 0 at its L", "x"),
                               (~holds, "printed in the paper: breaks B ≥ 0 at its L", "x-open")):
         if sel.any():
             fig.add_trace(go.Scatter(x=L[sel], y=printed[sel], mode="markers", name=name,
                                      marker=dict(symbol=symbol, size=11, color=PALETTE[1], line=dict(width=2)),
-                                     customdata=t["printed_min_b"][sel],
-                                     hovertemplate="L=%{x:,}<br>printed %{y:.2g}<br>min B = %{customdata:.3g}"
+                                     customdata=np.stack([_base_text(printed[sel], 2),
+                                                          [format_number(v) for v in t["printed_min_b"][sel]]], 1),
+                                     hovertemplate="L=%{x:,}<br>printed %{customdata[0]}<br>min B = %{customdata[1]}"
                                                    "<extra></extra>"))
     ratio = printed / exact
     far = L >= MEN_FAR
@@ -577,7 +576,8 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     pts = list(_preset_points_cached())
     own = men_condition(cfg)
     widths = sorted({(p["head_dim"], p["rotary_dim"]) for p in pts} | {(cfg.head_dim, cfg.rotary_dim)})
-    colour = {w: PALETTE[i % len(PALETTE)] for i, w in enumerate(widths)}
+    order = (0, 1, 3, 2, 4, 5, 7)     # blue, vermillion, pink, green, orange…: neighbouring widths far apart in hue
+    colour = {w: PALETTE[order[i % len(order)]] for i, w in enumerate(widths)}
     fig = go.Figure()
     meta: dict = {"above_but_fail": [], "no_base": []}
     curves = {}

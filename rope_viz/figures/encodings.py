@@ -101,6 +101,13 @@ def _signal_caption(fig: go.Figure) -> str:
                    f"channel with base {format_base(APE_BASE)}, no scaling, and d_model = d.")
 
 
+def slope_text(m: float) -> str:
+    """An ALiBi slope as Press et al. write it: 1/2, 1/64, 1/256 when 1/m is a whole number (every slope of a
+    power-of-two head count), else ``format_number`` (0.0884)."""
+    inv = 1.0 / float(m)
+    return f"1/{round(inv):,}" if abs(inv - round(inv)) <= 1e-9 * inv else format_number(m, 3)
+
+
 @register("encodings_signal", page="Encodings compared", caption=_signal_caption)
 def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | None = None,
                   d_model: int | None = None, log_x: bool = True) -> go.Figure:
@@ -131,11 +138,11 @@ def signal_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | No
           np.unique(np.round(np.linspace(0, dist[-1], ALIBI_POINTS))))
     slopes = s["slopes"]
     for g, (heads, color) in enumerate(alibi_groups(slopes)):
-        xs, ys, txt = _gapped([(hx, np.exp(alibi_row(slopes[h], hx)), f"head {h + 1}, m={slopes[h]:.4g}")
+        xs, ys, txt = _gapped([(hx, np.exp(alibi_row(slopes[h], hx)), f"head {h + 1}, m = {slope_text(slopes[h])}")
                                for h in heads])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", legendgroup="alibi", text=txt, showlegend=(g == 0),
                                  name=f"ALiBi e^(−m·Δ), Press et al.'s {len(slopes)} heads, m = "
-                                      f"1/{1 / slopes.max():.0f} (dark) … 1/{1 / slopes.min():.0f} (light); "
+                                      f"{slope_text(slopes.max())} (dark) … {slope_text(slopes.min())} (light); "
                                       "other head counts: chart below",
                                  line=dict(color=color, width=1.2),
                                  hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>%{y:.3g}<extra></extra>"))
@@ -181,12 +188,12 @@ def alibi_figure(cfg: RopeConfig, *, style: str = "app", max_distance: int | Non
     fig = go.Figure()
     # one trace per head up to MAX_ALIBI_TRACES heads, beyond that neighbouring slopes share a trace
     for heads, color in alibi_groups(slopes):
-        xs, ys, txt = _gapped([(dist, bias[h], f"head {h + 1}: m = {slopes[h]:.4g}") for h in heads])
+        xs, ys, txt = _gapped([(dist, bias[h], f"head {h + 1}: m = {slope_text(slopes[h])}") for h in heads])
         if len(heads) == 1:
-            name = f"head {heads[0] + 1}: m = {slopes[heads[0]]:.4g}"
+            name = f"head {heads[0] + 1}: m = {slope_text(slopes[heads[0]])}"
         else:
             which = ", ".join(str(h + 1) for h in heads) if len(heads) <= 4 else f"{len(heads)} heads"
-            name = f"m = {slopes[heads[0]]:.3g} … {slopes[heads[-1]]:.3g} (heads {which})"
+            name = f"m = {slope_text(slopes[heads[0]])} … {slope_text(slopes[heads[-1]])} (heads {which})"
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, text=txt,
                                  line=dict(color=color, width=1.5),
                                  hovertemplate="%{text}<br>Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))

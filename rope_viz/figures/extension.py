@@ -160,7 +160,7 @@ def _add_compare(fig: go.Figure, cfg: RopeConfig, compare, y_of) -> None:
 def _ratio_caption(fig: go.Figure) -> str:
     """How each method scales each pair's frequency."""
     m = fig.layout.meta or {}
-    text = ("PI slows every pair by 1/s; NTK leaves fast pairs alone and slows the slowest by s; YaRN and Llama 3 "
+    text = ("PI slows every pair by 1/s; NTK leaves fast pairs alone and slows the slowest by s; YaRN and Llama 3.1 "
             "switch between the two by wavelength.")
     if "dynamic" in m:
         d = m["dynamic"]
@@ -353,7 +353,15 @@ def ext_attention_factor(cfg: RopeConfig, *, style: str = "app", methods=None, s
     vals = np.array([list(attention_factors(extension_methods(cfg, float(si)), chosen).values()) for si in s])
     vals = vals.reshape(len(s), len(chosen))
     fig = go.Figure()
+    ones = [j for j in range(len(chosen)) if np.all(vals[:, j] == 1.0)]    # drawn on one another: one line, one entry
+    if ones:
+        names = ", ".join(METHOD_LABELS[chosen[j]] for j in ones)
+        fig.add_trace(go.Scatter(x=s, y=np.ones_like(s), mode="lines", name=f"{names}: 1 at every s (no rescaling)",
+                                 line=dict(color="#555555", width=2, dash="dot"),
+                                 hovertemplate="s = %{x:.3g}: 1<extra>" + names + "</extra>"))
     for j, m in enumerate(chosen):
+        if j in ones:
+            continue
         fig.add_trace(go.Scatter(x=s, y=vals[:, j], mode="lines", name=METHOD_LABELS[m],
                                  line=dict(color=METHOD_COLORS[m], width=2,
                                            dash="solid" if np.ptp(vals[:, j]) > 0 else "dot"),

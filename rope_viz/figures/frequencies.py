@@ -23,7 +23,7 @@ from ..config import RopeConfig, format_base
 from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
 from . import register
-from ._style import PALETTE, axis_key, grid_layout, log_axis, styled
+from ._style import PALETTE, axis_key, format_number, grid_layout, log_axis, styled
 
 MAX_MAP_CELLS = 120_000   # position × pair cells in the angle map (float32 ≈ 0.65 MB of figure JSON)
 MAX_MAP_ROWS = 400
@@ -51,9 +51,12 @@ def _facts(cfg: RopeConfig, t: dict) -> dict:
             "d_extra": d_extra}
 
 
+_HOVER = {"theta": "%{y:.4g} rad/token", "wavelength": "%{y:,.4~r} tokens"}   # λ: 54,410, not d3's 5.441e+4
+
+
 def _tokens(x: float) -> str:
-    """A count for a caption: 6.28, 54,410 or 2.05e7 (not Python's 2.05e+07)."""
-    return "∞" if not np.isfinite(x) else f"{x:.3g}" if x < 100 else f"{x:,.0f}" if x < 1e7 else format_base(x, 3)
+    """A count for a caption: 6.28, 54,410 or 2.05×10⁷ (``format_number``, as Intuition's panel titles write it)."""
+    return "∞" if not np.isfinite(x) else f"{x:,.0f}" if 1e3 <= x < 1e7 else format_number(x, 3)
 
 
 def _partial_text(m: dict) -> str:
@@ -114,7 +117,7 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
         for c, key in ((1, "theta"), (2, "wavelength")):
             fig.add_trace(go.Scatter(x=t["pair"][mask], y=t[key][mask], mode="markers", name=label,
                                      marker=dict(color=col, size=6), legendgroup=label, showlegend=(c == 1),
-                                     hovertemplate="pair %{x}: %{y:.4g}<extra></extra>"), row=1, col=c)
+                                     hovertemplate="pair %{x}: " + _HOVER[key] + "<extra></extra>"), row=1, col=c)
     if cfg.scaling is not None:
         theta0 = default_inv_freq(cfg.base, cfg.rotary_dim)
         for c, y in ((1, theta0), (2, wavelengths(theta0))):
@@ -127,7 +130,7 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
         for c, key in ((1, "theta"), (2, "wavelength")):
             fig.add_trace(go.Scatter(x=o["pair"], y=o[key], mode="lines", name=name, legendgroup=f"cmp{j}",
                                      line=dict(color=col, width=1.5), showlegend=(c == 1),
-                                     hovertemplate="pair %{x}: %{y:.4g}<extra>" + name + "</extra>"),
+                                     hovertemplate="pair %{x}: " + _HOVER[key] + "<extra>" + name + "</extra>"),
                           row=1, col=c)
     fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[cfg.context_length] * 2, mode="lines",
                              name=f"context length L = {cfg.context_length:,}", line=dict(color="#222222", width=2)),

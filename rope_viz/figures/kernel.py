@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from ..analysis.overhead import fp32_phase_error, rope_flops_share, rope_memory
 from ..config import RopeConfig
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, format_number, styled
 from .distance import legend_below
 
 METHOD_LABELS = {
@@ -237,7 +237,7 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
     rows = rope_memory(cfg, seq_len=seq_len, n_layers=n_layers, n_kv_heads=n_kv_heads, batch=batch, dtype=dtype)
     T = seq_len or cfg.context_length
     unit, size = _unit(max(r["bytes"] for r in rows))
-    colors = [PALETTE[0], PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[4], PALETTE[2]]
+    colors = [PALETTE[0], PALETTE[5], PALETTE[1], PALETTE[3], PALETTE[4], PALETTE[2]]   # KV: dark / light blue
     fig = go.Figure()
     for row, c in zip(rows, colors):
         v = row["bytes"] / size
@@ -249,7 +249,7 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
             hovertemplate="%{y}<br>%{x:,.4g} " + unit + "<extra></extra>"))
         if not row["bytes"]:
             fig.add_annotation(x=0, xref="paper", xanchor="left", y=row["item"], yref="y", showarrow=False,
-                               text="0 bytes: nothing stored")
+                               text="(0 bytes: nothing stored)")
     fig.update_yaxes(autorange="reversed")
     styled(fig, title=f"Memory: cos/sin table vs KV cache — T = {T:,} tokens, {n_layers} layers, "
                       f"{n_kv_heads} KV heads × d = {cfg.head_dim}, r = {cfg.rotary_dim}, {dtype}",
@@ -262,7 +262,6 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
     return legend_below(fig)   # six long item names: above the plot they would cover the title
 
 
-PHASE_REF_POSITION = 4096   # the phase-error caption quotes the error here and at the largest position
 PHASE_LOST_RAD = 1.0          # "phase lost": an error of a radian
 
 
@@ -271,8 +270,10 @@ def _phase_caption(fig: go.Figure) -> str:
     m = fig.layout.meta or {}
     if not m:
         return _phase_caption.__doc__
-    text = (f"Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the position: "
-            f"{m['fp32'][0]:.2g} rad at m = {m['m'][0]:,}, {m['fp32'][1]:.2g} rad at m = {m['m'][1]:,}.")
+    at = [f"{format_number(e, 2)} rad at m = {p:,}{' (the context length)' if p == m.get('L') else ''}"
+          for p, e in dict(zip(m["m"], m["fp32"])).items()]
+    text = ("Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the position: "
+            + ", ".join(at) + ".")
     lost = m.get("bf16_lost")
     text += (f" An inv_freq kept in bf16 is off by a radian or more from m = {lost:,}." if lost else
              " An inv_freq kept in bf16 stays within a radian up to the largest position shown.")
@@ -282,11 +283,14 @@ def _phase_caption(fig: go.Figure) -> str:
 @register("kernel_phase_error", page="Kernel", caption=_phase_caption)
 def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int | None = None) -> go.Figure:
     """max over pairs |φ_fp32 − φ_float64| (rad, log) vs position m (tokens, log), for fp32, fp16 and bf16 inv_freq.
-    ``fig.layout.meta``: m (PHASE_REF_POSITION and the largest position), fp32 (the fp32 error there), bf16_lost
-    (first plotted m whose bf16 error reaches PHASE_LOST_RAD, or None)."""
+    Positions up to ``max_position`` (default: the context length, at least 2²⁰), the context length always among
+    them. ``fig.layout.meta``: m (the context length L when drawn, and the largest position), fp32 (the fp32 error
+    there), L, bf16_lost (first plotted m whose bf16 error reaches PHASE_LOST_RAD,
+    or None)."""
     top = int(max_position or max(cfg.context_length, 1 << 20))
     top = min(max(top, 2), 1 << 24)
-    pos = np.union1d(_geom_positions(top, 96), [min(PHASE_REF_POSITION, top)])
+    L = cfg.context_length
+    pos = np.union1d(_geom_positions(top, 96), [L] if L <= top else [])
     fig = go.Figure()
     errs = {}
     for name, dt, c in (("inv_freq fp32 (transformers)", "float32", PALETTE[0]),
@@ -303,9 +307,9 @@ def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int
     fig.add_vline(x=cfg.context_length, line=dict(color="#888888", dash="dash"))
     fig.add_annotation(x=np.log10(cfg.context_length), xref="x", y=0.02, yref="y domain", text="context length",
                        showarrow=False, xanchor="left", yanchor="bottom")
-    ref = [int(np.searchsorted(pos, min(PHASE_REF_POSITION, top))), len(pos) - 1]
+    ref = [int(np.searchsorted(pos, min(L, top))), len(pos) - 1]
     lost = np.flatnonzero(errs["bfloat16"] >= PHASE_LOST_RAD)
-    fig.update_layout(meta=dict(m=[int(pos[i]) for i in ref], fp32=[float(errs["float32"][i]) for i in ref],
+    fig.update_layout(meta=dict(m=[int(pos[i]) for i in ref], fp32=[float(errs["float32"][i]) for i in ref], L=L,
                                 bf16_lost=int(pos[lost[0]]) if lost.size else None))
     return styled(fig, title=f"Phase error of fp32 angles vs float64 — {cfg.label()}",
                   x_title="position m (tokens)", y_title="max phase error over pairs (rad)", style=style,

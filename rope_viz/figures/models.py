@@ -22,6 +22,12 @@ from .distance import legend_below
 
 PAGE = "Real model"
 TYPE_LABELS = {"full_attention": "global layers", "sliding_attention": "sliding-window layers"}
+_LAYER_KIND = {"full_attention": "global attention", "sliding_attention": "sliding window"}
+
+
+def _layer_kind(layer_type: str) -> str:
+    """One layer's attention type as a legend reads it ("global attention", not the config's "full_attention")."""
+    return _LAYER_KIND.get(layer_type, str(layer_type).replace("_", " "))
 
 
 def _inspect_default(result):
@@ -58,7 +64,9 @@ def _caption_heatmap(fig: go.Figure) -> str:
     m = fig.layout.meta or {}
     return (f"{m.get('which', 'q')} pair norm over its head's median: {m.get('n_massive', 0)} of {m.get('n_heads', 0)} "
             f"heads (all layers) have a massive pair (> {m.get('lam', LAMBDA_DEFAULT):g}×); the top pair of "
-            f"{100 * m.get('past_boundary', 0):.0f}% of all heads is at or past the predicted partial-cycle boundary.")
+            f"{100 * m.get('past_boundary', 0):.0f}% of all heads is at or past the predicted partial-cycle boundary."
+            + (" Colours average the heads; a ✖ marks a pair massive in at least one of them." if m.get("mean_view")
+               else ""))
 
 
 @register("model_pair_heatmap", page=PAGE, caption=_caption_heatmap)
@@ -76,23 +84,30 @@ def pair_heatmap(cfg: RopeConfig | None = None, *, style: str = "app", result: M
     norms = np.asarray(r[f"{which}_pair_norm" if source == "activations" else f"{which}_weight"])   # (L, H, p)
     n_layers, n_heads, p = norms.shape
     ratio = pair_ratio(norms)
-    if head is None:
+    if head is None:                  # colours: the mean over heads; marks: massive in at least one head
         z = ratio.mean(axis=1)
-        flag = massive_pairs(norms, lam).any(axis=1)
+        per_head = massive_pairs(norms, lam)                                       # (L, H, p)
+        flag, count, peak = per_head.any(axis=1), per_head.sum(axis=1), ratio.max(axis=1)
         who = f"mean over {n_heads} heads"
+        mark = f"massive in ≥ 1 of the {n_heads} heads (> {lam:g}× that head's median)"
     else:
         if not 0 <= int(head) < n_heads:
             raise ValueError(f"head must be in [0, {n_heads - 1}]; got {head}")
         z = ratio[:, int(head)]
         flag = massive_pairs(norms[:, int(head)], lam)
+        count, peak = flag.astype(int), z
         who = f"head {int(head)}"
+        mark = f"massive pair (> {lam:g}× the head's median)"
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=z, x=np.arange(p), y=np.arange(n_layers), colorscale="Viridis", name="norm / median",
                              colorbar=dict(title="× median"), showlegend=False,
                              hovertemplate="layer %{y}, pair %{x}: %{z:.2f}× the head median<extra></extra>"))
     ly, px = np.nonzero(flag)
-    fig.add_trace(go.Scatter(x=px, y=ly, mode="markers", name=f"massive pair (> {lam:g}× median)",
-                             marker=dict(symbol="x", size=7, color="#D55E00", line=dict(width=1))))
+    fig.add_trace(go.Scatter(x=px, y=ly, mode="markers", name=mark,
+                             marker=dict(symbol="x", size=7, color="#D55E00", line=dict(width=1)),
+                             customdata=np.stack([count[ly, px], peak[ly, px]], axis=1).reshape(-1, 2),
+                             hovertemplate="layer %{y}, pair %{x}: massive in %{customdata[0]} head(s), up to "
+                                           "%{customdata[1]:.1f}× the head median<extra></extra>"))
     bounds = boundaries_by_type(r)
     past = []
     top = ratio.argmax(axis=-1)                                                      # (L, H)
@@ -120,7 +135,8 @@ def pair_heatmap(cfg: RopeConfig | None = None, *, style: str = "app", result: M
     legend_below(fig)
     fig.update_layout(hovermode="closest", meta={"which": which, "lam": float(lam),
                                                  "n_massive": int(massive_pairs(norms, lam).any(-1).sum()),
-                                                 "n_heads": int(n_layers * n_heads), "past_boundary": past_share})
+                                                 "n_heads": int(n_layers * n_heads), "past_boundary": past_share,
+                                                 "mean_view": head is None})
     return fig
 
 
@@ -173,7 +189,8 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
         y = arr[layer, :, 1:].mean(axis=0) if head is None else arr[layer, int(head), 1:]
         y = np.where(count[layer, 1:] > 0, y, np.nan)
         curves.append(y)
-        fig.add_trace(go.Scatter(x=d, y=y, mode="lines", name=f"layer {layer} ({r['layer_types'][layer]})",
+        kind = _layer_kind(r["layer_types"][layer])
+        fig.add_trace(go.Scatter(x=d, y=y, mode="lines", name=f"layer {layer} ({kind})",
                                  line=dict(color=PALETTE[j % len(PALETTE)], width=1.5)))
     mean_curve = np.nanmean(np.array(curves), axis=0)
     probe = min(n - 1, 256)

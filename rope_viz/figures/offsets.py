@@ -16,9 +16,10 @@ import plotly.graph_objects as go
 from .. import compare as C
 from ..analysis import offsets as O
 from ..config import SCALING_LABELS, RopeConfig
+from ..frequencies import effective_parameters
 from ..scaling import extend
 from . import register
-from ._style import PALETTE, styled
+from ._style import PALETTE, format_number, styled
 from .distance import display_envelope, legend_below
 from .extension import METHODS
 
@@ -122,8 +123,10 @@ def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), 
             y = O.offset_bias(c, dist, pairs, magnitude=magnitude, alpha=alpha)
         x, lo, hi = display_envelope(dist, y, N_BINS, log_x)
         what = "one-sign pairs" if pairs is None else "lowest-frequency pairs"
+        af2 = effective_parameters(c, L)[1] ** 2           # the score carries the attention factor squared
+        scaled = f" (scores × attention factor² = {format_number(af2, 3)})" if abs(af2 - 1.0) > 1e-12 else ""
         fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", line=dict(color=PALETTE[ci], width=2),
-                                 name=f"bias, {n_sel} {what} — {label}", legendgroup=str(ci),
+                                 name=f"bias, {n_sel} {what} — {label}{scaled}", legendgroup=str(ci),
                                  hovertemplate="Δ=%{x:,.0f}<br>bias=%{y:.4g}<extra></extra>"))
         if not np.array_equal(lo, hi):
             fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", line=dict(color=PALETTE[ci], width=1),

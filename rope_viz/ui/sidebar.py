@@ -511,8 +511,10 @@ def _saved_section() -> None:
 def _scaling_widgets(kind: str, state: dict) -> None:
     sc = state.get("scaling") or {}
     if kind != "longrope" or sc.get("factor") is not None:
-        st.number_input("Scale factor s (target / original context)", min_value=1.0, max_value=FACTOR_MAX,
-                        step=0.5,
+        st.number_input("Scale factor s (rope_scaling factor)", min_value=1.0, max_value=FACTOR_MAX, step=0.5,
+                        help="The config's rope_scaling factor. For PI, NTK, dynamic NTK and YaRN it is the target "
+                             "over the original context; Llama 3.1's rule uses it as the slowdown of its slow pairs "
+                             "(factor 8 for a 16× longer context).",
                         **_bind("factor", lambda v: None if v is None else float(_clamp(v, 1, FACTOR_MAX, 8))))
     if kind in ("yarn", "llama3", "longrope"):
         orig = sc.get("original_max_position_embeddings") or state["context_length"]
