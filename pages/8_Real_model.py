@@ -120,7 +120,7 @@ def pair_section(result: dict) -> None:
     head_opts = ["all"] + [str(h) for h in range(n_heads)]
     head = a2.selectbox("Head", head_opts, format_func=lambda h: "mean over heads" if h == "all" else f"head {h}",
                         **ui.persist("rmhead", "all", options=head_opts))  # in the URL (issue 12: every control)
-    lam = a3.slider("Massive-pair threshold (× the head’s median)", 2.0, 20.0,
+    lam = a3.slider("Massive above (× head median)", 2.0, 20.0,
                     **ui.persist("rmlam", 5.0, lo=2.0, hi=20.0))
     source = a4.radio("From", ("activations", "weights"), horizontal=True,
                       format_func={"activations": "q/k on the text", "weights": "W_q / W_k rows"}.get,
