@@ -1,6 +1,8 @@
 """Real model: what RoPE does inside a trained checkpoint (massive pairs, attention vs distance, perplexity beyond the
 training context). Thin: widgets → rope_viz.models → rope_viz.figures.models."""
 
+import json
+
 import streamlit as st
 
 from rope_viz import ui
@@ -75,11 +77,27 @@ def progress_bar(what: str):
     return bar, update
 
 
-def measured(fn, *args, what: str, **kw):
-    """fn(*args, **kw) with a progress bar; None after st.error for bad input (text too short, model unreadable)."""
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)   # bounded: one result is 1–5 MB
+def _stored(kind: str, model: str, text: str | None, tokens: int, kw_json: str) -> dict:
+    """A result already on disk (``M.cached_result``), read once per server: a rerun (a token-count step) then skips
+    the .npz read and the progress bar. Shared across sessions: read it, do not modify it."""
+    fn = M.inspect if kind == "inspect" else M.perplexity
+    return fn(model, text, tokens, **json.loads(kw_json))
+
+
+def measured(kind: str, model: str, text: str | None, tokens: int, *, what: str, **kw):
+    """``M.inspect`` (kind "inspect") or ``M.perplexity`` (kind "ppl") of (model, text, tokens, **kw): from memory
+    when it is on disk, else computed with a progress bar; None after st.error for bad input (text too short, model
+    unreadable)."""
+    try:
+        stored = M.cached_result(kind, model, text, tokens, **{k: v for k, v in kw.items() if k != "bucket"})
+    except ValueError:
+        stored = False                     # the computation below names the bad field
+    if stored:
+        return _stored(kind, model, text, tokens, json.dumps(kw, sort_keys=True))
     bar, update = progress_bar(what)
     try:
-        return fn(*args, progress=update, **kw)
+        return (M.inspect if kind == "inspect" else M.perplexity)(model, text, tokens, progress=update, **kw)
     except ValueError as e:
         ui.show_error(e)
         return None
@@ -100,7 +118,7 @@ def live_sections(model: str, text: str | None):
     tcol, _ = st.columns([1, 2])
     tokens = tcol.select_slider("Tokens (live)", (256, 512, 1024),
                                 **ui.persist("rmtok", 512, options=[256, 512, 1024]))
-    result = measured(M.inspect, model, text, int(tokens), what=f"Measuring {tokens} tokens")
+    result = measured("inspect", model, text, int(tokens), what=f"Measuring {tokens} tokens")
     if result is None:
         return None
     st.caption(f"Text: {ui.literal(result['text_label'])} · first {result['tokens']:,} tokens (the model's tokenizer)"
@@ -189,7 +207,6 @@ chosen = d1.multiselect("Settings (the model's RoPE replaced; the others keep th
 length = d2.select_slider("Tokens", lengths, format_func=lambda v: f"{v:,}", **ui.persist("rmlen", 2048,
                                                                                           options=lengths))
 bucket = max(128, int(length) // 8)
-kw_common = dict(bucket=bucket, text=text, tokens=int(length))
 ready = {c: M.cached_result("ppl", model, text, int(length), **SETTINGS[c]) for c in chosen}
 todo = [c for c in chosen if not ready[c]]
 job_key = "|".join(["ppl", model, "default" if text is None else M.text_hash(text), str(length), str(bucket)] + todo)
@@ -227,7 +244,8 @@ if todo:
 runs = {}
 for c in chosen:
     if ready[c]:
-        r = measured(M.perplexity, model, what=f"{c}, {int(length):,} tokens", **kw_common, **SETTINGS[c])
+        r = measured("ppl", model, text, int(length), what=f"{c}, {int(length):,} tokens", bucket=bucket,
+                     **SETTINGS[c])
         if r is not None:
             runs[c] = r
 if runs:

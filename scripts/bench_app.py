@@ -17,8 +17,9 @@ For every page (landing + pages/*.py):
     (target ≤ 1.5 s). Pages without the sidebar base (Real model) are left out of this one.
 A baseline is measured in the same run and the same ways: a toy Streamlit page with one slider and one Plotly chart
 (1,000 points), so the table gives each page's times as a multiple of the fastest a Streamlit + Plotly page can be
-here. Prints a table; ``--json FILE`` also writes the numbers. The load average is printed too: other processes on a
-2-core machine inflate every number.
+here; a second toy page draws one S × S heatmap instead (its slider steps S by 32 from 256, as the Aliasing page's
+map does), the floor for a page whose slider redraws a heatmap of that size. Prints a table; ``--json FILE`` also
+writes the numbers. The load average is printed too: other processes on a 2-core machine inflate every number.
 
     python scripts/bench_app.py [--samples 8] [--pages Frequencies,Context_extension] [--no-first-visit]
                                 [--json out.json]
@@ -50,6 +51,19 @@ st.title("Toy page: one slider, one chart")
 k = st.slider("frequency k", 1, 50, 10)
 x = np.linspace(0.0, 10.0, 1000)
 st.plotly_chart(go.Figure(go.Scatter(x=x, y=np.sin(k * x), name="sin(kx)")), width="stretch")
+"""
+# The same, drawing a heatmap instead: S × S cells for S samples (default 256, step 32, like the Aliasing page's
+# position-similarity map), so a heatmap page's redraws have a floor measured in the same run too.
+TOY_HEATMAP_APP = """
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+st.title("Toy page: one slider, one heatmap")
+n = st.slider("samples S", 32, 1024, 256, step=32)
+x = np.arange(1, n + 1)
+z = np.cos(np.subtract.outer(x, x) / 30.0).astype(np.float32)
+st.plotly_chart(go.Figure(go.Heatmap(x=x, y=x, z=z, zmin=-1, zmax=1, zsmooth="fast")), width="stretch")
 """
 
 
@@ -196,6 +210,13 @@ def main(argv=None) -> int:
                                   name="(toy page)")
         baseline["first_visit_s"] = toy_first
         print(json.dumps(baseline), flush=True)
+        heat = Path(tmp) / "toy_heatmap_app.py"
+        heat.write_text(TOY_HEATMAP_APP)
+        with A.running_app(script=heat) as heat_url:
+            first_load(browser, heat_url, "")[1].close()
+            heat_base = bench_page(browser, shared, heat_url, "", args.samples, max_settings=False,
+                                   name="(toy heatmap page)")
+        print(json.dumps(heat_base), flush=True)
         firsts = {} if args.no_first_visit else first_visits(browser, pages)
         with A.running_app() as url:
             warm_up(url)
@@ -213,14 +234,15 @@ def main(argv=None) -> int:
 
     print(f"{'page':<22}{'first visit s':>14}{'× toy':>6}{'new visitor s':>14}{'× toy':>6}{'redraw median ms':>17}"
           f"{'× toy':>6}{'p90 ms':>7}{'first chart ms':>15}{'max rerun ms':>13}")
-    for r in [baseline] + results:
+    for r in [baseline, heat_base] + results:
         med = r.get("redraw_median_ms")
         print(f"{r['page']:<22}{str(r.get('first_visit_s', '-')):>14}{x(r.get('first_visit_s'), toy_first):>6}"
               f"{str(r.get('new_visitor_s', '-')):>14}{x(r.get('new_visitor_s'), toy_new):>6}"
               f"{str(med if med is not None else '-'):>17}{x(med, toy_ms):>6}{str(r.get('redraw_p90_ms', '-')):>7}"
               f"{str(r.get('first_chart_median_ms', '-')):>15}{str(r.get('max_rerun_ms', '-')):>13}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"load": [load0, load1], "toy": baseline, "pages": results},
+        Path(args.json).write_text(json.dumps({"load": [load0, load1], "toy": baseline, "toy_heatmap": heat_base,
+                                               "pages": results},
                                               indent=1))
     return 0
 
