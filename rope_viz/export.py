@@ -358,7 +358,8 @@ def _trace_rows(trace, frame: str) -> list[dict[str, Any]]:
         cols["label"] = np.asarray(text, dtype=object)          # per-point names (several curves in one trace)
     for i in range(n):
         row = {k: (v[i] if i < len(v) else "") for k, v in cols.items()}
-        if _is_gap(row.get("x")) and _is_gap(row.get("y")):
+        coords = [row[k] for k in ("x", "y", "r", "theta") if k in row]
+        if coords and all(_is_gap(c) for c in coords):
             continue                                          # a NaN/None gap that separates curves in one trace
         rows.append({**base, **row})
     return rows

@@ -108,6 +108,19 @@ def test_csv_drops_curve_gaps_and_keeps_point_labels():
     assert "label" not in export.to_csv(_simple()).decode("utf-8").splitlines()[0]
 
 
+def test_csv_holds_polar_traces():
+    """A polar trace has r and theta but no x / y: its points are data rows, not gaps (the freq_polar export was an
+    empty CSV, header only)."""
+    from rope_viz.figures.frequencies import freq_polar
+
+    fig = freq_polar(RopeConfig(16, context_length=64), pair=1, position=7)
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode("utf-8"))))
+    for tr in fig.data:
+        got = [(float(r["r"]), float(r["theta"])) for r in rows if r["trace"] == tr.name]
+        assert got == [(float(a), float(b)) for a, b in zip(tr.r, tr.theta)]
+    assert len(rows) == sum(len(tr.r) for tr in fig.data) > 0
+
+
 def test_unknown_format_is_a_value_error():
     with pytest.raises(ValueError, match="format must be one of"):
         export.export_figure(_simple(), "gif")
