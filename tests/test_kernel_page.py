@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -284,6 +285,28 @@ def test_benchmark_table_flags_noise_and_never_says_none():
     # the page's session state holds asdict(); the JSON round trip gives the same table
     from dataclasses import asdict
     assert timing_table(json.loads(json.dumps(asdict(res)))) == rows
+
+
+def test_benchmark_numbers_are_in_the_app_notation():
+    """A busy CPU gave 'rope_viz kernel takes 5.81e+03 % of attention's time' in the caption and '8.26e+03' in the
+    table's × copy column: large ratios read as the rest of the app writes them (8,260; 58.1× attention's time)."""
+    pytest.importorskip("torch")
+    from rope_viz.figures import caption_of, get_figure
+    from rope_viz.figures.kernel import format_share, timing_table
+    from rope_viz.torch_backend.bench import BenchResult, Timing
+    ms = {"copy": {64: 0.0155, 2048: 16.0}, "ours": {64: 128.0, 2048: 324.0}, "sdpa": {64: 2.2, 2048: 511.0}}
+    res = BenchResult("cpu", "test CPU", "bfloat16", dict(batch=1, n_q_heads=32, n_kv_heads=8, head_dim=128),
+                      [64, 2048], ms=ms, timings={m: {s: Timing.of([v] * 5) for s, v in d.items()}
+                                                  for m, d in ms.items()})
+    rows = timing_table(res)
+    cells = [v for r in rows for v in r.values() if isinstance(v, str)]
+    assert not any(re.search(r"\d[eE][+-]?\d", c) for c in cells), cells
+    ours64 = [r for r in rows if r["S (tokens)"] == 64 and r["method"] == "rope_viz kernel"][0]
+    assert ours64["× copy"] == format_number(128.0 / 0.0155) and ours64["median ms"] == "128"
+    cap = caption_of("kernel_timing", get_figure("kernel_timing").fn(RopeConfig(128), result=res))
+    assert not re.search(r"\d[eE][+-]?\d", cap), cap
+    assert f"takes {format_share(100 * 128.0 / 2.2, 'attention’s time')} at S = 64" in cap
+    assert f"and {format_share(100 * 324.0 / 511.0)} at S = 2,048" in cap
 
 
 def test_flops_share_is_computed_not_quoted():

@@ -60,13 +60,12 @@ def timing_table(result) -> list[dict]:
 
     br = result if hasattr(result, "rows") else BenchResult.from_dict(result)
 
-    def fmt(v, spec: str) -> str:
-        return "—" if v is None else format(v, spec)
+    def fmt(v, digits: int = 3) -> str:          # the app's one number notation: 8,260 / 0.0411, never 8.26e+03
+        return "—" if v is None else format_number(v, digits)
     return [{"S (tokens)": r["seq_len"], "method": METHOD_LABELS.get(r["method"], r["method"]),
-             "median ms": fmt(r["ms"], ".4g"), "min ms": fmt(r["min_ms"], ".4g"),
-             "spread": fmt(None if r["spread"] is None else 100 * r["spread"], ".0f") + ("" if r["spread"] is None
-                                                                                         else " %"),
-             "× copy": fmt(r["x_copy"], ".3g"), "% of attention": fmt(r["pct_sdpa"], ".3g"),
+             "median ms": fmt(r["ms"], 4), "min ms": fmt(r["min_ms"], 4),
+             "spread": "—" if r["spread"] is None else fmt(100 * r["spread"], 2) + " %",
+             "× copy": fmt(r["x_copy"]), "% of attention": fmt(r["pct_sdpa"]),
              "check": "noisy: rerun" if r["noisy"] else "ok"} for r in br.rows()]
 
 
@@ -107,8 +106,8 @@ def _timing_caption(fig: go.Figure) -> str:
     if share:
         lo, hi = share["first"], share["last"]
         trend = "shrinks" if hi[1] < lo[1] else "grows"
-        text += (f" {share['label']} takes {lo[1]:.3g} % of attention's time at S = {lo[0]:,} and {hi[1]:.3g} % "
-                 f"at S = {hi[0]:,}: its share {trend} as attention grows with S².")
+        text += (f" {share['label']} takes {format_share(lo[1], 'attention’s time')} at S = {lo[0]:,} and "
+                 f"{format_share(hi[1])} at S = {hi[0]:,}: its share {trend} as attention grows with S².")
     if meta.get("noisy"):
         text += f" {meta['noisy']} measurement(s) stayed noisy (open markers): rerun on a quiet machine."
     return text
