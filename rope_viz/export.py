@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import collections.abc
 import copy
 import csv
 import inspect
@@ -36,6 +37,8 @@ import struct
 import sys
 import threading
 import time
+import types
+import typing
 from typing import Any, Sequence
 
 import numpy as np
@@ -401,12 +404,16 @@ def _cell(v: Any) -> Any:
 
 
 def docs_size(fig: go.Figure) -> tuple[int, int]:
-    """(width, height) in px of ``fig``'s docs version: DOCS_SIZE's width; a figure that sets its own height keeps
-    it (e.g. a grid of panels), one at the app's default height gets DOCS_SIZE's height."""
+    """(width, height) in px of ``fig``'s docs version, the size the figure has when built in the docs style:
+    DOCS_SIZE's width; a figure that sets its own height keeps it (e.g. a grid of panels), one at the app's default
+    height gets DOCS_SIZE's height; the room ``legend_below`` added for a legend under the plot comes on top."""
     from .figures._style import DOCS_SIZE
+    from .figures.distance import LEGEND_ROOM_ATTR
 
+    room = getattr(fig, LEGEND_ROOM_ATTR, 0)
     h = fig.layout.height
-    return DOCS_SIZE[0], DOCS_SIZE[1] if h in (None, APP_DEFAULT_HEIGHT) else int(h)
+    base = None if h is None else int(h) - room
+    return DOCS_SIZE[0], (DOCS_SIZE[1] if base in (None, APP_DEFAULT_HEIGHT) else base) + room
 
 
 def docs_version(fig: go.Figure) -> go.Figure:
@@ -500,6 +507,83 @@ def _options(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+# options that carry measured data for a figure to draw (a real model's run, a kernel timing), not settings
+DATA_OPTIONS = ("result", "runs")
+OPTION_INT_MAX = (1 << 31) - 1     # counts, positions, seeds: none beyond this (the core's positions stop at 2^24)
+OPTION_REAL_MAX = 1e12             # factors, magnitudes, thresholds
+OPTION_LIST_MAX = 64               # items in a list option (compare entries, methods, pairs, layers, ...)
+
+
+def _option_kinds(hint: Any, default: Any) -> tuple[set[str], bool]:
+    """The kinds of value an option takes ({"bool", "int", "float", "str", "list", "mapping"}) and whether null is
+    allowed, from its annotation (``typing.get_type_hints``), else from its default (None: a list, as for the
+    unannotated list options)."""
+    if hint is None:
+        if default is None:
+            return {"list"}, True
+        hint = type(default)
+    args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    kinds, nullable = set(), default is None
+    for h in args:
+        if h is type(None):
+            nullable = True
+            continue
+        o = typing.get_origin(h) or h
+        kinds.add("bool" if o is bool else "int" if o is int else "float" if o is float else "str" if o is str else
+                  "list" if o in (list, tuple, collections.abc.Sequence) else "mapping")
+    return kinds, nullable
+
+
+def check_options(fn, options: dict[str, Any], name: str = "") -> dict[str, Any]:
+    """The ``--option`` values checked against the figure function's parameters (one rule for every figure): each
+    must be a known option of the kind its annotation (else its default) gives — true / false, an integer in
+    [0, OPTION_INT_MAX], a finite number in [0, OPTION_REAL_MAX], a string, or a list of at most OPTION_LIST_MAX
+    numbers / strings; null where the default is null. Measured data (``DATA_OPTIONS``) cannot be given on the
+    command line. Returns the values in their canonical types; ValueError naming the option otherwise. Ranges within
+    these bounds are the figure function's to check (with the option's name)."""
+    known = figure_options(fn)
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - an annotation that does not resolve: fall back to the defaults
+        hints = {}
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        field = f"--option {key}"
+        if key not in known:
+            raise ValueError(f"{field} is not an option of {name or fn.__name__}; options: "
+                             f"{', '.join(known) or '(none)'}")
+        if key in DATA_OPTIONS:
+            raise ValueError(f"{field} is measured data, not a setting: export this figure from its page's Export "
+                             "menu")
+        kinds, nullable = _option_kinds(hints.get(key), known[key])
+        if value is None:
+            if not nullable:
+                raise ValueError(f"{field} must not be null (default: {known[key]!r})")
+            out[key] = None
+        elif "bool" in kinds:
+            if not isinstance(value, bool):
+                raise ValueError(f"{field} must be true or false; got {V.shorten(value)}")
+            out[key] = value
+        elif "int" in kinds and "float" not in kinds:
+            out[key] = V.integer(field, value, 0, OPTION_INT_MAX)
+        elif "float" in kinds:
+            out[key] = V.real(field, value, 0, OPTION_REAL_MAX)
+        elif "str" in kinds:
+            if not isinstance(value, str):
+                raise ValueError(f"{field} must be a string; got {V.shorten(value)}")
+            out[key] = value
+        elif "list" in kinds:
+            ok = (isinstance(value, list) and len(value) <= OPTION_LIST_MAX and
+                  all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value))
+            if not ok:
+                raise ValueError(f"{field} must be a JSON list of at most {OPTION_LIST_MAX} numbers or strings; got "
+                                 f"{V.shorten(value)}")
+            out[key] = value
+        else:
+            raise ValueError(f"{field} cannot be given on the command line")
+    return out
+
+
 def figure_options(fn) -> dict[str, Any]:
     """A figure function's options and their defaults (its keyword parameters after cfg, except ``style``)."""
     params = list(inspect.signature(fn).parameters.values())[1:]
@@ -560,12 +644,7 @@ def run_export(args: argparse.Namespace) -> int:
             raise ValueError(f"FIGURE must be a figure name (see --list); got {V.shorten(args.figure)}")
         spec = get_figure(args.figure)
         cfg = build_config(args)
-        options = _options(args.option)
-        known = figure_options(spec.fn)
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise ValueError(f"--option {unknown[0]} is not an option of {spec.name}; options: "
-                             f"{', '.join(known) or '(none)'}")
+        options = check_options(spec.fn, _options(args.option), spec.name)
         fig = spec.fn(cfg, style=args.style, **options)
         data = export_figure(fig, fmt)
         model = args.preset or (re.sub(r"\.json$", "", os.path.basename(args.config)) if args.config else None)

@@ -117,3 +117,69 @@ def test_generated_command_lines_exit_0_or_2_with_one_line(argv):
 def test_issue_11_command_lines(argv):
     code, _, err = _run(argv)
     assert code == 2 and len(err.splitlines()) == 1 and err.startswith("rope-viz: error:"), err[:300]
+
+
+# values of the wrong kind for each kind of figure option (``export.check_options``)
+WRONG = {"bool": ["maybe", 1, 0, [1, 2], {"a": 1}, "true"],
+         "int": ["abc", [1, 2], -1, 2.5, 1e300, True, {"a": 1}, "7"],
+         "float": ["x", [1.0], -1.0, 1e13, True, {"a": 1}],
+         "str": [5, [1], True, {"a": 1}],
+         "list": ["foo", 5, True, {"a": 1}, [[1]], [True], list(range(65))]}
+
+
+def _option_cases():
+    from rope_viz.export import DATA_OPTIONS, _option_kinds, figure_options
+    from rope_viz.figures import figures
+    import typing
+
+    for name, spec in figures().items():
+        hints = typing.get_type_hints(spec.fn)
+        for key, default in figure_options(spec.fn).items():
+            if key in DATA_OPTIONS:
+                continue
+            kinds, _ = _option_kinds(hints.get(key), default)
+            kind = next(k for k in ("bool", "int", "float", "str", "list") if k in kinds)
+            for bad in WRONG[kind]:
+                yield name, key, bad
+
+
+def test_every_figure_option_rejects_a_value_of_the_wrong_kind_naming_the_option():
+    """Before one check per option kind, `--option n_bins=abc` gave "invalid literal for int() with base 10",
+    `quantities=foo` was read letter by letter, `log_x=maybe` ran as true, `max_position=-1` was clamped and
+    `result={"a":1}` raised a KeyError traceback. Every option of every figure, every wrong kind: a ValueError that
+    starts with the option's name."""
+    from rope_viz.export import check_options
+    from rope_viz.figures import figures
+
+    n = 0
+    for name, key, bad in _option_cases():
+        with pytest.raises(ValueError, match=f"^--option {key} "):
+            check_options(figures()[name].fn, {key: bad}, name)
+        n += 1
+    assert n > 200
+
+
+@pytest.mark.parametrize("argv,named", [
+    (["export", "model_pair_heatmap", "--option", 'result={"a":1}'], "--option result is measured data"),
+    (["export", "model_ppl_position", "--option", "runs=abc"], "--option runs is measured data"),
+    (["export", "distance_curves", "--option", "log_x=maybe"], "--option log_x must be true or false"),
+    (["export", "distance_curves", "--option", "quantities=foo"], "--option quantities must be a JSON list"),
+    (["export", "kernel_phase_error", "--option", "max_position=-1"], "--option max_position must be an integer"),
+    (["export", "intuition_rotation", "--option", 'pairs=["a"]'], "pair index must be an integer in [0, 63]"),
+])
+def test_bad_option_values_exit_2_with_one_line_naming_the_option(argv, named):
+    code, _, err = _run([*argv, "--format", "csv", "--out", str(_DIR / "o.csv")])
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith(f"rope-viz: error: {named}"), err[:300]
+
+
+def test_good_option_values_still_draw():
+    from rope_viz.export import check_options
+    from rope_viz.figures import figures
+
+    got = check_options(figures()["distance_curves"].fn, {"log_x": False, "n_bins": 600.0, "quantities": ["bound"],
+                                                          "compare": ["llama-3.1-8b", 50000], "max_distance": None})
+    assert got == {"log_x": False, "n_bins": 600, "quantities": ["bound"], "compare": ["llama-3.1-8b", 50000],
+                   "max_distance": None} and isinstance(got["n_bins"], int)
+    code, _, err = _run(["export", "distance_curves", "--option", "n_bins=600", "--option", 'quantities=["bound"]',
+                         "--format", "csv", "--out", str(_DIR / "ok.csv")])
+    assert code == 0, err

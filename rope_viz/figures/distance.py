@@ -176,12 +176,18 @@ def _band_traces(fig: go.Figure, x, lo, hi, *, name: str, color: str, dash: str,
                                  fill="tonexty", fillcolor=rgba(color, 0.25), hovertemplate=hover))
 
 
+LEGEND_ROOM_ATTR = "_rv_legend_room"   # the px ``legend_below`` added to the figure's height (read by export)
+
+
 def legend_below(fig: go.Figure) -> go.Figure:
-    """Move the legend under the plot (long, descriptive trace names would otherwise cover the title)."""
+    """Move the legend under the plot (long, descriptive trace names would otherwise cover the title) and add 40 px
+    of height per three legend entries to the style's height; the room added is kept on the figure object
+    (``LEGEND_ROOM_ATTR``), so that ``export.docs_size`` gives an app figure's docs version the same height as the
+    figure built in the docs style."""
+    room = 40 * max(1, len([t for t in fig.data if t.showlegend is not False]) // 3)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.16, xanchor="left", x=0.0),
-                      margin=dict(t=60, b=40))
-    fig.update_layout(height=(fig.layout.height or 460) + 40 * max(1, len([t for t in fig.data if t.showlegend
-                                                                         is not False]) // 3))
+                      margin=dict(t=60, b=40), height=(fig.layout.height or 460) + room)
+    object.__setattr__(fig, LEGEND_ROOM_ATTR, room)
     return fig
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import validate as V
 from ..config import RopeConfig
 from ..frequencies import effective_attention_factor, effective_inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
@@ -28,13 +29,11 @@ def default_pairs(cfg: RopeConfig, n: int = 3) -> list[int]:
 
 
 def _check_pairs(cfg: RopeConfig, pairs) -> list[int]:
-    pairs = default_pairs(cfg) if pairs is None else [int(i) for i in pairs]
-    if not pairs or len(pairs) > MAX_PANELS:
-        raise ValueError(f"pairs must list 1 … {MAX_PANELS} pair indices, got {len(pairs)}")
-    bad = [i for i in pairs if not 0 <= i < cfg.n_pairs]
-    if bad:
-        raise ValueError(f"pair index {bad[0]} out of range: this config has pairs 0 … {cfg.n_pairs - 1}")
-    return pairs
+    if pairs is None:
+        return default_pairs(cfg)
+    if isinstance(pairs, (str, bytes)) or not hasattr(pairs, "__len__") or not 1 <= len(pairs) <= MAX_PANELS:
+        raise ValueError(f"pairs must list 1 … {MAX_PANELS} pair indices; got {V.shorten(pairs)}")
+    return [V.integer("pair index", i, 0, cfg.n_pairs - 1) for i in pairs]
 
 
 def rotating_pairs_data(cfg: RopeConfig, pairs, positions) -> np.ndarray:
