@@ -372,19 +372,47 @@ def _is_gap(v: Any) -> bool:
     return v is None or (isinstance(v, (float, np.floating)) and math.isnan(v))
 
 
+def _panel_titles(fig: go.Figure) -> dict[tuple[str, str], str]:
+    """(xaxis, yaxis) ids ("x2", "y2") → the title of that subplot in a grid of panels: the paper annotation centred
+    over its x domain and sitting on top of its y domain (how ``grid_layout`` and plotly's ``make_subplots`` title
+    panels); the axis ids where a panel has no title. Empty for a figure with one panel."""
+    pairs = {(getattr(t, "xaxis", None) or "x", getattr(t, "yaxis", None) or "y") for t in fig.data
+             if hasattr(t, "xaxis")}
+    if len(pairs) < 2:
+        return {}
+    notes = [a for a in fig.layout.annotations or () if a.xref == "paper" and a.yref == "paper" and a.text]
+    out = {}
+    for xa, ya in pairs:
+        xd = fig.layout["xaxis" + xa[1:]].domain or (0, 1)
+        yd = fig.layout["yaxis" + ya[1:]].domain or (0, 1)
+        near = [a for a in notes if a.x is not None and a.y is not None and xd[0] <= a.x <= xd[1]
+                and abs(a.y - yd[1]) < 0.02]
+        text = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " · ", near[0].text)) if len(near) == 1 else None
+        out[(xa, ya)] = text or f"{xa}/{ya}"
+    return out
+
+
+def _panel_of(panels: dict, trace) -> str:
+    return panels.get((getattr(trace, "xaxis", None) or "x", getattr(trace, "yaxis", None) or "y"), "")
+
+
 def to_csv(fig: go.Figure) -> bytes:
     """The figure's data as tidy CSV: one row per point, columns frame (animation frame name, empty for the static
-    traces), trace (its legend name), label (the point's hover name, where one trace holds several curves), type,
-    then x, y[, z][, r, theta] as present. Heatmaps are unrolled to (x, y, z) rows; the gaps that separate curves
-    inside one trace are left out."""
+    traces), panel (the subplot's title, in a grid of panels), trace (its legend name), label (the point's hover
+    name, where one trace holds several curves), type, then x, y[, z][, r, theta] as present. Heatmaps are unrolled
+    to (x, y, z) rows; the gaps that separate curves inside one trace are left out."""
+    panels = _panel_titles(fig)
     rows: list[dict[str, Any]] = []
     for tr in fig.data:
-        rows.extend(_trace_rows(tr, ""))
+        rows.extend({**r, "panel": _panel_of(panels, tr)} for r in _trace_rows(tr, ""))
     for fr in fig.frames or ():
-        for tr in fr.data or ():
-            rows.extend(_trace_rows(tr, str(fr.name)))
+        for i, tr in enumerate(fr.data or ()):          # a frame's traces update fig.data[fr.traces[i]] (else [i])
+            j = fr.traces[i] if fr.traces is not None and i < len(fr.traces) else i
+            panel = _panel_of(panels, fig.data[j]) if j < len(fig.data) else ""
+            rows.extend({**r, "panel": panel} for r in _trace_rows(tr, str(fr.name)))
     present = [k for k in _CSV_KEYS if any(k in r and r[k] != "" for r in rows)]
-    fields = ["frame", "trace"] + (["label"] if any(r.get("label") for r in rows) else []) + ["type"] + present
+    fields = (["frame"] + (["panel"] if panels else []) + ["trace"] + (["label"] if any(r.get("label") for r in rows)
+                                                                       else []) + ["type"] + present)
     if not any(r["frame"] for r in rows):
         fields.remove("frame")
     buf = io.StringIO()
@@ -600,17 +628,31 @@ def _num(x: float) -> str:
 
 def export_filename(name: str, cfg, fmt: str, *, model: str | None = None, docs: bool = False) -> str:
     """The default file name of an exported figure: it carries the figure and the config, so exports of two models
-    or bases never collide: ``FIGURE_MODEL_bBASE_LCONTEXT[_TYPExFACTOR][_docs].FMT``, e.g.
-    ``distance_curves_llama-3.1-8b_b500000_L131072_llama3x8.svg`` (MODEL: the preset or config file name, else
-    ``dHEAD_DIM``). Only ``[A-Za-z0-9._-]``."""
+    or bases never collide: ``FIGURE_MODEL_bBASE_LCONTEXT[_rfFRACTION][_interleaved][_TYPExFACTOR][_docs].FMT``,
+    e.g. ``distance_curves_llama-3.1-8b_b500000_L131072_llama3x8.svg`` (MODEL: the preset or config file name
+    (``config_model_name``), else ``dHEAD_DIM``; the rotary fraction when below 1, the layout when interleaved).
+    Only ``[A-Za-z0-9._-]``."""
     parts = [_slug(name), _slug(model) if model else f"d{cfg.head_dim}", f"b{_num(cfg.base)}",
              f"L{cfg.context_length}"]
+    if cfg.rotary_fraction != 1.0:
+        parts.append(f"rf{_num(cfg.rotary_fraction)}")
+    if cfg.layout != "half":
+        parts.append(cfg.layout)
     if cfg.scaling is not None:
         f = cfg.scaling.get("factor")
         parts.append(cfg.rope_type + (f"x{_num(f)}" if f else ""))
     if docs:
         parts.append("docs")
     return "_".join(parts) + "." + fmt
+
+
+def config_model_name(path: str) -> str:
+    """The model name a config.json path stands for in file names: its folder's name for a file called
+    config.json (``models/llama-3-8b/config.json`` → ``llama-3-8b``: every transformers checkpoint's file has that
+    name), else the file name without ``.json``."""
+    stem = re.sub(r"\.json$", "", os.path.basename(path), flags=re.IGNORECASE)
+    folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return folder if stem.lower() == "config" and folder else stem
 
 
 def _figure_size(spec) -> str:
@@ -647,7 +689,7 @@ def run_export(args: argparse.Namespace) -> int:
         options = check_options(spec.fn, _options(args.option), spec.name)
         fig = spec.fn(cfg, style=args.style, **options)
         data = export_figure(fig, fmt)
-        model = args.preset or (re.sub(r"\.json$", "", os.path.basename(args.config)) if args.config else None)
+        model = args.preset or (config_model_name(args.config) if args.config else None)
         out = args.out or export_filename(spec.name, cfg, fmt, model=model, docs=args.style == "docs")
         with open(out, "wb") as fh:
             fh.write(data)

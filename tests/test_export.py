@@ -185,6 +185,12 @@ def test_export_names_carry_the_figure_and_the_config():
     odd = export.export_filename("x", plain.replace(base=1.5e9), "png", model="../my model/ config")
     assert odd == "x_my-model-config_b1.5e09_L2048.png" and "/" not in odd
     assert export.export_filename("x", plain, "png") != export.export_filename("x", plain.replace(base=5e5), "png")
+    # the rotary fraction and the layout tell apart two configs that share model, base and context
+    partial = plain.replace(rotary_fraction=0.25, layout="interleaved")
+    assert export.export_filename("x", partial, "svg") == "x_d64_b1000000_L2048_rf0.25_interleaved.svg"
+    # a transformers checkpoint's config.json is named after its folder (every one of them is called config.json)
+    assert export.config_model_name("/models/Llama-3-8B/config.json") == "Llama-3-8B"
+    assert export.config_model_name("phi3.json") == "phi3" and export.config_model_name("a/b/Config.JSON") == "b"
 
 
 def test_docs_size_is_what_the_docs_export_has():
@@ -240,3 +246,35 @@ def test_cli_export_says_the_size_the_file_has(tmp_path):
     r = _cli("ext_score", "--preset", "llama-3.1-8b", "--out", str(tmp_path / "s.svg"))
     root = ET.fromstring((tmp_path / "s.svg").read_bytes())
     assert f"{root.get('width')}×{root.get('height')} px" in r.stderr and root.get("height") == "830", r.stderr
+
+
+def test_csv_rows_of_a_grid_say_their_panel():
+    """ext_score's CSV had "original (no scaling)" six times with nothing telling the panels apart. Every figure with
+    several panels: each static row names its panel (the subplot's title, tags removed), each panel's rows are its
+    traces' points."""
+    from rope_viz.cli import DEFAULT_CONFIG
+    from rope_viz.figures import figures
+
+    grids = 0
+    for name, spec in figures().items():
+        if name.startswith(("model_", "kernel_")):
+            continue
+        fig = spec.fn(DEFAULT_CONFIG, style="app")
+        rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode())))
+        axes = {(t.xaxis or "x", t.yaxis or "y") for t in fig.data if hasattr(t, "xaxis")}
+        if len(axes) < 2:
+            assert not rows or "panel" not in rows[0], name
+            continue
+        grids += 1
+        titles = {re.sub(r"<[^>]+>", "", re.sub(r"<br\\s*/?>", " · ", a.text)) for a in fig.layout.annotations}
+        static = [r for r in rows if not r.get("frame")]
+        assert static and all(r["panel"] in titles or "/" in r["panel"] for r in static), name
+    assert grids >= 3
+    fig = figures()["ext_score"].fn(DEFAULT_CONFIG, style="app")
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(fig).decode())))
+    orig = [t for t in fig.data if t.name == "original (no scaling)"]
+    by_panel = {}
+    for r in rows:
+        if r["trace"] == "original (no scaling)":
+            by_panel[r["panel"]] = by_panel.get(r["panel"], 0) + 1
+    assert len(by_panel) == len(orig) > 1 and sorted(by_panel.values()) == sorted(len(t.x) for t in orig)

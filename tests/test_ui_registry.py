@@ -38,6 +38,14 @@ def test_every_registered_caption_is_a_short_line():
         assert 10 < len(spec.caption) < 300 and "\n" not in spec.caption, name
 
 
+def test_every_figure_has_a_generic_caption_for_the_list():
+    """`export --list` shows caption_for(None): a computed caption's docstring line. Five figures had none, and
+    the list showed their bare names."""
+    for name, spec in F.figures().items():
+        text = spec.caption_for()
+        assert text != name and 20 < len(text) < 200 and "\n" not in text, name
+
+
 def test_show_registered_draws_the_registry_caption_and_reports_bad_options():
     script = '''
 import streamlit as st

@@ -325,6 +325,7 @@ ATTENTION_S_MAX = max(FACTORS)
 
 
 def _attention_caption(fig: go.Figure) -> str:
+    """Only YaRN and LongRoPE rescale attention as s grows; the other methods leave it at 1."""
     m = fig.layout.meta
     grow = [f"{METHOD_LABELS[k]} ×{v:.3f}" for k, v in m["at_max"].items() if abs(v - 1.0) > 1e-12]
     flat = [METHOD_LABELS[k] for k, v in m["at_max"].items() if abs(v - 1.0) <= 1e-12]

@@ -61,6 +61,7 @@ def boundaries_by_type(result: Mapping) -> list[dict]:
 
 
 def _caption_heatmap(fig: go.Figure) -> str:
+    """Which rotary pairs carry massive q / k norms (over the head's median), beside the predicted boundaries."""
     m = fig.layout.meta or {}
     return (f"{m.get('which', 'q')} pair norm over its head's median: {m.get('n_massive', 0)} of {m.get('n_heads', 0)} "
             f"heads (all layers) have a massive pair (> {m.get('lam', LAMBDA_DEFAULT):g}×); the top pair of "
@@ -149,6 +150,7 @@ def _uniform_weight(n: int) -> np.ndarray:
 
 
 def _caption_distance(fig: go.Figure) -> str:
+    """How much attention (or the logit) falls from Δ = 1 to far distances on a real text, per layer."""
     m = fig.layout.meta or {}
     if m.get("quantity") == "logit":
         drop = format_number(m.get('drop', 0), 2, signed=True)
@@ -221,6 +223,7 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
 
 
 def _caption_sink(fig: go.Figure) -> str:
+    """Share of attention on the first token (the sink) per layer, against uniform attention."""
     m = fig.layout.meta or {}
     return (f"Share of attention on the first token (the sink): {100 * m.get('mean', 0):.0f}% on average, above "
             f"50% in {m.get('over_half', 0)} of {m.get('layers', 0)} layers (uniform attention would give "
@@ -255,6 +258,7 @@ def sink(cfg: RopeConfig | None = None, *, style: str = "app", result: Mapping |
 
 
 def _caption_ppl(fig: go.Figure) -> str:
+    """Perplexity per position bucket for each RoPE setting; the dotted line marks the training length."""
     m = fig.layout.meta or {}
     if m.get("max_end", 0) <= m.get("train", 0):
         return (f"Perplexity per position bucket, all inside the training length ({m.get('train', 0):,} tokens; "
