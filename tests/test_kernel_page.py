@@ -287,6 +287,29 @@ def test_benchmark_table_flags_noise_and_never_says_none():
     assert timing_table(json.loads(json.dumps(asdict(res)))) == rows
 
 
+def test_a_steady_stall_is_flagged_even_with_no_spread():
+    """Under load one run gave the kernel 127.9 ms at S = 64 with 0 % spread and 38 ms at S = 1,024: the table said
+    "ok" beside 8,260× copy. A call slower than the same call on a longer sequence is flagged, and so are the rows
+    compared with a stalled copy; consistent timings stay "ok"."""
+    pytest.importorskip("torch")
+    from rope_viz.figures.kernel import timing_table
+    from rope_viz.torch_backend.bench import BenchResult, Timing
+    shape = dict(batch=1, n_q_heads=32, n_kv_heads=8, head_dim=128)
+
+    def result(ms):
+        return BenchResult("cpu", "test CPU", "bfloat16", shape, [64, 256, 1024], ms=ms,
+                           timings={m: {s: Timing.of([v] * 5) for s, v in d.items()} for m, d in ms.items()})
+    good = {"copy": {64: 0.02, 256: 0.08, 1024: 0.3}, "ours": {64: 0.05, 256: 0.2, 1024: 0.9},
+            "sdpa": {64: 0.5, 256: 3.0, 1024: 40.0}}
+    assert {r["check"] for r in timing_table(result(good))} == {"ok"}
+    stall = {**good, "ours": {64: 127.9, 256: 0.2, 1024: 38.0}}
+    flags = {(r["S (tokens)"], r["method"]): r["check"] for r in timing_table(result(stall))}
+    assert flags[(64, "rope_viz kernel")].startswith("noisy") and flags[(1024, "rope_viz kernel")] == "ok"
+    copy_stall = {**good, "copy": {64: 5.0, 256: 0.08, 1024: 0.3}}
+    flags = {(r["S (tokens)"], r["method"]): r["check"] for r in timing_table(result(copy_stall))}
+    assert flags[(64, "rope_viz kernel")].startswith("noisy") and flags[(256, "rope_viz kernel")] == "ok"
+
+
 def test_benchmark_numbers_are_in_the_app_notation():
     """A busy CPU gave 'rope_viz kernel takes 5.81e+03 % of attention's time' in the caption and '8.26e+03' in the
     table's × copy column: large ratios read as the rest of the app writes them (8,260; 58.1× attention's time)."""

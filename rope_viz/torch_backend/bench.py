@@ -38,6 +38,7 @@ ROPE_METHODS = tuple(m for m in METHODS if m not in ("copy", "sdpa"))
 
 
 SPREAD_TARGET = 0.10      # a timing is "noisy" when its relative spread stays above this (10 %)
+SHRINK_LIMIT = 1.5        # a call 1.5× slower than the same call on a longer sequence was stalled (its work grows with S)
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,21 @@ class BenchResult:
         """RoPE time as a percentage of causal SDPA time (medians)."""
         return 100.0 * self.ms[method][seq_len] / self.ms["sdpa"][seq_len]
 
+    def stalled(self, method: str, seq_len: int) -> bool:
+        """Whether this median is over SHRINK_LIMIT × the same method's median at a longer sequence: every method's
+        work grows with S, so the shorter one was measured while the machine stalled (a steady stall passes the
+        spread test: a busy CPU gave 128 ms at S = 64 against 38 ms at S = 1,024, '8,260× copy')."""
+        times = self.ms.get(method, {})
+        return any(times[seq_len] > SHRINK_LIMIT * t for s, t in times.items() if s > seq_len)
+
     def noisy(self, method: str, seq_len: int) -> bool:
         """Whether this measurement should not be trusted: its own spread, or that of the copy / attention it is
         compared with, stayed above SPREAD_TARGET, or it ran faster than copying the same bytes (a RoPE variant
-        reads and writes at least what the copy does, so a ratio below 0.9 means the machine was busy)."""
+        reads and writes at least what the copy does, so a ratio below 0.9 means the machine was busy), or it (or
+        the copy / attention it is compared with) was ``stalled``."""
         def bad(m: str) -> bool:
             t = self.timings.get(m, {}).get(seq_len)
-            return t is not None and t.noisy
+            return (t is not None and t.noisy) or (seq_len in self.ms.get(m, {}) and self.stalled(m, seq_len))
         below_floor = (method in ROPE_METHODS and "copy" in self.ms and seq_len in self.ms["copy"]
                        and self.ratio(method, seq_len) < 0.9)
         return bad(method) or below_floor or (method != "sdpa" and bad("copy")) or \
