@@ -38,8 +38,10 @@ def bias_section(main_label, main_cfg, compare):
                   help=f"The {n_one} one-sign pairs of the first configuration (the slowest pairs); each compared "
                        "configuration uses its own.")
         k = None
-    else:
+    elif k_max > 1:
         k = b1.slider(k_label, 1, k_max, **ui.persist("ok", 4, lo=1, hi=k_max))
+    else:   # one rotated pair (d = 2, or a small rotary fraction): a slider from 1 to 1 is a Streamlit error
+        k = b1.number_input(k_label + " (the only pair)", value=1, disabled=True)
     mag = b2.slider("Offset size |o_q| = |o_k|", 0.5, 10.0, step=0.5, **ui.persist("omag", 2.0, lo=0.5, hi=10.0))
     aligned = b3.toggle("Aligned offsets (α = 0)",
                         help="Otherwise each pair uses the centred angle α = −(L − 1)θᵢ/2, the most robust "

@@ -74,3 +74,14 @@ def test_greyed_k_shows_the_one_sign_pairs_in_use(params):
     at.toggle(key="_rvp_oone").set_value(False).run()
     (k,) = [s for s in at.slider if s.label.startswith("k lowest-frequency pairs")]
     assert not k.disabled and k.value == 4
+
+
+@pytest.mark.parametrize("params", [{"d": "2"}, {"d": "8", "rf": "0.25"}])
+def test_one_rotated_pair_with_offsets_in_the_slowest_pairs(params):
+    """With one rotated pair, switching "Offsets in one-sign pairs" off drew a k slider from 1 to 1: Streamlit's error
+    screen (StreamlitInvalidMinMaxError) instead of the page. The offset goes in the only pair."""
+    at = _open({**params, "oone": "false"})
+    spec = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][1]
+    assert any(t["name"].startswith("bias, ") for t in spec["data"])
+    (k,) = [w for w in at.number_input if w.label.startswith("k lowest-frequency pairs")]
+    assert k.disabled and k.value == 1
