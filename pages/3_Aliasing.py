@@ -4,7 +4,7 @@ import streamlit as st
 
 from rope_viz import ui
 from rope_viz.analysis import aliasing as A
-from rope_viz.config import format_base
+from rope_viz.config import CONTEXT_MAX, format_base
 from rope_viz.figures import aliasing as FA
 
 ui.page_header("Aliasing", """
@@ -56,10 +56,11 @@ def two_positions(cfg):
     f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
     example = f4.toggle("Classic example", help="Positions 100 and 10,000 with the small base (among 10 … 5,000) "
                         "at which 10,000 looks most like 100.", **ui.persist("aex", False))
-    m = f1.number_input("Position m (tokens)", min_value=0, max_value=1 << 24, step=1, disabled=example,
-                        **ui.persist("am", FA.EXAMPLE_POSITIONS[0], lo=0, hi=1 << 24))
-    n = f2.number_input("Position n (tokens)", min_value=0, max_value=1 << 24, step=1, disabled=example,
-                        **ui.persist("ann", FA.EXAMPLE_POSITIONS[1], lo=0, hi=1 << 24))
+    last = CONTEXT_MAX - 1          # the pair is measured over a context of max(m, n) + 1 tokens
+    m = f1.number_input("Position m (tokens)", min_value=0, max_value=last, step=1, disabled=example,
+                        **ui.persist("am", FA.EXAMPLE_POSITIONS[0], lo=0, hi=last))
+    n = f2.number_input("Position n (tokens)", min_value=0, max_value=last, step=1, disabled=example,
+                        **ui.persist("ann", FA.EXAMPLE_POSITIONS[1], lo=0, hi=last))
     use_sb = f3.toggle("Use the sidebar's base", disabled=example, **ui.persist("aub", True))
     base = f3.number_input("Base b", min_value=1.01, max_value=1e12, format="%g", disabled=use_sb or example,
                            **ui.persist("ab", float(cfg.base), lo=1.01, hi=1e12))

@@ -257,6 +257,18 @@ def test_example_toggle_is_in_the_url():
     assert charts(at)["Positions 100 and 10,000: per-pair agreement"]
 
 
+
+def test_two_positions_accept_their_largest_value():
+    """Positions m, n went up to 2^24, but the pair is measured over max(m, n) + 1 tokens and a context holds at most
+    2^24: the largest value the inputs (and ?ann=16777216) allowed gave "context_length must be an integer in [2,
+    16777216]; got 16777217" instead of the metrics and the chart."""
+    from rope_viz.config import CONTEXT_MAX
+    at = open_page(PAGE, {"am": "0", "ann": str(CONTEXT_MAX)})
+    assert not at.error, [e.value for e in at.error]
+    n = [w for w in at.number_input if w.label == "Position n (tokens)"][0]
+    assert n.value == CONTEXT_MAX - 1 and n.max == CONTEXT_MAX - 1
+    assert f"sim(0, {CONTEXT_MAX - 1:,})" in [m.label for m in at.metric]
+
 # -- Men et al.'s printed table beside the exact computation (issue 9 item 11) ---------------------------------------
 def test_men_table_beside_the_exact_computation():
     """The printed values, the certified b* (stored values re-derived here up to 64K; the longer ones take minutes:
