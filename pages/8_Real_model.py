@@ -19,6 +19,7 @@ reads a real text, and we look at what its queries and keys do with the rotary p
 """)
 
 
+ui.url_notice()          # one notice for the URL values dropped below (this page has no config sidebar)
 with st.sidebar:
     ui.page_nav()
 from rope_viz import models as M                                    # noqa: E402 (numpy only; torch loads later)

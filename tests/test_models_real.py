@@ -210,3 +210,14 @@ def test_result_figures_are_cached_by_content_not_by_name(smollm):
     assert b is not a and pio.to_json(b) == pio.to_json(FM.pair_heatmap(None, result=changed, which="k", lam=4.0))
     with pytest.raises(TypeError):
         ui.cached_result_figure("model_sink")
+
+
+def test_real_model_page_lists_dropped_url_values_in_one_notice(smollm):
+    """The page has no config sidebar, so each dropped URL value drew a notice of its own (the second repeating the
+    first): one notice, at the top, listing every dropped value."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from page_tools import open_page
+
+    at = open_page("pages/8_Real_model.py", {"rmset": "as trained,zzz", "rmlen": "123"})
+    notices = [w.value for w in at.warning if w.value.startswith("Some settings in the page address")]
+    assert len(notices) == 1 and "URL parameter rmset" in notices[0] and "URL parameter rmlen" in notices[0]

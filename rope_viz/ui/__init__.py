@@ -60,6 +60,9 @@ API
     The one page list (script, title, material icon, one-line blurb): the sidebar's page list, the landing page's
     "Explore" links and the figure registry's ``page=`` titles all come from it; ``page_nav()`` draws the page
     list (``config_sidebar`` does; a page without the config sidebar calls it inside ``with st.sidebar``).
+``url_notice()``
+    Where the one notice about dropped URL values goes (``config_sidebar`` calls it; a page without the config
+    sidebar calls it near the top, before its first ``persist``).
 """
 
 import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from sys.modules without the import lock, and
@@ -68,8 +71,8 @@ import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from s
 from ..figures._style import format_number   # numbers on pages in the figures' notation (true minus, no e+07)
 from .figure import cached_figure, cached_result_figure, guarded, literal, show_error, show_figure, show_registered
 from .pages import PAGES, available_pages, page_header
-from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs
+from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs, url_notice
 
 __all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
            "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES",
-           "available_pages", "page_nav", "format_number"]
+           "available_pages", "page_nav", "format_number", "url_notice"]

@@ -85,6 +85,17 @@ def _draw_notice() -> None:
         st.warning(body, icon=":material/link_off:")
 
 
+def url_notice() -> None:
+    """Place this run's one notice about dropped URL values here (``config_sidebar`` calls it; a page without the
+    config sidebar calls it near the top, before its first ``persist``): every later message joins this notice."""
+    _ensure_session()
+    ss = st.session_state
+    if not ss.pop(_FRESH, False):
+        ss[_NOTICE] = []                        # a notice is shown by the run that found the bad value only
+    ss[_NOTICE_SLOT] = st.empty()
+    _draw_notice()
+
+
 def _sync_url() -> None:
     """Make st.query_params = config encoding + this page's persisted parameters (only changed keys are sent)."""
     ss = st.session_state
@@ -417,12 +428,8 @@ def config_sidebar() -> RopeConfig | None:
     """Draw the shared sidebar and return the RopeConfig it describes, or None (after ``st.error`` with the
     library's message) when the settings are invalid. Call it once near the top of every page (after
     ``page_header``); the URL notice, if any, appears where it is called."""
-    _ensure_session()
+    url_notice()
     ss = st.session_state
-    if not ss.pop(_FRESH, False):
-        ss[_NOTICE] = []                        # a notice is shown by the run that found the bad value only
-    ss[_NOTICE_SLOT] = st.empty()
-    _draw_notice()
     state = ss[_STATE]
     names = S.preset_names()
     if ss[_PRESET] is not None and ss[_PRESET] not in names:
