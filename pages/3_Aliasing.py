@@ -4,7 +4,7 @@ import streamlit as st
 
 from rope_viz import ui
 from rope_viz.analysis import aliasing as A
-from rope_viz.config import CONTEXT_MAX, format_base
+from rope_viz.config import format_base
 from rope_viz.figures import aliasing as FA
 
 ui.page_header("Aliasing", """
@@ -56,7 +56,7 @@ def two_positions(cfg):
     f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
     example = f4.toggle("Classic example", help="Positions 100 and 10,000 with the small base (among 10 … 5,000) "
                         "at which 10,000 looks most like 100.", **ui.persist("aex", False))
-    last = CONTEXT_MAX - 1          # the pair is measured over a context of max(m, n) + 1 tokens
+    last = cfg.max_context_length - 1   # the pair is measured over a context of max(m, n) + 1 tokens
     m = f1.number_input("Position m (tokens)", min_value=0, max_value=last, step=1, disabled=example,
                         **ui.persist("am", FA.EXAMPLE_POSITIONS[0], lo=0, hi=last))
     n = f2.number_input("Position n (tokens)", min_value=0, max_value=last, step=1, disabled=example,
@@ -90,9 +90,11 @@ def two_positions(cfg):
 
 
 def _ctx(label: str, name: str, default: int, col, cfg, **kw):
-    """A context select-slider over CTX_OPTIONS plus the sidebar's context and original context (so a default taken
-    from the config is always an option); ``persist`` makes a value left at its default follow the config."""
-    options = sorted(set(CTX_OPTIONS) | {cfg.context_length, cfg.original_context_length})
+    """A context select-slider over CTX_OPTIONS plus the sidebar's context and original context when the sweep and the
+    advisor accept them (≥ FA.MIN_SWEEP_CONTEXT tokens; a shorter default falls back to the first option);
+    ``persist`` makes a value left at its default follow the config."""
+    options = sorted(set(CTX_OPTIONS) | {v for v in (cfg.context_length, cfg.original_context_length)
+                                         if v >= FA.MIN_SWEEP_CONTEXT})
     return col.select_slider(label, options=options, format_func=lambda v: f"{v:,}",
                              **kw, **ui.persist(name, int(default), options=options))
 
@@ -164,8 +166,13 @@ def men_table(cfg):
 
 
 if cfg is not None:
-    similarity_map(cfg)
-    impostors(cfg)
+    if cfg.context_length < FA.MIN_CONTEXT:
+        st.info(f"A {cfg.context_length}-token context has a single distance (Δ = 1): no position can look like a "
+                f"farther one, so the map and the look-alikes need at least {FA.MIN_CONTEXT} tokens. The sections "
+                "below choose their own contexts.")
+    else:
+        similarity_map(cfg)
+        impostors(cfg)
     two_positions(cfg)
     base_sweep(cfg)
     advisor(cfg)

@@ -197,6 +197,14 @@ def rotary_fraction_fits(head_dim: int, rotary_fraction: float) -> bool:
     return r >= 2 and r % 2 == 0
 
 
+def _max_context(scaling: Mapping[str, Any] | None) -> int:
+    """The largest context for a validated ``scaling`` (the one rule behind ``RopeConfig.max_context_length``)."""
+    if scaling is not None and scaling["rope_type"] == "longrope" and "factor" not in scaling \
+            and "original_max_position_embeddings" in scaling:
+        return min(CONTEXT_MAX, int(scaling["original_max_position_embeddings"] * FACTOR_MAX))
+    return CONTEXT_MAX
+
+
 @dataclass(frozen=True)
 class RopeConfig:
     """A RoPE setup, validated on construction (bounds in the module docstring).
@@ -234,11 +242,10 @@ class RopeConfig:
         scaling = None
         if self.scaling is not None:
             scaling = _validate_scaling(self.scaling, rdim, ctx)
-            if scaling["rope_type"] == "longrope" and "factor" not in scaling:
-                orig = scaling.get("original_max_position_embeddings", ctx)
-                if ctx / orig > FACTOR_MAX:
-                    raise ValueError(f"context_length / original_max_position_embeddings = {ctx / orig:g} exceeds "
-                                     f"{FACTOR_MAX:g}")
+            if ctx > _max_context(scaling):
+                orig = scaling["original_max_position_embeddings"]
+                raise ValueError(f"context_length / original_max_position_embeddings = {ctx / orig:g} exceeds "
+                                 f"{FACTOR_MAX:g} (LongRoPE without a factor takes it from this ratio)")
         object.__setattr__(self, "head_dim", head_dim)
         object.__setattr__(self, "base", base)
         object.__setattr__(self, "rotary_fraction", frac)
@@ -261,6 +268,13 @@ class RopeConfig:
     def rope_type(self) -> str:
         """``"default"`` for plain RoPE, else the scaling dict's rope_type."""
         return "default" if self.scaling is None else self.scaling["rope_type"]
+
+    @property
+    def max_context_length(self) -> int:
+        """The largest context_length this config accepts with its other fields unchanged (tokens): 16,777,216, or
+        for LongRoPE without an explicit factor ⌊original · 1024⌋ (its factor is context / original, ≤ 1024). Pages
+        that widen the context (e.g. to reach a position) stay within it."""
+        return _max_context(self.scaling)
 
     @property
     def original_context_length(self) -> int:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from rope_viz.config import (BASE_MAX, CONTEXT_MAX, CONTEXT_MIN, FACTOR_MAX, HEAD_DIM_MAX, SCALING_KEYS, SCALING_LABELS,
                              SCALING_TYPES, RopeConfig, from_hf_config)
+from rope_viz.presets import get_preset, preset_names
 
 P64 = 32  # pairs of a head_dim 64 config
 
@@ -134,6 +135,29 @@ def test_factor_list_length_follows_rotary_dim():
 def test_longrope_implicit_factor_bound():
     with pytest.raises(ValueError, match="exceeds 1024"):
         RopeConfig(64, context_length=1 << 22, scaling=_longrope(original_max_position_embeddings=1024))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(CONTEXT_MIN, CONTEXT_MAX), st.booleans(), st.sampled_from(preset_names() + [None]))
+def test_max_context_length_is_the_largest_valid_context(orig, with_factor, preset):
+    """``max_context_length`` is exact: the config is valid at it and invalid one token above (below 2^24)."""
+    if preset is None:
+        sc = _longrope(original_max_position_embeddings=orig)
+        if with_factor:
+            sc["factor"] = 4.0
+        cfg = RopeConfig(64, context_length=orig, scaling=sc)
+    else:
+        cfg = get_preset(preset).config
+    top = cfg.max_context_length
+    assert CONTEXT_MIN <= top <= CONTEXT_MAX
+    cfg.replace(context_length=top)
+    if top < CONTEXT_MAX:
+        with pytest.raises(ValueError, match="exceeds 1024"):
+            cfg.replace(context_length=top + 1)
+    naive = CONTEXT_MAX
+    if cfg.rope_type == "longrope" and "factor" not in cfg.scaling:
+        naive = min(CONTEXT_MAX, 1024 * cfg.original_context_length)
+    assert top == naive
 
 
 def test_type_alias_and_normalisation():

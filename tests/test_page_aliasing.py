@@ -258,16 +258,23 @@ def test_example_toggle_is_in_the_url():
 
 
 
-def test_two_positions_accept_their_largest_value():
+@pytest.mark.parametrize("query", [{}, {"preset": "phi-3-mini-128k"}, {"preset": "llama-3.1-8b"}],
+                         ids=["default", "longrope-no-factor", "llama3"])
+def test_two_positions_accept_their_largest_value(query):
     """Positions m, n went up to 2^24, but the pair is measured over max(m, n) + 1 tokens and a context holds at most
     2^24: the largest value the inputs (and ?ann=16777216) allowed gave "context_length must be an integer in [2,
-    16777216]; got 16777217" instead of the metrics and the chart."""
+    16777216]; got 16777217" instead of the metrics and the chart. Phi-3 (LongRoPE, its factor implied by context /
+    original ≤ 1024) accepts at most 4,194,304 tokens: ?ann=16777215 gave "context_length / original_max_position_
+    embeddings = 4096 exceeds 1024". The inputs stop at the config's own largest context."""
     from rope_viz.config import CONTEXT_MAX
-    at = open_page(PAGE, {"am": "0", "ann": str(CONTEXT_MAX)})
+    from rope_viz.presets import get_preset
+    top = get_preset(query["preset"]).config.max_context_length if query else CONTEXT_MAX
+    at = open_page(PAGE, {**query, "am": "0", "ann": str(CONTEXT_MAX)})
     assert not at.error, [e.value for e in at.error]
     n = [w for w in at.number_input if w.label == "Position n (tokens)"][0]
-    assert n.value == CONTEXT_MAX - 1 and n.max == CONTEXT_MAX - 1
-    assert f"sim(0, {CONTEXT_MAX - 1:,})" in [m.label for m in at.metric]
+    assert n.value == top - 1 and n.max == top - 1
+    assert f"sim(0, {top - 1:,})" in [m.label for m in at.metric]
+
 
 # -- Men et al.'s printed table beside the exact computation (issue 9 item 11) ---------------------------------------
 def test_men_table_beside_the_exact_computation():

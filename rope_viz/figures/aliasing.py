@@ -18,12 +18,14 @@ import plotly.graph_objects as go
 from ..analysis import aliasing as A
 from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRINTED, base_bound_curve,
                                base_lower_bound, liu_min_base, men_condition, min_similarity)
-from ..config import BASE_MAX, RopeConfig, format_base
+from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, format_number, grid_layout, log_axis, styled
 from .distance import legend_below
 
+MIN_CONTEXT = 3          # the map and the look-alikes need two distances (a 2-token context has only Δ = 1)
+MIN_SWEEP_CONTEXT = 16   # the base sweep's and the advisor's contexts (and pre-training lengths) start here
 _TOO_SHORT = ("context_length must be at least 3 tokens for the aliasing figures; got {L}: a {L}-token context has at "
               "most one distance (Δ = 1), so no position can look like a farther one — nothing to alias")
 MEN_FAR = 1 << 17       # Men et al.'s printed bases and the exact b* part ways from 128K tokens on
@@ -76,7 +78,7 @@ def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log")
     context (position 0 dropped on the log spacing: a log axis cannot show it)."""
     n = _int("n_positions", n_positions, 8, MAX_MAP_POSITIONS)
     L = cfg.context_length
-    if L < 3:
+    if L < MIN_CONTEXT:
         raise ValueError(_TOO_SHORT.format(L=L))
     pos = A.sample_positions(L, min(n + (spacing == "log"), L), _spacing(spacing))
     return pos[pos > 0] if spacing == "log" else pos
@@ -190,7 +192,7 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
     from .distance import display_envelope
 
     L = cfg.context_length
-    if L < 3:
+    if L < MIN_CONTEXT:
         raise ValueError(_TOO_SHORT.format(L=L))
     prof, far = A.farthest_lookalikes(cfg)
     dist = np.arange(1, L, dtype=np.float64)                           # (L − 1,)
@@ -284,8 +286,8 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     with the config's base) and the config's own base marked; a bound that no base ≤ 1e12 meets is named in the
     legend, not drawn. Men et al.'s bound is computed for L ≤ MEN_EXACT_MAX, beyond only with ``on_demand`` (it
     takes minutes there)."""
-    L = cfg.context_length if context_length is None else _int("context_length", context_length, 16, 1 << 24)
-    T = cfg.original_context_length if train_length is None else _int("train_length", train_length, 16, 1 << 24)
+    L = cfg.context_length if context_length is None else _int("context_length", context_length, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
+    T = cfg.original_context_length if train_length is None else _int("train_length", train_length, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
     s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1, L - 1)
     data = base_sweep(cfg.head_dim, L, cfg.rotary_fraction, s)
     fig = go.Figure()
@@ -346,8 +348,8 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
                 other: int = EXAMPLE_POSITIONS[1]) -> go.Figure:
     """Per pair i: cos((other − position)·θ_i) (bars; θ = ``effective_inv_freq(cfg)``, the frequencies in effect over
     the context), coloured by whether it exceeds ALIGNED_COS, and their mean, the similarity of the two positions."""
-    a = _int("position", position, 0, 1 << 24)
-    b = _int("other", other, 0, 1 << 24)
+    a = _int("position", position, 0, CONTEXT_MAX)
+    b = _int("other", other, 0, CONTEXT_MAX)
     theta = effective_inv_freq(cfg)                                    # (p,), rad/token
     contrib = np.cos((b - a) * theta)                                  # (p,)
     sim = A.position_similarity(cfg, b, a)
@@ -571,7 +573,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     config's context; beyond MEN_EXACT_MAX only with ``on_demand``: Men et al.'s certified bound then takes
     minutes). Labels are placed so they do not collide (``place_labels``). ``fig.layout.meta``: above_but_fail
     (presets above their width's curve that fail), no_base (widths whose curve ends: no base ≤ 1e12)."""
-    L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
+    L = cfg.context_length if target_context is None else _int("target_context", target_context, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
     adv = advice(cfg, L, train_length) if men_is_quick(cfg, L) or on_demand else {"recommended": None}
     pts = list(_preset_points_cached())
     own = men_condition(cfg)
@@ -705,7 +707,7 @@ def _advice_cached(head_dim: int, target: int, train_length: int | None, base: f
 
 def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
     """``aliasing.base_advisor`` for the config's head dim and rotary fraction (for the page's text); cached."""
-    L = cfg.context_length if target_context is None else _int("target_context", target_context, 16, 1 << 24)
-    T = None if train_length is None else _int("train_length", train_length, 1, 1 << 24)
+    L = cfg.context_length if target_context is None else _int("target_context", target_context, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
+    T = None if train_length is None else _int("train_length", train_length, 1, CONTEXT_MAX)
     adv = _advice_cached(cfg.head_dim, L, T, cfg.base, cfg.rotary_fraction)
     return {**adv, "notes": list(adv["notes"])}
