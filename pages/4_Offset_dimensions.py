@@ -6,8 +6,9 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from rope_viz import ui
 from rope_viz.analysis import offsets as O
-from rope_viz.config import SCALING_LABELS
+from rope_viz.config import CONTEXT_MAX, SCALING_LABELS
 from rope_viz.figures import offsets as FO
+from rope_viz.scaling import fits
 
 ui.page_header("Offset dimensions", """
 The slowest RoPE pairs turn so little over the context that they never complete a rotation: a **partial cycle**.
@@ -56,6 +57,7 @@ def bias_section(main_label, main_cfg, compare):
 
 
 cfg = ui.config_sidebar()
+OFFSET_FACTORS = (2.0, 4.0, 8.0, 16.0, 32.0)   # the extension factors offered beside the sidebar config
 try:
     st.page_link("pages/8_Real_model.py", label="See these pairs in a trained model: the Real model page",
                  icon=":material/neurology:")
@@ -71,6 +73,11 @@ def offsets_section(cfg):
         st.info(f"The sidebar uses **{SCALING_LABELS[cfg.rope_type]}** scaling: it is compared with the same model "
                 "without scaling at the same context.")
         method, factor = None, 1.0
+    elif not (factors := [f for f in OFFSET_FACTORS if fits(cfg.context_length, f)]):
+        st.info(f"No context-extension method to compare with: the context L = {cfg.context_length:,} tokens leaves "
+                f"no room (×{OFFSET_FACTORS[0]:g} would pass {CONTEXT_MAX:,} tokens, the longest context this tool "
+                "handles).")
+        method, factor = None, 1.0
     else:
         c1, c2 = st.columns(2)
         method = c1.selectbox("Compare with a context-extension method", ["(none)"] + list(FO.METHODS),
@@ -78,9 +85,16 @@ def offsets_section(cfg):
                               help="Treat the sidebar config as the pre-trained model and extend its context by "
                                    "the factor with this method.",
                               **ui.persist("om", "yarn", options=["(none)"] + list(FO.METHODS)))
-        factor = c2.select_slider("Extension factor s", options=[2.0, 4.0, 8.0, 16.0, 32.0],
-                                  format_func=lambda v: f"×{v:g}", disabled=method == "(none)",
-                                  **ui.persist("of", 4.0, options=[2.0, 4.0, 8.0, 16.0, 32.0]))
+        fit_help = None if len(factors) == len(OFFSET_FACTORS) else \
+            f"Only factors with s·L ≤ {CONTEXT_MAX:,} tokens (the longest context this tool handles)."
+        if len(factors) > 1:
+            factor = c2.select_slider("Extension factor s", options=factors, format_func=lambda v: f"×{v:g}",
+                                      disabled=method == "(none)", help=fit_help,
+                                      **ui.persist("of", 4.0 if 4.0 in factors else factors[-1], options=factors))
+        else:       # a one-option slider draws a lone dot: show the value instead
+            factor = factors[0]
+            c2.text_input("Extension factor s (the only one that fits)", value=f"×{factor:g}", disabled=True,
+                          help=fit_help)
         method = None if method == "(none)" else method
     others = ui.compare_select("ocmp", cfg, label="Also compare with",
                                note="Here: each beside the rows above, with its own pairs over its own context.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rope_viz import ui
-from rope_viz.config import format_base
+from rope_viz.config import CONTEXT_MAX, format_base
 from rope_viz.figures import extension as FE
 
 ui.page_header("Context extension: stretching RoPE past its training length", """
@@ -58,14 +58,35 @@ def explain_factor(cfg, ext) -> None:
             f"3.1 uses factor 8 for a 16× longer context). Pick ×{ctx / L0:g} to extend to its full context.")
 
 
+def _factor_label(v: str) -> str:
+    return "auto (from config)" if v == "auto" else f"×{v}"
+
+
 @st.fragment
 def extension_section(cfg):
     """Everything below the header (a fragment: the factor slider, dynamic-NTK length, methods and comparison
     rerun only this part, not the sidebar: ~10 % off each redraw, scripts/bench_ab.py). The sidebar reruns it."""
+    factors = FE.factor_choices(cfg)
+    L0 = cfg.original_context_length
+    if not factors:
+        st.info(f"The base model's context L₀ = {L0:,} tokens leaves no room to extend it: s ≥ {FE.FACTORS[0]:g} "
+                f"would pass {CONTEXT_MAX:,} tokens, the longest context this tool handles. Pick a shorter context "
+                "(or original context) in the sidebar.")
+        return
     c1, c2 = st.columns(2)
-    fsel = c1.select_slider("Extension factor s (target = s·L₀)", FACTORS,
-                            format_func=lambda v: "auto (from config)" if v == "auto" else f"×{v}",
-                            **ui.persist("s_ext", "auto", options=FACTORS))
+    if len(factors) > 1:
+        fsel = c1.select_slider("Extension factor s (target = s·L₀)", factors, format_func=_factor_label,
+                                **ui.persist("s_ext", "auto" if factors[0] == "auto" else factors[-1],
+                                             options=factors))
+    else:           # a one-option slider draws a lone dot: show the value instead
+        fsel = factors[0]
+        c1.text_input("Extension factor s (the only one that fits)", value=_factor_label(fsel), disabled=True)
+    if len(factors) < len(FACTORS):
+        auto = FE.default_factor(cfg)
+        c1.caption(f"Only factors with s·L₀ ≤ {CONTEXT_MAX:,} tokens (the longest context this tool handles) are "
+                   "offered" + ("." if factors[0] == "auto" else
+                                f"; “auto” (s = {auto:g}, {'the config’s factor' if cfg.scaling else 'the default'}) "
+                                "would pass it."))
     dyn = c2.select_slider("Dynamic NTK evaluated at a running length of", list(FE.DYNAMIC_AT),
                            format_func=DYN_LABELS.get, **ui.persist("dyn_ext", "1", options=list(FE.DYNAMIC_AT)))
     chosen = st.multiselect("Methods", list(FE.METHODS), format_func=FE.METHOD_LABELS.get,

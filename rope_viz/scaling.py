@@ -36,6 +36,12 @@ def synth_longrope_factors(n_pairs: int, factor: float) -> tuple[tuple[float, ..
     return tuple(1.0 for _ in range(p)), tuple(1.0 + (s - 1.0) * i / (p - 1) for i in range(p))
 
 
+def fits(original_context: int, factor: float) -> bool:
+    """Whether a ``factor``-fold extension of ``original_context`` tokens, round(s·L0), stays within the 16,777,216
+    tokens a RopeConfig holds: the one rule ``extend`` enforces, for pages that offer only the factors it accepts."""
+    return int(round(float(factor) * int(original_context))) <= CONTEXT_MAX
+
+
 def extend(cfg: RopeConfig, method: str, factor: float, *, original_context: int | None = None) -> RopeConfig:
     """``cfg``'s base model extended ``factor``-fold (s) with ``method`` (one of ``METHODS``).
 
@@ -50,7 +56,7 @@ def extend(cfg: RopeConfig, method: str, factor: float, *, original_context: int
     L0 = cfg.original_context_length if original_context is None else V.integer(
         "original_context", original_context, 2, CONTEXT_MAX)
     target = int(round(s * L0))
-    if target > CONTEXT_MAX:
+    if not fits(L0, s):
         raise ValueError(f"factor × original context must be ≤ {CONTEXT_MAX} tokens; got {s:g} × {L0} = {target}")
     base = cfg.replace(scaling=None, context_length=L0)
     if method == "none":

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from page_tools import arr, charts_by_title as charts, open_page
 from streamlit.testing.v1 import AppTest
 
-from rope_viz.config import RopeConfig
+from rope_viz.config import CONTEXT_MAX, RopeConfig
 from rope_viz.figures import caption_of
 from rope_viz.figures import extension as FE
 from rope_viz.figures import offsets as FO
 from rope_viz.frequencies import default_inv_freq, effective_inv_freq
 from rope_viz.presets import get_preset
+from rope_viz.scaling import extend
 
 PAGE = "pages/5_Context_extension.py"
 
@@ -118,6 +121,54 @@ def test_tiny_context_draws_and_context_1_is_rejected_with_a_message():
     cfg = RopeConfig(64, context_length=2, scaling={"rope_type": "linear", "factor": 2.0})
     fig = FE.ext_score(cfg)                                             # old: ValueError (range below 16 tokens)
     assert max(max(t.x) for t in fig.data if t.x[0] is not None) >= FE.MIN_DISTANCE - 1
+
+
+# -- long contexts: only the factors the library accepts --------------------------------------------------------------
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, CONTEXT_MAX), st.sampled_from([None, 2.0, 8.0, 1024.0]))
+def test_factor_choices_are_exactly_the_factors_extend_accepts(L0, own):
+    """Every offered s extends the base model with every method; every FACTORS value left out is refused by
+    ``scaling.extend`` (the page offered all, and at L₀ = 2^24 showed 'factor × original context must be ≤ …')."""
+    sc = None if own is None else {"rope_type": "yarn", "factor": own}
+    cfg = RopeConfig(64, context_length=L0, scaling=sc)
+    offered = FE.factor_choices(cfg)
+    for label in ["auto"] + [f"{f:g}" for f in FE.FACTORS]:
+        s = FE.default_factor(cfg) if label == "auto" else float(label)
+        try:
+            [extend(cfg, m, s) for m in FE.METHODS]
+            ok = True
+        except ValueError as e:
+            assert "factor × original context" in str(e)
+            ok = False
+        assert ok == (label in offered), (L0, own, label)
+
+
+@pytest.mark.parametrize("query, factors, value", [
+    ({"L": "16777216"}, [], None),
+    ({"L": "8388608"}, ["1.5", "2"], "2"),
+    ({"L": "8388609"}, ["1.5"], "1.5"),
+    ({"s": "yarn", "f": "1024", "L": "262144"}, [f"{f:g}" for f in FE.FACTORS if f <= 64], "64"),
+    ({"preset": "llama-3.1-8b"}, ["auto"] + [f"{f:g}" for f in FE.FACTORS], "auto"),
+])
+def test_page_offers_the_factors_that_fit_and_explains_when_none_do(query, factors, value):
+    at = _open(query)
+    assert not at.error, [e.value for e in at.error]
+    sliders = [s for s in at.select_slider if s.label.startswith("Extension factor s")]
+    if not factors:
+        assert not sliders and not _charts(at).get("Frequency ratio per pair")
+        assert any("leaves no room" in i.value and "16,777,216" in i.value for i in at.info)
+        return
+    if len(factors) == 1:       # one choice: shown as a value, not a one-option slider (a lone dot)
+        assert not sliders
+        assert [t.value for t in at.text_input if t.label.startswith("Extension factor s")] == [f"×{value}"]
+    else:
+        [slider] = sliders
+        assert [str(o) for o in slider.options] == [("auto (from config)" if f == "auto" else f"×{f}")
+                                                    for f in factors]
+        assert str(slider.value) == value
+    if value != "auto":
+        target = int(round(float(value) * int(query["L"])))
+        assert f"target {target:,}" in _dynamic_line(at)
 
 
 # -- stale state: the same URL draws the same chart ---------------------------------------------------------------------

@@ -85,3 +85,31 @@ def test_one_rotated_pair_with_offsets_in_the_slowest_pairs(params):
     assert any(t["name"].startswith("bias, ") for t in spec["data"])
     (k,) = [w for w in at.number_input if w.label.startswith("k lowest-frequency pairs")]
     assert k.disabled and k.value == 1
+
+
+@pytest.mark.parametrize("L, offered", [(1 << 24, []), (1 << 23, [2.0]), ((1 << 22) + 1, [2.0]),
+                                        (1 << 22, [2.0, 4.0]), (4096, [2.0, 4.0, 8.0, 16.0, 32.0])])
+def test_extension_factors_offered_are_those_that_fit(L, offered):
+    """At L = 2^24 every factor passes the longest context a config holds: the page showed 'factor × original
+    context must be ≤ 16777216 tokens' instead of its charts. It offers the factors ``extend`` accepts, shows the
+    only one as a value (a one-option slider is a lone dot), and says so when none fits."""
+    from rope_viz.config import CONTEXT_MAX
+    cfg = RopeConfig(128, context_length=L)
+    for s in (2.0, 4.0, 8.0, 16.0, 32.0):            # the rule the page uses is the one extend enforces
+        try:
+            extend(cfg, "yarn", s)
+            assert s in offered
+        except ValueError:
+            assert s not in offered
+    at = open_page(PAGE, {"L": str(L), "of": "32.0"})
+    assert not at.error and not at.exception, [e.value for e in at.error]
+    sliders = [s for s in at.select_slider if s.label == "Extension factor s"]
+    fixed = [t for t in at.text_input if t.label.startswith("Extension factor s")]
+    if not offered:
+        assert not sliders and not fixed
+        assert any("leaves no room" in i.value and f"{CONTEXT_MAX:,}" in i.value for i in at.info)
+    elif len(offered) == 1:
+        assert not sliders and [t.value for t in fixed] == [f"×{offered[0]:g}"]
+    else:
+        assert [float(str(o).lstrip("×")) for o in sliders[0].options] == offered and not fixed
+    assert any(c for c in at.get("plotly_chart"))            # the charts are drawn in every case

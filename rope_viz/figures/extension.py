@@ -30,7 +30,7 @@ from ..analysis import distance as D
 from ..config import CONTEXT_MAX, RopeConfig
 from ..frequencies import default_inv_freq, effective_attention_factor, effective_inv_freq, wavelengths
 from ..scaling import METHODS as SCALING_METHODS
-from ..scaling import extend
+from ..scaling import extend, fits
 from . import register
 from ._style import PALETTE, axis_key, grid_layout, log_ticks_125, rgba, styled
 from .distance import display_envelope
@@ -87,6 +87,14 @@ def default_factor(cfg: RopeConfig) -> float:
     if cfg.context_length > L0:
         return cfg.context_length / L0
     return 4.0
+
+
+def factor_choices(cfg: RopeConfig) -> list[str]:
+    """The page's choices of s for ``cfg``'s base model, as labels: "auto" (``default_factor``) and each of
+    ``FACTORS``, keeping those whose target s·L0 fits in a RopeConfig (``scaling.fits``; none when L0 > 2^24 / 1.5)."""
+    L0 = cfg.original_context_length
+    auto = ["auto"] if fits(L0, default_factor(cfg)) else []
+    return auto + [f"{f:g}" for f in FACTORS if fits(L0, f)]
 
 
 def dynamic_seq_len(original: int, target: int, at: str) -> int:
