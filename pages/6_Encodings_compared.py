@@ -38,10 +38,14 @@ def alibi_section(cfg, dm):
     ui.show_registered("encodings_alibi", cfg, n_heads=int(n_heads))
 
     st.subheader("Measured comparison")
-    st.caption(f"Every cell is computed from the library over the distances Δ = 0 … 2L, L = {cfg.context_length:,} "
+    L = cfg.context_length
+    end = FE.table_end(L)
+    upto = "2L" if end == 2 * L else f"{end:,} (the longest distance this tool evaluates; 2L would be {2 * L:,})"
+    st.caption(f"Every cell is computed from the library over the distances Δ = 0 … {upto}, L = {L:,} "
                "(the sidebar's context, taken as the training length), ALiBi with the head count above. \"Unseen "
                "phase\": pairs whose wavelength exceeds L, so beyond L they reach angles never seen in training. "
-               "\"Largest departure\": how far the normalised signal on (L, 2L] leaves the range it took on [0, L].")
+               f"\"Largest departure\": how far the normalised signal on (L, {'2L' if end == 2 * L else f'{end:,}'}] "
+               "leaves the range it took on [0, L].")
     rows = ui.guarded(FE.cached_table, cfg, int(n_heads), dm)
     if rows is not None:
         # one row per measure, one column per encoding (text cells: the columns mix numbers, flags and notes)

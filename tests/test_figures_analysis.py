@@ -392,14 +392,15 @@ def test_comparison_table_measured():
 
 
 @needs_enc
-@pytest.mark.parametrize("n_heads,L", [(8, 2048), (12, 300), (64, 5000), (3, 1)])
-def test_alibi_cells_equal_brute_force(n_heads, L):
-    """The ALiBi column's shortcuts (monotone e^(−mΔ)) give what evaluating every Δ = 0 … 2L gives."""
+@pytest.mark.parametrize("n_heads,L,end", [(8, 2048, None), (12, 300, None), (64, 5000, None), (3, 1, None),
+                                           (8, 2048, 3000), (8, 2048, 2048)])
+def test_alibi_cells_equal_brute_force(n_heads, L, end):
+    """The ALiBi column's shortcuts (monotone e^(−mΔ)) give what evaluating every Δ = 0 … end (2L) gives."""
     from rope_viz.analysis.encodings import alibi_bias, alibi_slopes
     from rope_viz.figures import encodings as FE
     slopes = alibi_slopes(n_heads)
-    half, dep, mono, low, at0 = FE.alibi_cells(slopes, L)
-    d = np.arange(0, 2 * L + 1, dtype=float)
+    half, dep, mono, low, at0 = FE.alibi_cells(slopes, L, end)
+    d = np.arange(0, (2 * L if end is None else end) + 1, dtype=float)
     y = np.exp(np.asarray(alibi_bias(slopes, d)))                    # (H, 2L + 1)
     assert half == [int(np.flatnonzero(r <= 0.5)[0]) if np.any(r <= 0.5) else None for r in y]
     assert mono == bool(np.all(np.diff(y[:, :L + 1], axis=1) <= 1e-12))
@@ -409,6 +410,31 @@ def test_alibi_cells_equal_brute_force(n_heads, L):
     want = float(np.max(np.maximum(lo - beyond, 0) + np.maximum(beyond - hi, 0), initial=0.0))
     assert dep == pytest.approx(want, rel=1e-12, abs=1e-300)
     assert at0 == pytest.approx(float(np.asarray(alibi_bias(slopes, np.array([0.0]))).max()), abs=0)
+
+
+@needs_enc
+@pytest.mark.parametrize("L", [1000, 1600, 2048])
+def test_comparison_table_stops_at_the_longest_distance(monkeypatch, L):
+    """With 2L past the longest distance the library evaluates (2^24; here patched to 2,048) the table measured
+    Δ ≤ 2L and failed ('max_distance must be … ≤ 16,777,216, got 33554432' at L = 2^24): it measures up to that
+    limit, says so in the column, and has no departure when nothing lies beyond L."""
+    from rope_viz.figures import encodings as FE
+    monkeypatch.setattr(FE, "CONTEXT_MAX", 2048)
+    cfg = RopeConfig(64, base=10000.0, context_length=L)
+    end = min(2 * L, 2048)
+    assert FE.table_end(L) == end
+    rows = {r["encoding"].split(" (")[0]: r for r in FE.comparison_table(cfg, n_heads=8)}
+    key = "largest departure beyond L (Δ ≤ 2L)" if end == 2 * L else f"largest departure beyond L (Δ ≤ {end:,})"
+    rope = rows["RoPE"][key]
+    if end == L:
+        assert rope.startswith("none measured") and rows["ALiBi"][key].startswith("none measured")
+        return
+    th = np.array(naive_theta(1e4, 64))
+    sig = np.cos(np.arange(end + 1)[:, None] * th).mean(axis=1)
+    sig = sig / sig[0]
+    train, beyond = sig[:L + 1], sig[L + 1:]
+    want = float(np.max(np.maximum(train.min() - beyond, 0) + np.maximum(beyond - train.max(), 0), initial=0.0))
+    assert float(rope.replace("−", "-")) == pytest.approx(want, rel=1e-2, abs=1e-3)
 
 
 # -- every figure: titles, axes, legend, size ---------------------------------------------------------------------

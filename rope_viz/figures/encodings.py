@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from ..analysis import distance as D
-from ..config import RopeConfig, format_base
+from ..config import CONTEXT_MAX, RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, format_number, styled
@@ -62,9 +62,19 @@ def _d_model(cfg: RopeConfig, d_model) -> int:
 
 def _max_distance(cfg: RopeConfig, max_distance) -> int:
     m = cfg.context_length if max_distance is None else max_distance
-    if isinstance(m, bool) or not float(m).is_integer() or not 1 <= int(m) <= (1 << 24):
-        raise ValueError(f"max_distance must be an integer in [1, 16,777,216] tokens, got {m!r}")
+    if isinstance(m, bool) or not float(m).is_integer() or not 1 <= int(m) <= CONTEXT_MAX:
+        raise ValueError(f"max_distance must be an integer in [1, {CONTEXT_MAX:,}] tokens, got {m!r}")
     return int(m)
+
+
+def table_end(L: int) -> int:
+    """The last distance ``comparison_table`` measures for a training length L: 2L, at most 16,777,216 (the longest
+    distance the library evaluates), so the "beyond L" window is (L, table_end(L)]; empty when L = 2^24."""
+    return min(2 * int(L), CONTEXT_MAX)
+
+
+def _window(end: int, L: int) -> str:
+    return "2L" if end == 2 * L else f"{end:,}"
 
 
 def signals(cfg: RopeConfig, max_distance: int | None = None, n_heads: int = 8, d_model: int | None = None) -> dict:
@@ -239,17 +249,23 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     H slopes, bias formed on the fly — H·L² values if materialised).
     """
     L = cfg.context_length if train_length is None else _max_distance(cfg, train_length)
-    s = signals(cfg, 2 * L, n_heads, d_model)
+    end = table_end(L)
+    s = signals(cfg, end, n_heads, d_model)
     H, dm = len(s["slopes"]), s["d_model"]
+    dep_key = f"largest departure beyond L (Δ ≤ {_window(end, L)})"
+
+    def departure(value: float) -> str:
+        return format_number(value) if end > L else f"none measured (no Δ in (L, {CONTEXT_MAX:,}])"
+
     train, beyond = slice(0, L + 1), slice(L + 1, None)
     theta = effective_inv_freq(cfg)
     with np.errstate(divide="ignore"):
         rope_wl = 2 * np.pi / theta
     ape_wl = 2 * np.pi / _enc().sinusoidal_frequencies(dm, APE_BASE)
-    half_heads, alibi_dep, alibi_mono, alibi_min, alibi_0 = alibi_cells(s["slopes"], L)
+    half_heads, alibi_dep, alibi_mono, alibi_min, alibi_0 = alibi_cells(s["slopes"], L, end)
     known = [v for v in half_heads if v is not None]
     alibi_half = (f"{min(known):,} … {max(known):,}" if len(known) == H else
-                  f"{min(known):,} … > {2 * L:,}" if known else f"> {2 * L:,}")
+                  f"{min(known):,} … > {end:,}" if known else f"> {end:,}")
     rows = []
     for name, y, y0, comps, comp_total, consts, mem in (
             (f"RoPE ({cfg.label()})", s["rope_n"], s["rope"][0], int(np.sum(rope_wl > L)), cfg.n_pairs,
@@ -264,7 +280,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
             "monotone on [0, L]": bool(np.all(np.diff(y[train]) <= 1e-12)),
             "min on [0, L]": format_number(y[train].min(), 4),
             "components at unseen phase beyond L": f"{comps} of {comp_total}",
-            "largest departure beyond L (Δ ≤ 2L)": format_number(_out_of_range(y[train], y[beyond])),
+            dep_key: departure(_out_of_range(y[train], y[beyond])),
             "fixed constants (learned: 0)": consts,
             f"position tables for L = {L:,} (fp32)": format_bytes(mem),
         })
@@ -275,7 +291,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         "monotone on [0, L]": alibi_mono,
         "min on [0, L]": format_number(alibi_min, 4),
         "components at unseen phase beyond L": "0 (no rotation)",
-        "largest departure beyond L (Δ ≤ 2L)": format_number(alibi_dep),
+        dep_key: departure(alibi_dep),
         "fixed constants (learned: 0)": H,
         f"position tables for L = {L:,} (fp32)":
             f"{format_bytes(H * 4)} (slopes; {format_bytes(H * L * L * 4)} if materialised)",
@@ -283,14 +299,16 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     return rows
 
 
-def alibi_cells(slopes: np.ndarray, L: int) -> tuple[list, float, bool, float, float]:
-    """The ALiBi column of ``comparison_table`` over Δ = 0 … 2L: (first Δ with e^bias ≤ ½ per head (None if none ≤ 2L),
-    largest departure on (L, 2L] from the range on [0, L], monotone on [0, L], min on [0, L], largest bias at 0).
+def alibi_cells(slopes: np.ndarray, L: int, end: int | None = None) -> tuple[list, float, bool, float, float]:
+    """The ALiBi column of ``comparison_table`` over Δ = 0 … end (default 2L): (first Δ with e^bias ≤ ½ per head (None
+    if none ≤ end), largest departure on (L, end] from the range on [0, L], monotone on [0, L], min on [0, L], largest
+    bias at 0).
 
     Each head's signal e^(−m·Δ) (m > 0) is strictly decreasing, so these follow from ``alibi_bias`` at a few
     distances instead of all 2L + 1: the first Δ ≤ ½ is ⌈ln 2 / m⌉ (checked, and corrected for rounding, at its two
-    neighbours), the minimum on [0, L] is at L, and beyond L every value lies below that minimum, farthest at 2L.
+    neighbours), the minimum on [0, L] is at L, and beyond L every value lies below that minimum, farthest at end.
     tests/test_figures_analysis.py checks this against the brute-force evaluation at every distance."""
+    end = 2 * int(L) if end is None else int(end)
     half, dep, low, at0 = [], 0.0, 1.0, -np.inf
     for m in np.asarray(slopes, dtype=np.float64):
         k = int(math.ceil(math.log(2.0) / m))
@@ -298,8 +316,8 @@ def alibi_cells(slopes: np.ndarray, L: int) -> tuple[list, float, bool, float, f
             k -= 1
         while np.exp(alibi_row(m, np.array([float(k)])))[0] > 0.5:
             k += 1
-        half.append(k if k <= 2 * L else None)
-        y0, yL, y2L = np.exp(alibi_row(m, np.array([0.0, float(L), float(2 * L)])))
+        half.append(k if k <= end else None)
+        y0, yL, y2L = np.exp(alibi_row(m, np.array([0.0, float(L), float(end)])))
         low = min(low, float(yL))
         dep = max(dep, float(yL - y2L))
         at0 = max(at0, float(np.log(y0)))
