@@ -57,7 +57,7 @@ def distance_section(cfg):
 
     max_distance = cfg.context_length if use_ctx else int(max_d)
     if not quantities:
-        st.error("Choose at least one curve.")
+        st.info("Choose at least one curve.")
         return
     ui.show_registered("distance_curves", cfg, compare=compare, quantities=list(quantities),
                        max_distance=max_distance, log_x=log_x, normalize=normalize)

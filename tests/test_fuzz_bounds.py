@@ -1,0 +1,103 @@
+"""Every page at extreme sidebar configs, and every page control kept in the URL (``ui.persist``) at the ends of its
+range, through the app (AppTest): never an exception, never an error box.
+
+The controls are found by running each page once and recording its ``persist`` calls, so a control added later is
+covered without being listed here. Found this way (all fixed): Offset dimensions and Context extension at
+L = 2^24 showed "factor × original context must be ≤ 16777216 tokens" (every factor passed the longest context), the
+Encodings table measured Δ ≤ 2L past the longest distance, Aliasing's two positions accepted positions a LongRoPE
+config cannot reach ("context_length / original_max_position_embeddings = 4096 exceeds 1024" for Phi-3)."""
+
+from __future__ import annotations
+
+import pytest
+from page_tools import ROOT
+from streamlit.testing.v1 import AppTest
+
+from rope_viz import ui
+from rope_viz.config import CONTEXT_MAX
+from rope_viz.ui.pages import available_pages
+
+PAGES = [p.path for p in available_pages()]
+EXTREMES = {
+    "default": {},
+    "d2": {"d": "2"},
+    "d1024": {"d": "1024"},
+    "one-pair-partial": {"d": "8", "rf": "0.25"},
+    "L2": {"L": "2"},
+    "Lmax": {"L": str(CONTEXT_MAX)},
+    "base-low": {"b": "1.01"},
+    "base-high": {"b": "1e12"},
+    "longrope-preset": {"preset": "phi-3-mini-128k"},
+    "yarn-1024-Lmax": {"s": "yarn", "f": "1024", "L": str(CONTEXT_MAX)},
+}
+# the configs each control's ends are tried with (cycled over the controls: one config per case keeps CI short)
+END_CONFIGS = ["default", "d2", "one-pair-partial", "L2", "longrope-preset", "base-high"]
+
+
+def _run(page: str, query: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params.update(query)
+    at.run() if page == "app.py" else at.switch_page(page).run()
+    return at
+
+
+def _clean(at: AppTest, page: str, query: dict) -> None:
+    assert not at.exception, (page, query, [e.value for e in at.exception])
+    assert not at.error, (page, query, [e.value for e in at.error])
+
+
+@pytest.mark.parametrize("name", list(EXTREMES))
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_at_extreme_configs(page, name):
+    _clean(_run(page, EXTREMES[name]), page, EXTREMES[name])
+
+
+def _recorded_controls(page: str) -> dict:
+    calls: dict = {}
+    real = ui.persist
+
+    def recording(name, default, **kw):
+        calls.setdefault(name, (default, kw))
+        return real(name, default, **kw)
+
+    ui.persist = recording
+    try:
+        _clean(_run(page, {}), page, {})
+    finally:
+        ui.persist = real
+    return calls
+
+
+def _ends(default, kw: dict) -> list[str]:
+    """URL texts at the ends of a control's range (and the whole / an empty list for multiselects)."""
+    opts, lo, hi = kw.get("options"), kw.get("lo"), kw.get("hi")
+    if isinstance(default, bool):
+        return ["true", "false"]
+    if isinstance(default, (list, tuple)):
+        n = kw.get("max_items") or len(opts or [])
+        return ["", ",".join(map(str, (opts or [])[:n])), ",".join(map(str, (opts or [])[-n:]))]
+    if opts:
+        return [str(opts[0]), str(opts[-1])]
+    return [str(v) for v in (lo, hi) if v is not None]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_url_control_at_the_ends_of_its_range(page):
+    controls = _recorded_controls(page)
+    assert controls, f"{page}: no control recorded (persist not called?)"
+    i = 0
+    for name, (default, kw) in controls.items():
+        for text in _ends(default, kw):
+            config = EXTREMES[END_CONFIGS[i % len(END_CONFIGS)]]
+            i += 1
+            query = {**config, name: text}
+            _clean(_run(page, query), page, query)
+    # all controls at their upper / lower ends together, at the largest context
+    for end in (0, -1):
+        query = {"L": str(CONTEXT_MAX)}
+        for name, (default, kw) in controls.items():
+            if kw.get("options") and not isinstance(default, (list, tuple, bool)):
+                query[name] = str(kw["options"][end])
+            elif kw.get("lo") is not None and kw.get("hi") is not None and not isinstance(default, bool):
+                query[name] = str((kw["lo"], kw["hi"])[end])
+        _clean(_run(page, query), page, query)
