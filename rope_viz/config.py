@@ -15,7 +15,9 @@ layout                 ``"half"`` (pairs (i, i + r/2), transformers / GPT-NeoX `
 context_length         integer, 2 … 16,777,216 (2**24: positions stay exact integers in fp32);
                        the model's ``max_position_embeddings``. At least 2: a context needs one distance Δ = 1
 scaling                None, or a transformers-style dict with ``rope_type`` in SCALING_TYPES and that type's
-                       keys (see ``SCALING_KEYS``); factors 1 … 1024; ``original_max_position_embeddings``
+                       keys (see ``SCALING_KEYS``); factors 1 … 1024; LongRoPE's per-pair factors 0.001 … 1024;
+                       beta_fast, beta_slow, low/high_freq_factor 0 < x ≤ 1024; attention_factor, mscale,
+                       mscale_all_dim 0 … 100; ``original_max_position_embeddings``
                        2 … 16,777,216 (LongRoPE's attention factor divides by its log; 1 would divide by 0);
                        stored as an immutable, hashable ``Scaling`` mapping
 =====================  ==================================================================================
@@ -34,6 +36,9 @@ BASE_MAX = 1e12
 CONTEXT_MIN = 2        # a context needs at least one distance Δ = 1; also log(original context) > 0 (LongRoPE, YaRN)
 CONTEXT_MAX = 1 << 24
 FACTOR_MAX = 1024.0
+LIST_FACTOR_MIN = 1e-3  # LongRoPE's per-pair factors (published: 1 … ~60); 1e-300 gave ∞ angles in fp32
+SCALE_MAX = 100.0      # attention_factor, mscale, mscale_all_dim (published models: ≤ 1.4); 1e300 overflowed the
+                       # score moments (a traceback) and gave inf curves
 LAYOUTS = ("half", "interleaved")
 
 # rope_type -> (required keys, optional keys). "ntk" is the static NTK-aware rule (base · s^(d/(d-2))), which
@@ -114,7 +119,7 @@ def _factor_list(key: str, value: Any, n_pairs: int) -> tuple[float, ...]:
         raise V._fail(key, f"a list of {n_pairs} numbers (one per rotated pair)", value)
     if len(value) != n_pairs:
         raise ValueError(f"{key} has {len(value)} entries; it needs rotary_dim // 2 = {n_pairs} (one per rotated pair)")
-    return tuple(V.real(f"{key}[{i}]", v, 0.0, None, lo_open=True) for i, v in enumerate(value))
+    return tuple(V.real(f"{key}[{i}]", v, LIST_FACTOR_MIN, FACTOR_MAX) for i, v in enumerate(value))
 
 
 def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_length: int) -> Scaling:
@@ -160,9 +165,9 @@ def _validate_scaling(scaling: Mapping[str, Any], rotary_dim: int, context_lengt
         elif key == "factor":
             out[key] = V.real("factor", value, 1.0, FACTOR_MAX)
         elif key in ("beta_fast", "beta_slow", "low_freq_factor", "high_freq_factor"):
-            out[key] = V.real(key, value, 0.0, None, lo_open=True)
+            out[key] = V.real(key, value, 0.0, FACTOR_MAX, lo_open=True)
         else:  # attention_factor, mscale, mscale_all_dim
-            out[key] = V.real(key, value, 0.0, None)
+            out[key] = V.real(key, value, 0.0, SCALE_MAX)
     if rope_type == "llama3" and out["high_freq_factor"] <= out["low_freq_factor"]:
         raise ValueError(f"llama3 needs high_freq_factor > low_freq_factor, got {out['high_freq_factor']:g} ≤ "
                          f"{out['low_freq_factor']:g}")

@@ -1,5 +1,5 @@
 """Every page at extreme sidebar configs, and every page control kept in the URL (``ui.persist``) at the ends of its
-range, through the app (AppTest): never an exception, never an error box.
+range, through the app (AppTest): never an exception, never an error box, no NaN or ∞ in the text.
 
 The controls are found by running each page once and recording its ``persist`` calls, so a control added later is
 covered without being listed here. Found this way (all fixed): Offset dimensions and Context extension at
@@ -8,6 +8,8 @@ Encodings table measured Δ ≤ 2L past the longest distance, Aliasing's two pos
 config cannot reach ("context_length / original_max_position_embeddings = 4096 exceeds 1024" for Phi-3)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from page_tools import ROOT
@@ -29,6 +31,12 @@ EXTREMES = {
     "base-high": {"b": "1e12"},
     "longrope-preset": {"preset": "phi-3-mini-128k"},
     "yarn-1024-Lmax": {"s": "yarn", "f": "1024", "L": str(CONTEXT_MAX)},
+    # the largest magnitudes a config takes (attention_factor / mscale 1e300 gave a traceback, LongRoPE factors
+    # 1e-300 "∞ rad" and "nan×" on the Kernel page: now bounded in RopeConfig)
+    "attention-factor-max": {"s": "yarn", "f": "1024", "af": "100"},
+    "mscale-max": {"s": "yarn", "f": "1024", "ms": "100", "msa": "0"},
+    "longrope-factor-ends": {"s": "longrope", "d": "8", "sh": "0.001,0.001,0.001,0.001",
+                             "lo": "1024,1024,1024,1024", "oc": "1024", "L": "4096"},
 }
 # the configs each control's ends are tried with (cycled over the controls: one config per case keeps CI short)
 END_CONFIGS = ["default", "d2", "one-pair-partial", "L2", "longrope-preset", "base-high"]
@@ -44,6 +52,8 @@ def _run(page: str, query: dict) -> AppTest:
 def _clean(at: AppTest, page: str, query: dict) -> None:
     assert not at.exception, (page, query, [e.value for e in at.exception])
     assert not at.error, (page, query, [e.value for e in at.error])
+    texts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [str(m.value) for m in at.metric]
+    assert not [t for t in texts if re.search(r"\bnan\b|\binf\b|∞", t, re.I)], (page, query)
 
 
 @pytest.mark.parametrize("name", list(EXTREMES))

@@ -24,7 +24,7 @@ from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
 from .. import compare as C
 from .. import validate as V
-from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALING_LABELS, RopeConfig, format_base,
+from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALE_MAX, SCALING_LABELS, RopeConfig, format_base,
                       from_hf_config, rotary_fraction_fits, rotary_width)
 from . import state as S
 from .figure import guarded, literal, show_error
@@ -531,26 +531,28 @@ def _scaling_widgets(kind: str, state: dict) -> None:
                                  lambda v: int(v) if v is not None else int(state["context_length"])))
     if kind == "yarn":
         c1, c2 = st.columns(2)
-        c1.number_input("β_fast (rotations)", min_value=0.25, max_value=1024.0, step=1.0,
-                        **_bind("beta_fast", lambda v: float(_clamp(v, 0.25, 1024, 32))))
-        c2.number_input("β_slow (rotations)", min_value=0.01, max_value=1024.0, step=0.5,
-                        **_bind("beta_slow", lambda v: float(_clamp(v, 0.01, 1024, 1))))
-        c1.number_input("mscale (optional)", min_value=0.0, max_value=100.0, step=0.1,
+        c1.number_input("β_fast (rotations)", min_value=0.25, max_value=FACTOR_MAX, step=1.0,
+                        **_bind("beta_fast", lambda v: float(_clamp(v, 0.25, FACTOR_MAX, 32))))
+        c2.number_input("β_slow (rotations)", min_value=0.01, max_value=FACTOR_MAX, step=0.5,
+                        **_bind("beta_slow", lambda v: float(_clamp(v, 0.01, FACTOR_MAX, 1))))
+        c1.number_input("mscale (optional)", min_value=0.0, max_value=SCALE_MAX, step=0.1,
                         help="DeepSeek-style: attention factor = mscale(s, mscale) / mscale(s, mscale_all_dim) "
                              "when both are set; empty = unset.",
-                        **_bind("mscale", lambda v: None if v is None else float(_clamp(v, 0, 100, 1))))
-        c2.number_input("mscale_all_dim (optional)", min_value=0.0, max_value=100.0, step=0.1,
-                        **_bind("mscale_all_dim", lambda v: None if v is None else float(_clamp(v, 0, 100, 1))))
+                        **_bind("mscale", lambda v: None if v is None else float(_clamp(v, 0, SCALE_MAX, 1))))
+        c2.number_input("mscale_all_dim (optional)", min_value=0.0, max_value=SCALE_MAX, step=0.1,
+                        **_bind("mscale_all_dim",
+                                lambda v: None if v is None else float(_clamp(v, 0, SCALE_MAX, 1))))
     if kind in ("yarn", "longrope"):
-        st.number_input("Attention factor override (optional)", min_value=0.0, max_value=100.0, step=0.05,
+        st.number_input("Attention factor override (optional)", min_value=0.0, max_value=SCALE_MAX, step=0.05,
                         help="Empty = the method's own formula.",
-                        **_bind("attention_factor", lambda v: None if v is None else float(_clamp(v, 0, 100, 1))))
+                        **_bind("attention_factor",
+                                lambda v: None if v is None else float(_clamp(v, 0, SCALE_MAX, 1))))
     if kind == "llama3":
         c1, c2 = st.columns(2)
-        c1.number_input("low_freq_factor α", min_value=0.01, max_value=1024.0, step=0.5,
-                        **_bind("low_freq_factor", lambda v: float(_clamp(v, 0.01, 1024, 1))))
-        c2.number_input("high_freq_factor β", min_value=0.01, max_value=1024.0, step=0.5,
-                        **_bind("high_freq_factor", lambda v: float(_clamp(v, 0.01, 1024, 4))))
+        c1.number_input("low_freq_factor α", min_value=0.01, max_value=FACTOR_MAX, step=0.5,
+                        **_bind("low_freq_factor", lambda v: float(_clamp(v, 0.01, FACTOR_MAX, 1))))
+        c2.number_input("high_freq_factor β", min_value=0.01, max_value=FACTOR_MAX, step=0.5,
+                        **_bind("high_freq_factor", lambda v: float(_clamp(v, 0.01, FACTOR_MAX, 4))))
     if kind == "longrope":
         p = S.n_pairs_of(state)
         sh, lo = sc.get("short_factor"), sc.get("long_factor")
