@@ -53,7 +53,16 @@ def _clean(at: AppTest, page: str, query: dict) -> None:
     assert not at.exception, (page, query, [e.value for e in at.exception])
     assert not at.error, (page, query, [e.value for e in at.error])
     texts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [str(m.value) for m in at.metric]
+    texts += [i.value for i in at.info] + [w.value for w in at.warning]
+    for t in at.table:
+        texts += [str(v) for v in t.value.to_numpy().ravel()] + [str(c) for c in t.value.columns]
+    for t in at.dataframe:
+        texts += [str(v) for v in t.value.to_numpy().ravel()]
     assert not [t for t in texts if re.search(r"\bnan\b|\binf\b|∞", t, re.I)], (page, query)
+    # one notation: no Python exponents (8.19e+03, 1.2e-05) in text meant for readers (bases ≥ 10⁶ excepted: the
+    # app writes rope_theta as configs do, 1e6 … 1e12, without a sign or leading zero in the exponent)
+    odd = [m.group(0) for t in texts for m in re.finditer(r"\d(?:\.\d+)?e[+-]\d+|\d(?:\.\d+)?e-?0\d", t)]
+    assert not odd, (page, query, odd)
 
 
 @pytest.mark.parametrize("name", list(EXTREMES))

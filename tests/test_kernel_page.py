@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.analysis.overhead import fp32_phase_error, rope_memory, table_share_of_layer_kv
@@ -402,3 +404,19 @@ def test_benchmark_choices_are_in_the_url():
     assert not at.exception
     q = {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(at.query_params).items()}
     assert q.get("ks") == "256" and q.get("km") == "hf-eager"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.just(0.0), st.floats(1, 2.0 ** 70)), st.floats(1e-6, 1e12))
+def test_bytes_and_shares_read_back_in_the_app_notation(nbytes, pct):
+    """format_bytes stopped at TiB with Python's :g: ALiBi's materialised bias at L = 2^24 read "8.19e+03 TiB", and a
+    share of 1e6 % "1e+04×". Both now use format_number (no exponent below 10⁶) and units up to EiB; the text reads
+    back to the value (3 significant digits)."""
+    from rope_viz.figures.kernel import _UNITS, format_bytes, format_share
+    for text in (format_bytes(nbytes), format_share(pct)):
+        assert not re.search(r"\de[+-]?\d", text), text
+    if nbytes:
+        num, unit = format_bytes(nbytes).split(" ")
+        back = float(num.replace(",", "")) * dict(_UNITS)[unit]
+        assert back == pytest.approx(nbytes, rel=6e-3)
+        assert float(num.replace(",", "")) < 1024 or unit == "EiB"

@@ -27,7 +27,7 @@ from ..analysis import distance as D
 from ..config import RopeConfig
 from ..frequencies import effective_attention_factor
 from . import register
-from ._style import PALETTE, rgba, styled
+from ._style import PALETTE, format_number, rgba, styled
 
 QUANTITIES = ("bound", "similarity", "ones", "random")
 QUANTITY_LABELS = {
@@ -210,8 +210,9 @@ def _ones_relation(m: dict) -> str:
     if af2 == 1.0:
         return "exactly 2·B_m (attention factor 1)"
     const = (1 - af2) * rest
-    return f"{2 * af2:.4g}·B_m" + (f" {'+' if const > 0 else '−'} {abs(const):.4g}" if const else "") + \
-        f" (attention factor {m['af']:.4g})"
+    return f"{format_number(2 * af2, 4)}·B_m" + (f" {'+' if const > 0 else '−'} {format_number(abs(const), 4)}"
+                                                 if const else "") + \
+        f" (attention factor {format_number(m['af'], 4)})"
 
 
 def _where_negative(first) -> str:
@@ -223,7 +224,8 @@ def _distance_caption(fig: go.Figure) -> str:
     m = fig.layout.meta
     parts = []
     if "bound" in m:
-        parts.append(f"RoFormer's bound goes from {m['bound']['y0']:.4g} at Δ = 0 to {m['bound']['y_end']:.3g} at "
+        parts.append(f"RoFormer's bound goes from {format_number(m['bound']['y0'], 4)} at Δ = 0 to "
+                     f"{format_number(m['bound']['y_end'], 3)} at "
                      f"Δ = {m['max_d']:,}")
     if "similarity" in m:
         parts.append(f"B_m {_where_negative(m['similarity']['first_negative'])}"
@@ -232,7 +234,7 @@ def _distance_caption(fig: go.Figure) -> str:
         neg = m["ones"]["first_negative"]
         parts.append(f"the all-ones score is {_ones_relation(m)}: it {_where_negative(neg)}")
     if "random" in m:
-        parts.append(f"for random Gaussian q, k the score has mean exactly 0 and std {m['random']['std']:.4g} at "
+        parts.append(f"for random Gaussian q, k the score has mean exactly 0 and std {format_number(m['random']['std'], 4)} at "
                      "every Δ: no decay")
     text = "; ".join(parts)
     return f"{text[0].upper()}{text[1:]} ({m['label']})."
@@ -336,9 +338,9 @@ def _summary_cached(configs: tuple, max_distance: int) -> tuple:
         neg = D.first_negative_distance(c, max_distance, seq_len=L)
         rows.append({"configuration": name,
                      "B_m first < 0 at Δ": f"none ≤ {max_distance:,}" if neg is None else f"{neg:,}",
-                     "B_0 = d/2": f"{float(D.similarity_sum(c, [0.0], seq_len=L)[0]):g}",
-                     "RoFormer bound at Δ = 0": f"{float(D.decay_bound(c, [0.0], seq_len=L)[0]):g}",
-                     "random q,k: mean ± std (exact)": f"0 ± {random_std(c):.4g}",
+                     "B_0 = d/2": format_number(float(D.similarity_sum(c, [0.0], seq_len=L)[0]), 6),
+                     "RoFormer bound at Δ = 0": format_number(float(D.decay_bound(c, [0.0], seq_len=L)[0]), 6),
+                     "random q,k: mean ± std (exact)": f"0 ± {format_number(random_std(c), 4)}",
                      "first_negative": neg})
     return tuple(rows)
 

@@ -107,7 +107,7 @@ def _signal_caption(fig: go.Figure) -> str:
             "falls, then oscillates (and can go negative)")
     if m["max_gap"] <= 1e-9:
         return text + " — here they are the same curve (both the mean of cos(Δθᵢ) over the same frequencies)."
-    return text + (f" — here they differ by up to {m['max_gap']:.3g}: they coincide only when RoPE rotates every "
+    return text + (f" — here they differ by up to {format_number(m['max_gap'], 3)}: they coincide only when RoPE rotates every "
                    f"channel with base {format_base(APE_BASE)}, no scaling, and d_model = d.")
 
 

@@ -32,7 +32,7 @@ from ..frequencies import default_inv_freq, effective_attention_factor, effectiv
 from ..scaling import METHODS as SCALING_METHODS
 from ..scaling import extend, fits
 from . import register
-from ._style import PALETTE, axis_key, grid_layout, log_ticks_125, rgba, styled
+from ._style import PALETTE, axis_key, format_number, grid_layout, log_ticks_125, rgba, styled
 from .distance import display_envelope
 
 METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # "none" is drawn as the grey reference
@@ -173,11 +173,12 @@ def _ratio_caption(fig: go.Figure) -> str:
     if "dynamic" in m:
         d = m["dynamic"]
         text += (f" Dynamic NTK at a running length of {d['seq_len']:,} tokens slows the slowest pair "
-                 f"{d['slowest']:.3g}× (s² − s + 1 = {d['rule']:.3g} at the target), not s = {m['s']:g}.")
+                 f"{format_number(d['slowest'], 3)}× (s² − s + 1 = {format_number(d['rule'], 3)} at the target), "
+                 f"not s = {m['s']:g}.")
     if "longrope" in m:
         lr = m["longrope"]
         text += (f" LongRoPE divides pair i by its own rescale factor f_i ({lr['source']}; here down to "
-                 f"1/{lr['max']:.3g})"
+                 f"1/{format_number(lr['max'], 3)})"
                  + (", the same for every s." if lr["source"].startswith("the config") else "."))
     return text
 

@@ -76,7 +76,7 @@ def flops_statement(seq_lens=(1, 8192, 131072)) -> str:
     """One sentence for the Kernel page: RoPE's share of one decoder layer's FLOPs with Llama-3-8B's shapes
     (``overhead.rope_flops_share``, Kaplan et al.'s counting) at each sequence length in ``seq_lens``."""
     shares = [(T, 100 * rope_flops_share(seq_len=T, **LLAMA3_8B)) for T in seq_lens]
-    parts = [f"{pct:.2g} % at {T:,} token{'s' if T > 1 else ''}" for T, pct in shares]
+    parts = [f"{format_number(pct, 2)} % at {T:,} token{'s' if T > 1 else ''}" for T, pct in shares]
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return (f"With Llama-3-8B's shapes, rotating q and k is {listed} of one decoder layer's FLOPs (the rest: the "
             "projections, the MLP, and attention, which grows with the square of the sequence).")
@@ -181,7 +181,8 @@ def _share_meta(res: dict) -> dict | None:
     return None
 
 
-_UNITS = (("bytes", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40))
+_UNITS = (("bytes", 1), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("PiB", 1 << 50),
+          ("EiB", 1 << 60))
 
 
 def _unit(nbytes: float) -> tuple[str, int]:
@@ -198,15 +199,15 @@ def format_bytes(nbytes: float) -> str:
     if nbytes == 0:
         return "0 bytes"
     name, size = _unit(nbytes)
-    return f"{nbytes / size:,.3g} {name}"
+    return f"{format_number(nbytes / size, 3)} {name}"
 
 
 def format_share(pct: float, of: str = "") -> str:
     """A share given in percent of ``of``: "12.5 % of X" up to 100 %, "32× X" above (what reads better); without
     ``of`` just "12.5 %" / "32×". The one rule for shares: chart labels, caption and table use it."""
     if pct <= 100:
-        return f"{pct:.3g} %" + (f" of {of}" if of else "")
-    return f"{pct / 100:,.3g}×" + (f" {of}" if of else "")
+        return f"{format_number(pct, 3)} %" + (f" of {of}" if of else "")
+    return f"{format_number(pct / 100, 3)}×" + (f" {of}" if of else "")
 
 
 def memory_table(cfg: RopeConfig, **kw) -> list[dict]:

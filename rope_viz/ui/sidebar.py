@@ -26,6 +26,7 @@ from .. import compare as C
 from .. import validate as V
 from ..config import (CONTEXT_MAX, FACTOR_MAX, HEAD_DIM_MAX, SCALE_MAX, SCALING_LABELS, RopeConfig, format_base,
                       from_hf_config, rotary_fraction_fits, rotary_width)
+from ..figures._style import format_number
 from . import state as S
 from .figure import guarded, literal, show_error
 from .pages import available_pages, current_page
@@ -561,6 +562,6 @@ def _scaling_widgets(kind: str, state: dict) -> None:
             st.button("Use a synthetic ramp 1 → s", key=_W + "synth", on_click=_synth_longrope)
         else:
             st.caption(f"Factor lists: {len(sh)} short, {len(lo)} long (rotated pairs: {p}); "
-                       f"long ranges {min(lo):.3g} … {max(lo):.3g}.")
+                       f"long ranges {format_number(min(lo), 3)} … {format_number(max(lo), 3)}.")
             if len(sh) != p or len(lo) != p:
                 st.button("Replace with a synthetic ramp 1 → s", key=_W + "synth", on_click=_synth_longrope)
