@@ -38,6 +38,9 @@ EXTREMES = {
     "longrope-factor-ends": {"s": "longrope", "d": "8", "sh": "0.001,0.001,0.001,0.001",
                              "lo": "1024,1024,1024,1024", "oc": "1024", "L": "4096"},
 }
+# Python's exponent notation (8.19e+03, 1e-09, 1.2e-05); the app's bases ≥ 10⁶ (1e6 … 1e12, as configs write
+# rope_theta) have neither a sign nor a leading zero in the exponent
+_PYTHON_EXPONENT = r"\d(?:\.\d+)?e[+-]\d+|\d(?:\.\d+)?e-?0\d"
 # the configs each control's ends are tried with (cycled over the controls: one config per case keeps CI short)
 END_CONFIGS = ["default", "d2", "one-pair-partial", "L2", "longrope-preset", "base-high"]
 
@@ -61,7 +64,7 @@ def _clean(at: AppTest, page: str, query: dict) -> None:
     assert not [t for t in texts if re.search(r"\bnan\b|\binf\b|∞", t, re.I)], (page, query)
     # one notation: no Python exponents (8.19e+03, 1.2e-05) in text meant for readers (bases ≥ 10⁶ excepted: the
     # app writes rope_theta as configs do, 1e6 … 1e12, without a sign or leading zero in the exponent)
-    odd = [m.group(0) for t in texts for m in re.finditer(r"\d(?:\.\d+)?e[+-]\d+|\d(?:\.\d+)?e-?0\d", t)]
+    odd = [m.group(0) for t in texts for m in re.finditer(_PYTHON_EXPONENT, t)]
     assert not odd, (page, query, odd)
 
 
@@ -120,3 +123,50 @@ def test_every_url_control_at_the_ends_of_its_range(page):
             elif kw.get("lo") is not None and kw.get("hi") is not None and not isinstance(default, bool):
                 query[name] = str((kw["lo"], kw["hi"])[end])
         _clean(_run(page, query), page, query)
+
+
+# -- the same notation inside the charts: titles, axis titles, tick labels, legend names, annotations --------------
+_FIG_CONFIGS = {
+    "d2": dict(head_dim=2), "d1024-Lmax": dict(head_dim=1024, context_length=CONTEXT_MAX),
+    "base-high": dict(head_dim=128, base=1e12), "base-low": dict(head_dim=128, base=1.01),
+    "dynamic-1024": dict(head_dim=128, scaling={"rope_type": "dynamic", "factor": 1024.0}),
+    "longrope-ends": dict(head_dim=8, context_length=4096, scaling={
+        "rope_type": "longrope", "short_factor": [0.001] * 4, "long_factor": [1024.0] * 4,
+        "original_max_position_embeddings": 1024}),
+}
+_SKIP_KEYS = {"hovertemplate", "x", "y", "z", "customdata", "r", "theta", "tickvals", "meta", "template"}
+
+
+def _chart_texts(obj, path=""):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k not in _SKIP_KEYS and "color" not in k:
+                yield from _chart_texts(v, f"{path}.{k}")
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _chart_texts(v, path)
+    elif isinstance(obj, str) and not obj.startswith("#"):
+        yield path, obj
+
+
+@pytest.mark.parametrize("cfg_name", list(_FIG_CONFIGS))
+def test_chart_text_in_the_app_notation_at_extreme_configs(cfg_name):
+    """Every figure's visible text and caption (not its hover templates: plotly formats those) at extreme configs:
+    no Python exponent, NaN or ∞ (``extension``'s 'slowed by 1.05e+06×' at s = 1024 was such a caption)."""
+    from rope_viz.config import RopeConfig
+    from rope_viz.figures import figures
+    cfg = RopeConfig(**_FIG_CONFIGS[cfg_name])
+    pattern = re.compile(_PYTHON_EXPONENT + r"|\bnan\b|\binf\b", re.I)
+    checked = 0
+    for name, spec in figures().items():
+        if name.startswith(("model", "kernel_bench")):          # they draw measured results, not a config
+            continue
+        try:
+            fig = spec.fn(cfg, style="app")
+        except ValueError:                                    # a figure that refuses this config says so
+            continue
+        checked += 1
+        found = [(p, t) for p, t in _chart_texts(fig.to_plotly_json()) if pattern.search(t)]
+        caption = spec.caption_for(fig)
+        assert not found and not pattern.search(caption), (name, found[:3], caption)
+    assert checked >= 20
