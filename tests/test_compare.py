@@ -91,11 +91,13 @@ def test_real_and_long_configs_fit_in_a_url_value(cfg):
     assert len(C.encode_config(QWEN2)) < 80                           # fields at their defaults are left out
 
 
-def test_text_that_would_not_encode_back_is_rejected():
-    """Integers read as floats: 13-digit factors written as ints fit, their float text (…123.0) would not; the app
-    writes every saved config back into the URL, so decoding must refuse it."""
-    doc = {"head_dim": 1024, "scaling": {"rope_type": "longrope", "short_factor": [1234567890123] * 512,
-                                         "long_factor": [1234567890123] * 512}}
+def test_text_that_would_not_encode_back_is_rejected(monkeypatch):
+    """Integers read as floats: factors written as ints fit, their float text (1000 → 1000.0) would not; the app
+    writes every saved config back into the URL, so decoding must refuse it. (Factors are at most 1024, so the cap is
+    lowered here to reach the case with 1,024 of them.)"""
+    monkeypatch.setattr(C, "MAX_ENCODED_CHARS", 8_000)
+    doc = {"head_dim": 1024, "scaling": {"rope_type": "longrope", "short_factor": [1000] * 512,
+                                         "long_factor": [1000] * 512}}
     text = _b64(json.dumps(doc, separators=(",", ":")))
     assert len(text) <= C.MAX_ENCODED_CHARS
     with pytest.raises(ValueError, match=r"^URL parameter saved1: this config takes [0-9,]+ characters"):
