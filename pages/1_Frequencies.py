@@ -25,7 +25,7 @@ def one_pair(cfg):
     p_max, L = cfg.n_pairs - 1, cfg.context_length
     pair = (c1.slider("Pair index i", 0, p_max, **ui.persist("pair", 0, lo=0, hi=p_max)) if p_max > 0 else
             c1.number_input("Pair index i (the only pair)", value=0, disabled=True))
-    pos = c2.slider("Position m (tokens)", 0, L, **ui.persist("pos", min(100, L), lo=0, hi=L))
+    pos = c2.slider("Position m (tokens)", 0, L, **ui.persist("pos", FF.default_position(cfg), lo=0, hi=L))
     ui.show_registered("freq_polar", cfg, pair=pair, position=pos)
 
 

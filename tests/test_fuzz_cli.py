@@ -183,3 +183,24 @@ def test_good_option_values_still_draw():
     code, _, err = _run(["export", "distance_curves", "--option", "n_bins=600", "--option", 'quantities=["bound"]',
                          "--format", "csv", "--out", str(_DIR / "ok.csv")])
     assert code == 0, err
+
+
+@pytest.mark.parametrize("config", [["--head-dim", "2"], ["--head-dim", "64", "--context-length", "2"],
+                                    ["--scaling-json", '{"rope_type": "yarn", "factor": 1024, "attention_factor": 100}'],
+                                    ["--preset", "phi-3-mini-128k"]],
+                         ids=["d2", "L2", "yarn-max", "phi3"])
+def test_every_figure_at_extreme_configs_exports_or_exits_2(config, tmp_path):
+    """Every config-drawn figure exported (CSV) at an extreme config with its default options: a file, or exit 2 with
+    one line saying why (e.g. the aliasing map needs 3 tokens). ``freq_polar`` at L = 2 exited 2 ('position must be in
+    [0, 2] tokens, got 100'): its default position now follows the context, as on the page."""
+    from rope_viz.figures import figures
+    ok = 0
+    for name in figures():
+        if name.startswith(("model", "kernel_bench")):
+            continue
+        out = tmp_path / f"{name}.csv"
+        _check(["export", name, *config, "--format", "csv", "--out", str(out)])
+        ok += out.exists()
+    assert ok >= 20
+    if "2" in config and "--context-length" in config:
+        assert (tmp_path / "freq_polar.csv").exists()

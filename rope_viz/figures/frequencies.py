@@ -249,15 +249,23 @@ def freq_angle_map(cfg: RopeConfig, *, style: str = "app", n_rows: int | None = 
     return fig
 
 
+DEFAULT_POSITION = 100      # the polar view's position when none is given, at most the context length
+
+
+def default_position(cfg: RopeConfig) -> int:
+    """The polar view's default position: 100 tokens, or the context length when it is shorter (page and CLI)."""
+    return min(DEFAULT_POSITION, cfg.context_length)
+
+
 @register("freq_polar", page="Frequencies",
           caption="One pair's phase at one position: the angle wraps every λ_i tokens, so positions λ_i apart look "
                   "identical to this pair.")
-def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: int = 100) -> go.Figure:
-    """Polar view of pair ``pair`` at position ``position``: the vector at angle m·θ_i (mod 2π) and the path of the
+def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: int | None = None) -> go.Figure:
+    """Polar view of pair ``pair`` at position ``position`` (default ``default_position``): the vector at angle m·θ_i (mod 2π) and the path of the
     angle for the positions before it: ≤ MAX_PATH positions spread evenly over 0 … m when the pair turns less than
     half a turn between them (``resolvable_pairs``), otherwise the last MAX_PATH positions token by token (evenly
     spread samples of a fast pair would alias into a slow-looking path)."""
-    pair, position = int(pair), int(position)
+    pair, position = int(pair), int(default_position(cfg) if position is None else position)
     if not 0 <= pair < cfg.n_pairs:
         raise ValueError(f"pair must be in [0, {cfg.n_pairs - 1}], got {pair}")
     if not 0 <= position <= cfg.context_length:
