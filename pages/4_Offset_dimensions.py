@@ -87,14 +87,10 @@ def offsets_section(cfg):
                               **ui.persist("om", "yarn", options=["(none)"] + list(FO.METHODS)))
         fit_help = None if len(factors) == len(OFFSET_FACTORS) else \
             f"Only factors with s·L ≤ {CONTEXT_MAX:,} tokens (the longest context this tool handles)."
-        if len(factors) > 1:
-            factor = c2.select_slider("Extension factor s", options=factors, format_func=lambda v: f"×{v:g}",
-                                      disabled=method == "(none)", help=fit_help,
-                                      **ui.persist("of", 4.0 if 4.0 in factors else factors[-1], options=factors))
-        else:       # a one-option slider draws a lone dot: show the value instead
-            factor = factors[0]
-            c2.text_input("Extension factor s (the only one that fits)", value=f"×{factor:g}", disabled=True,
-                          help=fit_help)
+        factor = ui.choice_slider(c2, "Extension factor s", factors, name="of",
+                                  default=4.0 if 4.0 in factors else factors[-1],
+                                  fixed_label="Extension factor s (the only one that fits)",
+                                  format_func=lambda v: f"×{v:g}", disabled=method == "(none)", help=fit_help)
         method = None if method == "(none)" else method
     others = ui.compare_select("ocmp", cfg, label="Also compare with",
                                note="Here: each beside the rows above, with its own pairs over its own context.")

@@ -74,13 +74,9 @@ def extension_section(cfg):
                 "(or original context) in the sidebar.")
         return
     c1, c2 = st.columns(2)
-    if len(factors) > 1:
-        fsel = c1.select_slider("Extension factor s (target = s·L₀)", factors, format_func=_factor_label,
-                                **ui.persist("s_ext", "auto" if factors[0] == "auto" else factors[-1],
-                                             options=factors))
-    else:           # a one-option slider draws a lone dot: show the value instead
-        fsel = factors[0]
-        c1.text_input("Extension factor s (the only one that fits)", value=_factor_label(fsel), disabled=True)
+    fsel = ui.choice_slider(c1, "Extension factor s (target = s·L₀)", factors, name="s_ext",
+                            default="auto" if factors[0] == "auto" else factors[-1],
+                            fixed_label="Extension factor s (the only one that fits)", format_func=_factor_label)
     if len(factors) < len(FACTORS):
         auto = FE.default_factor(cfg)
         c1.caption(f"Only factors with s·L₀ ≤ {CONTEXT_MAX:,} tokens (the longest context this tool handles) are "

@@ -44,7 +44,7 @@ def alibi_section(cfg, dm):
     st.caption(f"Every cell is computed from the library over the distances Δ = 0 … {upto}, L = {L:,} "
                "(the sidebar's context, taken as the training length), ALiBi with the head count above. \"Unseen "
                "phase\": pairs whose wavelength exceeds L, so beyond L they reach angles never seen in training. "
-               f"\"Largest departure\": how far the normalised signal on (L, {'2L' if end == 2 * L else f'{end:,}'}] "
+               f"\"Largest departure\": how far the normalised signal on (L, {FE.table_window(L)}] "
                "leaves the range it took on [0, L].")
     rows = ui.guarded(FE.cached_table, cfg, int(n_heads), dm)
     if rows is not None:

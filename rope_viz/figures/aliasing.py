@@ -26,7 +26,7 @@ from .distance import legend_below
 
 MIN_CONTEXT = 3          # the map and the look-alikes need two distances (a 2-token context has only Δ = 1)
 MIN_SWEEP_CONTEXT = 16   # the base sweep's and the advisor's contexts (and pre-training lengths) start here
-_TOO_SHORT = ("context_length must be at least 3 tokens for the aliasing figures; got {L}: a {L}-token context has at "
+_TOO_SHORT = ("context_length must be at least {n} tokens for the aliasing figures; got {L}: a {L}-token context has at "
               "most one distance (Δ = 1), so no position can look like a farther one — nothing to alias")
 MEN_FAR = 1 << 17       # Men et al.'s printed bases and the exact b* part ways from 128K tokens on
 MAX_MAP_POSITIONS = 512          # the heatmap's S × S cells are sent to the browser (float32: ≤ 1 MiB)
@@ -58,6 +58,11 @@ def men_is_quick(cfg: RopeConfig, context_length: int) -> bool:
     return L <= MEN_EXACT_MAX or (cfg.rotary_fraction == 1.0 and (int(cfg.head_dim), L) in _stored_men_exact())
 
 
+def _context(name: str, v) -> int:
+    """A context or pre-training length for the sweep and the advisor: an integer in [MIN_SWEEP_CONTEXT, 2^24]."""
+    return _int(name, v, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
+
+
 def _int(name: str, v, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not float(v).is_integer():
         raise ValueError(f"{name} must be an integer in [{lo:,}, {hi:,}], got {v!r}")
@@ -79,7 +84,7 @@ def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log")
     n = _int("n_positions", n_positions, 8, MAX_MAP_POSITIONS)
     L = cfg.context_length
     if L < MIN_CONTEXT:
-        raise ValueError(_TOO_SHORT.format(L=L))
+        raise ValueError(_TOO_SHORT.format(L=L, n=MIN_CONTEXT))
     pos = A.sample_positions(L, min(n + (spacing == "log"), L), _spacing(spacing))
     return pos[pos > 0] if spacing == "log" else pos
 
@@ -193,7 +198,7 @@ def impostor_figure(cfg: RopeConfig, *, style: str = "app", log_x: bool = True) 
 
     L = cfg.context_length
     if L < MIN_CONTEXT:
-        raise ValueError(_TOO_SHORT.format(L=L))
+        raise ValueError(_TOO_SHORT.format(L=L, n=MIN_CONTEXT))
     prof, far = A.farthest_lookalikes(cfg)
     dist = np.arange(1, L, dtype=np.float64)                           # (L − 1,)
     layout, ref = grid_layout(1, 2, h_space=0.1)
@@ -286,8 +291,8 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     with the config's base) and the config's own base marked; a bound that no base ≤ 1e12 meets is named in the
     legend, not drawn. Men et al.'s bound is computed for L ≤ MEN_EXACT_MAX, beyond only with ``on_demand`` (it
     takes minutes there)."""
-    L = cfg.context_length if context_length is None else _int("context_length", context_length, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
-    T = cfg.original_context_length if train_length is None else _int("train_length", train_length, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
+    L = cfg.context_length if context_length is None else _context("context_length", context_length)
+    T = cfg.original_context_length if train_length is None else _context("train_length", train_length)
     s = A.default_min_separation(L) if min_separation is None else _int("min_separation", min_separation, 1, L - 1)
     data = base_sweep(cfg.head_dim, L, cfg.rotary_fraction, s)
     fig = go.Figure()
@@ -573,7 +578,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     config's context; beyond MEN_EXACT_MAX only with ``on_demand``: Men et al.'s certified bound then takes
     minutes). Labels are placed so they do not collide (``place_labels``). ``fig.layout.meta``: above_but_fail
     (presets above their width's curve that fail), no_base (widths whose curve ends: no base ≤ 1e12)."""
-    L = cfg.context_length if target_context is None else _int("target_context", target_context, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
+    L = cfg.context_length if target_context is None else _context("target_context", target_context)
     adv = advice(cfg, L, train_length) if men_is_quick(cfg, L) or on_demand else {"recommended": None}
     pts = list(_preset_points_cached())
     own = men_condition(cfg)
@@ -707,7 +712,7 @@ def _advice_cached(head_dim: int, target: int, train_length: int | None, base: f
 
 def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
     """``aliasing.base_advisor`` for the config's head dim and rotary fraction (for the page's text); cached."""
-    L = cfg.context_length if target_context is None else _int("target_context", target_context, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
+    L = cfg.context_length if target_context is None else _context("target_context", target_context)
     T = None if train_length is None else _int("train_length", train_length, 1, CONTEXT_MAX)
     adv = _advice_cached(cfg.head_dim, L, T, cfg.base, cfg.rotary_fraction)
     return {**adv, "notes": list(adv["notes"])}

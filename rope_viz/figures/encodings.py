@@ -73,8 +73,10 @@ def table_end(L: int) -> int:
     return min(2 * int(L), CONTEXT_MAX)
 
 
-def _window(end: int, L: int) -> str:
-    return "2L" if end == 2 * L else f"{end:,}"
+def table_window(L: int) -> str:
+    """How the table's last distance is named: "2L", or the number when ``table_end`` stops short of 2L."""
+    end = table_end(L)
+    return "2L" if end == 2 * int(L) else f"{end:,}"
 
 
 def signals(cfg: RopeConfig, max_distance: int | None = None, n_heads: int = 8, d_model: int | None = None) -> dict:
@@ -252,7 +254,7 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     end = table_end(L)
     s = signals(cfg, end, n_heads, d_model)
     H, dm = len(s["slopes"]), s["d_model"]
-    dep_key = f"largest departure beyond L (Δ ≤ {_window(end, L)})"
+    dep_key = f"largest departure beyond L (Δ ≤ {table_window(L)})"
 
     def departure(value: float) -> str:
         return format_number(value) if end > L else f"none measured (no Δ in (L, {CONTEXT_MAX:,}])"

@@ -261,7 +261,8 @@ def default_position(cfg: RopeConfig) -> int:
           caption="One pair's phase at one position: the angle wraps every λ_i tokens, so positions λ_i apart look "
                   "identical to this pair.")
 def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: int | None = None) -> go.Figure:
-    """Polar view of pair ``pair`` at position ``position`` (default ``default_position``): the vector at angle m·θ_i (mod 2π) and the path of the
+    """Polar view of pair ``pair`` at position ``position`` (default ``default_position``): the vector at angle
+    m·θ_i (mod 2π) and the path of the
     angle for the positions before it: ≤ MAX_PATH positions spread evenly over 0 … m when the pair turns less than
     half a turn between them (``resolvable_pairs``), otherwise the last MAX_PATH positions token by token (evenly
     spread samples of a fast pair would alias into a slow-looking path)."""

@@ -71,7 +71,8 @@ import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from s
 from ..figures._style import format_number   # numbers on pages in the figures' notation (true minus, no e+07)
 from .figure import cached_figure, cached_result_figure, guarded, literal, show_error, show_figure, show_registered
 from .pages import PAGES, available_pages, page_header
-from .sidebar import compare_select, config_sidebar, page_nav, persist, saved_configs, url_notice
+from .sidebar import (choice_slider, compare_select, config_sidebar, page_nav, persist, saved_configs,
+                      url_notice)
 
 __all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
            "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES",

@@ -220,6 +220,18 @@ def _store_page(name: str, wkey: str) -> None:
     st.session_state[_PAGES][name] = st.session_state[wkey]
 
 
+def choice_slider(container, label: str, options: list, *, name: str, default: Any, fixed_label: str,
+                  format_func: Callable[[Any], str] = str, **kw) -> Any:
+    """A persisted select-slider over ``options`` (``persist(name, default, options=options)``); with a single
+    option, that value shown in a disabled text box labelled ``fixed_label`` instead (a one-option slider draws a
+    lone dot). ``kw`` (help, disabled, …) go to the slider; ``help`` also to the text box. Returns the value."""
+    if len(options) > 1:
+        return container.select_slider(label, options=options, format_func=format_func, **kw,
+                                       **persist(name, default, options=options))
+    container.text_input(fixed_label, value=format_func(options[0]), disabled=True, help=kw.get("help"))
+    return options[0]
+
+
 # -- the sidebar ----------------------------------------------------------------------------------------------------
 def _bind(field: str, to_widget: Callable[[Any], Any] = lambda v: v,
           from_widget: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
