@@ -1,7 +1,7 @@
 """Visit every page of each replica once, one page at a time, before nginx sends it visitors.
 
 A fresh Streamlit process imports plotly, torch, transformers, … on the first page that needs them, and computes the
-default views' figures; one sequential visit per replica does that work before anyone arrives, so the first visitors
+default views' figures (every section tab of a page too); one sequential visit per replica does that work before anyone arrives, so the first visitors
 do not wait for it, and first imports do not happen in several script threads at once (start.sh also imports pandas
 before the server starts: plotly reads it from sys.modules without the import lock, and a half-imported pandas there
 failed one page under load). deploy/start.sh runs this; by hand:
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +31,12 @@ async def warm(url: str, app_dir: Path) -> list[str]:
     async with StreamlitSession(url, timeout=600) as s:     # a first visit may convert a bundled model
         for _, page in app_pages(app_dir):
             r = await s.open(page)
-            if not r.ok:
-                failures.append(f"{page or 'Intuition'}: {'; '.join(r.exceptions) or r.status}"[:200])
+            runs = [(page, r)]
+            for label in r.tabs[1:]:              # a page's other sections (lazy tabs: each runs only when opened)
+                runs.append((f"{page} ({label})", await s.open(page, "tab=" + urllib.parse.quote_plus(label))))
+            for name, r in runs:
+                if not r.ok:
+                    failures.append(f"{name or 'Intuition'}: {'; '.join(r.exceptions) or r.status}"[:200])
     return failures
 
 

@@ -75,7 +75,7 @@ def distance_section(cfg):
                         + (f" — inside the context of {cfg.context_length:,} tokens: by Men et al.'s criterion "
                            "the base is too small for it." if first < cfg.context_length else
                            " — beyond the context length."))
-        st.dataframe(rows, hide_index=True, width="stretch")
+        ui.table(rows)
 
 
 cfg = ui.config_sidebar()

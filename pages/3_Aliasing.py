@@ -165,15 +165,24 @@ def men_table(cfg):
     ui.show_registered("aliasing_men_table", cfg)
 
 
+def _needs_map_context(section):
+    """The map and the look-alikes need three positions: below that, one explanation instead of two errors."""
+    def run(cfg):
+        if cfg.context_length < FA.MIN_CONTEXT:
+            st.info(f"A {cfg.context_length}-token context has a single distance (Δ = 1): no position can look like "
+                    f"a farther one, so the map and the look-alikes need at least {FA.MIN_CONTEXT} tokens. The other "
+                    "sections choose their own contexts.")
+        else:
+            section(cfg)
+    return run
+
+
+# one tab per section; only the open one runs (the page loads and reruns one section's charts, not six)
+SECTIONS = {"Similarity map": _needs_map_context(similarity_map), "Look-alikes": _needs_map_context(impostors),
+            "Two positions": two_positions, "Aliasing vs base": base_sweep, "Base advisor": advisor,
+            "Men et al.'s table": men_table}
+
 if cfg is not None:
-    if cfg.context_length < FA.MIN_CONTEXT:
-        st.info(f"A {cfg.context_length}-token context has a single distance (Δ = 1): no position can look like a "
-                f"farther one, so the map and the look-alikes need at least {FA.MIN_CONTEXT} tokens. The sections "
-                "below choose their own contexts.")
-    else:
-        similarity_map(cfg)
-        impostors(cfg)
-    two_positions(cfg)
-    base_sweep(cfg)
-    advisor(cfg)
-    men_table(cfg)
+    label, tab = ui.sections(list(SECTIONS), name="tab")
+    with tab:
+        SECTIONS[label](cfg)

@@ -115,7 +115,7 @@ def offsets_section(cfg):
                          "one-sign pairs (< ½ turn, ours)": f"{one.size}" + (f" ({one[0]}–{one[-1]})"
                                                                              if one.size else ""),
                          "slowest pair: turns": ui.format_number(pc['rotations'][-1], 3)})
-        st.dataframe(rows, hide_index=True, width="stretch")
+        ui.table(rows)
 
         bias_section(main_label, main_cfg, compare)
         st.markdown(

@@ -1,6 +1,5 @@
 """Encodings compared: sinusoidal absolute positions, ALiBi and RoPE, measured side by side."""
 
-import pandas as pd
 import streamlit as st
 
 from rope_viz import ui
@@ -52,7 +51,7 @@ def alibi_section(cfg, dm):
         measures = [k for k in rows[0] if k != "encoding"]
         table = [{"measure": k, **{r["encoding"]: ("yes" if r[k] is True else "no" if r[k] is False else str(r[k]))
                                    for r in rows}} for k in measures]
-        st.table(pd.DataFrame(table).set_index("measure"))
+        ui.table(table, index="measure")
 
 
 if cfg is not None:

@@ -91,7 +91,7 @@ if HAS_TORCH:
     elif cfg is not None:
         from rope_viz.torch_backend.bench import BenchResult, format_table
         ui.show_registered("kernel_timing", cfg, result=result)
-        st.dataframe(FK.timing_table(result), hide_index=True, width="stretch")
+        ui.table(FK.timing_table(result))
         with st.expander("As printed by `python -m rope_viz.bench gpu`"):
             st.code(format_table(BenchResult.from_dict(result)), language=None)
 else:
@@ -123,7 +123,7 @@ def memory_section(cfg):
               dtype=mem_dtype)
     rows = ui.guarded(FK.memory_table, cfg, **kw)
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        ui.table(rows)
     ui.show_registered("kernel_memory", cfg, **kw)
 
 

@@ -255,7 +255,6 @@ if runs:
     st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the training "
                 f"length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")
     table = MA.claims({k: v["buckets"] for k, v in runs.items()}, train)
-    st.dataframe([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table],
-                 hide_index=True, width="stretch")
+    ui.table([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table])
     if int(length) <= train:
         st.caption(f"Choose {2 * train:,} tokens to measure beyond the training length of {train:,}.")

@@ -58,6 +58,7 @@ class RunResult:
     charts_changed: int = 0
     exceptions: list[str] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)      # st.error boxes drawn in this run
+    tabs: list[str] = dataclasses.field(default_factory=list)        # tab labels drawn in this run (st.tabs)
 
 
 class StreamlitSession:
@@ -314,6 +315,9 @@ class StreamlitSession:
         delta = msg.delta
         self._touched.add(path)
         if delta.WhichOneof("type") != "new_element":
+            if delta.WhichOneof("type") == "add_block" and delta.add_block.WhichOneof("type") == "tab" \
+                    and self._run is not None:
+                self._run.tabs.append(delta.add_block.tab.label)
             self.elements.pop(path, None)                # a container now stands where an element was
             self._chart_specs.pop(path, None)
             return

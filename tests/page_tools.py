@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,44 @@ def open_page(page: str | None, params: dict | None = None) -> AppTest:
     at.run() if page is None else at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+SECTIONS_PARAM = "tab"      # the URL name of a page's lazy section tabs (``ui.sections(..., name="tab")``)
+
+
+def section_labels(at: AppTest) -> list[str]:
+    """The labels of a page's section tabs (``ui.sections``), [] for a page without sections."""
+    return [t.label for t in at.tabs]
+
+
+def open_sections(page: str | None, params: dict | None = None) -> dict[str, AppTest]:
+    """Every section of a page: {tab label: the page opened with ?tab=label}; a page without section tabs:
+    {"": the page}. Only the open section of a page runs (``ui.sections``), so a test of the whole page opens each."""
+    first = open_page(page, params)
+    labels = section_labels(first)
+    if not labels:
+        return {"": first}
+    return {lab: first if i == 0 and SECTIONS_PARAM not in (params or {}) else
+            open_page(page, {**(params or {}), SECTIONS_PARAM: lab}) for i, lab in enumerate(labels)}
+
+
+def _unescape(cell):
+    """A ``ui.table_cell`` back to the text it shows: a code span's content, or backslash escapes removed."""
+    text = str(cell).replace("\u2060", "")          # the word joiner that defuses ":material/"
+    m = re.fullmatch(r"(`+) ?(.*?) ?\1", text)
+    return m.group(2) if m else re.sub(r"\\(.)", r"\1", text)
+
+
+def tables(at: AppTest) -> list:
+    """The page's tables (``ui.table`` → st.table) as DataFrames of the text a reader sees (Markdown escapes
+    removed); the row labels, where a table has them, are its index."""
+    out = []
+    for t in at.table:
+        df = t.value.rename(columns=_unescape).map(_unescape)
+        df.index = [_unescape(i) for i in df.index]
+        df.index.name = _unescape(t.value.index.name) if t.value.index.name else None
+        out.append(df)
+    return out
 
 
 def arr(v) -> np.ndarray:

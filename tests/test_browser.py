@@ -84,6 +84,33 @@ def test_a_page_address_opened_in_a_new_session_draws_the_same_data(browser_ctx,
         fresh.close()
 
 
+def test_a_section_tab_is_in_the_address_and_reopens(browser_ctx, app_url):
+    """Aliasing's sections are lazy tabs: a click runs that section alone, puts it in the address (?tab=…), and a
+    new session opened at that address shows the same tab with the same chart data."""
+    page = browser_ctx.new_page()
+    fresh = browser_ctx.new_page()
+    try:
+        page.goto(f"{app_url}/Aliasing")
+        A.wait_idle(page, timeout_ms=120_000)
+        assert page.locator(A.CHART).count() == 1                     # the first section only
+        page.get_by_role("tab", name="Aliasing vs base").click()
+        page.wait_for_function("() => location.search.includes('tab=Aliasing')", timeout=60_000)
+        A.wait_idle(page, timeout_ms=120_000)
+        page.wait_for_function("""() => Array.from(document.querySelectorAll('.gtitle'))
+                                  .some(t => t.textContent.startsWith('Aliasing vs base'))""", timeout=60_000)
+        shown = page.evaluate(_CHART_DATA)
+        assert len(shown) == 1
+        fresh.goto(page.url)
+        A.wait_idle(fresh, timeout_ms=120_000)
+        fresh.wait_for_timeout(500)
+        assert fresh.get_by_role("tab", selected=True).inner_text() == "Aliasing vs base"
+        assert fresh.evaluate(_CHART_DATA) == shown, page.url
+        assert fresh.locator(A.EXCEPTION).count() == 0
+    finally:
+        page.close()
+        fresh.close()
+
+
 @pytest.mark.parametrize("title, path", PAGES, ids=[t for t, _ in PAGES])
 def test_page_draws_and_a_slider_redraws_a_chart(browser_ctx, app_url, title, path):
     page = browser_ctx.new_page()
@@ -156,3 +183,43 @@ def test_an_imported_config_compared_travels_in_the_link(browser_ctx, app_url):
     finally:
         page.close()
         fresh.close()
+
+
+# text a table may receive from outside (an imported config's name): each must read exactly as written
+_HOSTILE_CELLS = [":smile: :red[red] :material/home: **bold** _it_ [link](http://x) ![img](http://x/a.png)",
+                  "<b>html</b> <script>alert(1)</script> $x^2$ ~~strike~~ ~5× `code` a|b \\* \\",
+                  "- a list item", "1. one", "# heading", "> quote", "12.5 % (46–63) 2.05×10⁷"]
+_TABLE_APP = """
+import sys
+sys.path.insert(0, {root!r})
+from rope_viz import ui
+cells = {cells!r}
+ui.table([{{"text": c, "n": i * 1000}} for i, c in enumerate(cells)])
+ui.table([{{"measure": c, "value": "ok"}} for c in cells], index="measure")
+"""
+
+
+def test_table_cells_show_outside_text_verbatim(browser_ctx, tmp_path):
+    """ui.table goes through st.table, which renders Markdown in cells: emphasis, links, images, emoji / colour /
+    Material icon shortcodes, LaTeX, lists and headings must all read as the characters they are."""
+    script = tmp_path / "table_app.py"
+    script.write_text(_TABLE_APP.format(root=str(ROOT), cells=_HOSTILE_CELLS))
+    with A.running_app(tmp_path / "table.log", script=script) as url:
+        page = browser_ctx.new_page()
+        try:
+            page.goto(url)
+            page.wait_for_selector("table", timeout=60_000)
+            page.wait_for_timeout(500)
+            shown = page.evaluate("""() => Array.from(document.querySelectorAll('table')).map(t =>
+                Array.from(t.querySelectorAll('tbody tr')).map(r =>
+                  Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.replace(/\u2060/g, '').trim())))""")
+            rendered = page.evaluate("""() => document.querySelectorAll(
+                'table strong, table em, table a, table img, table del, table h1, table ul, table ol, table blockquote,'
+                + ' table .katex, table [data-testid="stIconMaterial"], table b, table script').length""")
+        finally:
+            page.close()
+    norm = [" ".join(c.split()) for c in _HOSTILE_CELLS]
+    assert [row[0] for row in shown[0]] == norm
+    assert [row[1] for row in shown[0]] == [f"{i * 1000:,}" for i in range(len(norm))]
+    assert [row[0] for row in shown[1]] == norm               # the row labels (index) too
+    assert rendered == 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from page_tools import ROOT
+from page_tools import ROOT, SECTIONS_PARAM
 from streamlit.testing.v1 import AppTest
 
 from rope_viz import ui
@@ -52,6 +52,20 @@ def _run(page: str, query: dict) -> AppTest:
     return at
 
 
+def _sections(page: str, query: dict) -> list[tuple[dict, AppTest]]:
+    """The page with ``query``, once per section tab (``ui.sections``: only the open one runs) unless the query
+    names one: [(query used, the run)]."""
+    at = _run(page, query)
+    labels = [t.label for t in at.tabs]
+    if not labels or SECTIONS_PARAM in query:
+        return [(query, at)]
+    out = [(query, at)]
+    for lab in labels[1:]:
+        q = {**query, SECTIONS_PARAM: lab}
+        out.append((q, _run(page, q)))
+    return out
+
+
 def _clean(at: AppTest, page: str, query: dict) -> None:
     assert not at.exception, (page, query, [e.value for e in at.exception])
     assert not at.error, (page, query, [e.value for e in at.error])
@@ -71,20 +85,28 @@ def _clean(at: AppTest, page: str, query: dict) -> None:
 @pytest.mark.parametrize("name", list(EXTREMES))
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_at_extreme_configs(page, name):
-    _clean(_run(page, EXTREMES[name]), page, EXTREMES[name])
+    for query, at in _sections(page, EXTREMES[name]):
+        _clean(at, page, query)
 
 
 def _recorded_controls(page: str) -> dict:
+    """{name: (default, persist's keyword arguments, the query that opens its section)} for every page control,
+    in every section (a control in a section tab exists only while that tab is open)."""
     calls: dict = {}
     real = ui.persist
+    section: dict = {}
 
     def recording(name, default, **kw):
-        calls.setdefault(name, (default, kw))
+        calls.setdefault(name, (default, kw, dict(section)))
         return real(name, default, **kw)
 
     ui.persist = recording
     try:
-        _clean(_run(page, {}), page, {})
+        at = _run(page, {})
+        _clean(at, page, {})
+        for label in [t.label for t in at.tabs][1:]:
+            section[SECTIONS_PARAM] = label
+            _clean(_run(page, dict(section)), page, dict(section))
     finally:
         ui.persist = real
     return calls
@@ -108,21 +130,22 @@ def test_every_url_control_at_the_ends_of_its_range(page):
     controls = _recorded_controls(page)
     assert controls, f"{page}: no control recorded (persist not called?)"
     i = 0
-    for name, (default, kw) in controls.items():
+    for name, (default, kw, section) in controls.items():
         for text in _ends(default, kw):
             config = EXTREMES[END_CONFIGS[i % len(END_CONFIGS)]]
             i += 1
-            query = {**config, name: text}
+            query = {**config, **section, name: text}
             _clean(_run(page, query), page, query)
-    # all controls at their upper / lower ends together, at the largest context
+    # all controls at their upper / lower ends together, at the largest context (in every section)
     for end in (0, -1):
         query = {"L": str(CONTEXT_MAX)}
-        for name, (default, kw) in controls.items():
+        for name, (default, kw, _) in controls.items():
             if kw.get("options") and not isinstance(default, (list, tuple, bool)):
                 query[name] = str(kw["options"][end])
             elif kw.get("lo") is not None and kw.get("hi") is not None and not isinstance(default, bool):
                 query[name] = str((kw["lo"], kw["hi"])[end])
-        _clean(_run(page, query), page, query)
+        for q, at in _sections(page, query):
+            _clean(at, page, q)
 
 
 # -- the same notation inside the charts: titles, axis titles, tick labels, legend names, annotations --------------

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from page_tools import tables
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.analysis.overhead import fp32_phase_error, rope_memory, table_share_of_layer_kv
@@ -132,8 +133,8 @@ def test_page_shows_device_memory_and_precision(page):
         assert "No CUDA GPU" in text and "CPU numbers" in text
     mem = chart(page, "Memory: cos/sin table vs KV cache")
     assert len(mem["data"]) == 6
-    # the memory table (dataframe) says 12.5 % for the default config (8 KV heads, full rotary)
-    df = [d for d in page.dataframe if "share of one layer's KV" in d.value.columns][0].value
+    # the memory table says 12.5 % for the default config (8 KV heads, full rotary)
+    df = [d for d in tables(page) if "share of one layer's KV" in d.columns][0]
     share = df.set_index("item")["share of one layer's KV"]
     assert share[[i for i in share.index if i.startswith("cos/sin table (")][0]] == "12.5 %"
     # phase error chart: fp32 trace equals the closed form at its own x values
@@ -162,8 +163,8 @@ def test_page_runs_the_benchmark(page):
     assert t["layout"]["xaxis"]["title"]["text"] == "sequence length S (tokens)"
     for d in t["data"]:
         assert list(_arr(d["x"])) == [64, 128] and np.all(_arr(d["y"]) > 0)
-    rows = [d for d in page.dataframe if "× copy" in d.value.columns][0].value
-    assert len(rows) == 2 * 4 and set(rows["S (tokens)"]) == {64, 128}
+    rows = [d for d in tables(page) if "× copy" in d.columns][0]
+    assert len(rows) == 2 * 4 and set(rows["S (tokens)"]) == {"64", "128"}
     assert {"median ms", "min ms", "spread", "check"} <= set(rows.columns)
     assert not rows.isna().any().any() and "None" not in rows.to_string()
     result = page.session_state["kernel_result"]

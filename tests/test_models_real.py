@@ -16,6 +16,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("gguf")
 
+from page_tools import tables  # noqa: E402
 from rope_viz.cli import main  # noqa: E402
 from rope_viz.models import analysis as MA  # noqa: E402
 from rope_viz.models import api, loader, measure, sources  # noqa: E402
@@ -143,7 +144,7 @@ def test_real_model_page_runs_perplexity_as_a_background_job(smollm, tmp_path, m
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(c.value.startswith("Perplexity per position bucket") for c in at.caption)
-    claims = at.dataframe[-1].value
+    claims = tables(at)[-1]
     assert list(claims["verdict"]) == ["untested"] * 4          # 1,024 tokens: nothing beyond the training length
 
 

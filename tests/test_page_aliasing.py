@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from page_tools import arr, charts_by_title as charts, open_page, page_text
+from page_tools import arr, charts_by_title as charts, open_page, open_sections, page_text
 
 from naive import naive_similarity_sum, naive_theta
 from rope_viz.analysis.bounds import BOUND_CONTEXTS, base_bound_curve, men_condition
@@ -154,9 +154,10 @@ def test_farthest_lookalike_is_the_brute_force_answer(base, L):
 def test_context_defaults_follow_the_sidebar_config(params, sweep, train, target):
     """The sweep's context, Liu et al.'s pre-training length and the advisor's target come from the sidebar's context
     and original context (they stayed 4,096 / 4,096 / 16,384 for every preset); the sweep's default is clamped."""
-    at = open_page(PAGE, params)
+    at = open_page(PAGE, {**params, "tab": "Aliasing vs base"})
+    adv = open_page(PAGE, {**params, "tab": "Base advisor"})
     cfg_ctx = int(params.get("L", 0)) or None
-    vals = {s.label.split(" (")[0]: s.value for s in at.select_slider}
+    vals = {s.label.split(" (")[0]: s.value for a in (at, adv) for s in a.select_slider}
     assert vals["Context length for the sweep"] == sweep
     assert vals["Pre-training length for Liu et al.'s T_extra"] == train
     assert vals["Target context"] == target and vals["Pre-training length"] == train
@@ -164,15 +165,17 @@ def test_context_defaults_follow_the_sidebar_config(params, sweep, train, target
     assert title.startswith(f"Aliasing vs base at context L = {sweep:,}")
     assert cfg_ctx in (None, target)
     if "preset" in params:           # d = 128 at 131,072: Men et al.'s bound is stored, the advice is shown at once
-        assert at.success and "e+" not in at.success[0].value
+        assert adv.success and "e+" not in adv.success[0].value
 
 
 def test_context_defaults_follow_a_preset_switch():
     """Moving from the default config to Llama 3.1 in one session: the untouched context widgets follow."""
-    at = open_page(PAGE)
-    at.sidebar.selectbox[0].set_value("llama-3.1-8b").run()
-    assert not at.exception
-    vals = {s.label.split(" (")[0]: s.value for s in at.select_slider}
+    vals = {}
+    for tab in ("Aliasing vs base", "Base advisor"):
+        at = open_page(PAGE, {"tab": tab})
+        at.sidebar.selectbox[0].set_value("llama-3.1-8b").run()
+        assert not at.exception
+        vals.update({s.label.split(" (")[0]: s.value for s in at.select_slider})
     assert vals["Context length for the sweep"] == 131072 and vals["Target context"] == 131072
 
 
@@ -240,13 +243,13 @@ def test_the_config_diamond_leaves_a_coinciding_label_readable():
 
 def test_page_text_names_no_internal_material():
     for page in (PAGE, "pages/4_Offset_dimensions.py", "pages/5_Context_extension.py", "pages/7_Kernel.py"):
-        text = page_text(open_page(page)).lower()
+        text = " ".join(page_text(at) for at in open_sections(page).values()).lower()
         for word in ("seed", "environment.md", "rope-literature", "§"):
             assert word not in text, (page, word)
 
 
 def test_example_toggle_is_in_the_url():
-    at = open_page(PAGE, {"aex": "true"})
+    at = open_page(PAGE, {"aex": "true", "tab": "Two positions"})
     base = FA.example_base(128)
     assert f"base {format_base(base)}" in page_text(at) and "e+" not in page_text(at)
     ex_cfg = RopeConfig(128, base=base, context_length=10_001)
@@ -269,7 +272,7 @@ def test_two_positions_accept_their_largest_value(query):
     from rope_viz.config import CONTEXT_MAX
     from rope_viz.presets import get_preset
     top = get_preset(query["preset"]).config.max_context_length if query else CONTEXT_MAX
-    at = open_page(PAGE, {**query, "am": "0", "ann": str(CONTEXT_MAX)})
+    at = open_page(PAGE, {**query, "am": "0", "ann": str(CONTEXT_MAX), "tab": "Two positions"})
     assert not at.error, [e.value for e in at.error]
     n = [w for w in at.number_input if w.label == "Position n (tokens)"][0]
     assert n.value == top - 1 and n.max == top - 1

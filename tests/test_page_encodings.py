@@ -5,7 +5,7 @@ effect over the context. References from the definitions (Vaswani et al., transf
 from __future__ import annotations
 
 import numpy as np
-from page_tools import arr, chart, longrope_attention_factor, longrope_theta, open_page
+from page_tools import arr, chart, longrope_attention_factor, longrope_theta, open_page, tables
 
 from rope_viz.config import RopeConfig
 from rope_viz.figures import encodings as FE
@@ -75,7 +75,7 @@ def test_head_count_changes_only_the_alibi_section():
     assert not at.exception
     assert chart(at, "Positional signal") == signal
     assert "(12 heads)" in chart(at, "ALiBi")["layout"]["title"]["text"]
-    assert list(at.table[0].value.columns)[-1] == "ALiBi (12 heads)"
+    assert list(tables(at)[0].columns)[-1] == "ALiBi (12 heads)"
 
 
 def _d_model_box(at):
@@ -107,7 +107,7 @@ def test_page_d_model_table_and_long_factors():
                      longrope_attention_factor(hf), x[:50])
     np.testing.assert_allclose(y[:50], ref, atol=1e-12)
     assert not at.dataframe and len(at.table) == 1
-    table = at.table[0].value
+    table = tables(at)[0]
     assert list(table.columns)[-1].startswith("ALiBi") and len(table.columns) == 3
 
 

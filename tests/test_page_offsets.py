@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from page_tools import arr, open_page
+from page_tools import arr, open_page, tables
 from streamlit.testing.v1 import AppTest
 
 from rope_viz import inv_freq
@@ -49,7 +49,7 @@ def test_compare_with_presets_in_the_url():
     for name in ("llama-3.1-8b", "gpt-neox-20b"):
         tr = [t for t in spec["data"] if t["name"].startswith(name)][0]
         np.testing.assert_allclose(_arr(tr["y"]), O.pair_cycles(get_preset(name).config)["rotations"], rtol=1e-12)
-    assert len(at.dataframe[0].value) == 3 + 2                         # pre-trained, plain, YaRN, and the two
+    assert len(tables(at)[0]) == 3 + 2                         # pre-trained, plain, YaRN, and the two
 
 
 def test_toggle_label_fits():

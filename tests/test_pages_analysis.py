@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from page_tools import tables
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.analysis import distance as D
@@ -95,7 +96,7 @@ def test_distance_page_curves_match_library(params):
     assert f"B_m first turns negative at Δ = {first:,}" in " ".join(m.value for m in at.markdown)
     assert len(json.dumps(spec)) <= 2_000_000
     # the summary table: B_0 = d/2 and the library's first negative distance
-    df = at.dataframe[0].value
+    df = tables(at)[0]
     assert df.iloc[0]["B_m first < 0 at Δ"] == f"{first:,}"
     assert float(df.iloc[0]["B_0 = d/2"]) == cfg.head_dim / 2
 
@@ -113,7 +114,7 @@ def test_distance_page_linear_axis_value_at_zero_and_overlay():
     assert _arr(ones["y"])[0] == pytest.approx(float(D.score_vs_distance(q, q, cfg, [0.0])[0]))   # = d = 128
     names = [t.get("name", "") for t in spec["data"]]
     assert any("base=500000" in n for n in names)
-    assert len(at.dataframe[0].value) == 2                      # one summary row per configuration
+    assert len(tables(at)[0]) == 2                      # one summary row per configuration
 
 
 def test_distance_page_empty_choice_and_bad_input():
@@ -129,7 +130,9 @@ def test_distance_page_empty_choice_and_bad_input():
 def test_aliasing_page(params):
     at = _run("aliasing", params)
     cfg = _cfg(params)
-    specs = _specs(at)
+    tabs = [t.label for t in at.tabs]                  # one section per tab; only the open one runs
+    assert len(tabs) == 6 and len(_specs(at)) == 1
+    specs = _specs(at) + [s for tab in tabs[1:] for s in _specs(_run("aliasing", {**params, "tab": tab}))]
     assert len(specs) == 6
     heat = specs[0]["data"][0]
     assert heat["type"] == "heatmap"
@@ -140,7 +143,7 @@ def test_aliasing_page(params):
     for a, b in ((0, 255), (10, 200), (128, 3)):
         assert z[a, b] == pytest.approx(position_similarity(cfg, pos[a], pos[b]), abs=1e-6)
     # the two-position form: default 100 vs 10,000 with the sidebar's base
-    sim = at.metric[0].value
+    sim = _run("aliasing", {**params, "tab": "Two positions"}).metric[0].value
     expected = position_similarity(cfg.replace(context_length=max(cfg.context_length, 10_001)), 100, 10_000)
     assert float(sim.replace("−", "-")) == pytest.approx(expected, abs=5e-4)
     assert len(json.dumps(specs)) <= 2_000_000 * len(specs)
@@ -149,7 +152,7 @@ def test_aliasing_page(params):
 def test_aliasing_example_button_reproduces_the_example():
     from rope_viz.analysis.aliasing import lookalike_example
     from rope_viz.figures.aliasing import example_base
-    at = _run("aliasing")
+    at = _run("aliasing", {"tab": "Two positions"})
     at.toggle(key="_rvp_aex").set_value(True).run()
     assert not at.exception
     base = example_base(128)
@@ -157,7 +160,7 @@ def test_aliasing_example_button_reproduces_the_example():
     ex = lookalike_example(RopeConfig(128, base=base, context_length=10_001), 100, 10_000)
     text = " ".join(m.value for m in at.markdown)
     assert f"{ex['stronger_nearer']:,}" in text and "aliasing" in text
-    bars = [t for t in _specs(at)[2]["data"] if t["type"] == "bar"]
+    bars = [t for t in _specs(at)[0]["data"] if t["type"] == "bar"]
     assert sum(len(_arr(t["y"])) for t in bars) == 64
 
 
@@ -176,12 +179,12 @@ def test_offsets_page_every_scaling_type(scaling):
     assert f"{int(pc['one_sign'].sum())} one-sign pairs" in cycles["name"]
     if scaling:                                                # compared with the same model without scaling
         assert len([t for t in specs[0]["data"] if "partial-cycle" in t.get("name", "")]) == 2
-        assert at.dataframe[0].value.shape[0] == 2
+        assert tables(at)[0].shape[0] == 2
 
 
 def test_offsets_page_default_yarn_comparison_and_bias():
     at = _run("offsets")
-    df = at.dataframe[0].value
+    df = tables(at)[0]
     assert list(df["context L"]) == ["4,096", "16,384", "16,384"]          # default: YaRN ×4 from 4K
     cfg = _cfg({})
     bias = _specs(at)[1]["data"]
@@ -222,7 +225,7 @@ def test_encodings_page(params):
     assert len(alibi) == 8                                       # one trace per head (8 heads)
     slopes = [-_arr(t["y"])[-1] / _arr(t["x"])[-1] for t in alibi]
     np.testing.assert_allclose(slopes, alibi_slopes(8), rtol=1e-12)
-    table = at.table[0].value.reset_index()                      # st.table: every cell shown in full
+    table = tables(at)[0].reset_index()                      # st.table: every cell shown in full
     assert list(table.columns)[0] == "measure" and len(table.columns) == 4
     row = table[table["measure"] == "signal at Δ = 0 (raw)"].iloc[0]
     assert float(row.iloc[1]) == pytest.approx(s0, rel=1e-3)

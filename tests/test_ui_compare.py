@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from page_tools import ROOT, arr, charts, open_page, query
+from page_tools import ROOT, arr, charts, open_page, query, tables
 from streamlit.testing.v1 import AppTest
 
 from rope_viz import compare as C
@@ -87,7 +87,7 @@ def test_saved_configs_are_compared_and_the_url_reproduces_the_view(page):
 
 def test_distance_table_names_saved_configs():
     at = open_page("pages/2_Distance.py", {"saved3": C.encode_config(QWEN2), "dcmp": "saved 3"})
-    rows = at.dataframe[0].value
+    rows = tables(at)[0]
     assert list(rows["configuration"]) == [RopeConfig(128).label(), "saved 3: " + QWEN2.label()]
 
 

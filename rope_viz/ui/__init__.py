@@ -29,6 +29,9 @@ API
     default computed from the config is never stale). Don't pass ``value=``/``index=`` too. Names must not be one
     of ``state.RESERVED_URL_KEYS`` (d, b, rf, lay, L, s, f, oc, bf, bs, ms, msa, af, lf, hf, tr, sh, lo, preset,
     saved1 … saved4).
+``sections(labels, *, name) -> (label, tab)``
+    A page's sections as lazy tabs: only the open one runs and is sent (a page with several charts loads and reruns
+    only the section in view); the open tab is persisted like ``persist(name, labels[0], options=labels)``.
 ``compare_select(name, cfg, *, label="Compare with", note="") -> list[(label, RopeConfig)]``
     A page's "compare with" multiselect: bases ("base 1e6" = the sidebar config with that base), presets and the
     configs saved in the sidebar ("saved 1", from Import config.json → Add to comparison or Keep the current config),
@@ -49,6 +52,9 @@ API
 ``show_error(message)`` / ``literal(text) -> str``
     ``st.error`` / markdown that show a message verbatim: use them for any text that may hold a value from outside
     (URL, config.json, a ValueError's message), which must never be rendered as markdown or HTML.
+``table(rows, *, index=None)`` / ``table_cell(value) -> str``
+    A small static table (st.table: every cell in full, lighter to load than st.dataframe) whose headers and cells
+    are shown verbatim (st.table renders Markdown: ``table_cell`` escapes it).
 ``cached_figure(name, cfg, *, style="app", **options) -> go.Figure``
     The registered figure (rope_viz.figures) computed once per (name, cfg, style, options); options may contain
     RopeConfigs. Shared object: do not mutate it.
@@ -69,11 +75,13 @@ import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from s
 #               concurrent first imports under load gave "partially initialized module 'pandas'")
 
 from ..figures._style import format_number   # numbers on pages in the figures' notation (true minus, no e+07)
-from .figure import cached_figure, cached_result_figure, guarded, literal, show_error, show_figure, show_registered
+from .figure import (cached_figure, cached_result_figure, guarded, literal, show_error, show_figure, show_registered,
+                     table, table_cell)
 from .pages import PAGES, available_pages, page_header
-from .sidebar import (choice_slider, compare_select, config_sidebar, page_nav, persist, saved_configs,
+from .sidebar import (choice_slider, compare_select, config_sidebar, page_nav, persist, saved_configs, sections,
                       url_notice)
 
 __all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
            "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES",
-           "available_pages", "page_nav", "format_number", "url_notice"]
+           "available_pages", "page_nav", "format_number", "url_notice", "sections", "choice_slider",
+           "table", "table_cell"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import re
 from typing import Any, Callable, TypeVar
 
@@ -11,19 +12,63 @@ import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
 from ..config import RopeConfig
+from ..figures._style import format_number
 
 T = TypeVar("T")
 _EXT_LABEL = {"png": "PNG", "svg": "SVG", "pdf": "PDF", "html": "HTML", "csv": "CSV"}
+
+
+# Streamlit rewrites ":material/" before parsing any Markdown, code spans included (":material/home:" shows an icon,
+# or "material_home" inside backticks); a word joiner (U+2060, invisible) after the colon keeps the text as written
+_ICON_PREFIX = ":material/"
+_ICON_DEFUSED = ":\u2060material/"
 
 
 def literal(text: Any) -> str:
     """Markdown that shows ``text`` verbatim, on one line: a code span long enough that no backtick inside can close
     it, so links, images, emphasis, HTML, emoji / icon shortcodes and LaTeX in a value from outside (a URL, a
     config.json) are displayed as the characters they are, never rendered."""
-    text = " ".join(str(text).split())
+    text = " ".join(str(text).split()).replace(_ICON_PREFIX, _ICON_DEFUSED)
     fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+# Markdown that st.table renders inside a cell: emphasis, code, links / images, HTML, strikethrough, LaTeX, pipes,
+# emoji / colour shortcodes (":smile:", ":red[…]"); a backslash before each shows it as the character it is
+_CELL_SPECIAL = re.compile(r"([\\`*_\[\]<>~$|!#:])")
+# what a backslash does not stop: a line starting like a list / heading / quote
+_CELL_BLOCK = re.compile(r"^\s*(?:[-+*>#]|\d+[.)])(?:\s|$)")
+
+
+def table_cell(value: Any) -> str:
+    """A table cell / header as Markdown that shows ``value`` verbatim (st.table renders cells as Markdown):
+    special characters backslash-escaped, so "~5×" or "(< ½ turn)" read as written; text that escaping cannot
+    neutralise (a leading "- " or "1. ") as a ``literal`` code span; ":material/" defused as in ``literal``.
+    Numbers in the app's notation (integers with thousands separators, others through ``format_number``)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return format_number(value)
+    text = " ".join(str(value).split())
+    if _CELL_BLOCK.search(text):
+        return literal(text)
+    return _CELL_SPECIAL.sub(r"\\\1", text.replace(_ICON_PREFIX, _ICON_DEFUSED))
+
+
+def table(rows: list[dict] | Any, *, index: str | None = None) -> None:
+    """A small static table (``st.table``: every cell shown in full, no scrollbars or cut columns, and far lighter
+    to load than ``st.dataframe``'s grid) of ``rows`` (a list of dicts, or a DataFrame); ``index``: the column
+    shown as the row labels (else none). Every header and cell goes through ``table_cell``: text from outside (an
+    imported config's name) is shown, never rendered."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    df = df.rename(columns=table_cell).map(table_cell)
+    if index is not None:
+        st.table(df.set_index(table_cell(index)))
+    else:
+        st.table(df, hide_index=True)
 
 
 def show_error(message: Any) -> None:

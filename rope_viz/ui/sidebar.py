@@ -232,6 +232,24 @@ def choice_slider(container, label: str, options: list, *, name: str, default: A
     return options[0]
 
 
+def sections(labels: list[str], *, name: str) -> tuple[str, Any]:
+    """A page's sections as tabs of which only the open one runs (Streamlit's lazy tabs: ``on_change`` set, the
+    other tabs' content is neither computed nor sent), the open tab persisted like any page control
+    (``persist(name, labels[0], options=labels)``: ``?name=Label`` reproduces it, page switches keep it). Returns
+    (open label, its tab container)::
+
+        label, tab = ui.sections(list(SECTIONS), name="tab")
+        with tab:
+            SECTIONS[label](cfg)
+
+    A page with several charts loads (and reruns on a sidebar change) only the section in view. ``name`` must be
+    unique to the page (``persist`` names are shared across pages)."""
+    kw = persist(name, labels[0], options=list(labels))
+    tabs = st.tabs(list(labels), **kw)
+    label = st.session_state[kw["key"]]
+    return label, tabs[list(labels).index(label)]
+
+
 # -- the sidebar ----------------------------------------------------------------------------------------------------
 def _bind(field: str, to_widget: Callable[[Any], Any] = lambda v: v,
           from_widget: Callable[[Any], Any] = lambda v: v) -> dict[str, Any]:
