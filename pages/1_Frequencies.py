@@ -29,6 +29,37 @@ def one_pair(cfg):
     ui.show_registered("freq_polar", cfg, pair=pair, position=pos)
 
 
+def wavelengths(cfg):
+    st.subheader("Frequency, wavelength and turns of each pair")
+    compare = ui.compare_select("fcmp", cfg)
+    ui.show_registered("freq_wavelengths", cfg, compare=compare)
+    ui.show_registered("freq_rotations", cfg)
+
+
+def angle_map(cfg):
+    st.subheader("Angle of every pair at every position")
+    st.markdown("Each row is a position, each column a pair; the colour is the angle m·θᵢ wrapped to [0, 2π). Long "
+                "contexts are drawn twice: the first positions token by token, and the whole context at evenly "
+                "spaced rows, where a pair that turns more than half a turn between rows is left grey.")
+    ui.show_registered("freq_angle_map", cfg)
+
+
+def channel_pairs(cfg):
+    st.subheader("Which channels form a pair?")
+    st.markdown("""
+Implementations disagree on which two channels rotate together. transformers (GPT-NeoX `rotate_half`) pairs
+channel *i* with *i + r/2*; Meta's reference code and GPT-J pair neighbours *2i* and *2i + 1*. The rotation is the
+same, so checkpoints convert between the two by permuting the rows of W_q and W_k
+(`rope_viz.rotation.layout_permutation`). Switch **Pair layout** in the sidebar; channels past the rotary width
+(partial rotary) are not rotated at all.
+""")
+    ui.show_registered("freq_layout", cfg)
+
+
+# one tab per section; only the open one runs (the page loads and reruns one section's charts, not five)
+SECTIONS = {"Wavelengths": wavelengths, "Angle map": angle_map, "One pair": one_pair, "Channel pairs": channel_pairs}
+
+
 if cfg is not None:
     t = ui.guarded(pair_table, cfg)
     if t is not None:
@@ -41,24 +72,6 @@ if cfg is not None:
                        "full period within the training length T_train (the original context when a scaling is "
                        "set).")
 
-    compare = ui.compare_select("fcmp", cfg)
-    ui.show_registered("freq_wavelengths", cfg, compare=compare)
-    ui.show_registered("freq_rotations", cfg)
-
-    st.subheader("Angle of every pair at every position")
-    st.markdown("Each row is a position, each column a pair; the colour is the angle m·θᵢ wrapped to [0, 2π). Long "
-                "contexts are drawn twice: the first positions token by token, and the whole context at evenly "
-                "spaced rows, where a pair that turns more than half a turn between rows is left grey.")
-    ui.show_registered("freq_angle_map", cfg)
-
-    one_pair(cfg)
-
-    st.subheader("Which channels form a pair?")
-    st.markdown("""
-Implementations disagree on which two channels rotate together. transformers (GPT-NeoX `rotate_half`) pairs
-channel *i* with *i + r/2*; Meta's reference code and GPT-J pair neighbours *2i* and *2i + 1*. The rotation is the
-same, so checkpoints convert between the two by permuting the rows of W_q and W_k
-(`rope_viz.rotation.layout_permutation`). Switch **Pair layout** in the sidebar; channels past the rotary width
-(partial rotary) are not rotated at all.
-""")
-    ui.show_registered("freq_layout", cfg)
+    label, tab = ui.sections(list(SECTIONS), name="ftab")
+    with tab:
+        SECTIONS[label](cfg)

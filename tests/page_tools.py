@@ -25,7 +25,12 @@ def open_page(page: str | None, params: dict | None = None) -> AppTest:
     return at
 
 
-SECTIONS_PARAM = "tab"      # the URL name of a page's lazy section tabs (``ui.sections(..., name="tab")``)
+def section_param(at: AppTest) -> str | None:
+    """The URL name of the open page's section tabs (``ui.sections`` records it under the page's title, which is
+    also its h1), None for a page without sections."""
+    if not at.tabs:
+        return None
+    return at.session_state["_rv_sections"][at.title[0].value]
 
 
 def section_labels(at: AppTest) -> list[str]:
@@ -34,14 +39,15 @@ def section_labels(at: AppTest) -> list[str]:
 
 
 def open_sections(page: str | None, params: dict | None = None) -> dict[str, AppTest]:
-    """Every section of a page: {tab label: the page opened with ?tab=label}; a page without section tabs:
-    {"": the page}. Only the open section of a page runs (``ui.sections``), so a test of the whole page opens each."""
+    """Every section of a page: {tab label: the page opened with its section parameter = label}; a page without
+    section tabs: {"": the page}. Only the open section of a page runs (``ui.sections``), so a test of the whole
+    page opens each."""
     first = open_page(page, params)
-    labels = section_labels(first)
+    labels, name = section_labels(first), section_param(first)
     if not labels:
         return {"": first}
-    return {lab: first if i == 0 and SECTIONS_PARAM not in (params or {}) else
-            open_page(page, {**(params or {}), SECTIONS_PARAM: lab}) for i, lab in enumerate(labels)}
+    return {lab: first if i == 0 and name not in (params or {}) else open_page(page, {**(params or {}), name: lab})
+            for i, lab in enumerate(labels)}
 
 
 def _unescape(cell):

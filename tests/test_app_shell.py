@@ -204,7 +204,7 @@ def _check_frequencies(at: AppTest, cfg: RopeConfig) -> None:
 def test_frequencies_defaults_match_the_formulas():
     at = open_page(FREQ)
     _check_frequencies(at, RopeConfig(128))
-    ang = chart(at, "Rotation angle")
+    ang = chart(open_page(FREQ, {"ftab": "Angle map"}), "Rotation angle")     # each section is a tab of its own
     theta = np.array(naive_theta(1e4, 128))
     first, whole = [t for t in ang["data"] if t["type"] == "heatmap"]   # every token, then the whole context
     z, y = _arr(first["z"]), _arr(first["y"])
@@ -216,13 +216,14 @@ def test_frequencies_defaults_match_the_formulas():
     assert shown.sum() > 0 and not shown[0]
     np.testing.assert_allclose(z[7][shown], np.mod(y[7] * theta, 2 * np.pi)[shown], atol=2e-6)
     # polar view follows the pair/position sliders
+    at = open_page(FREQ, {"ftab": "One pair"})
     at.slider(key="_rvp_pair").set_value(5).run()
     at.slider(key="_rvp_pos").set_value(1234).run()
     ok(at)
     pol = chart(at, "Pair 5 at position 1,234")
     vec = [tr for tr in pol["data"] if tr["name"].startswith("pair 5")][0]
     assert _arr(vec["theta"])[1] == pytest.approx(math.degrees((1234 * theta[5]) % (2 * math.pi)), abs=1e-9)
-    lay = chart(at, "Which channels")
+    lay = chart(open_page(FREQ, {"ftab": "Channel pairs"}), "Which channels")
     z = _arr(lay["data"][0]["z"])
     assert z.shape == (2, 128)
     assert z[0, 2 * 9] == 9 and z[0, 2 * 9 + 1] == 9                       # interleaved: (2i, 2i+1)
@@ -303,7 +304,7 @@ def test_context_extension_extreme_settings_every_scaling_type():
 
 # -- sidebar, URL, errors --------------------------------------------------------------------------------------------
 def test_url_round_trip_reproduces_the_view():
-    at = open_page(FREQ)
+    at = open_page(FREQ, {"ftab": "One pair"})
     sidebar_set(at, "number_input", "head_dim", 64)
     sidebar_set(at, "select_slider", "base", 500000.0)
     sidebar_set(at, "radio", "layout", "interleaved")
@@ -313,7 +314,7 @@ def test_url_round_trip_reproduces_the_view():
     ok(at)
     cfg = S.config_from_state(at.session_state["_rv_state"])
     query = qp(at)
-    assert query["d"] == "64" and query["pair"] == "3"
+    assert query["d"] == "64" and query["pair"] == "3" and query["ftab"] == "One pair"
     at2 = open_page(None, query)
     at2.switch_page(FREQ).run()
     ok(at2)
@@ -328,7 +329,8 @@ def test_state_is_shared_across_pages():
     at.switch_page(FREQ).run()
     ok(at)
     assert at.sidebar.number_input(key="_rvw_head_dim").value == 32
-    assert len(_arr(chart(at, "Which channels")["data"][0]["z"])[0]) == 32
+    pairs = [t for t in chart(at, "Per-pair frequency")["data"] if t.get("xaxis") == "x" and "cycle" in t["name"]]
+    assert sum(len(_arr(t["x"])) for t in pairs) == 16                      # 32 channels: 16 pairs (full + partial)
 
 
 @given(st.integers(1, 512).map(lambda k: 2 * k))
@@ -392,7 +394,7 @@ def test_config_json_import_good_and_bad():
     at.sidebar.button(key="_rvw_import").click().run()
     ok(at)
     assert any("must be valid JSON" in e for e in errors(at)), errors(at)
-    assert len(at.get("plotly_chart")) == 5                                  # the rest of the page still works
+    assert len(at.get("plotly_chart")) == 2                    # the rest of the page (its open section) still works
     bad_lists = {"head_dim": 96, "max_position_embeddings": 131072, "original_max_position_embeddings": 4096,
                  "rope_theta": 10000.0, "rope_scaling": {"type": "longrope", "short_factor": [1.0] * 47,
                                                          "long_factor": [1.0] * 48}}
@@ -443,4 +445,4 @@ def test_hostile_config_json_is_one_short_verbatim_error(text, message):
     [err] = errors(at)
     assert message in err and len(err) < 400, err[:400]
     assert err.startswith("`") and err.endswith("`")                  # a code span: shown verbatim, not rendered
-    assert len(at.get("plotly_chart")) == 5                            # the page keeps the previous config
+    assert len(at.get("plotly_chart")) == 2              # the page (its open section) keeps the previous config

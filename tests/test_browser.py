@@ -132,11 +132,11 @@ def test_page_draws_and_a_slider_redraws_a_chart(browser_ctx, app_url, title, pa
 def test_shared_link_reproduces_the_view(browser_ctx, app_url):
     page = browser_ctx.new_page()
     try:
-        page.goto(f"{app_url}/Frequencies?d=64&b=500000&pair=7")
+        page.goto(f"{app_url}/Frequencies?d=64&b=500000&pair=7&ftab=One+pair")
         A.wait_idle(page, timeout_ms=120_000)
         assert page.get_by_text("d=64 base=500000").count() >= 1          # the sidebar summary
         assert page.get_by_text("Pair 7 at position").count() >= 1         # the polar chart's title
-        assert "d=64" in page.url and "pair=7" in page.url                  # the URL is kept up to date
+        assert "d=64" in page.url and "pair=7" in page.url and "ftab=One" in page.url   # kept up to date
         page.goto(f"{app_url}/Frequencies?b=0.5")
         A.wait_idle(page, timeout_ms=120_000)                     # the bad value is dropped with one notice
         assert page.get_by_text("base must be a finite number in (1,").count() == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from page_tools import ROOT, SECTIONS_PARAM
+from page_tools import ROOT, section_param
 from streamlit.testing.v1 import AppTest
 
 from rope_viz import ui
@@ -56,12 +56,12 @@ def _sections(page: str, query: dict) -> list[tuple[dict, AppTest]]:
     """The page with ``query``, once per section tab (``ui.sections``: only the open one runs) unless the query
     names one: [(query used, the run)]."""
     at = _run(page, query)
-    labels = [t.label for t in at.tabs]
-    if not labels or SECTIONS_PARAM in query:
+    labels, name = [t.label for t in at.tabs], section_param(at)
+    if not labels or name in query:
         return [(query, at)]
     out = [(query, at)]
     for lab in labels[1:]:
-        q = {**query, SECTIONS_PARAM: lab}
+        q = {**query, name: lab}
         out.append((q, _run(page, q)))
     return out
 
@@ -105,7 +105,7 @@ def _recorded_controls(page: str) -> dict:
         at = _run(page, {})
         _clean(at, page, {})
         for label in [t.label for t in at.tabs][1:]:
-            section[SECTIONS_PARAM] = label
+            section[section_param(at)] = label
             _clean(_run(page, dict(section)), page, dict(section))
     finally:
         ui.persist = real
