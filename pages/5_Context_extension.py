@@ -62,6 +62,25 @@ def _factor_label(v: str) -> str:
     return "auto (from config)" if v == "auto" else f"×{v}"
 
 
+def frequencies(cfg, ext, opts, compare):
+    ui.show_registered("ext_ratio", cfg, compare=compare, **opts)
+    ui.show_registered("ext_wavelengths", cfg, compare=compare, **opts)
+
+
+def attention_factor(cfg, ext, opts, compare):
+    at = FE.attention_factors(ext, opts["methods"])
+    scaled = [f"{FE.METHOD_LABELS[m]} ×{v:.4f}" for m, v in at.items() if abs(v - 1.0) > 1e-12]
+    st.markdown(f"**Attention factor at s = {ext.factor:g}:** " + (", ".join(scaled) if scaled else "none")
+                + (" — the other chosen methods leave attention unscaled (1)." if len(scaled) < len(at) else "."))
+    ui.show_registered("ext_attention_factor", cfg, methods=opts["methods"])
+
+
+# one tab per view of the chosen methods; only the open one runs (a factor change redraws the charts in view only)
+SECTIONS = {"Frequencies and wavelengths": frequencies,
+            "Score vs distance": lambda cfg, ext, opts, compare: score_section(cfg, opts),
+            "Attention factor": attention_factor}
+
+
 @st.fragment
 def extension_section(cfg):
     """Everything below the header (a fragment: the factor slider, dynamic-NTK length, methods and comparison
@@ -109,14 +128,9 @@ def extension_section(cfg):
                            "slowest). Real LongRoPE factors come from a search and are not monotone; load a Phi-3 "
                            "preset or import its config.json to see them.")
         opts = dict(factor=ext.factor, seq_len=ext.seq_len, methods=chosen)
-        ui.show_registered("ext_ratio", cfg, compare=compare, **opts)
-        ui.show_registered("ext_wavelengths", cfg, compare=compare, **opts)
-        score_section(cfg, opts)
-        at = FE.attention_factors(ext, chosen)
-        scaled = [f"{FE.METHOD_LABELS[m]} ×{v:.4f}" for m, v in at.items() if abs(v - 1.0) > 1e-12]
-        st.markdown(f"**Attention factor at s = {ext.factor:g}:** " + (", ".join(scaled) if scaled else "none")
-                    + (" — the other chosen methods leave attention unscaled (1)." if len(scaled) < len(at) else "."))
-        ui.show_registered("ext_attention_factor", cfg, methods=chosen)
+        label, tab = ui.sections(list(SECTIONS), name="etab")
+        with tab:
+            SECTIONS[label](cfg, ext, opts, compare)
     elif ext is not None:
         st.info("Select at least one method.")
 

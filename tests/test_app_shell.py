@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from naive import naive_score, naive_theta
-from page_tools import chart, charts, number
+from page_tools import chart, charts, number, open_sections
 from streamlit.testing.v1 import AppTest
 
 from rope_viz.config import SCALING_KEYS, RopeConfig
@@ -245,10 +245,17 @@ def test_frequencies_extreme_settings_every_scaling_type():
 
 
 # -- Context extension -----------------------------------------------------------------------------------------------
-def _check_extension(at: AppTest, base: RopeConfig, s: float) -> None:
-    ok(at)
-    assert errors(at) == []
-    ratio = chart(at, "Per-pair frequency ratio")
+def _extension_sections(query: dict | None = None) -> dict[str, AppTest]:
+    """The Context extension page once per section tab (only the open one runs)."""
+    return open_sections(EXT, query)
+
+
+def _check_extension(ats: dict[str, AppTest], base: RopeConfig, s: float) -> None:
+    for at in ats.values():
+        ok(at)
+        assert errors(at) == []
+    freq, score, attn = (ats[k] for k in ("Frequencies and wavelengths", "Score vs distance", "Attention factor"))
+    ratio = chart(freq, "Per-pair frequency ratio")
     by_name = {tr["name"]: _arr(tr["y"]) for tr in ratio["data"]}
     r, p = base.rotary_dim, base.n_pairs
     i = np.arange(p)
@@ -260,7 +267,7 @@ def _check_extension(at: AppTest, base: RopeConfig, s: float) -> None:
     yarn = base.replace(context_length=target, scaling={"rope_type": "yarn", "factor": s,
                                                         "original_max_position_embeddings": L0})
     np.testing.assert_allclose(by_name["YaRN"], frequency_ratio(yarn), rtol=1e-12)
-    af = chart(at, "Attention factor")                  # curves over s (the chart does not move with s)
+    af = chart(attn, "Attention factor")                # curves over s (the chart does not move with s)
     curves = {tr["name"]: (_arr(tr["x"]), _arr(tr["y"])) for tr in af["data"]}
     x, y = curves["YaRN"]
     np.testing.assert_allclose(y, 0.1 * np.log(x) + 1, rtol=1e-12)                               # YaRN Eq. 22
@@ -268,38 +275,40 @@ def _check_extension(at: AppTest, base: RopeConfig, s: float) -> None:
     np.testing.assert_allclose(y[x > 1], np.sqrt(1 + np.log(x[x > 1]) / np.log(L0)), rtol=1e-12)
     flat = [k for k in curves if k.endswith("1 at every s (no rescaling)")][0]   # PI, NTK, … share one line at 1
     assert "PI (linear)" in flat and np.all(curves[flat][1] == 1.0)
-    line = [m.value for m in at.markdown if m.value.startswith("**Attention factor at s")][0]     # the value at s
+    line = [m.value for m in attn.markdown if m.value.startswith("**Attention factor at s")][0]   # the value at s
     assert f"YaRN ×{0.1 * math.log(s) + 1:.4f}" in line
     assert f"LongRoPE ×{math.sqrt(1 + math.log(s) / math.log(L0)):.4f}" in line
-    wl = chart(at, "Wavelength per pair")
+    wl = chart(freq, "Wavelength per pair")
     orig = [tr for tr in wl["data"] if tr["name"].startswith("original (no")][0]
     np.testing.assert_allclose(_arr(orig["y"]), 2 * np.pi / np.array(naive_theta(base.base, r)), rtol=1e-12)
-    sc = chart(at, "Score vs distance")
+    sc = chart(score, "Score vs distance")
     grey = [tr for tr in sc["data"] if tr["name"] == "original (no scaling)"][0]
     # q = k = 1: score(0) = Σ_i (1·1 + 1·1) = r for every method without an attention factor
     assert _arr(grey["y"])[0] == pytest.approx(r, rel=1e-9)
 
 
 def test_context_extension_defaults():
-    at = open_page(EXT)
-    _check_extension(at, RopeConfig(128), 4.0)
+    ats = _extension_sections()
+    _check_extension(ats, RopeConfig(128), 4.0)
+    at = next(iter(ats.values()))
     assert any("synthetic" in w.value for w in at.warning)                  # LongRoPE lists: say so
     at.select_slider(key="_rvp_s_ext").set_value("16").run()
-    _check_extension(at, RopeConfig(128), 16.0)
     assert qp(at)["s_ext"] == "16"
+    _check_extension(_extension_sections(qp(at)), RopeConfig(128), 16.0)
 
 
 @pytest.mark.slow
 def test_context_extension_extreme_settings_every_scaling_type():
-    at = open_page(EXT, {"d": "256", "L": "1048576"})
-    _check_extension(at, RopeConfig(256, context_length=1 << 20), 4.0)
-    for rope_type in S.SCALING_TYPES:
-        sidebar_set(at, "selectbox", "scaling", rope_type)
-        ok(at)
-        assert errors(at) == []
-        assert len(at.get("plotly_chart")) == 4
-        for c in charts(at):
-            assert len(json.dumps(c)) < 2_000_000
+    ats = _extension_sections({"d": "256", "L": "1048576"})
+    _check_extension(ats, RopeConfig(256, context_length=1 << 20), 4.0)
+    for at, n in zip(ats.values(), (2, 1, 1)):                          # each section's charts
+        for rope_type in S.SCALING_TYPES:
+            sidebar_set(at, "selectbox", "scaling", rope_type)
+            ok(at)
+            assert errors(at) == []
+            assert len(at.get("plotly_chart")) == n
+            for c in charts(at):
+                assert len(json.dumps(c)) < 2_000_000
 
 
 # -- sidebar, URL, errors --------------------------------------------------------------------------------------------
@@ -424,7 +433,7 @@ def test_unparseable_url_value_is_a_notice_not_a_crash():
     assert "URL parameter qpos must be an integer; got 'x1'" in notice
     at.switch_page(EXT).run()
     ok(at)
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 2                     # the open section's (Frequencies and wavelengths)
 
 
 @pytest.mark.parametrize("text, message", [

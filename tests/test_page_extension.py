@@ -102,7 +102,7 @@ def test_score_chart_has_one_panel_per_chosen_method(k):
 def test_score_panels_are_chosen_in_the_score_section():
     def panel_titles(at):
         return [a["text"] for a in _charts(at)["Score vs distance beyond the training length"]["layout"]["annotations"]]
-    at = _open()
+    at = _open({"etab": "Score vs distance"})
     assert panel_titles(at) == [FE.METHOD_LABELS[m] for m in FE.SCORE_PANELS] == ["PI (linear)", "YaRN"]
     at.multiselect(key="_rvp_score_ext").set_value(["ntk", "yarn", "longrope"]).run()
     assert panel_titles(at) == ["NTK-aware", "YaRN", "LongRoPE"]
@@ -225,11 +225,11 @@ def test_attention_factor_curves_follow_the_papers_closed_forms():
 
 
 def test_attention_factor_chart_is_the_same_for_every_s_and_the_page_states_the_value():
-    at = _open({"s_ext": "4"})
+    at = _open({"s_ext": "4", "etab": "Attention factor"})
     specs = {k: v for k, v in _charts(at).items() if k.startswith("Attention factor")}
     line = [m.value for m in at.markdown if m.value.startswith("**Attention factor at s = 4")][0]
     assert f"YaRN ×{0.1 * np.log(4) + 1:.4f}" in line
-    at2 = _open({"s_ext": "16"})
+    at2 = _open({"s_ext": "16", "etab": "Attention factor"})
     specs2 = {k: v for k, v in _charts(at2).items() if k.startswith("Attention factor")}
     assert specs and specs == specs2                               # same figure: not redrawn when s moves
     line2 = [m.value for m in at2.markdown if m.value.startswith("**Attention factor at s = 16")][0]
