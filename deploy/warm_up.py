@@ -1,10 +1,10 @@
 """Visit every page of each replica once, one page at a time, before nginx sends it visitors.
 
 A fresh Streamlit process imports plotly, torch, transformers, … on the first page that needs them, and computes the
-default views' figures (every section tab of a page too); one sequential visit per replica does that work before anyone arrives, so the first visitors
-do not wait for it, and first imports do not happen in several script threads at once (start.sh also imports pandas
-before the server starts: plotly reads it from sys.modules without the import lock, and a half-imported pandas there
-failed one page under load). deploy/start.sh runs this; by hand:
+default views' figures (every section tab of a page too); one sequential visit per replica does that work before
+anyone arrives, so the first visitors do not wait for it, and first imports do not happen in several script threads
+at once (start.sh also imports pandas before the server starts: plotly reads it from sys.modules without the import
+lock, and a half-imported pandas there failed one page under load). deploy/start.sh runs this; by hand:
 
     python deploy/warm_up.py http://127.0.0.1:8701 http://127.0.0.1:8702
 
@@ -32,8 +32,9 @@ async def warm(url: str, app_dir: Path) -> list[str]:
         for _, page in app_pages(app_dir):
             r = await s.open(page)
             runs = [(page, r)]
-            for label in r.tabs[1:]:              # a page's other sections (lazy tabs: each runs only when opened)
-                runs.append((f"{page} ({label})", await s.open(page, "tab=" + urllib.parse.quote_plus(label))))
+            for label in r.tabs[1:] if r.tab_param else []:   # a page's other sections (lazy tabs: run when opened)
+                query = urllib.parse.urlencode({r.tab_param: label})
+                runs.append((f"{page} ({label})", await s.open(page, query)))
             for name, r in runs:
                 if not r.ok:
                     failures.append(f"{name or 'Intuition'}: {'; '.join(r.exceptions) or r.status}"[:200])

@@ -59,6 +59,14 @@ class RunResult:
     exceptions: list[str] = dataclasses.field(default_factory=list)
     errors: list[str] = dataclasses.field(default_factory=list)      # st.error boxes drawn in this run
     tabs: list[str] = dataclasses.field(default_factory=list)        # tab labels drawn in this run (st.tabs)
+    tab_param: str | None = None     # the URL name of the page's section tabs (rope_viz.ui.sections), if any
+
+
+def section_param(block_id: str) -> str | None:
+    """The URL name of rope_viz's section tabs (``ui.sections``) from their tab container's id: Streamlit ends a keyed
+    container's id with "-<key>", and ``ui.persist`` keys a page control "_rvp_<URL name>"; None for other tabs."""
+    head, sep, name = str(block_id).rpartition("-_rvp_")
+    return name if sep and name else None
 
 
 class StreamlitSession:
@@ -315,9 +323,12 @@ class StreamlitSession:
         delta = msg.delta
         self._touched.add(path)
         if delta.WhichOneof("type") != "new_element":
-            if delta.WhichOneof("type") == "add_block" and delta.add_block.WhichOneof("type") == "tab" \
-                    and self._run is not None:
-                self._run.tabs.append(delta.add_block.tab.label)
+            block = delta.add_block if delta.WhichOneof("type") == "add_block" else None
+            if block is not None and self._run is not None:
+                if block.WhichOneof("type") == "tab":
+                    self._run.tabs.append(block.tab.label)
+                elif block.WhichOneof("type") == "tab_container":
+                    self._run.tab_param = section_param(block.id) or self._run.tab_param
             self.elements.pop(path, None)                # a container now stands where an element was
             self._chart_specs.pop(path, None)
             return

@@ -8,10 +8,15 @@ import base64
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
+from streamlit.proto.Block_pb2 import Block as BlockProto
 from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from st_client import section_param as section_param_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,11 +31,17 @@ def open_page(page: str | None, params: dict | None = None) -> AppTest:
 
 
 def section_param(at: AppTest) -> str | None:
-    """The URL name of the open page's section tabs (``ui.sections`` records it under the page's title, which is
-    also its h1), None for a page without sections."""
-    if not at.tabs:
-        return None
-    return at.session_state["_rv_sections"][at.title[0].value]
+    """The URL name of the open page's section tabs (``ui.sections``), read from their container's id as
+    deploy/warm_up.py does (``st_client.section_param``); None for a page without sections."""
+    ids = [b.proto.id for b in _nodes(at.main) if isinstance(b.proto, BlockProto) and b.proto.HasField("tab_container")]
+    return next((n for n in map(section_param_of, ids) if n), None)
+
+
+def _nodes(node):
+    children = getattr(node, "children", None)
+    for child in (children.values() if isinstance(children, dict) else []):
+        yield child
+        yield from _nodes(child)
 
 
 def section_labels(at: AppTest) -> list[str]:

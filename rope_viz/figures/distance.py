@@ -234,8 +234,8 @@ def _distance_caption(fig: go.Figure) -> str:
         neg = m["ones"]["first_negative"]
         parts.append(f"the all-ones score is {_ones_relation(m)}: it {_where_negative(neg)}")
     if "random" in m:
-        parts.append(f"for random Gaussian q, k the score has mean exactly 0 and std {format_number(m['random']['std'], 4)} at "
-                     "every Δ: no decay")
+        std = format_number(m["random"]["std"], 4)
+        parts.append(f"for random Gaussian q, k the score has mean exactly 0 and std {std} at every Δ: no decay")
     text = "; ".join(parts)
     return f"{text[0].upper()}{text[1:]} ({m['label']})."
 

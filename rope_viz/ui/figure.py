@@ -7,6 +7,7 @@ import numbers
 import re
 from typing import Any, Callable, TypeVar
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
@@ -61,8 +62,6 @@ def table(rows: list[dict] | Any, *, index: str | None = None) -> None:
     to load than ``st.dataframe``'s grid) of ``rows`` (a list of dicts, or a DataFrame); ``index``: the column
     shown as the row labels (else none). Every header and cell goes through ``table_cell``: text from outside (an
     imported config's name) is shown, never rendered."""
-    import pandas as pd
-
     df = pd.DataFrame(rows)
     df = df.rename(columns=table_cell).map(table_cell)
     if index is not None:

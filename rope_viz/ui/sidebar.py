@@ -44,7 +44,6 @@ _IMPORT_MSG = "_rv_import_msg"
 _SAVED = "_rv_saved"        # configs saved for comparison: slot -> RopeConfig
 _W = "_rvw_"                # widget key prefix (sidebar)
 _P = "_rvp_"                # widget key prefix (page-level, ``persist``)
-SECTIONS_KEY = "_rv_sections"  # page title -> the URL name of its section tabs (``sections``)
 CUSTOM = "(custom)"
 
 CONTEXT_MAX_UI = 2_097_152
@@ -244,10 +243,9 @@ def sections(labels: list[str], *, name: str) -> tuple[str, Any]:
             SECTIONS[label](cfg)
 
     A page with several charts loads (and reruns on a sidebar change) only the section in view. ``name`` must be
-    unique to the page (``persist`` names are shared across pages); ``st.session_state[SECTIONS_KEY]`` maps each
-    page title to it (tests open every section through it)."""
+    unique to the page (``persist`` names are shared across pages); the tabs' widget key is persist's (``_rvp_`` +
+    name), so their container's id ends with it (how tests and deploy/warm_up.py find each section's address)."""
     kw = persist(name, labels[0], options=list(labels))
-    st.session_state.setdefault(SECTIONS_KEY, {})[current_page()] = name
     tabs = st.tabs(list(labels), **kw)
     label = st.session_state[kw["key"]]
     return label, tabs[list(labels).index(label)]
