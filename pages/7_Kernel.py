@@ -20,16 +20,14 @@ strides, grouped-query heads. Without a CUDA GPU it falls back to eager torch.
 """)
 cfg = ui.config_sidebar()
 
-st.markdown(FK.flops_statement())
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 GPU_SIZES, CPU_SIZES = [1 << k for k in range(10, 18)], [1 << k for k in range(6, 12)]
 
-# -- 1 · device -------------------------------------------------------------------------------------------------
-st.subheader("1 · Device")
+# -- the device (above the sections: every section's numbers are this device's) ---------------------------------
 if not HAS_TORCH:
     st.warning("**PyTorch is not installed**, so nothing can be measured here: the benchmark and the precision lab "
-               "need it (`pip install torch==2.13.0`, see the README). The memory table and the fp32 phase-error "
-               "chart below are analytic and work without it.")
+               "need it (`pip install torch==2.13.0`, see the README). The Memory section and the fp32 phase-error "
+               "chart in the Precision section are analytic and work without it.")
     on_gpu = False
 else:
     import torch
@@ -45,9 +43,12 @@ else:
                 "kernel needs CUDA; 'rope_viz kernel' runs its eager torch fallback). Run `python -m rope_viz.bench "
                 "gpu` on a GPU machine for the real comparison.")
 
-# -- 2 · time -------------------------------------------------------------------------------------------------------
-st.subheader("2 · Time: RoPE next to attention")
-st.markdown("""
+
+def time_section(cfg):
+    """Measured time of the RoPE variants next to attention (runs only when the button is pressed)."""
+    st.subheader("Time: RoPE next to attention")
+    st.markdown(FK.flops_statement())
+    st.markdown("""
 Batch 1, **32 query heads, 8 KV heads, head dim 128** (Llama-3-8B's attention), bf16. Each RoPE variant rotates q and
 k of one layer; *copy* moves the same bytes (the floor for a memory-bound op); *causal attention* is
 `scaled_dot_product_attention(q, k, v, is_causal=True)`. Every measurement is warmed up, then repeated until the middle
@@ -55,61 +56,67 @@ half of its timings lies within 10 % of the median or its time budget ends; the 
 run and that spread, and flags a measurement that stayed noisy (or ran faster than the copy floor, which only a busy
 machine can do).
 """)
-if HAS_TORCH:
-    from rope_viz.torch_backend.bench import METHODS, run_benchmark
+    if HAS_TORCH:
+        from rope_viz.torch_backend.bench import METHODS, run_benchmark
 
-    sizes = GPU_SIZES if on_gpu else CPU_SIZES
-    all_methods = [m for m in METHODS if m != "copy"]
-    # in the URL (?ks=128,256&km=ours,sdpa); a GPU and a CPU server offer different sizes, so a size the server
-    # does not offer is dropped with the page's URL notice
-    seq_lens = st.multiselect("Sequence lengths S (tokens)" + ("" if on_gpu else " — CPU: small sizes"), sizes,
-                              format_func=lambda v: f"{v:,}",
-                              **ui.persist("ks", [4096, 32768, 131072] if on_gpu else [128, 256, 512],
-                                           options=sizes))
-    methods = st.multiselect("Methods", all_methods, format_func=FK.METHOD_LABELS.get,
-                             help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.",
-                             **ui.persist("km", ["ours", "hf-eager", "hf-compile", "meta-complex", "liger", "sdpa"]
-                                          if on_gpu else ["ours", "hf-eager", "meta-complex", "sdpa"],
-                                          options=all_methods))
-    if st.button("Run the benchmark", type="primary", disabled=not seq_lens, key="kernel_run"):
-        from dataclasses import asdict
+        sizes = GPU_SIZES if on_gpu else CPU_SIZES
+        all_methods = [m for m in METHODS if m != "copy"]
+        # in the URL (?ks=128,256&km=ours,sdpa); a GPU and a CPU server offer different sizes, so a size the server
+        # does not offer is dropped with the page's URL notice
+        seq_lens = st.multiselect("Sequence lengths S (tokens)" + ("" if on_gpu else " — CPU: small sizes"), sizes,
+                                  format_func=lambda v: f"{v:,}",
+                                  **ui.persist("ks", [4096, 32768, 131072] if on_gpu else [128, 256, 512],
+                                               options=sizes))
+        methods = st.multiselect("Methods", all_methods, format_func=FK.METHOD_LABELS.get,
+                                 help="torch.compile takes ~a minute to compile on CPU; Liger runs only if installed.",
+                                 **ui.persist("km", ["ours", "hf-eager", "hf-compile", "meta-complex", "liger", "sdpa"]
+                                              if on_gpu else ["ours", "hf-eager", "meta-complex", "sdpa"],
+                                              options=all_methods))
+        if st.button("Run the benchmark", type="primary", disabled=not seq_lens, key="kernel_run"):
+            from dataclasses import asdict
 
-        from rope_viz import jobs
-        bar = st.progress(0.0, text="starting…")
-        key = ("kernel-bench", tuple(sorted(seq_lens)), tuple(methods))     # one run at a time per server, shared
-        try:
-            res = jobs.wait(jobs.submit(key, run_benchmark, sorted(seq_lens), methods=["copy"] + methods,
-                                        compile_on_cpu="hf-compile" in methods),
-                            lambda j: bar.progress(min(max(j.progress, 0.0), 1.0), text=j.status_text()))
-            st.session_state["kernel_result"] = asdict(res)
-        except (jobs.QueueFull, jobs.Cancelled, ValueError) as e:
-            ui.show_error(str(e))
-        bar.empty()
-    result = st.session_state.get("kernel_result")
-    if result is None:
-        st.caption("Choose sizes and press **Run the benchmark** (CPU: a few seconds at the default sizes).")
-    elif cfg is not None:
-        from rope_viz.torch_backend.bench import BenchResult, format_table
-        ui.show_registered("kernel_timing", cfg, result=result)
-        ui.table(FK.timing_table(result))
-        with st.expander("As printed by `python -m rope_viz.bench gpu`"):
-            st.code(format_table(BenchResult.from_dict(result)), language=None)
-else:
-    st.caption("(needs PyTorch)")
+            from rope_viz import jobs
+            bar = st.progress(0.0, text="starting…")
+            key = ("kernel-bench", tuple(sorted(seq_lens)), tuple(methods))     # one run at a time per server, shared
+            try:
+                res = jobs.wait(jobs.submit(key, run_benchmark, sorted(seq_lens), methods=["copy"] + methods,
+                                            compile_on_cpu="hf-compile" in methods),
+                                lambda j: bar.progress(min(max(j.progress, 0.0), 1.0), text=j.status_text()))
+                st.session_state["kernel_result"] = asdict(res)
+            except (jobs.QueueFull, jobs.Cancelled, ValueError) as e:
+                ui.show_error(str(e))
+            bar.empty()
+        result = st.session_state.get("kernel_result")
+        if result is None:
+            st.caption("Choose sizes and press **Run the benchmark** (CPU: a few seconds at the default sizes).")
+        elif cfg is not None:
+            from rope_viz.torch_backend.bench import BenchResult, format_table
+            ui.show_registered("kernel_timing", cfg, result=result)
+            ui.table(FK.timing_table(result))
+            with st.expander("As printed by `python -m rope_viz.bench gpu`"):
+                st.code(format_table(BenchResult.from_dict(result)), language=None)
+    else:
+        st.caption("(needs PyTorch)")
 
-# -- 3 · memory -----------------------------------------------------------------------------------------------------
-st.subheader("3 · Memory: the cos/sin table vs the KV cache")
-st.markdown("""
+
+MEMORY_MD = """
 transformers keeps **cos and sin of shape (T, r)** in the activations' dtype; one layer's **KV cache** is K and V of
 shape (T, n_kv, d). One layer's table is therefore **r / (n_kv·d)** of that layer's KV cache — with full rotary and
 **8 KV heads exactly 1/8**, the likely source of the "12.5 % memory" claim. But **one table serves every layer**,
 so against the whole model's KV cache it is that share divided by the number of layers; a fused kernel keeps none.
 We found no published source for the 12.5 % figure.
-""")
+"""
+
+
+def memory_section(cfg):
+    """The cos/sin table against the KV cache: its explanation, then the fragment with its controls."""
+    st.subheader("Memory: the cos/sin table vs the KV cache")
+    st.markdown(MEMORY_MD)
+    memory_numbers(cfg)
 
 
 @st.fragment
-def memory_section(cfg):
+def memory_numbers(cfg):
     """The memory table and chart (a fragment: its widgets rerun only this section)."""
     c1, c2, c3, c4 = st.columns(4)
     n_layers = c1.number_input("Layers", 1, 512, **ui.persist("klayers", 32, lo=1, hi=512))
@@ -127,16 +134,12 @@ def memory_section(cfg):
     ui.show_registered("kernel_memory", cfg, **kw)
 
 
-memory_section(cfg)
-
-# -- 4 · precision ----------------------------------------------------------------------------------------------------
-st.subheader("4 · Precision lab")
-st.markdown("""
+PHASE_MD = """
 **Phase error.** transformers forms the angle m·θᵢ as an fp32 product; its error against the exact (float64) angle
 grows with the position (the chart's caption gives it at this config's positions). An inv_freq buffer left in **bf16**
 (transformers issue #29496) keeps only 8 significant bits per frequency, so its phase is lost far sooner (the
 caption says from which position). `rope_viz.testing.check_rope` detects that bug in your code.
-""")
+"""
 
 INVARIANCE_MD = """
 **Relative-position invariance** (Wang et al. 2024). A query and a key Δ = 16 tokens apart should give the same
@@ -147,8 +150,15 @@ is the rope_viz kernel's recipe: rotate in fp32, round the output once.
 """
 
 
-@st.fragment
 def precision_section(cfg):
+    """Phase error and relative-position invariance: the explanation, then the fragment with its slider."""
+    st.subheader("Precision lab")
+    st.markdown(PHASE_MD)
+    precision_charts(cfg)
+
+
+@st.fragment
+def precision_charts(cfg):
     """Phase error and invariance error vs position (a fragment: the position slider reruns only this section)."""
     opts = [1 << k for k in range(12, 25)]
     cover = next((o for o in opts if cfg is not None and o >= cfg.context_length), opts[-1])
@@ -164,4 +174,8 @@ def precision_section(cfg):
         st.caption("(needs PyTorch)")
 
 
-precision_section(cfg)
+# one tab per section; only the open one runs (the page loads and reruns one section, not three)
+SECTIONS = {"Time": time_section, "Memory": memory_section, "Precision": precision_section}
+label, tab = ui.sections(list(SECTIONS), name="ktab")
+with tab:
+    SECTIONS[label](cfg)

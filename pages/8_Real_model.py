@@ -111,23 +111,39 @@ if src != "default":
         st.text(text[:2000] + (" …" if len(text) > 2000 else ""))
 
 
-@st.fragment
-def live_sections(model: str, text: str | None):
-    """Sections 1–2 and the token count they are measured on (a fragment: the count and the sections' own controls
-    rerun only this part, not the header, the sidebar or the perplexity section). Returns the measured result
-    (None after an error)."""
-    tcol, _ = st.columns([1, 2])
-    tokens = tcol.select_slider("Tokens (live)", (256, 512, 1024),
-                                **ui.persist("rmtok", 512, options=[256, 512, 1024]))
-    result = measured("inspect", model, text, int(tokens), what=f"Measuring {tokens} tokens")
-    if result is None:
-        return None
-    st.caption(f"Text: {ui.literal(result['text_label'])} · first {result['tokens']:,} tokens (the model's tokenizer)"
-               f" · {result['layers']} layers, {result['heads']} query / {result['kv_heads']} KV heads, head dim "
+def describe(result: dict, *, tokens: bool = True) -> None:
+    """One caption: the text, the token count measured (``tokens``) and the model's shape."""
+    st.caption((f"Text: {ui.literal(result['text_label'])} · first {result['tokens']:,} tokens (the model's "
+                "tokenizer) · " if tokens else "")
+               + f"{result['layers']} layers, {result['heads']} query / {result['kv_heads']} KV heads, head dim "
                f"{result['head_dim']}, trained context {result['context_length']:,} tokens.")
-    pair_section(result)
-    distance_section(result)
-    return result
+
+
+LIVE_TOKENS = [256, 512, 1024]
+
+
+def live_tokens() -> dict:
+    """The live token count's persisted state (?rmtok=), shared by the sections that show its control and the one
+    that does not."""
+    return ui.persist("rmtok", 512, options=LIVE_TOKENS)
+
+
+def inspected(model: str, text: str | None) -> dict | None:
+    """``M.inspect`` at the live token count (the "Tokens (live)" control, in the URL as ?rmtok=), from memory when
+    measured before; None after st.error."""
+    tcol, _ = st.columns([1, 2])
+    tokens = tcol.select_slider("Tokens (live)", LIVE_TOKENS, **live_tokens())
+    return measured("inspect", model, text, int(tokens), what=f"Measuring {tokens} tokens")
+
+
+@st.fragment
+def live_section(model: str, text: str | None, section) -> None:
+    """A section measured on the live token count (a fragment: the count and the section's own controls rerun only
+    this part, not the header or the model and text choice)."""
+    result = inspected(model, text)
+    if result is not None:
+        describe(result)
+        section(result)
 
 
 def pair_section(result: dict) -> None:
@@ -183,12 +199,6 @@ def distance_section(result: dict) -> None:
     ui.show_figure(fig, name="model_sink", caption=caption_of("model_sink", fig) if fig else "")
 
 
-result = live_sections(model, text)
-if result is None:
-    st.stop()
-
-# -- 3. perplexity beyond the training context -------------------------------------------------------------------------
-st.subheader("Perplexity beyond the training length")
 SETTINGS = {
     "as trained": {},
     "base 1e6": {"base": 1e6},
@@ -200,17 +210,6 @@ SETTINGS = {
     "Llama 3 ×2": {"scaling": "llama3", "factor": 2.0},
     "LongRoPE ×2 (synthetic factors)": {"scaling": "longrope", "factor": 2.0},
 }
-train = int(result["context_length"])
-lengths = sorted({1024, 2048, min(4096, 2 * train), train, 2 * train})
-d1, d2 = st.columns([3, 1])
-chosen = d1.multiselect("Settings (the model's RoPE replaced; the others keep theirs)", list(SETTINGS),
-                        **ui.persist("rmset", ["as trained", "YaRN ×2", "base 1e6"], options=list(SETTINGS)))
-length = d2.select_slider("Tokens", lengths, format_func=lambda v: f"{v:,}", **ui.persist("rmlen", 2048,
-                                                                                          options=lengths))
-bucket = max(128, int(length) // 8)
-ready = {c: M.cached_result("ppl", model, text, int(length), **SETTINGS[c]) for c in chosen}
-todo = [c for c in chosen if not ready[c]]
-job_key = "|".join(["ppl", model, "default" if text is None else M.text_hash(text), str(length), str(bucket)] + todo)
 
 
 @st.fragment(run_every=1.0)
@@ -224,37 +223,66 @@ def job_panel(job: jobs.Job) -> None:
     st.progress(job.progress, text=f"{job.status_text()} (the rest of the page stays usable)")
 
 
-if todo:
-    job = jobs.default_queue().get(job_key)
-    if job is not None and not job.done:
-        job_panel(job)
-    else:
-        if "rm_job_error" in st.session_state:
-            ui.show_error(st.session_state.pop("rm_job_error"))
-        st.info(f"Not measured yet at {int(length):,} tokens: {', '.join(todo)}. One forward pass each"
-                + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each).")
-                + " Heavy runs go through one queue per server: one at a time, results shared.")
-        if st.button(f"Run {len(todo)} setting(s) at {int(length):,} tokens", type="primary", key="rm_run"):
-            try:
-                jobs.submit(job_key, M.perplexity_many, model, text, int(length), {c: SETTINGS[c] for c in todo},
-                            bucket=bucket)
-            except jobs.QueueFull as e:
-                ui.show_error(str(e))
-            else:
-                st.rerun()
-runs = {}
-for c in chosen:
-    if ready[c]:
-        r = measured("ppl", model, text, int(length), what=f"{c}, {int(length):,} tokens", bucket=bucket,
-                     **SETTINGS[c])
-        if r is not None:
-            runs[c] = r
-if runs:
-    fig = ui.guarded(ui.cached_result_figure, "model_ppl_position", runs=runs)
-    ui.show_figure(fig, name="model_ppl_position", caption=caption_of("model_ppl_position", fig) if fig else "")
-    st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the training "
-                f"length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")
-    table = MA.claims({k: v["buckets"] for k, v in runs.items()}, train)
-    ui.table([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table])
-    if int(length) <= train:
-        st.caption(f"Choose {2 * train:,} tokens to measure beyond the training length of {train:,}.")
+def perplexity_section(model: str, text: str | None) -> None:
+    """Section 3: perplexity per position past the training length with the model's RoPE replaced. Runs go through
+    the server's job queue (one at a time, results shared), their progress polled by ``job_panel``."""
+    result = measured("inspect", model, text, int(st.session_state[live_tokens()["key"]]), what="Reading the model")
+    if result is None:
+        return
+    st.subheader("Perplexity beyond the training length")
+    describe(result, tokens=False)
+    train = int(result["context_length"])
+    lengths = sorted({1024, 2048, min(4096, 2 * train), train, 2 * train})
+    d1, d2 = st.columns([3, 1])
+    chosen = d1.multiselect("Settings (the model's RoPE replaced; the others keep theirs)", list(SETTINGS),
+                            **ui.persist("rmset", ["as trained", "YaRN ×2", "base 1e6"], options=list(SETTINGS)))
+    length = d2.select_slider("Tokens", lengths, format_func=lambda v: f"{v:,}",
+                              **ui.persist("rmlen", 2048, options=lengths))
+    bucket = max(128, int(length) // 8)
+    ready = {c: M.cached_result("ppl", model, text, int(length), **SETTINGS[c]) for c in chosen}
+    todo = [c for c in chosen if not ready[c]]
+    job_key = "|".join(["ppl", model, "default" if text is None else M.text_hash(text), str(length), str(bucket)]
+                       + todo)
+    if todo:
+        job = jobs.default_queue().get(job_key)
+        if job is not None and not job.done:
+            job_panel(job)
+        else:
+            if "rm_job_error" in st.session_state:
+                ui.show_error(st.session_state.pop("rm_job_error"))
+            st.info(f"Not measured yet at {int(length):,} tokens: {', '.join(todo)}. One forward pass each"
+                    + (" (minutes each on a laptop CPU)." if length > 4096 else " (seconds each).")
+                    + " Heavy runs go through one queue per server: one at a time, results shared.")
+            if st.button(f"Run {len(todo)} setting(s) at {int(length):,} tokens", type="primary", key="rm_run"):
+                try:
+                    jobs.submit(job_key, M.perplexity_many, model, text, int(length),
+                                {c: SETTINGS[c] for c in todo}, bucket=bucket)
+                except jobs.QueueFull as e:
+                    ui.show_error(str(e))
+                else:
+                    st.rerun()
+    runs = {}
+    for c in chosen:
+        if ready[c]:
+            r = measured("ppl", model, text, int(length), what=f"{c}, {int(length):,} tokens", bucket=bucket,
+                         **SETTINGS[c])
+            if r is not None:
+                runs[c] = r
+    if runs:
+        fig = ui.guarded(ui.cached_result_figure, "model_ppl_position", runs=runs)
+        ui.show_figure(fig, name="model_ppl_position", caption=caption_of("model_ppl_position", fig) if fig else "")
+        st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the training "
+                    f"length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")
+        table = MA.claims({k: v["buckets"] for k, v in runs.items()}, train)
+        ui.table([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table])
+        if int(length) <= train:
+            st.caption(f"Choose {2 * train:,} tokens to measure beyond the training length of {train:,}.")
+
+
+# one tab per section; only the open one runs (the page loads and reruns one section's charts, not four)
+SECTIONS = {"Massive pairs": lambda m, t: live_section(m, t, pair_section),
+            "Attention vs distance": lambda m, t: live_section(m, t, distance_section),
+            "Perplexity": perplexity_section}
+label, tab = ui.sections(list(SECTIONS), name="rtab")
+with tab:
+    SECTIONS[label](model, text)

@@ -122,15 +122,20 @@ def fresh_browser(playwright):
 
 
 def wait_idle(page, timeout_ms: float = 60_000, charts: bool = True) -> None:
-    """Wait until the script has run and is idle, and (``charts``) a chart, an exception box or an error message is on
-    the page — so a page that failed returns promptly for the caller to assert on."""
+    """Wait until the page is drawn: the script has run and is idle, no element is still a placeholder (Streamlit
+    shows a skeleton while an element's code loads) and every chart has drawn — or an exception box or an error
+    message is on the page, so a page that failed returns promptly for the caller to assert on. ``charts``: a chart
+    must be on the page too (a page section without one, such as the Kernel benchmark before a run, needs False)."""
     page.wait_for_function(
         """(needCharts) => {
           const app = document.querySelector('[data-testid="stApp"]');
           if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-          if (!needCharts) return document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]');
-          return document.querySelector('[data-testid="stPlotlyChart"], [data-testid="stException"], '
-                                        + '[data-testid="stAlertContentError"]');
+          if (document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]')) return true;
+          if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+          const plots = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'));
+          if (plots.some(p => !p.querySelector('.main-svg'))) return false;
+          if (needCharts) return plots.length > 0;
+          return document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]');
         }""", arg=charts, timeout=timeout_ms, polling=100)
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
@@ -183,6 +188,24 @@ def redraw_after_some_slider(page, timeout_s: float = 60):
         if ms is not None:
             return slider, ms
     return None, None
+
+
+def slider_view(page, url: str, path: str, timeout_s: float = 60):
+    """Where moving a slider redraws a chart: (address, slider, ms) — ``path`` as opened (OBSERVE_JS installed here),
+    else the first section tab where one does (the Kernel page opens on its benchmark, which has no chart until it
+    runs: its tabs are clicked in turn, and the address read back); (path, None, None) when nowhere."""
+    page.evaluate(OBSERVE_JS)
+    tabs = page.get_by_role("tab")
+    for i in range(-1, tabs.count()):
+        if i >= 0:
+            tabs.nth(i).click()
+            page.wait_for_timeout(300)
+            wait_idle(page, timeout_ms=timeout_s * 1000, charts=False)
+        if page.locator('[data-testid="stPlotlyChart"]').count():
+            slider, ms = redraw_after_some_slider(page, timeout_s=timeout_s)
+            if slider is not None:
+                return (path if i < 0 else page.url.removeprefix(url).lstrip("/")), slider, ms
+    return path, None, None
 
 
 def timed_slider_step(page, slider, key: str = "ArrowRight", quiet_ms: float = 400,

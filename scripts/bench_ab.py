@@ -47,9 +47,8 @@ def ab_page(ctx, urls: list[str], path: str, steps: int, new_values: bool = True
     for url in urls:
         page = ctx.new_page()
         page.goto(f"{url}/{path}")
-        A.wait_idle(page, timeout_ms=300_000)
-        page.evaluate(A.OBSERVE_JS)
-        slider = A.redraw_after_some_slider(page)[0]
+        A.wait_idle(page, timeout_ms=300_000, charts=False)
+        slider = A.slider_view(page, url, path)[1]                  # Kernel: in a later section
         if slider is None:
             raise RuntimeError(f"{path or 'Intuition'}: no slider redraws a chart")
         A.timed_slider_step(page, slider, key="ArrowLeft")            # warm: both values seen once

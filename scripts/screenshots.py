@@ -63,7 +63,7 @@ def main(argv=None) -> int:
             try:
                 page.set_viewport_size({"width": 1400, "height": args.height})
                 page.goto(f"{url}/{path}" + (f"?{args.query}" if args.query else ""))
-                A.wait_idle(page, timeout_ms=args.timeout * 1000)
+                A.wait_idle(page, timeout_ms=args.timeout * 1000, charts=False)   # a section may have no chart
                 page.wait_for_timeout(1500)                      # let plotly finish its first layout
                 data = shrink(page.screenshot())
                 name = out / f"{i}_{(path or 'Intuition')}{'-query' if args.query else ''}.png"

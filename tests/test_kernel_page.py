@@ -52,9 +52,16 @@ def chart(at: AppTest, start: str) -> dict:
     return found[0]
 
 
-def open_page() -> AppTest:
-    """The Kernel page opened the way a user reaches it: the app first, then the page."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+SECTIONS = ["Time", "Memory", "Precision"]
+
+
+def open_page(section: str | None = None) -> AppTest:
+    """The Kernel page opened the way a user reaches it: the app first, then the page (``section``: that section
+    tab, ?ktab=, else the first)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if section:
+        at.query_params["ktab"] = section
+    at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -124,6 +131,22 @@ def page():
     return open_page()
 
 
+def test_page_opens_on_the_benchmark_and_runs_one_section_at_a_time(page):
+    """Three section tabs; the first (time) has no chart until the benchmark runs, and neither the memory nor the
+    precision section is computed or sent while it is open."""
+    from page_tools import section_labels, section_param
+    assert section_labels(page) == SECTIONS and section_param(page) == "ktab"
+    assert [s.value for s in page.subheader] == ["Time: RoPE next to attention"]
+    assert not charts(page) and page.button(key="kernel_run").label == "Run the benchmark"
+    assert any("press **Run the benchmark**" in c.value for c in page.caption)
+    for section, heading, titles in (("Memory", "Memory: the cos/sin table vs the KV cache", ["Memory: cos/sin"]),
+                                     ("Precision", "Precision lab", ["Phase error of fp32", "Relative-position"])):
+        at = open_page(section)
+        assert [s.value for s in at.subheader] == [heading]
+        assert len(charts(at)) == len(titles), list(charts(at))
+        assert all(t.startswith(w) for t, w in zip(charts(at), titles)), list(charts(at))
+
+
 def test_page_shows_device_memory_and_precision(page):
     import torch
     text = " ".join(str(x.value) for x in list(page.info) + list(page.success))
@@ -131,19 +154,20 @@ def test_page_shows_device_memory_and_precision(page):
         assert "GPU:" in text
     else:
         assert "No CUDA GPU" in text and "CPU numbers" in text
-    mem = chart(page, "Memory: cos/sin table vs KV cache")
+    memory, precision = open_page("Memory"), open_page("Precision")
+    mem = chart(memory, "Memory: cos/sin table vs KV cache")
     assert len(mem["data"]) == 6
     # the memory table says 12.5 % for the default config (8 KV heads, full rotary)
-    df = [d for d in tables(page) if "share of one layer's KV" in d.columns][0]
+    df = [d for d in tables(memory) if "share of one layer's KV" in d.columns][0]
     share = df.set_index("item")["share of one layer's KV"]
     assert share[[i for i in share.index if i.startswith("cos/sin table (")][0]] == "12.5 %"
     # phase error chart: fp32 trace equals the closed form at its own x values
-    ph = chart(page, "Phase error of fp32 angles vs float64")
+    ph = chart(precision, "Phase error of fp32 angles vs float64")
     tr = [t for t in ph["data"] if t["name"].startswith("inv_freq fp32")][0]
     x, y = _arr(tr["x"]), _arr(tr["y"])
     assert x.max() >= 1 << 20 and np.all(np.diff(x) > 0)
     # invariance chart: one trace per precision; bf16 far above fp32 at short range
-    inv = chart(page, "Relative-position invariance error vs position")
+    inv = chart(precision, "Relative-position invariance error vs position")
     traces = {t["name"]: _arr(t["y"]) for t in inv["data"]}
     assert set(traces) == {"fp32", "bf16", "fp16", "bf16, fp32 math"}
     assert traces["bf16"][0] > 100 * traces["fp32"][0]
@@ -178,7 +202,8 @@ def test_page_without_torch_says_so(monkeypatch):
     at = open_page()
     assert not at.exception, [e.value for e in at.exception]
     assert any("PyTorch is not installed" in w.value for w in at.warning)
-    titles = list(charts(at))
+    assert any("(needs PyTorch)" in c.value for c in at.caption)                 # the benchmark section
+    titles = [t for section in SECTIONS[1:] for t in charts(open_page(section))]
     assert any(t.startswith("Memory: cos/sin table") for t in titles)
     assert any(t.startswith("Phase error of fp32 angles") for t in titles)
     assert not any(t.startswith("Relative-position invariance") for t in titles)

@@ -104,14 +104,23 @@ def test_cli_bad_input(smollm, tmp_path, capsys, monkeypatch):
 def test_real_model_page(smollm):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "8_Real_model.py"), default_timeout=240).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.subheader] == ["Which pairs carry the large q / k values?",
-                                               "Attention vs distance on the text",
-                                               "Perplexity beyond the training length"]
-    assert len(at.get("plotly_chart")) >= 3
-    assert any("Britannica" in c.value and "512 tokens" in c.value for c in at.caption)
+    sys.path.insert(0, str(ROOT / "tests"))
+    from page_tools import open_sections, section_param
+
+    sections = open_sections("pages/8_Real_model.py")
+    assert list(sections) == ["Massive pairs", "Attention vs distance", "Perplexity"]
+    assert section_param(sections["Perplexity"]) == "rtab"
+    for at in sections.values():                   # only the open section runs: one heading, its own charts
+        assert not at.exception, [e.value for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+    assert [[s.value for s in at.subheader] for at in sections.values()] == [
+        ["Which pairs carry the large q / k values?"], ["Attention vs distance on the text"],
+        ["Perplexity beyond the training length"]]
+    assert [len(at.get("plotly_chart")) for at in sections.values()] == [1, 2, 1]
+    for label in ("Massive pairs", "Attention vs distance"):          # measured on the live token count
+        assert any("Britannica" in c.value and "512 tokens" in c.value for c in sections[label].caption)
+    assert any("trained context 8,192 tokens" in c.value for c in sections["Perplexity"].caption)
+    at = sections["Massive pairs"]
     # pasted text is used as literal text; a text shorter than the token count gives the library's message
     next(r for r in at.radio if r.label == "Text").set_value("paste")
     at.run()
@@ -130,7 +139,9 @@ def test_real_model_page_runs_perplexity_as_a_background_job(smollm, tmp_path, m
 
     cache_path = api._cache_path
     monkeypatch.setattr(api, "_cache_path", lambda kind, key: tmp_path / cache_path(kind, key).name)
-    at = AppTest.from_file(str(ROOT / "pages" / "8_Real_model.py"), default_timeout=240).run()
+    at = AppTest.from_file(str(ROOT / "pages" / "8_Real_model.py"), default_timeout=240)
+    at.query_params["rtab"] = "Perplexity"
+    at.run()
     at.multiselect(key="_rvp_rmset").set_value(["as trained", "base 1e4"])
     next(s for s in at.select_slider if s.label == "Tokens").set_value(1024)
     at.run()
@@ -174,13 +185,16 @@ def test_real_model_page_controls_live_in_the_url(smollm):
     from page_tools import charts, open_page, query
 
     page = "pages/8_Real_model.py"
-    at = open_page(page, {"rmlayers": "3,7", "rmdhead": "2", "rmhead": "4", "rmset": "as trained,PI ×2",
-                          "rmtok": "256"})
-    assert any("first 256 tokens" in c.value for c in at.caption)      # the live count (inside its fragment)
+    params = {"rmlayers": "3,7", "rmdhead": "2", "rmhead": "4", "rmset": "as trained,PI ×2", "rmtok": "256"}
+    pairs = open_page(page, params)
+    assert any("first 256 tokens" in c.value for c in pairs.caption)   # the live count (inside its fragment)
+    titles = [c["layout"]["title"]["text"] for c in charts(pairs)]
+    assert len(titles) == 1 and "head 4" in titles[0] and "pair norm" in titles[0], titles
+    assert open_page(page, {**params, "rtab": "Perplexity"}).multiselect(key="_rvp_rmset").value == \
+        ["as trained", "PI ×2"]
+    at = open_page(page, {**params, "rtab": "Attention vs distance"})
+    assert any("first 256 tokens" in c.value for c in at.caption)
     assert at.multiselect(key="_rvp_rmlayers").value == [3, 7]
-    assert at.multiselect(key="_rvp_rmset").value == ["as trained", "PI ×2"]
-    titles = [c["layout"]["title"]["text"] for c in charts(at)]
-    assert any("head 4" in t and "pair norm" in t for t in titles), titles
     dist = [c for c in charts(at) if "attention vs distance" in c["layout"]["title"]["text"]][0]
     assert "head 2" in dist["layout"]["title"]["text"]
     assert [t["name"] for t in dist["data"] if t["name"].startswith("layer ")] == \
@@ -188,7 +202,8 @@ def test_real_model_page_controls_live_in_the_url(smollm):
     at.multiselect(key="_rvp_rmlayers").set_value([1, 29]).run()
     at.selectbox(key="_rvp_rmdhead").set_value("all").run()
     q = query(at)
-    assert q["rmlayers"] == "1,29" and "rmdhead" not in q and q["rmhead"] == "4"
+    assert q["rmlayers"] == "1,29" and "rmdhead" not in q and q["rmhead"] == "4" and q["rmset"] == "as trained,PI ×2"
+    assert q["rtab"] == "Attention vs distance"
     again = open_page(page, q)
     assert charts(again) == charts(at)
 
@@ -219,6 +234,6 @@ def test_real_model_page_lists_dropped_url_values_in_one_notice(smollm):
     sys.path.insert(0, str(ROOT / "tests"))
     from page_tools import open_page
 
-    at = open_page("pages/8_Real_model.py", {"rmset": "as trained,zzz", "rmlen": "123"})
+    at = open_page("pages/8_Real_model.py", {"rmset": "as trained,zzz", "rmlen": "123", "rtab": "Perplexity"})
     notices = [w.value for w in at.warning if w.value.startswith("Some settings in the page address")]
     assert len(notices) == 1 and "URL parameter rmset" in notices[0] and "URL parameter rmlen" in notices[0]
