@@ -140,17 +140,28 @@ _RUNNER = textwrap.dedent("""
             return real(name)
         md.distribution = distribution
     from streamlit.testing.v1 import AppTest
-    out = {}
-    for page in json.loads(sys.argv[3]):
+    sys.path.insert(0, "tests")
+    from page_tools import section_labels, section_param
+
+    def opened(page, params):
         at = AppTest.from_file("app.py", default_timeout=180)
+        at.query_params.update(params)
         at.run()
         if page:
             at.switch_page(page).run()
+        return at
+
+    out = {}
+    for page in json.loads(sys.argv[3]):
+        first = opened(page, {})            # then every other section tab of the page (only the open one runs)
+        name = section_param(first)
+        views = [first] + [opened(page, {name: label}) for label in section_labels(first)[1:]]
         out[page or "app.py"] = {
-            "exceptions": [str(e.proto.message)[:300] for e in at.exception],
-            "charts": len(at.get("plotly_chart")),
-            "messages": [str(e.proto.body) for kind in ("error", "warning", "info") for e in getattr(at, kind)],
-            "captions": [str(e.proto.body) for e in at.caption],
+            "exceptions": [str(e.proto.message)[:300] for at in views for e in at.exception],
+            "charts": sum(len(at.get("plotly_chart")) for at in views),
+            "messages": [str(e.proto.body) for at in views for kind in ("error", "warning", "info")
+                         for e in getattr(at, kind)],
+            "captions": [str(e.proto.body) for at in views for e in at.caption],
         }
     print("RESULT " + json.dumps(out))
 """)
@@ -193,7 +204,7 @@ def test_every_page_runs_and_explains_what_is_missing(scenario, tmp_path):
     for page in pages:
         r = res[page or "app.py"]
         assert r["exceptions"] == [], (scenario, page, r)
-        if r["charts"] == 0:
+        if r["charts"] == 0:                # in none of its sections
             # a page that cannot draw says what to install (e.g. "pip install torch==2.13.0", "bash dev.sh app")
             assert _needs(page, words), (scenario, page, "draws nothing although it does not need the missing part")
             assert any("install" in m or "dev.sh" in m for m in r["messages"]), (scenario, page, r["messages"])
