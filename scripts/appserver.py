@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -204,8 +205,16 @@ def slider_view(page, url: str, path: str, timeout_s: float = 60):
         if page.locator('[data-testid="stPlotlyChart"]').count():
             slider, ms = redraw_after_some_slider(page, timeout_s=timeout_s)
             if slider is not None:
-                return (path if i < 0 else page.url.removeprefix(url).lstrip("/")), slider, ms
+                return (path if i < 0 else section_address(page, path, tabs.nth(i).inner_text())), slider, ms
     return path, None, None
+
+
+def section_address(page, path: str, label: str) -> str:
+    """``path`` with the open section's URL parameter only (the one whose value is the tab's ``label``; the other
+    values a probing slider left in the address are not part of the view)."""
+    query = urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query)
+    keep = [(k, v) for k, v in query if v == label.strip()][:1]
+    return path + ("&" if "?" in path else "?") + urllib.parse.urlencode(keep) if keep else path
 
 
 def timed_slider_step(page, slider, key: str = "ArrowRight", quiet_ms: float = 400,
