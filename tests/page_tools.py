@@ -21,12 +21,13 @@ from st_client import section_param as section_param_of  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def open_page(page: str | None, params: dict | None = None) -> AppTest:
-    """The app with these URL parameters, switched to ``page`` (e.g. "pages/2_Distance.py"; None = landing page)."""
+def open_page(page: str | None, params: dict | None = None, *, check: bool = True) -> AppTest:
+    """The app with these URL parameters, switched to ``page`` (e.g. "pages/2_Distance.py"; None = landing page);
+    ``check``: assert that it ran without an exception (False: leave that to the caller)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.query_params.update(params or {})
     at.run() if page is None else at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert not check or not at.exception, [e.value for e in at.exception]
     return at
 
 
@@ -49,16 +50,16 @@ def section_labels(at: AppTest) -> list[str]:
     return [t.label for t in at.tabs]
 
 
-def open_sections(page: str | None, params: dict | None = None) -> dict[str, AppTest]:
+def open_sections(page: str | None, params: dict | None = None, *, check: bool = True) -> dict[str, AppTest]:
     """Every section of a page: {tab label: the page opened with its section parameter = label}; a page without
     section tabs: {"": the page}. Only the open section of a page runs (``ui.sections``), so a test of the whole
-    page opens each."""
-    first = open_page(page, params)
+    page opens each. ``check`` as for ``open_page``."""
+    first = open_page(page, params, check=check)
     labels, name = section_labels(first), section_param(first)
     if not labels:
         return {"": first}
-    return {lab: first if i == 0 and name not in (params or {}) else open_page(page, {**(params or {}), name: lab})
-            for i, lab in enumerate(labels)}
+    return {lab: first if i == 0 and name not in (params or {})
+            else open_page(page, {**(params or {}), name: lab}, check=check) for i, lab in enumerate(labels)}
 
 
 def _unescape(cell):

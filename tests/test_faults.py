@@ -139,23 +139,12 @@ _RUNNER = textwrap.dedent("""
                 raise md.PackageNotFoundError(name)
             return real(name)
         md.distribution = distribution
-    from streamlit.testing.v1 import AppTest
     sys.path.insert(0, "tests")
-    from page_tools import section_labels, section_param
-
-    def opened(page, params):
-        at = AppTest.from_file("app.py", default_timeout=180)
-        at.query_params.update(params)
-        at.run()
-        if page:
-            at.switch_page(page).run()
-        return at
+    from page_tools import open_sections
 
     out = {}
     for page in json.loads(sys.argv[3]):
-        first = opened(page, {})            # then every other section tab of the page (only the open one runs)
-        name = section_param(first)
-        views = [first] + [opened(page, {name: label}) for label in section_labels(first)[1:]]
+        views = list(open_sections(page or None, check=False).values())   # every section tab (only the open one runs)
         out[page or "app.py"] = {
             "exceptions": [str(e.proto.message)[:300] for at in views for e in at.exception],
             "charts": sum(len(at.get("plotly_chart")) for at in views),
