@@ -20,12 +20,16 @@ For every page (landing + pages/*.py):
     (target ≤ 1.5 s). Pages without the sidebar base (Real model) are left out of this one.
 A baseline is measured in the same run and the same ways: a toy Streamlit page with one slider and one Plotly chart
 (1,000 points), so the table gives each page's times as a multiple of the fastest a Streamlit + Plotly page can be
-here; a second toy page draws one S × S heatmap instead (its slider steps S by 32 from 256, as the Aliasing page's
-map does), the floor for a page whose slider redraws a heatmap of that size. Prints a table; ``--json FILE`` also
-writes the numbers. The load average is printed too: other processes on a 2-core machine inflate every number.
+here. The toy's server stays up for the whole run and the toy is measured beside every page, not once at the start:
+each page's new-visitor loads alternate with the toy's (toy, page, page, toy, ... ``--loads`` of each), and its
+redraws follow a few toy redraws in the same browser, so each ratio compares numbers taken within seconds of each
+other (on a shared 2-core machine the same loop runs ±30 % slower from one minute to the next). A second toy page
+draws one S × S heatmap instead (its slider steps S by 32 from 256, as the Aliasing page's map does), the floor for a
+page whose slider redraws a heatmap of that size. Prints a table; ``--json FILE`` also writes the numbers. The load
+average is printed too: other processes on a 2-core machine inflate every number.
 
-    python scripts/bench_app.py [--samples 8] [--pages Frequencies,Context_extension] [--no-first-visit]
-                                [--json out.json]
+    python scripts/bench_app.py [--samples 8] [--loads 3] [--pages Frequencies,Context_extension]
+                                [--no-first-visit] [--json out.json]
 """
 
 from __future__ import annotations
@@ -114,15 +118,66 @@ def _p90(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))]
 
 
+def visitor_loads(browser, url: str, path: str, rounds: int, toy_url: str | None = None) -> dict:
+    """``rounds`` new-visitor loads of ``path`` (each in a fresh context), alternating with as many of the toy page
+    at ``toy_url`` (toy, page, page, toy, ...): the medians of both and their ratio."""
+    page_s, toy_s = [], []
+    for i in range(rounds):
+        order = [(url, path, page_s), (toy_url, "", toy_s)]
+        for u, pth, out in (order[::-1] if i % 2 == 0 else order):
+            if u is None:
+                continue
+            secs, ctx, _ = first_load(browser, u, pth)
+            ctx.close()
+            out.append(secs)
+    r = {"new_visitor_s": round(statistics.median(page_s), 2), "new_visitor_runs_s": page_s}
+    if toy_s:
+        r["toy_new_visitor_s"] = round(statistics.median(toy_s), 2)
+        r["new_visitor_x_toy"] = round(r["new_visitor_s"] / r["toy_new_visitor_s"], 2)
+    return r
+
+
+def slider_redraws(page, slider, samples: int) -> tuple[list[float], list[float]]:
+    """``samples`` slider steps on ``page`` (OBSERVE_JS installed): the ms to the last and to the first chart change
+    of each (every 6th step goes back to a value seen before; at the end of the range the slider turns round)."""
+    times, firsts = [], []
+    keys = ("ArrowRight", "ArrowLeft")
+    forward = 0                  # index into keys
+    for i in range(samples):
+        back = i % 6 == 5
+        ms = A.timed_slider_step(page, slider, key=keys[forward ^ back], first_out=firsts)
+        if ms is None:           # the end of the slider's range: turn round
+            forward ^= 1
+            ms = A.timed_slider_step(page, slider, key=keys[forward ^ back], first_out=firsts)
+        if ms is not None:
+            times.append(ms)
+    return times, firsts
+
+
+def toy_redraw_ms(shared, toy_url: str, samples: int) -> float | None:
+    """The toy page's median slider redraw in the ``shared`` context, measured now (beside a page's redraws)."""
+    page = shared.new_page()
+    try:
+        page.goto(toy_url)
+        A.wait_idle(page)
+        page.evaluate(A.OBSERVE_JS)
+        times, _ = slider_redraws(page, A.main_slider(page), samples)
+        return round(statistics.median(times)) if times else None
+    finally:
+        page.close()
+
+
 def bench_page(browser, shared, url: str, path: str, samples: int, max_settings: bool = True,
-               name: str | None = None) -> dict:
-    """A new visitor's load of ``path`` (a fresh context of ``browser``), then the slider redraws and the
+               name: str | None = None, loads: int = 1, toy_url: str | None = None) -> dict:
+    """New-visitor loads of ``path`` (each in a fresh context of ``browser``; with ``toy_url`` alternating with the
+    toy's), then the slider redraws (after ``samples // 2`` toy redraws when ``toy_url`` is given) and the
     max-settings rerun in the ``shared`` context (one browser profile for every page, as before the loads were
     split out: redraws are measured with the browser's JavaScript as warm as a visitor's after a few pages, so the
     medians stay comparable with earlier runs)."""
     out: dict = {"page": name or path or "Intuition"}
-    out["new_visitor_s"], ctx, _ = first_load(browser, url, path)
-    ctx.close()
+    out.update(visitor_loads(browser, url, path, loads, toy_url))
+    if toy_url is not None:
+        out["toy_redraw_median_ms"] = toy_redraw_ms(shared, toy_url, max(samples // 2, 3))
     page = shared.new_page()
     try:
         page.goto(f"{url}/{path}")
@@ -133,17 +188,7 @@ def bench_page(browser, shared, url: str, path: str, samples: int, max_settings:
         if slider is None:
             out["error"] = "no slider changed a chart"
             return out
-        times, firsts = [], []
-        keys = ("ArrowRight", "ArrowLeft")
-        forward = 0                  # index into keys; every 6th step goes back (a value seen before)
-        for i in range(samples):
-            back = i % 6 == 5
-            ms = A.timed_slider_step(page, slider, key=keys[forward ^ back], first_out=firsts)
-            if ms is None:           # the end of the slider's range: turn round
-                forward ^= 1
-                ms = A.timed_slider_step(page, slider, key=keys[forward ^ back], first_out=firsts)
-            if ms is not None:
-                times.append(ms)
+        times, firsts = slider_redraws(page, slider, samples)
         if not times:
             out["error"] = "the slider stopped changing the charts"
             return out
@@ -152,6 +197,8 @@ def bench_page(browser, shared, url: str, path: str, samples: int, max_settings:
         out["redraw_median_ms"] = round(statistics.median(times))
         out["redraw_p90_ms"] = round(_p90(times))
         out["first_chart_median_ms"] = round(statistics.median(firsts))
+        if out.get("toy_redraw_median_ms"):
+            out["redraw_x_toy"] = round(out["redraw_median_ms"] / out["toy_redraw_median_ms"], 1)
         if not max_settings:
             return out
         # max settings: load, then time one full rerun with a new (uncached) base
@@ -191,6 +238,8 @@ def warm_up(url: str) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--loads", type=int, default=3,
+                    help="new-visitor loads per page, each beside one of the toy page (default 3)")
     ap.add_argument("--pages", help="comma-separated URL names (default: all)")
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--no-first-visit", action="store_true",
@@ -209,24 +258,23 @@ def main(argv=None) -> int:
         toy = Path(tmp) / "toy_app.py"
         toy.write_text(TOY_APP)
         toy_first = first_visits(browser, [("toy page", "")], script=toy)[""]
-        with A.running_app(script=toy) as toy_url:
-            first_load(browser, toy_url, "")[1].close()        # warmed: the server has served the page once
-            baseline = bench_page(browser, shared, toy_url, "", args.samples, max_settings=False,
-                                  name="(toy page)")
-        baseline["first_visit_s"] = toy_first
-        print(json.dumps(baseline), flush=True)
         heat = Path(tmp) / "toy_heatmap_app.py"
         heat.write_text(TOY_HEATMAP_APP)
         with A.running_app(script=heat) as heat_url:
             first_load(browser, heat_url, "")[1].close()
             heat_base = bench_page(browser, shared, heat_url, "", args.samples, max_settings=False,
-                                   name="(toy heatmap page)")
-        print(json.dumps(heat_base), flush=True)
+                                   name="(toy heatmap page)", loads=args.loads)
         firsts = {} if args.no_first_visit else first_visits(browser, pages)
-        with A.running_app() as url:
+        with A.running_app(script=toy) as toy_url, A.running_app() as url:
+            first_load(browser, toy_url, "")[1].close()        # warmed: the server has served the page once
+            baseline = bench_page(browser, shared, toy_url, "", args.samples, max_settings=False,
+                                  name="(toy page)", loads=args.loads)
+            baseline["first_visit_s"] = toy_first
+            print(json.dumps(baseline), flush=True)
+            print(json.dumps(heat_base), flush=True)
             warm_up(url)
             for title, path in pages:
-                r = bench_page(browser, shared, url, path, args.samples)
+                r = bench_page(browser, shared, url, path, args.samples, loads=args.loads, toy_url=toy_url)
                 r["first_visit_s"] = firsts.get(path)
                 results.append(r)
                 print(json.dumps(r), flush=True)
@@ -237,14 +285,24 @@ def main(argv=None) -> int:
     def x(v, ref):
         return f"{v / ref:.1f}" if v and ref else "-"
 
-    print(f"{'page':<22}{'first visit s':>14}{'× toy':>6}{'new visitor s':>14}{'× toy':>6}{'redraw median ms':>17}"
-          f"{'× toy':>6}{'p90 ms':>7}{'first chart ms':>15}{'max rerun ms':>13}")
+    print("Each page's × toy: against the toy measured beside it (its loads alternate with the toy's; its redraws "
+          "follow toy redraws). The toy rows: the toy alone.")
+    print(f"{'page':<22}{'first visit s':>14}{'× toy':>6}{'new visitor s':>14}{'toy s':>7}{'× toy':>6}"
+          f"{'redraw median ms':>17}{'toy ms':>7}{'× toy':>6}{'p90 ms':>7}{'first chart ms':>15}{'max rerun ms':>13}")
     for r in [baseline, heat_base] + results:
         med = r.get("redraw_median_ms")
-        print(f"{r['page']:<22}{str(r.get('first_visit_s', '-')):>14}{x(r.get('first_visit_s'), toy_first):>6}"
-              f"{str(r.get('new_visitor_s', '-')):>14}{x(r.get('new_visitor_s'), toy_new):>6}"
-              f"{str(med if med is not None else '-'):>17}{x(med, toy_ms):>6}{str(r.get('redraw_p90_ms', '-')):>7}"
+        toy_s = r.get("toy_new_visitor_s", toy_new)
+        toy_r = r.get("toy_redraw_median_ms", toy_ms)
+        print(f"{r['page']:<22}{str(r.get('first_visit_s') or '-'):>14}{x(r.get('first_visit_s'), toy_first):>6}"
+              f"{str(r.get('new_visitor_s', '-')):>14}{str(toy_s or '-'):>7}{x(r.get('new_visitor_s'), toy_s):>6}"
+              f"{str(med if med is not None else '-'):>17}{str(toy_r or '-'):>7}{x(med, toy_r):>6}"
+              f"{str(r.get('redraw_p90_ms', '-')):>7}"
               f"{str(r.get('first_chart_median_ms', '-')):>15}{str(r.get('max_rerun_ms', '-')):>13}")
+    spread = [r["new_visitor_x_toy"] for r in results if r.get("new_visitor_x_toy")]
+    if spread:
+        print(f"new-visitor loads: {min(spread):.2f}–{max(spread):.2f}× the toy beside them; the toy itself "
+              f"{min(r['toy_new_visitor_s'] for r in results if r.get('toy_new_visitor_s'))}–"
+              f"{max(r['toy_new_visitor_s'] for r in results if r.get('toy_new_visitor_s'))} s over the run")
     for r in results:
         if r.get("redraw_view"):
             print(f"{r['page']}: redraw and max rerun measured at /{r['redraw_view']} (no slider redraws a chart "
