@@ -85,7 +85,10 @@ def two_positions(cfg):
             f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
             f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
             f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
-            + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else ""))
+            + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else "")
+            + (f" (Position {int(max(m, n)):,} lies beyond the sidebar's context of {cfg.context_length:,} tokens: "
+               f"this pair is measured over {pair_cfg.context_length:,} tokens.)"
+               if pair_cfg.context_length != cfg.context_length else ""))
     ui.show_registered("aliasing_pair", pair_cfg, position=int(m), other=int(n))
 
 

@@ -49,7 +49,8 @@ def time_section(cfg):
     st.subheader("Time: RoPE next to attention")
     st.markdown(FK.flops_statement())
     st.markdown("""
-Batch 1, **32 query heads, 8 KV heads, head dim 128** (Llama-3-8B's attention), bf16. Each RoPE variant rotates q and
+Batch 1, **32 query heads, 8 KV heads, head dim 128** (Llama-3-8B's attention), bf16 — one fixed shape whatever the
+sidebar says (the Memory and Precision sections follow the sidebar's config). Each RoPE variant rotates q and
 k of one layer; *copy* moves the same bytes (the floor for a memory-bound op); *causal attention* is
 `scaled_dot_product_attention(q, k, v, is_causal=True)`. Every measurement is warmed up, then repeated until the middle
 half of its timings lies within 10 % of the median or its time budget ends; the table shows the median, the fastest

@@ -66,9 +66,9 @@ def register(name: str, *, page: str, caption: Caption):
 
         @functools.wraps(fn)
         def figure(*args, **kwargs):
-            from ._style import fit_left_margin     # the one rule every figure's layout ends with
+            from ._style import finish      # the rules every figure ends with
 
-            return fit_left_margin(fn(*args, **kwargs))
+            return finish(fn(*args, **kwargs))
 
         _REGISTRY[name] = FigureSpec(name, figure, page, caption)
         figure.figure_name = name

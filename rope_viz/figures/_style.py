@@ -82,6 +82,77 @@ def text_width(text: str, size: float) -> float:
     return sum(_ADVANCE.get(c, 600) for c in text) * size / 1000
 
 
+def _finite_xy(tr) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (x, y) points of a scatter trace where both are finite numbers; None when either is not numeric."""
+    x, y = getattr(tr, "x", None), getattr(tr, "y", None)
+    if y is None:
+        return None
+    try:                                      # None (a gap) becomes NaN
+        ya = np.asarray(y, dtype=float)
+        xa = np.arange(ya.size, dtype=float) if x is None else np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if xa.shape != ya.shape:
+        return None
+    ok = np.isfinite(xa) & np.isfinite(ya)
+    return xa[ok], ya[ok]
+
+
+def pair_span(first: float, last: float) -> list[float]:
+    """The x ends of a horizontal reference line across pairs ``first`` … ``last``: those two, or that pair's slot
+    (± 0.5) when there is only one pair — a line from pair 0 to pair 0 has no length and draws nothing."""
+    first, last = float(first), float(last)
+    return [first - 0.5, last + 0.5] if first == last else [first, last]
+
+
+def show_lone_points(fig: go.Figure) -> go.Figure:
+    """A line trace whose finite points all sit at one spot draws nothing (one rotated pair, d = 2, or a
+    reference line from pair 0 to pair r/2 − 1 = 0): such traces get markers too, in place. Applied to every
+    registered figure (``register``), so no chart is empty because its data collapsed to a point."""
+    for tr in fig.data:
+        mode = getattr(tr, "mode", None) if tr.type == "scatter" else None
+        if not mode or "lines" not in mode or "markers" in mode:
+            continue
+        pts = _finite_xy(tr)
+        if pts is not None and pts[0].size and all((v == v[0]).all() for v in pts):
+            tr.mode = mode + "+markers"
+    return fig
+
+
+def integer_pair_ticks(fig: go.Figure) -> go.Figure:
+    """Pair indices are integers: an x axis titled "pair index …" whose data span fewer than 10 pairs gets a tick
+    at every integer (plotly.js would label −0.4, −0.2, 0, … for one pair). In place; applied to every registered
+    figure (``register``)."""
+    layout = fig.layout
+    for key in [k for k in layout if k.startswith("xaxis")]:
+        ax = layout[key]
+        title = ax.title.text or ""
+        if not title.startswith("pair index") or ax.dtick is not None or ax.type in ("log", "category"):
+            continue
+        ref = "x" + key[len("xaxis"):]
+        xs = []
+        for tr in fig.data:
+            if (getattr(tr, "xaxis", None) or "x") != ref or getattr(tr, "x", None) is None:
+                continue
+            try:
+                x = np.asarray(tr.x, dtype=float).ravel()        # scatter, bar and heatmap columns alike
+            except (TypeError, ValueError):
+                continue
+            if np.isfinite(x).any():
+                xs.append(x[np.isfinite(x)])
+        if xs:
+            allx = np.concatenate(xs)
+            if allx.max() - allx.min() < 10:
+                ax.update(tick0=0, dtick=1)
+    return fig
+
+
+def finish(fig: go.Figure) -> go.Figure:
+    """The rules every registered figure ends with (``register``): lone points shown, integer pair ticks, the left
+    margin fitted to the tick labels."""
+    return fit_left_margin(integer_pair_ticks(show_lone_points(fig)))
+
+
 def fit_left_margin(fig: go.Figure) -> go.Figure:
     """Widen the left margin (in place) to what the first y axis's known tick labels need: the widest label
     (``text_width``) plus the axis title and its stand-off (~3 em), at the figure's font size. plotly.js makes room
@@ -174,6 +245,8 @@ def log_ticks(values, max_ticks: int = 10) -> dict:
                 float(f"{math.floor(vmax / 10.0 ** e_hi) * 10.0 ** e_hi:.2g}")}
         ticks = sorted(set(ticks) | {t for t in ends if vmin / 1.001 <= t <= vmax * 1.001})
         sequence = None
+    if not ticks:        # one value (a single rotated pair): label it, to three digits
+        ticks, sequence = [float(f"{vmin:.3g}")], None
     out: dict = {"range": None}
     if sequence is not None and len(ticks) >= 2:
         ticks, out = _extend_to_ticks(ticks, vmin, vmax, sequence, lo, hi)

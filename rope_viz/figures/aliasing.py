@@ -317,7 +317,7 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     for x, label, color, dash in marks:
         meta["drawn" if math.isfinite(x) and x <= BASE_MAX else "not_drawn"].append(label)
         if math.isfinite(x) and x <= BASE_MAX:
-            value = format_base(x, 6 if label == "this config's base" else 3)
+            value = format_base(x, 6 if label == "this config's base" else 5)   # a bound: not rounded past it
             fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {value}",
                                      line=dict(color=color, dash=dash, width=2),
                                      hovertemplate=f"{label}<br>base={value}<extra></extra>"))

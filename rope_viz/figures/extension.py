@@ -32,7 +32,7 @@ from ..frequencies import default_inv_freq, effective_attention_factor, effectiv
 from ..scaling import METHODS as SCALING_METHODS
 from ..scaling import extend, fits
 from . import register
-from ._style import PALETTE, axis_key, format_number, grid_layout, log_ticks_125, rgba, styled
+from ._style import PALETTE, axis_key, format_number, grid_layout, log_ticks_125, pair_span, rgba, styled
 from .distance import display_envelope
 
 METHODS = tuple(m for m in SCALING_METHODS if m != "none")   # "none" is drawn as the grey reference
@@ -170,7 +170,10 @@ def _ratio_caption(fig: go.Figure) -> str:
     m = fig.layout.meta or {}
     text = ("PI slows every pair by 1/s; NTK leaves fast pairs alone and slows the slowest by s; YaRN and Llama 3.1 "
             "switch between the two by wavelength.")
-    if "dynamic" in m:
+    if "dynamic" in m and m["dynamic"].get("pairs") == 1:
+        text += (" With one rotated pair (r = 2), θ_0 = b⁰ = 1 rad/token at every base: no base change (NTK, "
+                 "dynamic NTK) can move it, and b' = b·(…)^(r/(r−2)) is not defined.")
+    elif "dynamic" in m:
         d = m["dynamic"]
         text += (f" Dynamic NTK at a running length of {d['seq_len']:,} tokens slows the slowest pair "
                  f"{format_number(d['slowest'], 3)}× (s² − s + 1 = {format_number(d['rule'], 3)} at the target), "
@@ -200,14 +203,14 @@ def ext_ratio(cfg: RopeConfig, *, style: str = "app", factor: float | None = Non
                                  line=dict(color=METHOD_COLORS[m], width=2)))             # pair cost ~30 ms a redraw
         if m == "dynamic":
             meta["dynamic"] = dict(seq_len=ext.seq_len, slowest=float(1 / ratio[-1]),
-                                   rule=ext.factor ** 2 - ext.factor + 1)
+                                   rule=ext.factor ** 2 - ext.factor + 1, pairs=int(pairs.size))
         elif m == "longrope":
             meta["longrope"] = dict(max=float(1 / ratio.min()), source=(
                 "the config's own searched lists" if ext.longrope_source == "config" else
                 "a synthetic ramp 1 → s, not a searched solution"))
     _add_compare(fig, cfg, compare, lambda c: effective_inv_freq(c) / default_inv_freq(c.base, c.rotary_dim))
     for y, label in ((1.0, "1 (unchanged)"), (1 / ext.factor, f"1/s = {1 / ext.factor:.3g}")):
-        fig.add_trace(go.Scatter(x=[pairs[0], pairs[-1]], y=[y, y], mode="lines", name=label,
+        fig.add_trace(go.Scatter(x=pair_span(pairs[0], pairs[-1]), y=[y, y], mode="lines", name=label,
                                  line=dict(color="#777777", dash="dot", width=1)))
     styled(fig, title=f"Per-pair frequency ratio θ'_i/θ_i ({_subtitle(ext)})", x_title="pair index i",
            y_title="θ'_i / θ_i (ratio)", style=style, log_y=True)
@@ -235,7 +238,7 @@ def ext_wavelengths(cfg: RopeConfig, *, style: str = "app", factor: float | None
     _add_compare(fig, cfg, compare, lambda c: wavelengths(effective_inv_freq(c)))
     for y, label, dash in ((ext.original_context, f"original context {ext.original_context:,}", "dot"),
                            (ext.target_context, f"target context {ext.target_context:,}", "solid")):
-        fig.add_trace(go.Scatter(x=[pairs[0], pairs[-1]], y=[y, y], mode="lines", name=label,
+        fig.add_trace(go.Scatter(x=pair_span(pairs[0], pairs[-1]), y=[y, y], mode="lines", name=label,
                                  line=dict(color="#222222", dash=dash, width=1.5)))
     styled(fig, title=f"Wavelength per pair ({_subtitle(ext)})", x_title="pair index i",
            y_title="wavelength λ'_i = 2π/θ'_i (tokens)", style=style, log_y=True)

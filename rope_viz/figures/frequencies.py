@@ -23,7 +23,7 @@ from ..config import RopeConfig, format_base
 from ..frequencies import default_inv_freq, wavelengths
 from ..rotation import pair_indices, rope_angles
 from . import register
-from ._style import PALETTE, axis_key, format_number, grid_layout, log_axis, styled
+from ._style import PALETTE, axis_key, format_number, grid_layout, log_axis, pair_span, styled
 
 MAX_MAP_CELLS = 120_000   # position × pair cells in the angle map (float32 ≈ 0.65 MB of figure JSON)
 MAX_MAP_ROWS = 400
@@ -79,7 +79,8 @@ def _rotations_caption(fig: go.Figure) -> str:
     liu = (f"Liu et al.'s critical dimension d_extra = {m['d_extra']} (dashed; unscaled base over the "
            f"{m['train']:,}-token training length) puts the boundary at pair {m['d_extra'] // 2}")
     same = m["first_partial"] == m["d_extra"] // 2 or (m["first_partial"] is None and m["d_extra"] == m["r"])
-    return (f"{_partial_text(m)[0].upper()}{_partial_text(m)[1:]}: they only ever see part of the circle. {liu}"
+    seen = ": they only ever see part of the circle" if m["first_partial"] is not None else ""
+    return (f"{_partial_text(m)[0].upper()}{_partial_text(m)[1:]}{seen}. {liu}"
             + (" — the same boundary." if same else
                " — a different boundary: it counts the unscaled frequencies over the training length, the bars "
                "the frequencies in effect over the whole context."))
@@ -93,7 +94,7 @@ def _mark_critical(fig: go.Figure, n_pairs: int, d_extra: int, **where) -> None:
     xref, yref = where.get("xref", "x"), where.get("yref", "y domain")
     fig.add_shape(type="line", xref=xref, yref=yref, x0=x, x1=x, y0=0, y1=1,
                   line=dict(color="#444444", dash="dash", width=1.5))
-    right = x > n_pairs / 2          # text on the side with room
+    right = x > (n_pairs - 1) / 2    # text on the side with room (the middle of the x range)
     fig.add_annotation(x=x, y=0.99, xref=xref, yref=yref, xanchor="right" if right else "left", yanchor="top",
                        showarrow=False,
                        bgcolor="rgba(255,255,255,0.8)",
@@ -132,11 +133,11 @@ def freq_wavelengths(cfg: RopeConfig, *, style: str = "app", compare=()) -> go.F
                                      line=dict(color=col, width=1.5), showlegend=(c == 1),
                                      hovertemplate="pair %{x}: " + _HOVER[key] + "<extra>" + name + "</extra>"),
                           row=1, col=c)
-    fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[cfg.context_length] * 2, mode="lines",
+    fig.add_trace(go.Scatter(x=pair_span(0, cfg.n_pairs - 1), y=[cfg.context_length] * 2, mode="lines",
                              name=f"context length L = {cfg.context_length:,}", line=dict(color="#222222", width=2)),
                   row=1, col=2)
     if cfg.original_context_length != cfg.context_length:
-        fig.add_trace(go.Scatter(x=[0, cfg.n_pairs - 1], y=[cfg.original_context_length] * 2, mode="lines",
+        fig.add_trace(go.Scatter(x=pair_span(0, cfg.n_pairs - 1), y=[cfg.original_context_length] * 2, mode="lines",
                                  name=f"original context {cfg.original_context_length:,}",
                                  line=dict(color="#222222", width=1, dash="dash")), row=1, col=2)
     styled(fig, title=f"Per-pair frequency and wavelength ({cfg.label()})", x_title="pair index i",
@@ -168,6 +169,14 @@ def freq_rotations(cfg: RopeConfig, *, style: str = "app") -> go.Figure:
     styled(fig, title=f"Rotations completed within the context (L = {cfg.context_length:,} tokens)",
            x_title="pair index i", y_title="rotations L·θ_i / 2π (turns)", style=style, log_y=True)
     fig.update_layout(bargap=0.1, hovermode="closest", meta=_facts(cfg, t))
+    shown = np.r_[t["rotations"], 1.0]     # the 1-turn line is a shape: the axis must reach it too
+    lo, hi = np.log10(shown[shown > 0].min()), np.log10(shown.max())
+    axis = log_axis(shown)
+    pad = min(0.05 * max(hi - lo, 2.0), 0.3)     # decades of room beyond the data
+    rng = [lo - pad, hi + pad]
+    if axis.get("range"):                  # log_ticks widened the range to show an outer tick: keep that too
+        rng = [min(rng[0], axis["range"][0]), max(rng[1], axis["range"][1])]
+    fig.update_yaxes(**{**axis, "range": rng})
     _mark_critical(fig, cfg.n_pairs, fig.layout.meta["d_extra"])
     return fig
 

@@ -36,6 +36,17 @@ METHOD_LABELS = {
 }
 
 
+def method_label(method: str, result) -> str:
+    """The display label of benchmark ``method`` for ``result`` (a BenchResult or its dict): the rope_viz kernel
+    is the fused Triton kernel only on CUDA with triton; elsewhere it says it ran its eager torch fallback (the run's
+    notes say so), so a slow "rope_viz kernel" on CPU is not read as the kernel's speed."""
+    label = METHOD_LABELS.get(method, method)
+    notes = getattr(result, "notes", None) if not isinstance(result, dict) else result.get("notes")
+    if method.startswith("ours") and any("eager torch" in n for n in notes or ()):
+        label += " (eager fallback)"
+    return label
+
+
 def _result_dict(result) -> dict:
     """A BenchResult or its JSON form (``dataclasses.asdict``; seq-len keys may have become strings) → plain dict
     with int seq-len keys (ms: medians; timings: method → S → dict of min, median, p25, p75, n, when measured)."""
@@ -62,7 +73,7 @@ def timing_table(result) -> list[dict]:
 
     def fmt(v, digits: int = 3) -> str:          # the app's one number notation: 8,260 / 0.0411, never 8.26e+03
         return "—" if v is None else format_number(v, digits)
-    return [{"S (tokens)": r["seq_len"], "method": METHOD_LABELS.get(r["method"], r["method"]),
+    return [{"S (tokens)": r["seq_len"], "method": method_label(r["method"], br),
              "median ms": fmt(r["ms"], 4), "min ms": fmt(r["min_ms"], 4),
              "spread": "—" if r["spread"] is None else fmt(100 * r["spread"], 2) + " %",
              "× copy": fmt(r["x_copy"]), "% of attention": fmt(r["pct_sdpa"]),
@@ -105,9 +116,12 @@ def _timing_caption(fig: go.Figure) -> str:
     share = meta.get("share")
     if share:
         lo, hi = share["first"], share["last"]
-        trend = "shrinks" if hi[1] < lo[1] else "grows"
         text += (f" {share['label']} takes {format_share(lo[1], 'attention’s time')} at S = {lo[0]:,} and "
-                 f"{format_share(hi[1])} at S = {hi[0]:,}: its share {trend} as attention grows with S².")
+                 f"{format_share(hi[1])} at S = {hi[0]:,}"
+                 + (": its share shrinks, as expected — RoPE's work grows with S, attention's with S²."
+                    if hi[1] < lo[1] else
+                    ": its share did not shrink here, although RoPE's work grows with S and attention's with S² — "
+                    "at these sizes fixed per-call costs (or a busy machine) weigh more than the work."))
     if meta.get("noisy"):
         text += f" {meta['noisy']} measurement(s) stayed noisy (open markers): rerun on a quiet machine."
     return text
@@ -130,9 +144,10 @@ def kernel_timing(cfg: RopeConfig, *, style: str = "app", result=None, seq_lens=
     noisy = _noisy_points(result)
     fig = go.Figure()
     colors = iter(PALETTE)
-    for m, label in METHOD_LABELS.items():
+    for m in METHOD_LABELS:
         if m not in res["ms"] or not res["ms"][m]:
             continue
+        label = method_label(m, res)
         s = sorted(res["ms"][m])
         y = [res["ms"][m][k] for k in s]
         t = res["timings"].get(m, {})
@@ -177,7 +192,7 @@ def _share_meta(res: dict) -> dict | None:
         both = sorted(set(res["ms"].get(m, {})) & set(sd))
         if len(both) >= 2:
             pct = [(S, 100.0 * res["ms"][m][S] / sd[S]) for S in (both[0], both[-1])]
-            return dict(label=METHOD_LABELS[m], first=pct[0], last=pct[1])
+            return dict(label=method_label(m, res), first=pct[0], last=pct[1])
     return None
 
 

@@ -19,7 +19,7 @@ from ..config import SCALING_LABELS, RopeConfig
 from ..frequencies import effective_parameters
 from ..scaling import extend
 from . import register
-from ._style import PALETTE, format_number, styled
+from ._style import PALETTE, format_number, pair_span, styled
 from .distance import display_envelope, legend_below
 from .extension import METHODS
 
@@ -85,10 +85,10 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
                           "<br>one-sign: %{customdata[1]}<extra></extra>"))
     p = max(c.n_pairs for _, c in configs)
     L0 = cfg.context_length
-    fig.add_trace(go.Scatter(x=[0, p - 1], y=[1, 1], mode="lines", name="one full turn (cycle completed)",
+    fig.add_trace(go.Scatter(x=pair_span(0, p - 1), y=[1, 1], mode="lines", name="one full turn (cycle completed)",
                              line=dict(color="#777", width=1, dash="longdash")))
     half = (L0 - 1) / (2 * L0)
-    fig.add_trace(go.Scatter(x=[0, p - 1], y=[half, half], mode="lines",
+    fig.add_trace(go.Scatter(x=pair_span(0, p - 1), y=[half, half], mode="lines",
                              name="one-sign threshold: (L − 1)·θ = π (half a turn)",
                              line=dict(color="#000", width=1.5)))
     styled(fig, title="Rotations completed within the context, per pair", x_title="pair index i (0 = fastest)",

@@ -1,0 +1,155 @@
+"""Figures at the edges of what the sidebar allows — one rotated pair (d = 2), a 16-token context — and captions that
+state a trend or a rule: every chart draws what it holds, and every sentence agrees with the figure's own data.
+
+Found by a first-time user's screenshots: at d = 2 the Offset dimensions and Context extension charts were empty
+axes (a line through one point draws nothing), the pair axis read −0.4 … 0.4, the rotations chart had no y tick
+and no "1 rotation" line, and captions claimed "they only ever see part of the circle" with no such pair, or
+"s² − s + 1" for a single pair no base change can move."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+from rope_viz.config import RopeConfig
+from rope_viz.figures import caption_of, figures, get_figure
+
+TINY = {"d=2 L=16 b=10": RopeConfig(2, base=10.0, context_length=16),
+        "d=2 L=4096": RopeConfig(2, context_length=4096),
+        "d=4 L=16": RopeConfig(4, base=10.0, context_length=16),
+        "d=64 rf=1/32 (one pair)": RopeConfig(64, rotary_fraction=1 / 32, context_length=2048)}
+
+
+def _tiny_figures():
+    for name, spec in figures().items():
+        if name.startswith(("kernel_timing", "kernel_invariance", "model_")):
+            continue                           # measured on a device / from a model: other tests
+        for cname, cfg in TINY.items():
+            try:
+                yield f"{name}@{cname}", spec.fn(cfg, style="app")
+            except (TypeError, ValueError):
+                continue
+
+
+def _points(tr) -> tuple[np.ndarray, np.ndarray]:
+    """The finite (x, y) points of a trace, computed here from the raw arrays (not with the library's helper)."""
+    y = np.array([np.nan if v is None else v for v in tr.y], dtype=float)
+    x = np.arange(y.size, dtype=float) if tr.x is None else np.array([np.nan if v is None else v for v in tr.x],
+                                                                       dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    return x[ok], y[ok]
+
+
+def test_no_trace_with_data_draws_nothing():
+    """A scatter trace drawn as a line only needs two distinct points; one point (or one spot twice) shows nothing
+    unless it has markers. Checked on every registered figure at one-pair and 16-token configs."""
+    checked = 0
+    for label, fig in _tiny_figures():
+        for tr in fig.data:
+            if tr.type != "scatter" or tr.y is None or tr.mode is None:
+                continue
+            try:
+                x, y = _points(tr)
+            except (TypeError, ValueError):          # category or text axes
+                continue
+            if not x.size:
+                continue
+            spots = {(a, b) for a, b in zip(x.tolist(), y.tolist())}
+            assert "markers" in tr.mode or len(spots) > 1, (label, tr.name, tr.mode, spots)
+            checked += 1
+    assert checked > 50
+
+
+def test_a_one_pair_axis_is_labelled_with_whole_pair_indices():
+    """An x axis titled "pair index" over one pair gets integer ticks (plotly.js would label −0.4 … 0.4)."""
+    seen = 0
+    for label, fig in _tiny_figures():
+        for key in fig.layout:
+            if not key.startswith("xaxis"):
+                continue
+            ax = fig.layout[key]
+            if not (ax.title.text or "").startswith("pair index") or ax.type == "log":
+                continue
+            assert ax.dtick == 1 or (ax.tickvals is not None and all(float(t).is_integer() for t in ax.tickvals)), \
+                (label, key, ax.dtick, ax.tickvals)
+            seen += 1
+    assert seen >= 8
+
+
+def test_every_log_axis_with_data_has_a_labelled_tick():
+    """A log axis over a single value (one pair's rotations) still carries a labelled tick."""
+    for label, fig in _tiny_figures():
+        for key in fig.layout:
+            ax = fig.layout[key]
+            if key[:5] in ("xaxis", "yaxis") and ax.type == "log" and ax.tickvals is not None:
+                assert len(ax.tickvals) >= 1 and len(ax.ticktext) == len(ax.tickvals), (label, key)
+
+
+@pytest.mark.parametrize("cfg", [*TINY.values(), RopeConfig(128), RopeConfig(128, base=1e9, context_length=16),
+                                 RopeConfig(256, base=1e9, context_length=2_097_152)])
+def test_rotations_chart_shows_its_one_turn_line_and_says_only_what_its_bars_show(cfg):
+    fig = get_figure("freq_rotations").fn(cfg)
+    turns = np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data if t.type == "bar" and t.y is not None])
+    lo, hi = 10.0 ** np.asarray(fig.layout.yaxis.range, dtype=float)
+    assert lo <= min(turns.min(), 1.0) and max(turns.max(), 1.0) <= hi      # every bar and the 1-turn line in view
+    partial = int((turns < 1.0).sum())
+    cap = caption_of("freq_rotations", fig)
+    assert ("part of the circle" in cap) == (partial > 0), cap
+    if partial:
+        assert f"{partial} of {turns.size} pairs" in cap
+
+
+def test_dynamic_ntk_caption_states_its_rule_only_where_a_base_change_can_move_a_pair():
+    one = get_figure("ext_ratio").fn(RopeConfig(2, base=10.0, context_length=16))
+    cap = caption_of("ext_ratio", one)
+    assert "s² − s + 1" not in cap and "one rotated pair" in cap
+    many = get_figure("ext_ratio").fn(RopeConfig(128))
+    dyn = next(t for t in many.data if t.name == "dynamic NTK")
+    slowest = 1.0 / float(np.asarray(dyn.y, dtype=float)[-1])              # from the drawn curve
+    cap = caption_of("ext_ratio", many)
+    assert f"slows the slowest pair {slowest:.3g}×" in cap or f"slows the slowest pair {round(slowest)}×" in cap
+
+
+def _bench(first_pct: float, last_pct: float, notes=()) -> dict:
+    """A benchmark result in its JSON form: RoPE ("ours") at first_pct / last_pct % of attention at S = 128 / 512."""
+    sdpa = {128: 1.0, 512: 4.0}
+    ours = {128: first_pct / 100 * sdpa[128], 512: last_pct / 100 * sdpa[512]}
+    timing = lambda ms: {s: dict(min=v, median=v, p25=v, p75=v, n=5) for s, v in ms.items()}   # noqa: E731
+    ms = {"copy": {128: 0.01, 512: 0.04}, "ours": ours, "sdpa": sdpa}
+    return dict(device="cpu", device_name="test CPU", dtype="bfloat16", seq_lens=[128, 512], ms=ms,
+                timings={m: timing(v) for m, v in ms.items()}, notes=list(notes),
+                shape=dict(batch=1, n_q_heads=32, n_kv_heads=8, head_dim=128))
+
+
+@pytest.mark.parametrize("first,last", [(25.6, 26.9), (40.0, 10.0), (30.0, 30.0)])
+def test_kernel_caption_says_what_the_measured_share_did(first, last):
+    pytest.importorskip("torch")
+    fig = get_figure("kernel_timing").fn(RopeConfig(128), result=_bench(first, last))
+    cap = caption_of("kernel_timing", fig)
+    shrank = last < first
+    assert ("its share shrinks" in cap) == shrank and ("did not shrink" in cap) == (not shrank), cap
+    assert "grows as attention grows" not in cap
+
+
+def test_kernel_labels_say_when_the_eager_fallback_ran():
+    pytest.importorskip("torch")
+    from rope_viz.figures import kernel as FK
+
+    note = "CPU numbers: 'ours' is the eager torch path (the Triton kernel needs CUDA)"
+    for notes, fallback in (([note], True), ([], False)):
+        res = _bench(30.0, 20.0, notes)
+        names = [t.name for t in get_figure("kernel_timing").fn(RopeConfig(128), result=res).data]
+        assert ("rope_viz kernel (eager fallback)" in names) == fallback, names
+        rows = FK.timing_table(res)
+        assert any(r["method"].endswith("(eager fallback)") for r in rows) == fallback
+        assert "(eager fallback)" in caption_of("kernel_timing",
+                                                get_figure("kernel_timing").fn(RopeConfig(128), result=res)) \
+            or not fallback
+
+
+def test_tiny_figure_options_exist():
+    """The figures exercised above accept a bare config (no option is required): otherwise they were skipped."""
+    names = {"freq_rotations", "freq_wavelengths", "offsets_cycles", "ext_ratio", "ext_wavelengths"}
+    for n in names:
+        params = inspect.signature(get_figure(n).fn).parameters
+        assert all(p.default is not inspect.Parameter.empty for k, p in params.items() if k not in ("cfg",)), n
