@@ -153,3 +153,17 @@ def test_tiny_figure_options_exist():
     for n in names:
         params = inspect.signature(get_figure(n).fn).parameters
         assert all(p.default is not inspect.Parameter.empty for k, p in params.items() if k not in ("cfg",)), n
+
+
+def test_base_advisor_keeps_each_preset_width_in_one_colour_whatever_the_sidebar_says():
+    """The advisor colours its curves by head width; a sidebar width that no preset has must not shift the presets'
+    colours (d = 128 was green at the default config and yellow at d = 2)."""
+    def colours(cfg):
+        fig = get_figure("aliasing_advisor").fn(cfg, on_demand=True)
+        return {t.name.split(", ", 1)[1].split(":")[0].split(" (")[0]: t.line.color for t in fig.data
+                if t.name.startswith("Men et al. minimum base")}
+    ref = colours(RopeConfig(128))
+    for cfg in TINY.values():
+        got = colours(cfg)
+        shared = set(ref) & set(got)
+        assert len(shared) >= 3 and all(ref[w] == got[w] for w in shared), (cfg.label(), ref, got)

@@ -582,9 +582,12 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     adv = advice(cfg, L, train_length) if men_is_quick(cfg, L) or on_demand else {"recommended": None}
     pts = list(_preset_points_cached())
     own = men_condition(cfg)
-    widths = sorted({(p["head_dim"], p["rotary_dim"]) for p in pts} | {(cfg.head_dim, cfg.rotary_dim)})
+    preset_widths = sorted({(p["head_dim"], p["rotary_dim"]) for p in pts})
     order = (0, 1, 3, 2, 4, 5, 7)     # blue, vermillion, pink, green, orange…: neighbouring widths far apart in hue
-    colour = {w: PALETTE[order[i % len(order)]] for i, w in enumerate(widths)}
+    # the presets' widths keep their colours whatever the sidebar says; a width of its own comes after them
+    colour = {w: PALETTE[order[i % len(order)]] for i, w in enumerate(preset_widths)}
+    colour.setdefault((cfg.head_dim, cfg.rotary_dim), PALETTE[order[len(preset_widths) % len(order)]])
+    widths = sorted(colour)
     fig = go.Figure()
     meta: dict = {"above_but_fail": [], "no_base": []}
     curves = {}
