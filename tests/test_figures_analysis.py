@@ -464,3 +464,19 @@ def test_titles_axes_legend_and_size_at_1m(name):
             t.type == "heatmap" and t.colorbar.title.text for t in fig.data)         # bar is the legend
         assert len(fig.to_json()) <= 2_000_000
     assert fig.layout.width is not None                     # docs style: fixed size
+
+
+@pytest.mark.parametrize("quantities,normalize,right", [(FD.QUANTITIES, False, True), (("bound", "ones"), False, True),
+                                                         (("bound",), False, False), (FD.QUANTITIES, True, False)])
+def test_roformer_bound_has_an_axis_of_its_own_beside_scores(quantities, normalize, right):
+    """RoFormer's relative bound (1/(d/2))·Σ|S_j| is not a dot product: drawn beside scores it sits on a right axis
+    titled with its own name and "no unit" (on the score axis, 32.5 under an all-ones score of 128 read as a bound
+    that the score breaks); alone, or with every curve normalised to 1 at Δ = 0, it shares the one axis."""
+    fig = FD.distance_figure(RopeConfig(128), quantities=quantities, normalize=normalize)
+    bound = [t for t in fig.data if t.name.startswith(FD.QUANTITY_LABELS["bound"])]
+    others = [t for t in fig.data if t.y is not None and not t.name.startswith(FD.QUANTITY_LABELS["bound"])]
+    assert bound and all((t.yaxis == "y2") == right for t in bound)
+    assert all(t.yaxis in (None, "y") for t in others)
+    if right:
+        assert "no unit" in fig.layout.yaxis2.title.text and fig.layout.yaxis2.overlaying == "y"
+        assert all("(right axis)" in t.name for t in bound)

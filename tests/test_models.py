@@ -571,3 +571,24 @@ def test_deepseek_latent_attention_pairs_are_the_rope_part(version):
         logits = oracle(torch.tensor([ids])).logits[0].double()
     ref = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none").numpy()
     np.testing.assert_allclose(measure.token_nll(lm, ids, other), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_attention_distance_caption_names_the_sink_only_when_the_far_end_rises():
+    """At the largest distances the only keys are the first tokens, so a sink makes the curves rise there: the
+    caption says so, with the rise computed here from the drawn curves — and says nothing of it without a rise."""
+    from rope_viz.figures import caption_of
+    from rope_viz.figures.models import attention_distance
+
+    flat = _synthetic_attention(512)
+    assert "sink" not in caption_of("model_attention_distance", attention_distance(result=flat))
+    sunk = _synthetic_attention(512)
+    sunk["weight_by_distance"][:, :, -10:] = 0.5                  # keys near token 0 draw half the attention
+    fig = attention_distance(result=sunk)
+    curves = np.array([np.asarray(t.y, dtype=float) for t in fig.data if t.name.startswith("layer ")])
+    mean = np.nanmean(curves, axis=0)
+    probe = fig.layout.meta["probe"]
+    want = np.nanmean(mean[-(511 // 50):]) / mean[probe - 1]
+    cap = caption_of("model_attention_distance", fig)
+    import re
+    got = float(re.search(r"first tokens, which draw ([\d.,]+)×", cap).group(1).replace(",", ""))
+    assert "attention sink" in cap and got == pytest.approx(want, rel=5e-3), (want, cap)

@@ -164,15 +164,15 @@ def distance_series(cfg: RopeConfig, quantity: str, max_distance: int, *, log_x:
 
 
 def _band_traces(fig: go.Figure, x, lo, hi, *, name: str, color: str, dash: str, group: str,
-                 hover: str, legend: bool = True) -> None:
+                 hover: str, legend: bool = True, yaxis: str = "y") -> None:
     """A curve drawn as its min/max envelope: the max line (in the legend if ``legend``) and the min line filled up
-    to it."""
+    to it, against ``yaxis``."""
     same = np.array_equal(lo, hi)
     fig.add_trace(go.Scatter(x=x, y=hi, mode="lines", name=name, legendgroup=group, showlegend=legend,
-                             line=dict(color=color, dash=dash, width=1.6), hovertemplate=hover))
+                             line=dict(color=color, dash=dash, width=1.6), hovertemplate=hover, yaxis=yaxis))
     if not same:
         fig.add_trace(go.Scatter(x=x, y=lo, mode="lines", name=name + " (min in bin)", legendgroup=group,
-                                 showlegend=False, line=dict(color=color, dash=dash, width=1.0),
+                                 showlegend=False, line=dict(color=color, dash=dash, width=1.0), yaxis=yaxis,
                                  fill="tonexty", fillcolor=rgba(color, 0.25), hovertemplate=hover))
 
 
@@ -263,6 +263,8 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     fig = go.Figure()
     several = len(configs) > 1
     first_series = {}
+    # RoFormer's relative bound has no unit: beside scores (dot products) it gets an axis of its own, on the right
+    bound_right = not normalize and "bound" in quantities and len(quantities) > 1
     for ci, (name, c) in enumerate(configs):
         if several:     # the configuration's legend entry: toggles all its curves
             _legend_key(fig, name=name, group=f"cfg{ci}", color=PALETTE[ci])
@@ -274,6 +276,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
             if ci == 0:
                 first_series[q] = s
             label = QUANTITY_LABELS[q] + ("" if s["exact"] else f" (sampled beyond Δ = {BOUND_EXACT_MAX:,})")
+            label += " (right axis)" if q == "bound" and bound_right else ""
             label += f" — {name}" if several else ""
             hover = "Δ=%{x:,.0f}<br>%{y:.4g}<extra>" + QUANTITY_SHORT[q] + (f", {name}" if several else "") \
                 + "</extra>"
@@ -294,7 +297,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
                                              line=dict(color=color, dash="dot", width=1.4)))
             else:
                 _band_traces(fig, s["x"], s["lo"], s["hi"], name=label, color=color, dash=dash, group=group,
-                             hover=hover, legend=not several)
+                             hover=hover, legend=not several, yaxis="y2" if q == "bound" and bound_right else "y")
             if q == "similarity":
                 neg = s["first_negative"]
                 if neg is not None:
@@ -318,6 +321,10 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     y_title = "score / score at Δ = 0 (dimensionless)" if normalize else "score (dot product, unit-entry q/k)"
     styled(fig, title=ttl, x_title="relative distance Δ = m − n (tokens" + (", log scale)" if log_x else ")"),
            y_title=y_title, style=style, log_x=log_x, height=520)
+    if bound_right:
+        fig.update_layout(yaxis2=dict(title="RoFormer relative bound (1/(d/2))·Σ|S_j| (no unit)", overlaying="y",
+                                      side="right", showgrid=False, rangemode="tozero", tickmode="auto"),
+                          margin=dict(r=80))
     fig.update_layout(meta=_caption_facts(cfg, quantities, max_d, first_series))
     return legend_below(fig)
 

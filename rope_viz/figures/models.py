@@ -157,9 +157,14 @@ def _caption_distance(fig: go.Figure) -> str:
         return (f"Mean pre-softmax logit by distance: it changes by {drop} from Δ = 1 to Δ = "
                 f"{m.get('probe', 0):,} (mean over the layers shown); the all-ones RoPE curve is a shape reference.")
     ratio = format_number(m.get('ratio', float('nan')), 2)
-    return (f"At Δ = {m.get('probe', 0):,} the measured attention weight is {ratio}× what "
+    text = (f"At Δ = {m.get('probe', 0):,} the measured attention weight is {ratio}× what "
             f"uniform attention over the prefix would give (mean over the layers shown): attention is not uniform "
             f"in distance.")
+    tail = m.get("tail")
+    if tail is not None and tail > 1.5:
+        text += (f" The rise towards Δ = {m['last']:,} is the attention sink, not RoPE: that far back the only keys "
+                 f"are the first tokens, which draw {format_number(tail, 3)}× the weight at Δ = {m['probe']:,}.")
+    return text
 
 
 @register("model_attention_distance", page=PAGE, caption=_caption_distance)
@@ -201,6 +206,8 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
         fig.add_trace(go.Scatter(x=d, y=ref, mode="lines", name="uniform attention over the prefix (reference)",
                                  line=dict(color="black", dash="dash")))
         ratio = float(mean_curve[probe - 1] / ref[probe - 1])
+        far = mean_curve[-max(1, (n - 1) // 50):]                  # the farthest 2 % of distances: keys near 0
+        tail = float(np.nanmean(far) / mean_curve[probe - 1]) if np.isfinite(far).any() else None
         y_title, log_y = "mean attention weight", True
     else:
         cfg_main = rope_of(r)[r["main_type"]]
@@ -212,13 +219,15 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
         fig.update_layout(yaxis2=dict(title="all-ones score ÷ head dim", overlaying="y", side="right",
                                       showgrid=False))
         ratio = float(mean_curve[probe - 1] - mean_curve[0])
+        tail = None
         y_title, log_y = "mean pre-softmax logit (scaled q·k)", False
     who = "mean over heads" if head is None else f"head {int(head)}"
     styled(fig, title=f"{r['model']}: attention vs distance ({who}, {r['tokens']:,} tokens)",
            x_title="query − key distance Δ (tokens)", y_title=y_title, style=style, log_x=True, log_y=log_y)
     fig.update_xaxes(**log_ticks_125(fig, "x"))      # 1-2-5 ticks: every minor tick labelled read "708090100"
     legend_below(fig)
-    fig.update_layout(meta={"probe": int(probe), "quantity": quantity, "ratio": ratio, "drop": ratio})
+    fig.update_layout(meta={"probe": int(probe), "quantity": quantity, "ratio": ratio, "drop": ratio,
+                            "tail": tail, "last": int(n - 1)})
     return fig
 
 
