@@ -187,7 +187,9 @@ def test_sweep_legend_and_caption_say_what_is_drawn():
     assert "this config's base: 500000" in names
     assert not any("e+" in n for n in names), names
     men = [n for n in names if n.startswith("Men et al.")][0]
-    assert men == f"Men et al. lower bound for L = 4,096: {format_base(FA.men_bound(128, 4096), 3)}"
+    assert men == f"Men et al. lower bound for L = 4,096: {format_base(FA.men_bound(128, 4096), 5)}"
+    shown = float(men.rsplit(": ", 1)[1])                    # a lower bound, not rounded past itself (was 27000)
+    assert shown == pytest.approx(FA.men_bound(128, 4096), rel=1e-4)
     marks = [t for t in fig.data if t.name.startswith(("Men et al.", "Liu et al.", "this config"))]
     assert len(marks) == 3 and all(t.mode == "lines" and t.x[0] == t.x[1] for t in marks)
     cap = caption_of("aliasing_base_sweep", fig)

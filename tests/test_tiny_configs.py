@@ -167,3 +167,25 @@ def test_base_advisor_keeps_each_preset_width_in_one_colour_whatever_the_sidebar
         got = colours(cfg)
         shared = set(ref) & set(got)
         assert len(shared) >= 3 and all(ref[w] == got[w] for w in shared), (cfg.label(), ref, got)
+
+
+def test_sweep_says_when_its_curves_ignore_the_configs_scaling():
+    """The base sweep draws plain RoPE; with a scaled config (Llama 3.1 ×8) its base line says the scaling is not
+    applied, and without one it does not."""
+    from rope_viz.presets import get_preset
+
+    def line(cfg):
+        fig = get_figure("aliasing_base_sweep").fn(cfg)
+        return next(t.name for t in fig.data if t.name.startswith("this config's base"))
+    assert "scaling is not applied" in line(get_preset("llama-3.1-8b").config.replace(context_length=8192))
+    assert "scaling" not in line(RopeConfig(128))
+
+
+def test_impostor_caption_reads_right_at_the_nearest_distance():
+    fig = get_figure("aliasing_impostors").fn(RopeConfig(2, base=10.0, context_length=16))
+    cap = caption_of("aliasing_impostors", fig)
+    k = fig.layout.meta.get("k")
+    if k == 1:
+        assert "k = 1 token " in cap and "nearer ones have none" not in cap
+    elif k is not None:
+        assert f"k = {k:,} tokens" in cap

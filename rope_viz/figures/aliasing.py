@@ -160,8 +160,10 @@ def _impostor_caption(fig: go.Figure) -> str:
     if m.get("k") is None:
         return text + (f"No distance here is matched by one {AMBIGUITY_RATIO}× farther: every distance of this "
                        "context is told apart from much farther ones.")
-    return text + (f"The first distance with a look-alike at least {AMBIGUITY_RATIO}× farther is k = {m['k']:,} "
-                   f"tokens (Δ = {m['F']:,}, sim {format_number(m['sim'], 2)}); nearer ones have none.")
+    k = m["k"]
+    return text + (f"The first distance with a look-alike at least {AMBIGUITY_RATIO}× farther is k = {k:,} "
+                   f"token{'' if k == 1 else 's'} (Δ = {m['F']:,}, sim {format_number(m['sim'], 2)})"
+                   + ("; nearer ones have none." if k > 1 else ": already the nearest distance."))
 
 
 def _base_text(bases, digits: int = 3) -> list[str]:
@@ -311,13 +313,14 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     liu = liu_min_base(cfg.rotary_dim, L, T, pretrain_base=cfg.base)[0] if T < L else None
     if liu is not None:
         marks.append((liu, f"Liu et al.: T_extra ≥ {L:,} (trained at {T:,})", PALETTE[3], "dashdot"))
-    marks.append((cfg.base, "this config's base", "#000000", "dot"))
+    marks.append((cfg.base, "this config's base" + (" (its scaling is not applied: the curves are plain RoPE)"
+                                                    if cfg.scaling is not None else ""), "#000000", "dot"))
     meta = {"L": L, "config_L": cfg.context_length, "men_pending": men is None, "drawn": [],
             "not_drawn": []}
     for x, label, color, dash in marks:
         meta["drawn" if math.isfinite(x) and x <= BASE_MAX else "not_drawn"].append(label)
         if math.isfinite(x) and x <= BASE_MAX:
-            value = format_base(x, 6 if label == "this config's base" else 5)   # a bound: not rounded past it
+            value = format_base(x, 6 if label.startswith("this config's base") else 5)   # a bound: not rounded
             fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {value}",
                                      line=dict(color=color, dash=dash, width=2),
                                      hovertemplate=f"{label}<br>base={value}<extra></extra>"))
