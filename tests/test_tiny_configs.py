@@ -189,3 +189,13 @@ def test_impostor_caption_reads_right_at_the_nearest_distance():
         assert "k = 1 token " in cap and "nearer ones have none" not in cap
     elif k is not None:
         assert f"k = {k:,} tokens" in cap
+
+
+@pytest.mark.parametrize("cfg,asked", [(RopeConfig(2, base=10.0, context_length=16), 256),
+                                       (RopeConfig(128, context_length=64), 128), (RopeConfig(128), 256)])
+def test_similarity_map_says_when_it_samples_fewer_positions_than_asked(cfg, asked):
+    fig = get_figure("aliasing_map").fn(cfg, n_positions=asked)
+    n = len(np.unique(np.asarray(fig.data[0].x)))                       # the positions drawn, counted here
+    cap = caption_of("aliasing_map", fig)
+    assert (f"Only {n:,} distinct positions" in cap) == (n < asked), cap
+    assert f"({n} sampled positions" in fig.layout.title.text

@@ -90,9 +90,18 @@ def map_positions(cfg: RopeConfig, n_positions: int = 256, spacing: str = "log")
 
 
 # -- similarity map ------------------------------------------------------------------------------------------------
-@register("aliasing_map", page="Aliasing",
-          caption="Bright cells far from the diagonal are pairs of distant positions whose rotation codes look "
-                  "alike: a repeating pattern means aliasing (base too small), a wide bright band means blur.")
+def _map_caption(fig: go.Figure) -> str:
+    """Bright cells far from the diagonal alias; and how many positions were sampled when fewer than asked."""
+    text = ("Bright cells far from the diagonal are pairs of distant positions whose rotation codes look alike: a "
+            "repeating pattern means aliasing (base too small), a wide bright band means blur.")
+    m = fig.layout.meta or {}
+    if m and m["sampled"] < m["asked"]:
+        text += (f" Only {m['sampled']:,} distinct positions ({m['spacing']} spacing) fit in a context of "
+                 f"{m['L']:,} tokens: fewer than the {m['asked']:,} asked for.")
+    return text
+
+
+@register("aliasing_map", page="Aliasing", caption=_map_caption)
 def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: int = 256,
                           spacing: str = "log") -> go.Figure:
     """Heatmap of sim(m, n) over ``n_positions`` sampled positions of the context (``similarity_matrix``).
@@ -115,6 +124,8 @@ def similarity_map_figure(cfg: RopeConfig, *, style: str = "app", n_positions: i
     styled(fig, title=f"Position similarity map ({len(pos)} sampled positions, {spacing} spacing, "
                       f"{cfg.label()})",
            x_title=f"position n ({unit})", y_title=f"position m ({unit})", style=style, height=620)
+    fig.update_layout(meta={"sampled": int(len(pos)), "asked": int(n_positions), "L": cfg.context_length,
+                            "spacing": spacing})
     if log:
         ticks = pos[_log_ticks(pos)]
         axis = dict(type="category", tickmode="array", tickvals=ticks.tolist(),
