@@ -199,3 +199,14 @@ def test_similarity_map_says_when_it_samples_fewer_positions_than_asked(cfg, ask
     cap = caption_of("aliasing_map", fig)
     assert (f"Only {n:,} distinct positions" in cap) == (n < asked), cap
     assert f"({n} sampled positions" in fig.layout.title.text
+
+
+@pytest.mark.parametrize("cfg", [RopeConfig(2, base=10.0, context_length=16), RopeConfig(128),
+                                 RopeConfig(128, base=1e9, context_length=2_097_152)])
+def test_base_advisor_draws_this_config_inside_its_axes(cfg):
+    """"this config" is in the legend, so its marker must be in the plot (a 16-token context sat left of it)."""
+    fig = get_figure("aliasing_advisor").fn(cfg)
+    own = next(t for t in fig.data if t.name.startswith("this config"))
+    x0, x1 = fig.layout.xaxis.range
+    y0, y1 = fig.layout.yaxis.range
+    assert x0 <= np.log10(own.x[0]) <= x1 and y0 <= np.log10(own.y[0]) <= y1

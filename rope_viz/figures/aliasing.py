@@ -682,7 +682,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     styled(fig, title="Base advisor: context length vs base (models and Men et al.'s minimum base per head width)",
            x_title="context length L (tokens, log scale)", y_title="base b (rope_theta, log scale)", style=style,
            log_x=True, log_y=True, height=620)
-    fig.update_xaxes(range=list(_ADVISOR_RANGE["x"]))
+    fig.update_xaxes(range=list(_advisor_x_range(cfg)))
     fig.update_yaxes(range=list(_advisor_y_range(fig)))
     fig.update_layout(hovermode="closest", meta=meta)
     return legend_below(fig)
@@ -702,6 +702,13 @@ def _clear_of_marker(label: str, textposition: str) -> str:
 _ADVISOR_RANGE = {"x": (math.log10(BOUND_CONTEXTS[0]) - 0.15, math.log10(BOUND_CONTEXTS[-1]) + 0.2)}
 
 
+def _advisor_x_range(cfg: RopeConfig) -> tuple[float, float]:
+    """The advisor's log-x range: the curves' contexts, widened to this config's context (a 16-token context sat
+    left of the plot: its marker was in the legend only)."""
+    x0, x1 = _ADVISOR_RANGE["x"]
+    return min(x0, math.log10(cfg.context_length) - 0.15), max(x1, math.log10(cfg.context_length) + 0.2)
+
+
 def _advisor_y_range(fig: go.Figure) -> tuple[float, float]:
     ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None])
     ys = ys[np.isfinite(ys) & (ys > 0)]
@@ -710,12 +717,12 @@ def _advisor_y_range(fig: go.Figure) -> tuple[float, float]:
 
 def _plot_fractions(fig: go.Figure, pts: list[dict], cfg: RopeConfig, adv: dict) -> np.ndarray:
     """The presets' positions as fractions of the plot area (for label placement), in the axis ranges the figure
-    will get (log x over _ADVISOR_RANGE, log y over every plotted value)."""
+    will get (log x over ``_advisor_x_range``, log y over every plotted value)."""
     extra = [cfg.base] + [p["base"] for p in pts] + ([adv["recommended"]] if adv.get("recommended") else [])
     ys = np.concatenate([np.asarray(t.y, dtype=np.float64) for t in fig.data if t.y is not None] + [extra])
     ys = ys[np.isfinite(ys) & (ys > 0)]
     y0, y1 = math.log10(ys.min()) - 0.3, math.log10(ys.max()) + 0.4
-    x0, x1 = _ADVISOR_RANGE["x"]
+    x0, x1 = _advisor_x_range(cfg)
     return np.array([[(math.log10(p["context"]) - x0) / (x1 - x0), (math.log10(p["base"]) - y0) / (y1 - y0)]
                      for p in pts]).reshape(-1, 2)
 
