@@ -210,3 +210,23 @@ def test_base_advisor_draws_this_config_inside_its_axes(cfg):
     x0, x1 = fig.layout.xaxis.range
     y0, y1 = fig.layout.yaxis.range
     assert x0 <= np.log10(own.x[0]) <= x1 and y0 <= np.log10(own.y[0]) <= y1
+
+
+@pytest.mark.parametrize("L", [16, 4096, 131072])
+def test_alibi_minimum_is_shown_as_a_number_or_as_below_float64_never_as_zero(L):
+    """ALiBi's normalised signal e^(−m·Δ) is positive at every Δ: its minimum on [0, L] (steepest head, Δ = L) is
+    e^(−m_max·L), shown as that number while float64 holds it and as "< 10⁻³⁰⁷" once it underflows — not as 0
+    (the table read 0 at L = 4,096 and 3.4×10⁻⁴ at L = 16)."""
+    import math
+
+    from rope_viz.figures import encodings as E
+
+    rows = E.comparison_table(RopeConfig(128, context_length=L))
+    cell = rows[-1]["min on [0, L]"]
+    m_max = 0.5                                             # 8 heads: slopes 2^(−8k/8), k = 1 … 8 (Press et al.)
+    true_log10 = -m_max * L / math.log(10)
+    if true_log10 < -307:
+        assert cell.startswith("< 10⁻³⁰⁷"), cell
+    else:
+        assert cell != "0" and float(cell.replace("×10", "e").translate(
+            str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))) == pytest.approx(10 ** true_log10, rel=1e-3)

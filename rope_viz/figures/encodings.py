@@ -256,8 +256,14 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
     H, dm = len(s["slopes"]), s["d_model"]
     dep_key = f"largest departure beyond L (Δ ≤ {table_window(L)})"
 
-    def departure(value: float) -> str:
-        return format_number(value) if end > L else f"none measured (no Δ in (L, {CONTEXT_MAX:,}])"
+    def departure(value: float, positive: bool = False) -> str:
+        if end <= L:
+            return f"none measured (no Δ in (L, {CONTEXT_MAX:,}])"
+        return positive_number(value, 3) if positive else format_number(value)
+
+    def positive_number(value: float, digits: int = 4) -> str:
+        """ALiBi's normalised signal exp(−slope·Δ) is > 0 at every Δ; past ~10⁻³⁰⁸ float64 rounds it to 0."""
+        return "< 10⁻³⁰⁷ (below float64)" if value == 0 else format_number(value, digits)
 
     train, beyond = slice(0, L + 1), slice(L + 1, None)
     theta = effective_inv_freq(cfg)
@@ -291,9 +297,9 @@ def comparison_table(cfg: RopeConfig, n_heads: int = 8, d_model: int | None = No
         "signal at Δ = 0 (raw)": f"{format_number(alibi_0, 4)} (bias)",
         "first Δ with signal ≤ ½": alibi_half,
         "monotone on [0, L]": alibi_mono,
-        "min on [0, L]": format_number(alibi_min, 4),
+        "min on [0, L]": positive_number(alibi_min),
         "components at unseen phase beyond L": "0 (no rotation)",
-        dep_key: departure(alibi_dep),
+        dep_key: departure(alibi_dep, positive=True),
         "fixed constants (learned: 0)": H,
         f"position tables for L = {L:,} (fp32)":
             f"{format_bytes(H * 4)} (slopes; {format_bytes(H * L * L * 4)} if materialised)",
