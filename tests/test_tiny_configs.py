@@ -230,3 +230,19 @@ def test_alibi_minimum_is_shown_as_a_number_or_as_below_float64_never_as_zero(L)
     else:
         assert cell != "0" and float(cell.replace("×10", "e").translate(
             str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789"))) == pytest.approx(10 ** true_log10, rel=1e-3)
+
+
+@pytest.mark.parametrize("cfg", [RopeConfig(2, base=10.0, context_length=16), RopeConfig(128),
+                                 RopeConfig(64, rotary_fraction=1 / 32, context_length=2048)])
+def test_phase_error_caption_says_exact_exactly_when_its_curves_lie_on_the_floor(cfg):
+    """At one pair (θ = 1) every fp32 angle of an integer position is exact: the curves lie on the chart's 10⁻¹²
+    floor and the caption says so instead of "drift in proportion to the position: 0 rad …"."""
+    fig = get_figure("kernel_phase_error").fn(cfg)
+    cap = caption_of("kernel_phase_error", fig)
+    for tr in fig.data:
+        on_floor = bool(np.all(np.asarray(tr.y, dtype=float) <= 1e-12))
+        short = tr.name.split(" (")[0]                      # "inv_freq fp32", "inv_freq fp16", "inv_freq bf16"
+        assert (short in cap.split("Exact at every position for ")[-1].split(" (drawn")[0]) == on_floor \
+            or "Exact at every position" not in cap and not on_floor, (tr.name, cap)
+    fp32 = next(t for t in fig.data if t.name.startswith("inv_freq fp32"))
+    assert ("drift from float64" in cap) == bool(np.any(np.asarray(fp32.y, dtype=float) > 1e-12))

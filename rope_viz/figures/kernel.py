@@ -280,6 +280,9 @@ def kernel_memory(cfg: RopeConfig, *, style: str = "app", n_layers: int = 32, n_
 PHASE_LOST_RAD = 1.0          # "phase lost": an error of a radian
 
 
+_DTYPE_SHORT = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+
+
 def _phase_caption(fig: go.Figure) -> str:
     """Angles m·θ formed in fp32 drift from float64 in proportion to the position m."""
     m = fig.layout.meta or {}
@@ -287,11 +290,19 @@ def _phase_caption(fig: go.Figure) -> str:
         return _phase_caption.__doc__
     at = [f"{format_number(e, 2)} rad at m = {p:,}{' (the context length)' if p == m.get('L') else ''}"
           for p, e in dict(zip(m["m"], m["fp32"])).items()]
-    text = ("Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the position: "
-            + ", ".join(at) + ".")
+    exact = m.get("exact") or []
+    if "inv_freq fp32" in exact:
+        text = ("Angles m·θ formed in fp32 (as transformers does) equal float64's at every position shown here.")
+    else:
+        text = ("Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the position: "
+                + ", ".join(at) + ".")
     lost = m.get("bf16_lost")
     text += (f" An inv_freq kept in bf16 is off by a radian or more from m = {lost:,}." if lost else
              " An inv_freq kept in bf16 stays within a radian up to the largest position shown.")
+    if exact:
+        text += (f" Exact at every position for {', '.join(exact)} (drawn on the chart's 10⁻¹² floor)"
+                 + (": the only pair has θ = 1, and integer angles are exact in fp32 up to 2²⁴." if m.get("pairs") == 1
+                    else "."))
     return text
 
 
@@ -325,7 +336,8 @@ def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int
     ref = [int(np.searchsorted(pos, min(L, top))), len(pos) - 1]
     lost = np.flatnonzero(errs["bfloat16"] >= PHASE_LOST_RAD)
     fig.update_layout(meta=dict(m=[int(pos[i]) for i in ref], fp32=[float(errs["float32"][i]) for i in ref], L=L,
-                                bf16_lost=int(pos[lost[0]]) if lost.size else None))
+                                bf16_lost=int(pos[lost[0]]) if lost.size else None, pairs=cfg.n_pairs,
+                                exact=[f"inv_freq {_DTYPE_SHORT[dt]}" for dt, e in errs.items() if not np.any(e > 0)]))
     return styled(fig, title=f"Phase error of fp32 angles vs float64 — {cfg.label()}",
                   x_title="position m (tokens)", y_title="max phase error over pairs (rad)", style=style,
                   log_x=True, log_y=True)
