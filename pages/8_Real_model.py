@@ -22,6 +22,8 @@ reads a real text, and we look at what its queries and keys do with the rotary p
 ui.url_notice()          # one notice for the URL values dropped below (this page has no config sidebar)
 with st.sidebar:
     ui.page_nav()
+    st.caption("No RoPE configuration here: this page reads each model's own (head dim, base, scaling) from its "
+               "checkpoint, so a preset or config in the address does not apply. The other pages keep theirs.")
 from rope_viz import models as M                                    # noqa: E402 (numpy only; torch loads later)
 from rope_viz.figures import caption_of, models as FM              # noqa: E402
 from rope_viz.models import analysis as MA                         # noqa: E402

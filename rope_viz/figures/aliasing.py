@@ -340,7 +340,7 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
                                      name=f"{label}: no base ≤ {format_base(BASE_MAX)}",
                                      line=dict(color=color, dash=dash, width=2)))
     styled(fig, title=f"Aliasing vs base at context L = {L:,} (d = {cfg.head_dim})",
-           x_title="base b (rope_theta, log scale)", y_title="similarity (mean cos, 0 … 1)", style=style,
+           x_title="base b (rope_theta, log scale)", y_title="similarity, excess (mean cos, 0 … 1)", style=style,
            log_x=True)
     fig.update_yaxes(range=[0, 1.02])
     fig.update_layout(hovermode="closest", meta=meta)
