@@ -55,6 +55,7 @@ _TIMEOUT_S = 60.0           # one static export; a renderer that has not answere
 _START_TIMEOUT_S = 60.0     # starting the renderer and its first (tiny) image
 _PROBE_TIMEOUT_S = 8.0      # the liveness check before each export (a crashed tab leaves the browser process up)
 _STOP_WAIT_S = 3.0          # stopping the renderer gracefully, before its processes are killed
+_KILLED_WAIT_S = 15.0       # then for kaleido's thread to return once its browser is gone (seconds on a busy CPU)
 INSTALL_HINT = ("install Chromium (Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to a Chrome or "
                 "Chromium executable")
 
@@ -176,7 +177,7 @@ def _kill_browser() -> None:
             pass
 
 
-def _stop_renderer(grace: float = _STOP_WAIT_S) -> None:
+def _stop_renderer(grace: float = _STOP_WAIT_S, killed_wait: float = _KILLED_WAIT_S) -> None:
     """Stop kaleido's server without hanging: ask it to close; if it does not within ``grace`` s (its browser died
     or hangs), kill the browser's processes, which unblocks kaleido's thread, and wait again."""
     import kaleido
@@ -186,11 +187,11 @@ def _stop_renderer(grace: float = _STOP_WAIT_S) -> None:
     t.join(grace)
     if t.is_alive():
         _kill_browser()
-        t.join(_STOP_WAIT_S)
-    if t.is_alive():                     # kaleido's thread is stuck even without a browser: never reuse it
-        _server.update(state="stuck", pids=[], error="kaleido's server thread did not stop")
+        t.join(killed_wait)              # its browser is gone: kaleido's thread returns (slowly on a busy machine)
+    if t.is_alive():                     # still stuck: not reused while it lives (``_start`` looks again)
+        _server.update(state="stuck", pids=[], error="kaleido's server thread did not stop", stopper=t)
     else:
-        _server.update(state="idle", pids=[])
+        _server.update(state="idle", pids=[], stopper=None)
 
 
 def _probe(timeout: float) -> None:
@@ -208,8 +209,14 @@ def _start() -> None:
         raise RuntimeError(why)
     import kaleido
 
-    if _server["state"] == "stuck":
-        raise RuntimeError(f"the export renderer hangs and could not be stopped ({_server['error']}); restart the app")
+    if _server["state"] == "stuck":      # a stop that outlasted its wait may have finished since
+        stopper = _server.get("stopper")
+        if stopper is not None:
+            stopper.join(_KILLED_WAIT_S)
+        if stopper is None or stopper.is_alive():
+            raise RuntimeError(f"the export renderer hangs and could not be stopped ({_server['error']}); restart "
+                               "the app")
+        _server.update(state="idle", error=None, stopper=None)
     before = set(_children(os.getpid()))
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     atexit.unregister(_at_exit)
@@ -252,7 +259,7 @@ def shutdown(grace: float = _STOP_WAIT_S) -> None:
         if _server["state"] == "running":
             if not got:                   # an export is stuck holding the lock: end its browser first
                 _kill_browser()
-            _stop_renderer(grace)
+            _stop_renderer(grace, killed_wait=grace)    # at exit: never held up for long
     finally:
         if got:
             _lock.release()

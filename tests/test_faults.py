@@ -112,6 +112,36 @@ def test_the_next_export_restarts_a_killed_renderer(which):
     assert _is_svg(export.export_figure(_figure(), "svg"))        # and it keeps working
 
 
+@needs_browser
+def test_a_stop_that_outlasts_its_wait_does_not_end_static_export_for_good(monkeypatch):
+    """On a busy machine kaleido's thread can take longer than the wait to return after its browser was killed; the
+    renderer is then marked stuck. The next export waits for that thread again and restarts once it has returned;
+    only a thread that never returns keeps exports off (with the message saying to restart the app)."""
+    import threading
+
+    export.shutdown()
+    monkeypatch.setattr(export, "_KILLED_WAIT_S", 0.5)
+    slow = threading.Thread(target=time.sleep, args=(0.3,), daemon=True)
+    slow.start()
+    monkeypatch.setitem(export._server, "state", "stuck")
+    monkeypatch.setitem(export._server, "stopper", slow)
+    monkeypatch.setitem(export._server, "error", "kaleido's server thread did not stop")
+    assert _is_svg(export.export_figure(_figure(), "svg"))                  # it returned meanwhile: restarted
+    export.shutdown()
+    never = threading.Event()
+    hung = threading.Thread(target=never.wait, daemon=True)
+    hung.start()
+    monkeypatch.setitem(export._server, "state", "stuck")
+    monkeypatch.setitem(export._server, "stopper", hung)
+    try:
+        with pytest.raises(RuntimeError, match="restart the app"):
+            export.export_figure(_figure(), "svg")
+    finally:
+        never.set()
+        hung.join(1.0)
+        export._server.update(state="idle", stopper=None, error=None)
+
+
 def test_without_a_browser_static_export_says_what_to_install_and_html_csv_work(monkeypatch):
     export.shutdown()
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
