@@ -322,7 +322,7 @@ def distance_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = 
     styled(fig, title=ttl, x_title="relative distance Δ = m − n (tokens" + (", log scale)" if log_x else ")"),
            y_title=y_title, style=style, log_x=log_x, height=520)
     if bound_right:
-        fig.update_layout(yaxis2=dict(title="RoFormer relative bound (1/(d/2))·Σ|S_j| (no unit)", overlaying="y",
+        fig.update_layout(yaxis2=dict(title="RoFormer bound (no unit)", overlaying="y",
                                       side="right", showgrid=False, rangemode="tozero", tickmode="auto"),
                           margin=dict(r=80))
     fig.update_layout(meta=_caption_facts(cfg, quantities, max_d, first_series))
