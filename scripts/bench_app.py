@@ -245,6 +245,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-first-visit", action="store_true",
                     help="skip the first-visit loads (a fresh server per page: the slowest part of the run)")
     args = ap.parse_args(argv)
+    if not 1 <= args.loads <= 50 or not 1 <= args.samples <= 1000:
+        ap.error("--loads must be in [1, 50] and --samples in [1, 1000]")
     from playwright.sync_api import sync_playwright
 
     pages = A.app_pages()

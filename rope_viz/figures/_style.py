@@ -82,17 +82,23 @@ def text_width(text: str, size: float) -> float:
     return sum(_ADVANCE.get(c, 600) for c in text) * size / 1000
 
 
+def _floats(values) -> np.ndarray | None:
+    """Trace data as a flat float64 array (None, a gap, becomes NaN); None when the values are not numbers
+    (category labels, text)."""
+    try:
+        return np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        return None
+
+
 def _finite_xy(tr) -> tuple[np.ndarray, np.ndarray] | None:
     """The (x, y) points of a scatter trace where both are finite numbers; None when either is not numeric."""
     x, y = getattr(tr, "x", None), getattr(tr, "y", None)
-    if y is None:
+    ya = None if y is None else _floats(y)
+    if ya is None:
         return None
-    try:                                      # None (a gap) becomes NaN
-        ya = np.asarray(y, dtype=float)
-        xa = np.arange(ya.size, dtype=float) if x is None else np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if xa.shape != ya.shape:
+    xa = np.arange(ya.size, dtype=np.float64) if x is None else _floats(x)
+    if xa is None or xa.shape != ya.shape:
         return None
     ok = np.isfinite(xa) & np.isfinite(ya)
     return xa[ok], ya[ok]
@@ -134,11 +140,8 @@ def integer_pair_ticks(fig: go.Figure) -> go.Figure:
         for tr in fig.data:
             if (getattr(tr, "xaxis", None) or "x") != ref or getattr(tr, "x", None) is None:
                 continue
-            try:
-                x = np.asarray(tr.x, dtype=float).ravel()        # scatter, bar and heatmap columns alike
-            except (TypeError, ValueError):
-                continue
-            if np.isfinite(x).any():
+            x = _floats(tr.x)                                    # scatter, bar and heatmap columns alike
+            if x is not None and np.isfinite(x).any():
                 xs.append(x[np.isfinite(x)])
         if xs:
             allx = np.concatenate(xs)
@@ -293,14 +296,8 @@ def log_ticks_125(fig: go.Figure, axis: str = "y", max_ticks: int = 10) -> dict:
 
 def _values(fig: go.Figure, axis: str) -> np.ndarray:
     """Every finite x (or y) value of the figure's traces, flattened (for ``log_ticks``)."""
-    parts = []
-    for tr in fig.data:
-        vals = getattr(tr, axis, None)
-        if vals is not None:
-            try:
-                parts.append(np.asarray(vals, dtype=np.float64).ravel())     # None → NaN
-            except (TypeError, ValueError):                                 # category labels: not numbers
-                pass
+    parts = [v for tr in fig.data if getattr(tr, axis, None) is not None
+             for v in [_floats(getattr(tr, axis))] if v is not None]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
