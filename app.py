@@ -18,6 +18,7 @@ of a clock. Pick a real model in the sidebar, or change the head dim and base, a
 cfg = ui.config_sidebar()
 
 MAX_PAIRS = 6
+STEPS = [1, 2, 5, 10, 50, 100, 1000, 10000]   # tokens per animation frame
 
 
 @st.fragment
@@ -28,8 +29,9 @@ def rotating_pairs(cfg):
     pair_opts = list(range(cfg.n_pairs))
     pairs = c1.multiselect("Pairs to show (index i: 0 = fastest)", pair_opts, max_selections=MAX_PAIRS,
                            **ui.persist("pairs", default_pairs(cfg), options=pair_opts, max_items=MAX_PAIRS))
-    steps = [1, 2, 5, 10, 50, 100, 1000, 10000]
-    step = c2.select_slider("Tokens per animation frame", steps, **ui.persist("step", 1, options=steps))
+    steps = [s for s in STEPS if s < cfg.context_length]       # every frame's position inside the context
+    step = ui.choice_slider(c2, "Tokens per animation frame", steps, name="step", default=1,
+                            fixed_label="Tokens per animation frame (the only step a 2-token context allows)")
     if not pairs:
         st.info("Select at least one pair.")
         return
@@ -58,8 +60,12 @@ computed with `rope_viz.rotation.apply_rope`.)
         k1.metric(f"score q·k at (m, n) = ({m:,}, {n:,})", ui.format_number(base, 7))
         k2.metric(f"both shifted: ({m + t:,}, {n + t:,})", ui.format_number(together, 7))
         k3.metric(f"query only shifted: ({m + t:,}, {n:,})", ui.format_number(alone, 7))
+        past = max(m, n) + t
         st.caption(f"Difference from the unshifted score: both shifted {ui.format_number(together - base, 2, signed=True)}"
-                   f" (float64 rounding only), query only shifted {ui.format_number(alone - base, 4, signed=True)}.")
+                   f" (float64 rounding only), query only shifted {ui.format_number(alone - base, 4, signed=True)}."
+                   + (f" The shifted positions reach {past:,}, past this {L:,}-token context: the rotation is the "
+                      "same formula there, but a model with this context never saw such positions."
+                      if past >= L else ""))
     ui.show_registered("intuition_invariance", cfg, m=m, n=n, max_shift=max(t, 1))
 
 

@@ -22,10 +22,10 @@ def one_pair(cfg):
     """The polar view (a fragment: its sliders rerun only this section)."""
     st.subheader("One pair, one position")
     c1, c2 = st.columns(2)
-    p_max, L = cfg.n_pairs - 1, cfg.context_length
+    p_max, last = cfg.n_pairs - 1, cfg.context_length - 1
     pair = (c1.slider("Pair index i", 0, p_max, **ui.persist("pair", 0, lo=0, hi=p_max)) if p_max > 0 else
             c1.number_input("Pair index i (the only pair)", value=0, disabled=True))
-    pos = c2.slider("Position m (tokens)", 0, L, **ui.persist("pos", FF.default_position(cfg), lo=0, hi=L))
+    pos = c2.slider("Position m (tokens)", 0, last, **ui.persist("pos", FF.default_position(cfg), lo=0, hi=last))
     ui.show_registered("freq_polar", cfg, pair=pair, position=pos)
 
 

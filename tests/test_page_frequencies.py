@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from page_tools import arr, chart, charts, captions, llama3_theta, longrope_theta, open_page, query
 
 from rope_viz.config import RopeConfig
@@ -127,3 +128,14 @@ def test_wavelength_caption_writes_no_plus_exponents():
     mantissa, exponent = f"{lam:.3g}".split("e")
     sup = str(int(exponent)).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
     assert "+" not in cap and "With base 1e9 " in cap and f"to {mantissa}×10{sup} tokens" in cap, cap
+
+
+def test_polar_position_is_one_of_the_contexts_positions():
+    """The position slider ran to L (one past the last position): it stops at L − 1, the default follows it, and
+    the figure refuses L itself with the range it accepts."""
+    at = open_page(PAGE, {"L": "16", "ftab": "One pair"})
+    s = at.slider(key="_rvp_pos")
+    assert (s.min, s.max, s.value) == (0, 15, 15)
+    assert FF.freq_polar(RopeConfig(64, context_length=16)).data[1].name == "pair 0 at m = 15"
+    with pytest.raises(ValueError, match=r"position must be in \[0, 15\]"):
+        FF.freq_polar(RopeConfig(64, context_length=16), position=16)

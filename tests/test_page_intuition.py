@@ -76,3 +76,42 @@ def test_circle_is_named_for_its_radius():
     assert circle.name == f"circle of radius {af:.4g} (attention factor)"
     assert abs(max(circle.x) - af) < 1e-12
     assert intuition_rotation(RopeConfig(64)).data[0].name == "unit circle"
+
+
+@pytest.mark.parametrize("L, step", [(16, 1), (16, 5), (2, 1), (4096, 1000), (131_072, 10_000)])
+def test_animation_frames_stay_inside_the_context(L, step):
+    """At L = 16 the 48 frames ran to position 47, three times past the context: every frame's position is now one
+    of the context's positions 0 … L − 1 (as many frames as fit, at most 48), and the title says which."""
+    cfg = RopeConfig(64, context_length=L)
+    fig = intuition_rotation(cfg, pairs=[0], step=step)
+    pos = [int(f.name) for f in fig.frames]
+    want = list(range(0, min(48 * step, L), step))          # 0, step, … while < L, at most 48 frames
+    assert pos == want and pos[-1] <= L - 1
+    assert [int(s.label) for s in fig.layout.sliders[0].steps] == want
+    assert f"m = 0 … {want[-1]:,} of the {L:,}-token context" in fig.layout.title.text
+    th = 10000.0 ** 0
+    assert abs(fig.frames[-1].data[0].x[1] - math.cos(want[-1] * th)) < 1e-12
+
+
+def test_a_step_past_the_context_is_refused():
+    with pytest.raises(ValueError, match=r"step must be in \[1, 15\] .*context length 16"):
+        intuition_rotation(RopeConfig(64, context_length=16), step=16)
+
+
+def test_page_offers_only_steps_inside_the_context_and_says_when_a_shift_leaves_it():
+    """L = 16: the step choices stop at 10 (50 … 10,000 have no second frame inside 16 tokens); the shift slider may
+    move both positions past the context — the score is still exact — and the caption then says so, with the
+    position reached."""
+    at = open_page(None, {"L": "16"})
+    steps = at.select_slider(key="_rvp_step")
+    assert list(map(int, steps.options)) == [1, 2, 5, 10]
+    rot = chart(at, "Pairs rotating")
+    assert max(int(f["name"]) for f in rot["frames"]) == 15
+    m, n, t = (int(at.slider(key=f"_rvp_{k}").value) for k in ("qpos", "kpos", "shift"))
+    assert max(m, n) + t >= 16                                          # the default shift min(1000, L) = 16
+    assert f"reach {max(m, n) + t:,}, past this 16-token context" in captions(at)
+    at.slider(key="_rvp_shift").set_value(0).run()
+    assert "past this" not in captions(at)
+    two = open_page(None, {"L": "2"})                                  # one step only: a disabled box, no slider
+    assert not [s for s in two.select_slider if s.key == "_rvp_step"]
+    assert max(int(f["name"]) for f in chart(two, "Pairs rotating")["frames"]) == 1

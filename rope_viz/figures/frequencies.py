@@ -258,12 +258,13 @@ def freq_angle_map(cfg: RopeConfig, *, style: str = "app", n_rows: int | None = 
     return fig
 
 
-DEFAULT_POSITION = 100      # the polar view's position when none is given, at most the context length
+DEFAULT_POSITION = 100      # the polar view's position when none is given, at most the context's last position
 
 
 def default_position(cfg: RopeConfig) -> int:
-    """The polar view's default position: 100 tokens, or the context length when it is shorter (page and CLI)."""
-    return min(DEFAULT_POSITION, cfg.context_length)
+    """The polar view's default position: 100 tokens, or the context's last position L − 1 when that is smaller
+    (page and CLI)."""
+    return min(DEFAULT_POSITION, cfg.context_length - 1)
 
 
 @register("freq_polar", page="Frequencies",
@@ -278,8 +279,9 @@ def freq_polar(cfg: RopeConfig, *, style: str = "app", pair: int = 0, position: 
     pair, position = int(pair), int(default_position(cfg) if position is None else position)
     if not 0 <= pair < cfg.n_pairs:
         raise ValueError(f"pair must be in [0, {cfg.n_pairs - 1}], got {pair}")
-    if not 0 <= position <= cfg.context_length:
-        raise ValueError(f"position must be in [0, {cfg.context_length}] tokens, got {position}")
+    if not 0 <= position < cfg.context_length:
+        raise ValueError(f"position must be in [0, {cfg.context_length - 1}] tokens (the context's positions), "
+                         f"got {position}")
     theta = float(pair_table(cfg)["theta"][pair])
     phi = position * theta
     turns = phi / (2 * np.pi)

@@ -53,14 +53,19 @@ def rotating_pairs_data(cfg: RopeConfig, pairs, positions) -> np.ndarray:
 def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_frames: int = 48,
                        step: int = 1) -> go.Figure:
     """Animated unit circles, one subplot per chosen pair: the pair's (a, b) channels of a rotated (1, 0) vector at
-    positions 0, step, 2·step, … (n_frames frames) with the trail of earlier positions; play button + slider."""
+    positions 0, step, 2·step, … (n_frames frames, fewer where the context ends first: every frame's position is
+    inside the context, so step must be less than cfg.context_length) with the trail of earlier positions; play
+    button + slider."""
     pairs = _check_pairs(cfg, pairs)
     n_frames = int(n_frames)
     step = int(step)
     if not 2 <= n_frames <= MAX_FRAMES:
         raise ValueError(f"n_frames must be in [2, {MAX_FRAMES}], got {n_frames}")
-    if not 1 <= step <= 1_000_000:
-        raise ValueError(f"step must be in [1, 1000000] tokens per frame, got {step}")
+    last = cfg.context_length - 1                                         # the context's last position
+    if not 1 <= step <= last:
+        raise ValueError(f"step must be in [1, {last:,}] tokens per frame (less than the context length "
+                         f"{cfg.context_length:,}), got {step}")
+    n_frames = min(n_frames, last // step + 1)                            # every frame inside the context
     theta = effective_inv_freq(cfg)
     wl = wavelengths(theta)
     positions = np.arange(n_frames) * step
@@ -105,7 +110,8 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
                          for j in range(k)])
               for f in range(n_frames)]
     fig = go.Figure(data=data, layout=layout, frames=frames)
-    styled(fig, title=f"Pairs rotating as the position advances ({step} token{'s' if step > 1 else ''} per frame)",
+    styled(fig, title=f"Pairs rotating as the position advances ({step:,} token{'s' if step > 1 else ''} per frame, "
+                      f"m = 0 … {int(positions[-1]):,} of the {cfg.context_length:,}-token context)",
            x_title=None, y_title=None, style=style, height=560)
     fig.update_layout(
         hovermode="closest",
