@@ -273,12 +273,15 @@ def perplexity_section(model: str, text: str | None) -> None:
     if runs:
         fig = ui.guarded(ui.cached_result_figure, "model_ppl_position", runs=runs)
         ui.show_figure(fig, name="model_ppl_position", caption=caption_of("model_ppl_position", fig) if fig else "")
-        st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the training "
-                    f"length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")
-        table = MA.claims({k: v["buckets"] for k, v in runs.items()}, train)
-        ui.table([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table])
-        if int(length) <= train:
-            st.caption(f"Choose {2 * train:,} tokens to measure beyond the training length of {train:,}.")
+        if int(length) <= train:                       # nothing beyond: every claim would read "untested"
+            st.info(f"These runs stop at {int(length):,} tokens, inside the training length of {train:,}. The "
+                    "common claims (a larger base, YaRN or NTK keeps the perplexity down past the training length) "
+                    f"need tokens beyond it: choose {2 * train:,} tokens above to check them.")
+        else:
+            st.markdown("**The common claims, checked on these runs** (a claim holds when the mean NLL beyond the "
+                        f"training length is within {MA.SMALL_INCREASE:.2f} nats of the as-trained model inside it):")
+            table = MA.claims({k: v["buckets"] for k, v in runs.items()}, train)
+            ui.table([{"claim": c["claim"], "verdict": c["verdict"], "measured": c["evidence"]} for c in table])
 
 
 # one tab per section; only the open one runs (the page loads and reruns one section's charts, not four)
