@@ -158,8 +158,8 @@ def test_real_model_page_runs_perplexity_as_a_background_job(smollm, tmp_path, m
     # 1,024 tokens: nothing beyond the training length, so no table of four "untested" claims but what to choose
     assert not any("verdict" in t for t in tables(at))
     train = smollm.context_length                                # 8,192
-    assert any(f"stop at 1,024 tokens, inside the training length of {train:,}" in i.value
-               and f"Choose {2 * train:,} tokens" in i.value for i in at.info)
+    assert any(f"stop at 1,024 tokens, inside the training length of {train:,}." in i.value
+               and f"choose {2 * train:,} tokens" in i.value for i in at.info)
 
 
 def test_gemma3_if_installed():
