@@ -165,6 +165,20 @@ def test_bound_is_sampled_beyond_the_exact_range_and_says_so():
     assert np.array_equal(d[: FD.BOUND_EXACT_MAX + 1], np.arange(FD.BOUND_EXACT_MAX + 1))
 
 
+@pytest.mark.parametrize("L", [FD.BOUND_EXACT_MAX + 7, 2_097_152])
+def test_bound_caption_end_value_is_the_bound_at_the_stated_distance(L):
+    """"goes … to 9.6 at Δ = 2,097,152" was the value at the last sampled Δ (2,097,142); the exact bound at
+    2,097,152 is 13.9. The sampled distances end at max_distance, so the stated value is the bound there."""
+    cfg = RopeConfig(256, base=1e9, context_length=L)
+    fig = FD.distance_figure(cfg, quantities=("bound",), max_distance=L)
+    d, _ = FD.bound_distances(L)
+    assert d[-1] == L
+    want = naive_decay_bound(naive_theta(cfg.base, cfg.rotary_dim), float(L))
+    assert fig.layout.meta["bound"]["y_end"] == pytest.approx(want, rel=1e-9)
+    from rope_viz.figures import caption_of
+    assert f"at Δ = {L:,}" in caption_of("distance_curves", fig)
+
+
 # -- aliasing ------------------------------------------------------------------------------------------------------
 def _naive_sim(cfg: RopeConfig, m: float, n: float) -> float:
     th = naive_theta(cfg.base, cfg.rotary_dim)

@@ -103,7 +103,8 @@ def random_std(cfg: RopeConfig) -> float:
 def bound_distances(max_distance: int, seed: int = 0) -> tuple[np.ndarray, bool]:
     """The distances at which RoFormer's bound is evaluated: every integer Δ ≤ max_distance when
     max_distance ≤ BOUND_EXACT_MAX; otherwise every Δ ≤ BOUND_EXACT_MAX and, beyond, one random integer in each of
-    BOUND_EXACT_MAX equal strides (jittered so the sampling does not alias the fast pairs). The bound has no fast path
+    BOUND_EXACT_MAX equal strides (jittered so the sampling does not alias the fast pairs), and max_distance itself
+    (the last value is the bound at Δ = max_distance, as the caption states). The bound has no fast path
     (|S_j| is not linear in the phasors; O(n·p), ~1 s per million distances), so this keeps a page at 2M tokens
     interactive. Returns (distances, exact)."""
     if max_distance <= BOUND_EXACT_MAX:
@@ -112,7 +113,8 @@ def bound_distances(max_distance: int, seed: int = 0) -> tuple[np.ndarray, bool]
     edges = np.linspace(BOUND_EXACT_MAX + 1, max_distance + 1, BOUND_EXACT_MAX + 1)   # (BOUND_EXACT_MAX + 1,)
     rng = np.random.default_rng(seed)
     lo, hi = np.ceil(edges[:-1]), np.ceil(edges[1:])                                  # [lo, hi) integer strides
-    tail = np.unique(np.minimum(lo + np.floor(rng.random(lo.size) * (hi - lo)), max_distance))
+    tail = np.minimum(lo + np.floor(rng.random(lo.size) * (hi - lo)), max_distance)
+    tail = np.unique(np.append(tail, float(max_distance)))        # the end itself: the caption's value at Δ = max
     return np.concatenate([head, tail]), False
 
 
