@@ -592,3 +592,32 @@ def test_attention_distance_caption_names_the_sink_only_when_the_far_end_rises()
     import re
     got = float(re.search(r"first tokens, which draw ([\d.,]+)×", cap).group(1).replace(",", ""))
     assert "attention sink" in cap and got == pytest.approx(want, rel=5e-3), (want, cap)
+
+
+def _heatmap_result(top: np.ndarray, *, base: float = 1e4, L: int = 4096) -> dict:
+    """A synthetic ``inspect`` result: 64-dim heads (32 pairs), norms 1 except 10 at each head's ``top`` pair."""
+    n_layers, n_heads = top.shape
+    norms = np.ones((n_layers, n_heads, 32))
+    norms[np.arange(n_layers)[:, None], np.arange(n_heads)[None, :], top] = 10.0
+    cfg = RopeConfig(64, base=base, context_length=L)
+    return {"model": "synthetic", "tokens": 64, "layer_types": ["full_attention"] * n_layers,
+            "rope": {"full_attention": {"config": cfg.to_dict(), "window": None}},
+            "q_pair_norm": norms.tolist(), "k_pair_norm": norms.tolist()}
+
+
+@pytest.mark.parametrize("n_before", [1, 0, 5])
+def test_heatmap_caption_counts_heads_past_the_boundary(n_before):
+    """"the top pair of 100% of all heads is at or past the boundary" was 269 of 270 rounded: the caption gives the
+    count of heads whose top pair is at or past the first partial-cycle pair (computed here from the planted tops)."""
+    from rope_viz.figures import caption_of
+    from rope_viz.figures.models import pair_heatmap
+
+    first = MA.predicted_boundaries(RopeConfig(64, context_length=4096), 4096)["partial_cycle_from"]
+    top = np.full((6, 5), 31)
+    top.ravel()[:n_before] = first - 1                                  # tops before the boundary
+    text = caption_of("model_pair_heatmap", pair_heatmap(None, result=_heatmap_result(top)))
+    assert f"the top pair of {30 - n_before} of the 30 heads is at or past" in text, text
+    assert "%" not in text
+    none = _heatmap_result(top, base=2.0)                              # every pair turns within 4,096 tokens
+    text = caption_of("model_pair_heatmap", pair_heatmap(None, result=none))
+    assert "no partial-cycle boundary is predicted" in text and "top pair of" not in text, text

@@ -63,9 +63,15 @@ def boundaries_by_type(result: Mapping) -> list[dict]:
 def _caption_heatmap(fig: go.Figure) -> str:
     """Which rotary pairs carry massive q / k norms (over the head's median), beside the predicted boundaries."""
     m = fig.layout.meta or {}
-    return (f"{m.get('which', 'q')} pair norm over its head's median: {m.get('n_massive', 0)} of {m.get('n_heads', 0)} "
-            f"heads (all layers) have a massive pair (> {m.get('lam', LAMBDA_DEFAULT):g}×); the top pair of "
-            f"{100 * m.get('past_boundary', 0):.0f}% of all heads is at or past the predicted partial-cycle boundary."
+    n_past, n_bounded, n_heads = m.get("n_past", 0), m.get("n_bounded", 0), m.get("n_heads", 0)
+    if n_bounded:                       # counts, not a rounded share: 269 of 270 is not "100%"
+        where = (f"the top pair of {n_past:,} of the {n_bounded:,} heads"
+                 + ("" if n_bounded == n_heads else " in layers with a predicted boundary")
+                 + " is at or past the predicted partial-cycle boundary.")
+    else:
+        where = "every pair completes a turn within the context, so no partial-cycle boundary is predicted."
+    return (f"{m.get('which', 'q')} pair norm over its head's median: {m.get('n_massive', 0)} of {n_heads} "
+            f"heads (all layers) have a massive pair (> {m.get('lam', LAMBDA_DEFAULT):g}×); {where}"
             + (" Colours average the heads; a ✖ marks a pair massive in at least one of them." if m.get("mean_view")
                else ""))
 
@@ -129,7 +135,8 @@ def pair_heatmap(cfg: RopeConfig | None = None, *, style: str = "app", result: M
                                      name=f"{label} {x0} ({name}, L = {b['context']:,})"))
         if b["partial_cycle_from"] is not None:
             past.append(top[lay] >= b["partial_cycle_from"])
-    past_share = float(np.concatenate([a.ravel() for a in past]).mean()) if past else 0.0
+    past_all = np.concatenate([a.ravel() for a in past]) if past else np.zeros(0, dtype=bool)
+    past_share = float(past_all.mean()) if past_all.size else 0.0
     src = f"{r['tokens']:,} tokens" if source == "activations" else f"W_{which} rows"
     styled(fig, title=f"{r['model']}: {which} pair norm ÷ head median ({who}, {src})",
            x_title="rotary pair i (0 = fastest)", y_title="layer", style=style, height=520)
@@ -137,6 +144,7 @@ def pair_heatmap(cfg: RopeConfig | None = None, *, style: str = "app", result: M
     fig.update_layout(hovermode="closest", meta={"which": which, "lam": float(lam),
                                                  "n_massive": int(massive_pairs(norms, lam).any(-1).sum()),
                                                  "n_heads": int(n_layers * n_heads), "past_boundary": past_share,
+                                                 "n_past": int(past_all.sum()), "n_bounded": int(past_all.size),
                                                  "mean_view": head is None})
     return fig
 
