@@ -336,6 +336,25 @@ def test_bias_curve_equals_closed_form():
         FO.bias_figure(cfg, n_offset_pairs=33)
 
 
+@pytest.mark.parametrize("cfg, simulate", [(RopeConfig(64, base=1e6, context_length=1000), True),
+                                           (RopeConfig(64, base=1e6, context_length=1000), False),
+                                           (RopeConfig(128, base=2.0), True), (RopeConfig(2), True)])
+def test_bias_caption_names_only_what_is_drawn(cfg, simulate):
+    """At base 2 (or d = 2, θ = 1) no pair turns < half a turn over the context: the figure draws a flat zero and no
+    dots, and the caption said "the random-content average (dots) sits on it". The dots are named only when drawn,
+    the flat case says why it is flat (one-sign pairs counted here from (L − 1)θ < π)."""
+    from rope_viz.figures import caption_of
+    fig = FO.bias_figure(cfg, simulate=simulate, n_samples=16)
+    text = caption_of("offsets_bias", fig)
+    th = np.array(naive_theta(cfg.base, cfg.rotary_dim))
+    n_one = int(np.sum((cfg.context_length - 1) * th < np.pi))
+    dots = [t for t in fig.data if t.mode == "markers"]
+    assert ("(dots)" in text) == bool(dots) == (simulate and n_one > 0), text
+    assert ("bias is 0 at every distance" in text) == (n_one == 0), text
+    if n_one == 0:
+        assert np.all(np.asarray(fig.data[0].y) == 0)
+
+
 # -- encodings -----------------------------------------------------------------------------------------------------
 @needs_enc
 def test_signal_figure_against_definitions():

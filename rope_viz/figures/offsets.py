@@ -97,9 +97,19 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
 
 
 # -- the bias of a constant offset ---------------------------------------------------------------------------------
-@register("offsets_bias", page="Offset dimensions",
-          caption="A constant offset in the slow pairs adds the same bias to every query–key score at a given "
-                  "distance, whatever the content; the random-content average (dots) sits on it.")
+def _bias_caption(fig: go.Figure) -> str:
+    """What the bias chart shows: the content-independent bias, the dots only when drawn, and a flat zero said as
+    such when no pair carries an offset (every pair turns far enough over the context: no one-sign pair)."""
+    m = fig.layout.meta or {}
+    if not any(m.get("n_offset_pairs", [1])):
+        return ("No pair turns less than half a turn over this context (no one-sign pair), so no pair carries the "
+                "offset and the bias is 0 at every distance.")
+    return ("A constant offset in the slow pairs adds the same bias to every query–key score at a given distance, "
+            "whatever the content" + ("; the random-content average (dots) sits on it." if m.get("simulated")
+                                      else "."))
+
+
+@register("offsets_bias", page="Offset dimensions", caption=_bias_caption)
 def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), n_offset_pairs: int | None = None,
                 magnitude: float = 1.0, alpha: float | None = None, simulate: bool = True, n_samples: int = 256,
                 seed: int = 0, log_x: bool = False) -> go.Figure:
@@ -112,9 +122,11 @@ def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), 
     if not 0 < float(magnitude) <= 1e3:
         raise ValueError(f"magnitude must be in (0, 1000], got {magnitude}")
     fig = go.Figure()
+    n_offset, simulated = [], False
     for ci, (label, c) in enumerate(configs):
         pairs = lowest_pairs(c, n_offset_pairs)
         n_sel = int(O.pair_cycles(c)["one_sign"].sum()) if pairs is None else len(pairs)
+        n_offset.append(n_sel)
         L = c.context_length
         dist = np.arange(0, L, dtype=np.float64)                               # Δ = 0 … L − 1, full resolution
         if n_sel == 0:
@@ -137,6 +149,7 @@ def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), 
                                     np.linspace(0, L - 1, N_SIM_POINTS)))
             sim = O.simulate_offset_scores(c, xs, n_samples=n_samples, offset_magnitude=magnitude, seed=seed,
                                            offset_pairs=pairs, alpha=alpha)
+            simulated = True
             fig.add_trace(go.Scatter(
                 x=xs, y=sim["mean"], mode="markers", marker=dict(size=5, color=PALETTE[ci], symbol="circle-open"),
                 error_y=dict(type="data", array=sim["stderr"], visible=True, thickness=1, width=0),
@@ -146,4 +159,5 @@ def bias_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = (), 
     styled(fig, title=f"Content-independent bias from a constant q/k offset (|o_q| = |o_k| = {magnitude:g})",
            x_title="relative distance Δ (tokens" + (", log scale)" if log_x else ")"),
            y_title="score bias (dot-product units)", style=style, log_x=log_x)
+    fig.update_layout(meta={"n_offset_pairs": n_offset, "simulated": simulated})
     return legend_below(fig)
