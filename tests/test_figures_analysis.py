@@ -8,6 +8,7 @@ outputs of our own code. Also: every figure has a title, axis titles, a legend, 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -513,3 +514,16 @@ def test_roformer_bound_has_an_axis_of_its_own_beside_scores(quantities, normali
     if right:
         assert "no unit" in fig.layout.yaxis2.title.text and fig.layout.yaxis2.overlaying == "y"
         assert all("(right axis)" in t.name for t in bound)
+
+
+@pytest.mark.parametrize("factor", [1.0, 2.0, 32.0])
+def test_pair_figure_axis_states_this_configs_fastest_frequency(factor):
+    """The x title said "θ_0 = 1 rad/token" whatever the scaling: under linear ×s (PI) the fastest pair turns at 1/s
+    rad/token. And a position past the context is said in the title."""
+    from test_axis_labels import parse
+    scaling = None if factor == 1.0 else {"rope_type": "linear", "factor": factor}
+    cfg = RopeConfig(128, context_length=int(4096 * factor), scaling=scaling)
+    fig = FA.pair_figure(cfg, position=100, other=5000)
+    m = re.search(r"θ_0 = (\S+) rad/token", fig.layout.xaxis.title.text)
+    assert m and parse(m.group(1))[0] == pytest.approx(1 / factor, rel=1e-4)
+    assert ("past the context" in fig.layout.title.text) == (5000 >= cfg.context_length)

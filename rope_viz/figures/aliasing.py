@@ -380,8 +380,10 @@ def pair_figure(cfg: RopeConfig, *, style: str = "app", position: int = EXAMPLE_
                              hovertemplate="pair %{x}<br>cos=%{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[-0.5, theta.size - 0.5], y=[sim, sim], mode="lines", name=f"similarity = mean = "
                              f"{format_number(sim, 3)}", line=dict(color="#000", dash="dash")))
-    styled(fig, title=f"Positions {a:,} and {b:,}: per-pair agreement ({cfg.label()})",
-           x_title="pair index i (0 = fastest, θ_0 = 1 rad/token)", y_title="cos of the angle difference (−1 … 1)",
+    past = " (past the context)" if max(a, b) >= cfg.context_length else ""      # the label states L
+    styled(fig, title=f"Positions {a:,} and {b:,}{past}: per-pair agreement ({cfg.label()})",
+           x_title=f"pair index i (0 = fastest, θ_0 = {format_number(float(theta[0]), 4)} rad/token)",
+           y_title="cos of the angle difference (−1 … 1)",
            style=style)
     fig.update_yaxes(range=[-1.05, 1.05])
     fig.update_layout(hovermode="closest", bargap=0.1, barmode="overlay")
