@@ -247,6 +247,25 @@ def test_invariance_caption_states_the_measured_ratios():
     assert "narrows" in cap and "~100×" not in cap and "more so at long" not in cap
 
 
+@pytest.mark.parametrize("head_dim", [2, 128])
+def test_invariance_caption_explains_the_trend_with_each_precisions_own_change(head_dim):
+    """d = 2 (θ = 1: fp32 angles exact, its error flat): the caption said "the gap narrows as fp32's own angle error
+    grows with m" — only bf16's error had moved. Each precision's change between the two ends is stated from the
+    traces."""
+    pytest.importorskip("torch")
+    from rope_viz.figures import caption_of
+    from rope_viz.figures.kernel import FLAT_RATIO, kernel_invariance
+    fig = kernel_invariance(RopeConfig(head_dim, context_length=1 << 17), n_samples=32)
+    y = {t.name: np.asarray(t.y) for t in fig.data}
+    cap = caption_of("kernel_invariance", fig)
+    for name in ("fp32", "bf16"):
+        g = y[name][-1] / y[name][1]
+        want = ("grows" if g > FLAT_RATIO else "shrinks" if g < 1 / FLAT_RATIO else "stays flat")
+        said = re.search(name + r"'s(?: error)? (grows|shrinks|stays flat)", cap)
+        assert said and said.group(1) == want, (name, g, cap)
+    assert "own angle error" not in cap                                 # no explanation the data do not show
+
+
 def test_phase_caption_numbers_come_from_the_traces():
     from rope_viz.figures import caption_of, get_figure
     fig = get_figure("kernel_phase_error").fn(RopeConfig(128, context_length=8192), max_position=1 << 20)

@@ -343,16 +343,29 @@ def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int
                   log_x=True, log_y=True)
 
 
+FLAT_RATIO = 1.25      # an error (or the bf16 / fp32 gap) within ×1.25 from one end to the other "stays flat"
+
+
 def _invariance_caption(fig: go.Figure) -> str:
     """A query/key pair Δ tokens apart should score the same at every position; in low precision it does not."""
     m = fig.layout.meta or {}
     if not m:
         return _invariance_caption.__doc__
     (m1, r1), (m2, r2) = m["ratio"]
-    trend = ("the gap narrows as fp32's own angle error grows with m" if r2 < r1 else
-             "the gap widens with the position")
+
     def times(r: float) -> str:
         return f"{r:,.0f}×" if r >= 100 else f"{r:.2g}×"
+
+    def change(a: float, b: float) -> str:          # how one precision's error moves from m1 to m2 (data, not lore)
+        g = b / a if a > 0 else float("inf")
+        return (f"grows {times(g)}" if g > FLAT_RATIO else f"shrinks {times(1 / g)}" if g < 1 / FLAT_RATIO
+                else "stays flat")
+    gap = "narrows" if r2 < r1 / FLAT_RATIO else "widens" if r2 > r1 * FLAT_RATIO else "stays about the same"
+    if "fp32" in m and "bf16" in m:
+        trend = (f"the gap {gap} — from m = {m1:,} to {m2:,} fp32's error {change(*m['fp32'])} and bf16's "
+                 f"{change(*m['bf16'])}")
+    else:
+        trend = f"the gap {gap} with the position"
     return (f"A query/key pair Δ tokens apart should score the same at every position. Here bf16 RoPE (transformers' "
             f"eager path) errs {times(r1)} more than fp32 at m = {m1:,} and {times(r2)} at m = {m2:,}: {trend} "
             "(Wang et al. 2024, arXiv:2411.13476).")
@@ -382,7 +395,8 @@ def kernel_invariance(cfg: RopeConfig, *, style: str = "app", max_position: int 
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = res["bf16"] / res["fp32"]
     ends = [1, len(pos) - 1]
-    fig.update_layout(meta=dict(ratio=[(int(pos[i]), float(ratio[i])) for i in ends]))
+    fig.update_layout(meta=dict(ratio=[(int(pos[i]), float(ratio[i])) for i in ends],
+                                fp32=[float(res["fp32"][i]) for i in ends], bf16=[float(res["bf16"][i]) for i in ends]))
     styled(fig, title=f"Relative-position invariance error vs position — Δ = {distance}, {dev}",
            x_title="start position m (tokens; m = 0 drawn at 0.5)", y_title="mean |logit − exact| (logit units, "
            "q·k/√d)", style=style, log_x=True, log_y=True)
