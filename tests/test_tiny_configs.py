@@ -246,3 +246,19 @@ def test_phase_error_caption_says_exact_exactly_when_its_curves_lie_on_the_floor
             or "Exact at every position" not in cap and not on_floor, (tr.name, cap)
     fp32 = next(t for t in fig.data if t.name.startswith("inv_freq fp32"))
     assert ("drift from float64" in cap) == bool(np.any(np.asarray(fp32.y, dtype=float) > 1e-12))
+
+
+@pytest.mark.parametrize("cfg", [RopeConfig(128, context_length=2), RopeConfig(2, context_length=2),
+                                 RopeConfig(64, context_length=15)], ids=["d128 L2", "d2 L2", "d64 L15"])
+def test_a_figure_refusing_a_config_names_the_config_field(cfg):
+    """At L = 2 the base advisor said "target_context must be an integer in [16, …], got 2" — an option nobody had
+    passed. A figure drawn with its default options that refuses the config names the config's field."""
+    from dataclasses import fields
+    names = tuple(f.name for f in fields(RopeConfig))
+    for name, spec in figures().items():
+        if name.startswith(("kernel_timing", "kernel_invariance", "model_")):
+            continue
+        try:
+            spec.fn(cfg, style="app")
+        except ValueError as e:
+            assert str(e).startswith(names), f"{name}: {e}"

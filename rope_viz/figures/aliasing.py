@@ -63,6 +63,17 @@ def _context(name: str, v) -> int:
     return _int(name, v, MIN_SWEEP_CONTEXT, CONTEXT_MAX)
 
 
+def _target(cfg: RopeConfig, target_context) -> int:
+    """The advisor's target context: ``target_context`` (``_context``), else the config's own context, which must
+    then be at least MIN_SWEEP_CONTEXT tokens (the error names context_length: the user never passed a target)."""
+    if target_context is not None:
+        return _context("target_context", target_context)
+    if cfg.context_length < MIN_SWEEP_CONTEXT:
+        raise ValueError(f"context_length must be at least {MIN_SWEEP_CONTEXT} tokens for the base advisor (its "
+                         f"bounds start at {MIN_SWEEP_CONTEXT} tokens); got {cfg.context_length:,}")
+    return cfg.context_length
+
+
 def _int(name: str, v, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not float(v).is_integer():
         raise ValueError(f"{name} must be an integer in [{lo:,}, {hi:,}], got {v!r}")
@@ -594,7 +605,7 @@ def advisor_figure(cfg: RopeConfig, *, style: str = "app", target_context: int |
     config's context; beyond MEN_EXACT_MAX only with ``on_demand``: Men et al.'s certified bound then takes
     minutes). Labels are placed so they do not collide (``place_labels``). ``fig.layout.meta``: above_but_fail
     (presets above their width's curve that fail), no_base (widths whose curve ends: no base ≤ 1e12)."""
-    L = cfg.context_length if target_context is None else _context("target_context", target_context)
+    L = _target(cfg, target_context)
     adv = advice(cfg, L, train_length) if men_is_quick(cfg, L) or on_demand else {"recommended": None}
     pts = list(_preset_points_cached())
     own = men_condition(cfg)
@@ -738,7 +749,7 @@ def _advice_cached(head_dim: int, target: int, train_length: int | None, base: f
 
 def advice(cfg: RopeConfig, target_context: int | None = None, train_length: int | None = None) -> dict:
     """``aliasing.base_advisor`` for the config's head dim and rotary fraction (for the page's text); cached."""
-    L = cfg.context_length if target_context is None else _context("target_context", target_context)
+    L = _target(cfg, target_context)
     T = None if train_length is None else _int("train_length", train_length, 1, CONTEXT_MAX)
     adv = _advice_cached(cfg.head_dim, L, T, cfg.base, cfg.rotary_fraction)
     return {**adv, "notes": list(adv["notes"])}
