@@ -289,6 +289,14 @@ class RopeConfig:
             return int(self.scaling["original_max_position_embeddings"])
         return self.context_length
 
+    @property
+    def names_training_length(self) -> bool:
+        """Is ``original_context_length`` a stated training length? True for plain RoPE (the context is the
+        training length) and for a scaling that names ``original_max_position_embeddings``; False for a scaling
+        without one (e.g. linear / NTK ×s: the extended context stands in, and captions must not call it the
+        training length)."""
+        return not self.scaling or "original_max_position_embeddings" in self.scaling
+
     def replace(self, **changes: Any) -> "RopeConfig":
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

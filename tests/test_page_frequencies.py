@@ -139,3 +139,23 @@ def test_polar_position_is_one_of_the_contexts_positions():
     assert FF.freq_polar(RopeConfig(64, context_length=16)).data[1].name == "pair 0 at m = 15"
     with pytest.raises(ValueError, match=r"position must be in \[0, 15\]"):
         FF.freq_polar(RopeConfig(64, context_length=16), position=16)
+
+
+@pytest.mark.parametrize("method", ["linear", "ntk", "yarn", None])
+def test_rotations_caption_calls_a_length_the_training_length_only_when_the_config_names_one(method):
+    """Linear / NTK ×32 name no pre-extension length (transformers' keys): the caption called the extended 131,072
+    tokens "the training length". It says so only for plain RoPE or a scaling with original_max_position_embeddings,
+    and d_extra is Liu et al.'s count over the length the caption names (recomputed here)."""
+    from rope_viz.figures import caption_of
+    from rope_viz.scaling import extend
+    cfg = RopeConfig(128, context_length=4096)
+    if method:
+        cfg = extend(cfg, method, 32)
+    text = caption_of("freq_rotations", get_figure("freq_rotations").fn(cfg))
+    named = method in (None, "yarn")
+    length = 4096 if named else 131_072
+    th = 1e4 ** (-np.arange(64) / 64)
+    d_extra = 2 * int(np.sum(2 * np.pi / th <= length))        # Liu et al.: pairs with a full period within T
+    assert f"d_extra = {d_extra} " in text, text
+    assert (f"{length:,}-token training length" in text) == named, text
+    assert ("names no training length" in text) == (not named), text

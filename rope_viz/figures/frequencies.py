@@ -45,7 +45,8 @@ def _facts(cfg: RopeConfig, t: dict) -> dict:
     partial = np.flatnonzero(t["partial"])
     d_extra = critical_pairs(cfg)
     return {"base": cfg.base, "r": cfg.rotary_dim, "p": cfg.n_pairs, "L": cfg.context_length,
-            "train": cfg.original_context_length, "scaled": cfg.scaling is not None,
+            "train": cfg.original_context_length, "train_named": cfg.names_training_length,
+            "scaled": cfg.scaling is not None,
             "lam_min": float(t["wavelength"].min()), "lam_max": float(t["wavelength"].max()),
             "n_partial": int(partial.size), "first_partial": int(partial[0]) if partial.size else None,
             "d_extra": d_extra}
@@ -76,14 +77,17 @@ def _wavelengths_caption(fig: go.Figure) -> str:
 def _rotations_caption(fig: go.Figure) -> str:
     """Turns each pair completes within the context, and Liu et al.'s critical dimension."""
     m = fig.layout.meta
-    liu = (f"Liu et al.'s critical dimension d_extra = {m['d_extra']} (dashed; unscaled base over the "
-           f"{m['train']:,}-token training length) puts the boundary at pair {m['d_extra'] // 2}")
+    over = (f"the {m['train']:,}-token training length" if m.get("train_named", True) else
+            f"the whole {m['train']:,}-token context: this scaling names no training length")
+    liu = (f"Liu et al.'s critical dimension d_extra = {m['d_extra']} (dashed; unscaled base over {over}) puts the "
+           f"boundary at pair {m['d_extra'] // 2}")
     same = m["first_partial"] == m["d_extra"] // 2 or (m["first_partial"] is None and m["d_extra"] == m["r"])
     seen = ": they only ever see part of the circle" if m["first_partial"] is not None else ""
     return (f"{_partial_text(m)[0].upper()}{_partial_text(m)[1:]}{seen}. {liu}"
             + (" — the same boundary." if same else
-               " — a different boundary: it counts the unscaled frequencies over the training length, the bars "
-               "the frequencies in effect over the whole context."))
+               " — a different boundary: it counts the unscaled frequencies"
+               + (" over the training length" if m.get("train_named", True) else "")
+               + ", the bars the frequencies in effect over the whole context."))
 
 
 def _mark_critical(fig: go.Figure, n_pairs: int, d_extra: int, **where) -> None:
