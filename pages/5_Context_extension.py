@@ -123,7 +123,8 @@ def extension_section(cfg):
                 st.info("LongRoPE factor lists: the sidebar config's own (searched for its target); they are used "
                         "unchanged for every s.")
             else:
-                st.warning("LongRoPE factor lists: the sidebar config has none, so a **synthetic** monotone ramp is "
+                st.warning("LongRoPE factor lists: the sidebar config has no searched ones, so a **synthetic** "
+                           "monotone ramp is "
                            "used (short factors 1, long factors rising from 1 for the fastest pair to s for the "
                            "slowest). Real LongRoPE factors come from a search and are not monotone; load a Phi-3 "
                            "preset or import its config.json to see them.")

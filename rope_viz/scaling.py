@@ -36,6 +36,25 @@ def synth_longrope_factors(n_pairs: int, factor: float) -> tuple[tuple[float, ..
     return tuple(1.0 for _ in range(p)), tuple(1.0 + (s - 1.0) * i / (p - 1) for i in range(p))
 
 
+def has_stand_in_longrope_factors(cfg: RopeConfig) -> bool:
+    """Does ``cfg`` carry LongRoPE lists of the stand-in shape ``synth_longrope_factors`` makes (short all 1, long
+    linear in the pair index from 1, whatever its end value; for one pair any (s,)), rather than a searched
+    solution? False for other rope types. The sidebar and ``extend`` make such lists; captions must not call them
+    searched."""
+    if cfg.rope_type != "longrope":
+        return False
+    short = [float(v) for v in cfg.scaling["short_factor"]]
+    long = [float(v) for v in cfg.scaling["long_factor"]]
+    p, end = len(long), long[-1]
+    if any(abs(v - 1.0) > 1e-12 for v in short):
+        return False
+    if p == 1:                                   # one pair: the stand-in is (s,), any s
+        return True
+    if abs(long[0] - 1.0) > 1e-12:
+        return False
+    return all(abs(v - (1.0 + (end - 1.0) * i / max(p - 1, 1))) <= 1e-9 * max(1.0, end) for i, v in enumerate(long))
+
+
 def fits(original_context: int, factor: float) -> bool:
     """Whether a ``factor``-fold extension of ``original_context`` tokens, round(s·L0), stays within the 16,777,216
     tokens a RopeConfig holds: the one rule ``extend`` enforces, for pages that offer only the factors it accepts."""

@@ -152,3 +152,35 @@ def test_extend_longrope_attention_factor():
     ext = extend(RopeConfig(96, context_length=4096), "longrope", 32)
     assert effective_parameters(ext)[1] == pytest.approx(math.sqrt(1 + math.log(32) / math.log(4096)), rel=1e-14)
     assert ext.context_length <= CONTEXT_MAX
+
+
+@given(st.integers(1, 128), st.floats(1.0, 1024.0))
+@settings(max_examples=60, deadline=None)
+def test_stand_in_longrope_lists_are_recognised_and_searched_ones_are_not(n_pairs, factor):
+    """The sidebar's and extend's LongRoPE lists are ``synth_longrope_factors``' ramp; the Context extension caption
+    called them "the config's own searched lists". A ramp of any end is a stand-in; a list changed in one place is
+    not; other rope types never are."""
+    from rope_viz.scaling import has_stand_in_longrope_factors, synth_longrope_factors
+    short, long = synth_longrope_factors(n_pairs, factor)
+    sc = {"rope_type": "longrope", "short_factor": list(short), "long_factor": list(long),
+          "original_max_position_embeddings": 4096}
+    cfg = RopeConfig(2 * n_pairs, context_length=8192, scaling=sc)
+    assert has_stand_in_longrope_factors(cfg)
+    bent = list(long)
+    bent[len(bent) // 2] *= 1.01
+    if n_pairs > 2 and factor > 1.01:
+        assert not has_stand_in_longrope_factors(cfg.replace(scaling={**sc, "long_factor": bent}))
+    assert not has_stand_in_longrope_factors(cfg.replace(scaling={**sc, "short_factor": [1.05] * n_pairs}))
+    assert not has_stand_in_longrope_factors(RopeConfig(2 * n_pairs))
+
+
+def test_searched_longrope_lists_are_not_a_stand_in():
+    from rope_viz.figures import caption_of, get_figure
+    from rope_viz.presets import get_preset
+    from rope_viz.scaling import extend, has_stand_in_longrope_factors
+    phi = get_preset("phi-3-mini-128k").config
+    assert not has_stand_in_longrope_factors(phi)
+    assert "the config's own searched lists" in caption_of("ext_ratio", get_figure("ext_ratio").fn(phi))
+    ramp = extend(RopeConfig(96, context_length=4096), "longrope", 32)
+    text = caption_of("ext_ratio", get_figure("ext_ratio").fn(ramp))
+    assert "searched lists" not in text and "a synthetic ramp 1 → s" in text

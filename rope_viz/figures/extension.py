@@ -30,7 +30,7 @@ from ..analysis import distance as D
 from ..config import CONTEXT_MAX, RopeConfig
 from ..frequencies import default_inv_freq, effective_attention_factor, effective_inv_freq, wavelengths
 from ..scaling import METHODS as SCALING_METHODS
-from ..scaling import extend, fits
+from ..scaling import extend, fits, has_stand_in_longrope_factors
 from . import register
 from ._style import PALETTE, axis_key, format_number, grid_layout, log_ticks_125, pair_span, rgba, styled
 from .distance import display_envelope
@@ -112,14 +112,15 @@ def extension_methods(cfg: RopeConfig, factor: float | None = None, seq_len: int
     The base model is cfg without scaling at its original context (cfg.original_context_length, so a Llama 3.1
     preset compares against its 8K pre-training). ``factor`` defaults to ``default_factor(cfg)``; ``seq_len``
     (dynamic NTK's running length) to the target context. LongRoPE keeps cfg's own factor lists when cfg is a
-    LongRoPE config (they were searched for one target and do not change with s), else a synthetic ramp 1 → s.
+    LongRoPE config with searched lists (they were searched for one target and do not change with s), else a
+    synthetic ramp 1 → s (also when cfg's own lists are such a stand-in ramp: ``has_stand_in_longrope_factors``).
     ValueError on bad input."""
     s = default_factor(cfg) if factor is None else float(factor)
     methods = {m: extend(cfg, m, s) for m in METHODS}
     base = extend(cfg, "none", 1.0)
     source = "synthetic ramp"
     lr = methods["longrope"]
-    if cfg.rope_type == "longrope" and cfg.n_pairs == lr.n_pairs:
+    if cfg.rope_type == "longrope" and cfg.n_pairs == lr.n_pairs and not has_stand_in_longrope_factors(cfg):
         methods["longrope"] = lr.replace(scaling={**dict(lr.scaling), "short_factor": cfg.scaling["short_factor"],
                                                   "long_factor": cfg.scaling["long_factor"]})
         source = "config"
