@@ -280,8 +280,9 @@ def test_phase_caption_numbers_come_from_the_traces():
     big = get_figure("kernel_phase_error").fn(RopeConfig(256, context_length=1 << 21))
     assert max(big.data[0].x) >= 1 << 21 and "m = 2,097,152 (the context length)" in caption_of("kernel_phase_error",
                                                                                                  big)
-    lost = int(x[np.flatnonzero(np.asarray(bf16.y) >= 1.0)[0]])
-    assert f"from m = {lost:,}" in cap
+    i = np.flatnonzero(np.asarray(bf16.y) >= 1.0)[0]                   # the first plotted position past a radian
+    said = int(re.search(r"first off by a radian or more at m = ([\d,]+)\.", cap).group(1).replace(",", ""))
+    assert int(x[i - 1]) < said <= int(x[i])                            # the exact one lies between grid points
 
 
 def test_memory_chart_reads_in_gib_and_times():
@@ -466,3 +467,19 @@ def test_bytes_and_shares_read_back_in_the_app_notation(nbytes, pct):
         back = float(num.replace(",", "")) * dict(_UNITS)[unit]
         assert back == pytest.approx(nbytes, rel=6e-3)
         assert float(num.replace(",", "")) < 1024 or unit == "EiB"
+
+
+@pytest.mark.parametrize("cfg", [RopeConfig(128), RopeConfig(64, base=1e6), RopeConfig(128, base=5e5,
+                                                                                    context_length=131072)])
+def test_phase_caption_states_the_first_integer_position_of_bf16_phase_loss(cfg):
+    """"off by a radian or more from m = 823" was the first point of a 96-point log grid; the first integer position
+    is 818. Recomputed here by scanning every integer with torch's own bf16 rounding of inv_freq."""
+    torch = pytest.importorskip("torch")
+    from rope_viz.figures import caption_of, get_figure
+    fig = get_figure("kernel_phase_error").fn(cfg)
+    theta = cfg.base ** (-np.arange(0, cfg.rotary_dim, 2) / cfg.rotary_dim)
+    t16 = torch.tensor(theta, dtype=torch.float64).to(torch.bfloat16).to(torch.float32)
+    m = torch.arange(0, 20000, dtype=torch.float32)
+    err = ((m[:, None] * t16[None, :]).double() - m.double()[:, None] * torch.tensor(theta)[None, :]).abs().amax(1)
+    first = int(torch.nonzero(err >= 1.0)[0, 0])
+    assert f"first off by a radian or more at m = {first:,}." in caption_of("kernel_phase_error", fig)

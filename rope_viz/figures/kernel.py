@@ -297,8 +297,12 @@ def _phase_caption(fig: go.Figure) -> str:
         text = ("Angles m·θ formed in fp32 (as transformers does) drift from float64 in proportion to the position: "
                 + ", ".join(at) + ".")
     lost = m.get("bf16_lost")
-    text += (f" An inv_freq kept in bf16 is off by a radian or more from m = {lost:,}." if lost else
-             " An inv_freq kept in bf16 stays within a radian up to the largest position shown.")
+    if lost is None:
+        text += " An inv_freq kept in bf16 stays within a radian up to the largest position shown."
+    elif m.get("bf16_lost_exact", True):
+        text += f" An inv_freq kept in bf16 is first off by a radian or more at m = {lost:,}."
+    else:
+        text += f" An inv_freq kept in bf16 is off by a radian or more by m = {lost:,} (the first plotted position)."
     if exact:
         text += (f" Exact at every position for {', '.join(exact)} (drawn on the chart's 10⁻¹² floor)"
                  + (": the only pair has θ = 1, and integer angles are exact in fp32 up to 2²⁴." if m.get("pairs") == 1
@@ -306,13 +310,32 @@ def _phase_caption(fig: go.Figure) -> str:
     return text
 
 
+LOSS_SCAN_MAX = 1 << 16    # integer positions scanned for the exact first bf16 phase loss (else the grid point)
+
+
+def _first_loss(cfg: RopeConfig, pos: np.ndarray, err: np.ndarray) -> tuple[int | None, bool]:
+    """The first position whose bf16-inv_freq phase error reaches PHASE_LOST_RAD: every integer between the last
+    plotted position below it and the first at or above it is evaluated (≤ LOSS_SCAN_MAX of them), so the caption
+    can state the exact m; beyond that, the first plotted position. Returns (m or None, exact)."""
+    hit = np.flatnonzero(err >= PHASE_LOST_RAD)
+    if not hit.size:
+        return None, True
+    hi = int(pos[hit[0]])
+    lo = int(pos[hit[0] - 1]) + 1 if hit[0] > 0 else 0
+    if hi - lo + 1 > LOSS_SCAN_MAX:
+        return hi, False
+    scan = np.arange(lo, hi + 1, dtype=np.float64)
+    first = np.flatnonzero(fp32_phase_error(cfg, scan, inv_freq_dtype="bfloat16") >= PHASE_LOST_RAD)
+    return int(scan[first[0]]), True
+
+
 @register("kernel_phase_error", page="Kernel", caption=_phase_caption)
 def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int | None = None) -> go.Figure:
     """max over pairs |φ_fp32 − φ_float64| (rad, log) vs position m (tokens, log), for fp32, fp16 and bf16 inv_freq.
     Positions up to ``max_position`` (default: the context length, at least 2²⁰), the context length always among
     them. ``fig.layout.meta``: m (the context length L when drawn, and the largest position), fp32 (the fp32 error
-    there), L, bf16_lost (first plotted m whose bf16 error reaches PHASE_LOST_RAD,
-    or None)."""
+    there), L, bf16_lost (the first m whose bf16 error reaches PHASE_LOST_RAD, or None; ``_first_loss``),
+    bf16_lost_exact (False when that is the first plotted m, not the first integer)."""
     top = int(max_position or max(cfg.context_length, 1 << 20))
     top = min(max(top, 2), 1 << 24)
     L = cfg.context_length
@@ -334,9 +357,9 @@ def kernel_phase_error(cfg: RopeConfig, *, style: str = "app", max_position: int
     fig.add_annotation(x=np.log10(cfg.context_length), xref="x", y=0.02, yref="y domain", text="context length",
                        showarrow=False, xanchor="left", yanchor="bottom")
     ref = [int(np.searchsorted(pos, min(L, top))), len(pos) - 1]
-    lost = np.flatnonzero(errs["bfloat16"] >= PHASE_LOST_RAD)
+    lost, lost_exact = _first_loss(cfg, pos, errs["bfloat16"])
     fig.update_layout(meta=dict(m=[int(pos[i]) for i in ref], fp32=[float(errs["float32"][i]) for i in ref], L=L,
-                                bf16_lost=int(pos[lost[0]]) if lost.size else None, pairs=cfg.n_pairs,
+                                bf16_lost=lost, bf16_lost_exact=lost_exact, pairs=cfg.n_pairs,
                                 exact=[f"inv_freq {_DTYPE_SHORT[dt]}" for dt, e in errs.items() if not np.any(e > 0)]))
     return styled(fig, title=f"Phase error of fp32 angles vs float64 — {cfg.label()}",
                   x_title="position m (tokens)", y_title="max phase error over pairs (rad)", style=style,
