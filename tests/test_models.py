@@ -411,6 +411,42 @@ def test_bad_models_give_clear_errors(cache):
         loader.load_model("fake.gguf")
     with pytest.raises(ValueError, match="scaling must be one of"):
         api.perplexity("ok.gguf", "some text", 4, scaling="warp", factor=2.0)
+    junk = models / "junk"                                # a good config.json beside a garbage weights file
+    junk.mkdir()
+    _llama().config.to_json_file(junk / "config.json")
+    (junk / "model.safetensors").write_bytes(b"x" * 16)   # safetensors raised its own SafetensorError: a traceback
+    with pytest.raises(ValueError, match="cannot load model folder junk"):
+        loader.load_model("junk")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_text_files_that_never_end_or_block_are_refused_before_reading(tmp_path):
+    """--text-file /dev/zero read until memory ran out (its stated size is 0) and a FIFO without a writer hung: only
+    regular files are read, and never more than MAX_TEXT_BYTES + 1 bytes."""
+    from rope_viz.models import sources
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for bad in (fifo, Path("/dev/zero"), tmp_path):
+        if bad.exists():
+            with pytest.raises(ValueError, match="is not a regular file"):
+                sources.read_text_file(bad)
+    with pytest.raises(ValueError, match="No such file"):
+        sources.read_text_file(tmp_path / "missing.txt")
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * (sources.MAX_TEXT_BYTES + 1))
+    with pytest.raises(ValueError, match="at most"):
+        sources.read_text_file(big)
+    ok = tmp_path / "ok.txt"
+    ok.write_text("fine text", encoding="utf-8")
+    assert sources.read_text_file(ok) == "fine text"
+
+
+def test_cli_json_is_strict_json():
+    """An empty bucket's mean NLL is NaN: the JSON said NaN (strict parsers refuse it); it says null."""
+    from rope_viz.models.cli import _jsonable
+    out = json.dumps(_jsonable({"buckets": [{"nll": float("nan"), "ppl": np.float64("inf"), "n": np.int64(0)}],
+                                "a": np.array([1.0, np.nan])}), allow_nan=False)
+    assert json.loads(out) == {"buckets": [{"nll": None, "ppl": None, "n": 0}], "a": [1.0, None]}
 
 
 def test_settings_rope_and_claims():
@@ -621,3 +657,36 @@ def test_heatmap_caption_counts_heads_past_the_boundary(n_before):
     none = _heatmap_result(top, base=2.0)                              # every pair turns within 4,096 tokens
     text = caption_of("model_pair_heatmap", pair_heatmap(None, result=none))
     assert "no partial-cycle boundary is predicted" in text and "top pair of" not in text, text
+
+
+class _PieceTokenizer:
+    """A GPT-2-like pre-tokenizer (a run of spaces before a word leaves its last space to the word): one id per
+    piece. Enough to show a cut inside a run of spaces changing the last id."""
+    import re as _re
+    PIECES = _re.compile(r" ?\S+|\s+(?!\S)|\s+")
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+
+    def encode(self, text: str, n_tokens: int) -> list[int]:
+        ids = [self.vocab.setdefault(p, len(self.vocab)) for p in self.PIECES.findall(text)]
+        if len(ids) < n_tokens:
+            raise ValueError(f"tokens must be at most the text's length ({len(ids)} tokens); got {n_tokens}")
+        return ids[:n_tokens]
+
+
+@pytest.mark.parametrize("text", [("x" + " " * 15) * 2000, ("word " * 50 + " " * 700) * 40, "a" * 9000,
+                                  "short text"], ids=["spaces", "long-run", "one-word", "short"])
+@pytest.mark.parametrize("n", [1, 16, 100])
+def test_encode_prefix_equals_tokenizing_the_whole_text(text, n):
+    """rope_viz tokenized only the first 8·N characters: a cut inside a run of spaces made the N-th id a 15-space
+    token where the whole text has 14 spaces and ' x' (the loss at the last position changed 1.07 → 3.35 on
+    SmolLM2). The ids are now those of the whole text."""
+    tok = _PieceTokenizer()
+    try:
+        want = tok.encode(text, n)
+    except ValueError:
+        with pytest.raises(ValueError):
+            api.encode_prefix(tok, text, n)
+        return
+    assert api.encode_prefix(tok, text, n) == want

@@ -240,3 +240,12 @@ def test_real_model_page_lists_dropped_url_values_in_one_notice(smollm):
     at = open_page("pages/8_Real_model.py", {"rmset": "as trained,zzz", "rmlen": "123", "rtab": "Perplexity"})
     notices = [w.value for w in at.warning if w.value.startswith("Some settings in the page address")]
     assert len(notices) == 1 and "URL parameter rmset" in notices[0] and "URL parameter rmlen" in notices[0]
+
+
+def test_prefix_ids_are_the_whole_texts_with_the_real_tokenizer(smollm):
+    """SmolLM2's tokenizer on ('x' + 15 spaces) × 2000: a prefix cut after 8·N characters ended in a 15-space token
+    (id 22754) where the whole text has 14 spaces (26717) and ' x'."""
+    text = ("x" + " " * 15) * 2000
+    for n in (16, 100, 1000):
+        assert api.encode_prefix(smollm, text, n) == smollm.encode(text, n)
+    assert api.encode_prefix(smollm, sources.default_text(), 512) == smollm.encode(sources.default_text(), 512)

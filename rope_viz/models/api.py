@@ -72,15 +72,20 @@ def resolve_text(text: str | None) -> tuple[str, str]:
 
 
 def encode_prefix(lm, text: str, tokens: int) -> list[int]:
-    """The first ``tokens`` ids of ``text``: a prefix of the text is tokenized first (8 characters per token), then the
-    whole text if that was not enough."""
-    head = text[: tokens * 8]
-    if len(head) < len(text):
+    """The first ``tokens`` ids of ``text``, as tokenizing the whole text gives them, without tokenizing all of a long
+    text: prefixes of 8, 16, 32 … characters per token are tokenized until two successive cuts agree on the first
+    ``tokens`` ids and each has an id beyond them (a cut inside a word or a run of spaces changes the ids next to
+    it: ``('x' + ' ' * 15) * 2000`` cut after 128 characters ends in a 15-space token where the text has 14 spaces
+    and ' x'); the whole text when no two cuts agree first."""
+    n, prev = tokens * 8, None
+    while n < len(text):
         try:
-            ids = lm.encode(head, tokens)
-            return ids
+            ids = lm.encode(text[:n], tokens + 1)[:tokens]
         except ValueError:
-            pass
+            ids = None                                  # this cut holds too few tokens
+        if ids is not None and ids == prev:
+            return ids
+        prev, n = ids, 2 * n
     return lm.encode(text, tokens)
 
 
