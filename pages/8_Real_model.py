@@ -169,7 +169,8 @@ def pair_section(result: dict) -> None:
     bounds = FM.boundaries_by_type(result)
     st.markdown(
         f"Measured: the top {which} pair lies in the slow half (pairs ≥ {result['pairs'] // 2}) for "
-        f"**{100 * summary['slow_half_share']:.0f}%** of the {summary['top_pair'].size} heads; the largest pair is "
+        f"**{ui.format_percent(summary['slow_half_share'])}** of the {summary['top_pair'].size} heads; the largest "
+        "pair is "
         f"**{summary['max_ratio']:.1f}×** its head's median; the W_{which} rows alone predict the pattern with "
         f"correlation **{MA.weight_activation_correlation(result[f'{which}_weight'], result[f'{which}_pair_norm']):.2f}"
         "**"

@@ -259,3 +259,20 @@ def test_no_data_end_lies_far_beyond_the_outer_ticks(lo, ratio):
     if t.get("range") is not None:
         a, b = t["range"]
         assert a <= np.log10(min(lo, v[0])) and np.log10(max(hi, v[-1])) <= b
+
+
+@given(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 269 / 270, 1 / 270, 0.9995, 0.0004, 1e-9,
+                                                       1 - 1e-9])))
+def test_a_percentage_reads_0_or_100_only_when_exact(f):
+    """"the top pair … for 100% of heads" was 269 of 270 (`:.0f`). A share is written 0 % / 100 % only when exact,
+    and reads back within its rounding."""
+    from rope_viz.figures._style import format_percent
+    text = format_percent(f)
+    assert text.endswith("%")
+    if text.startswith(("<", ">")):
+        assert (f < 1e-5) if text.startswith("<") else (f > 1 - 1e-5)
+        return
+    value = float(text[:-1])
+    assert (value == 0.0) == (f == 0.0) and (value == 100.0) == (f == 1.0), (f, text)
+    decimals = len(text[:-1].split(".")[1]) if "." in text else 0
+    assert abs(value - 100 * f) <= 0.5 * 10.0 ** -decimals + 1e-9

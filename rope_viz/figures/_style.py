@@ -187,6 +187,20 @@ def pow10(x: float, digits: int = 3) -> str:
     return f"{mantissa}×{power}"
 
 
+def format_percent(fraction: float) -> str:
+    """A share (0 … 1) as a percentage that reads 0 % or 100 % only when it is exactly that: whole percents where
+    they round to neither end, else up to three decimals (0.3602 → "36%", 0.99630 → "99.6%", 0.0004 → "0.04%",
+    1 → "100%"); beyond three decimals "< 0.001%" / "> 99.999%"."""
+    p = 100 * float(fraction)
+    if p in (0.0, 100.0) or not math.isfinite(p):
+        return f"{p:.0f}%"
+    for digits in range(4):
+        text = f"{p:.{digits}f}"
+        if float(text) not in (0.0, 100.0):
+            return text + "%"
+    return "< 0.001%" if p < 50 else "> 99.999%"
+
+
 def format_number(x: float, digits: int = 3, *, signed: bool = False) -> str:
     """A number for a title, label or table cell, one notation for the whole app: plain from 0.001 to below a
     million (0.0123, 6.28, 54,410), mantissa×10ⁿ outside it (2×10⁷, 3.07×10⁻⁷), never Python's e+07; negative

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from ..config import RopeConfig
 from ..models.analysis import LAMBDA_DEFAULT, massive_pairs, pair_ratio, predicted_boundaries
 from . import register
-from ._style import PALETTE, format_number, log_ticks_125, styled
+from ._style import PALETTE, format_number, format_percent, log_ticks_125, styled
 from .distance import legend_below
 
 PAGE = "Real model"
@@ -242,9 +242,9 @@ def attention_distance(cfg: RopeConfig | None = None, *, style: str = "app", res
 def _caption_sink(fig: go.Figure) -> str:
     """Share of attention on the first token (the sink) per layer, against uniform attention."""
     m = fig.layout.meta or {}
-    return (f"Share of attention on the first token (the sink): {100 * m.get('mean', 0):.0f}% on average, above "
-            f"50% in {m.get('over_half', 0)} of {m.get('layers', 0)} layers (uniform attention would give "
-            f"{100 * m.get('uniform', 0):.1f}%).")
+    return (f"Share of attention on the first token (the sink): {format_percent(m.get('mean', 0))} on average, "
+            f"above 50% in {m.get('over_half', 0)} of {m.get('layers', 0)} layers (uniform attention would give "
+            f"{format_percent(m.get('uniform', 0))}).")
 
 
 @register("model_sink", page=PAGE, caption=_caption_sink)

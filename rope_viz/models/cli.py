@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 
@@ -104,8 +105,20 @@ def _text(args) -> str | None:
     return read_text_file(args.text_file)
 
 
-def _jsonable(d: dict) -> dict:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+def _jsonable(v):
+    """Strict JSON values: arrays as lists, NaN / ±inf as null (a bucket holding no predicted token has no mean
+    NLL; Python's json would print NaN, which strict parsers refuse)."""
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
 
 
 def run_list(args) -> int:
@@ -135,13 +148,16 @@ def run_inspect(args) -> int:
         for k in ("logit_by_distance", "weight_by_distance", "count_by_distance", "sink_share"):
             r.pop(k, None)
     if args.json:
-        print(json.dumps(_jsonable(r)))
+        print(json.dumps(_jsonable(r), allow_nan=False))
         return 0
+    from ..figures._style import format_percent   # the app's notation: 269 of 270 is 99.6 %, not 100 %
+
     q, k = top_pair_summary(r["q_pair_norm"]), top_pair_summary(r["k_pair_norm"])
     print(f"{r['model']}: {r['layers']} layers, {r['heads']} query / {r['kv_heads']} KV heads, head_dim "
           f"{r['head_dim']}, {r['pairs']} pairs; {r['tokens']:,} tokens of {r['text_label']}")
     for name, s in (("q", q), ("k", k)):
-        print(f"  {name}: top pair in the slow half for {100 * s['slow_half_share']:.0f}% of heads; largest pair / "
+        print(f"  {name}: top pair in the slow half for {format_percent(s['slow_half_share'])} of heads; largest "
+              "pair / "
               f"head median = {s['max_ratio']:.1f}; most common top pairs: "
               + ", ".join(str(int(i)) for i in np.argsort(-s["histogram"])[:4]))
     return 0
@@ -160,7 +176,7 @@ def run_ppl(args) -> int:
         bar.close()
     if args.json:
         out = _jsonable({k: v for k, v in r.items() if k != "nll"})
-        print(json.dumps(out))
+        print(json.dumps(out, allow_nan=False))
         return 0
     print(f"{r['model']}: {r['tokens']:,} tokens of {r['text_label']}; trained context {r['context_length']:,}; "
           f"RoPE {r['rope_used']}")

@@ -292,7 +292,9 @@ def _load_folder(folder: Path, progress: Progress) -> tuple[Any, Any]:
             if not any(w in str(e).lower() for w in ("sdpa", "scaled_dot_product_attention")):
                 raise
             model = load("eager")
-    except (ValueError, KeyError, OSError, RuntimeError) as e:
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 (loaders raise their own types: safetensors' SafetensorError on a bad header)
         raise ValueError(f"cannot load model folder {folder.name}: {_short(e)}") from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder))

@@ -224,13 +224,22 @@ def default_text() -> str:
 
 
 def read_text_file(path: str | os.PathLike) -> str:
-    """A UTF-8 text file of at most MAX_TEXT_BYTES; ValueError otherwise."""
+    """A regular UTF-8 text file of at most MAX_TEXT_BYTES; ValueError otherwise. Devices and pipes are refused
+    before reading (/dev/zero never ends, a FIFO without a writer blocks), and at most MAX_TEXT_BYTES + 1 bytes are
+    read whatever the file's stated size (/proc files state 0)."""
     p = Path(path)
     try:
+        if not p.is_file():
+            raise ValueError(f"text file {p.name} is not a regular file" if p.exists() else
+                             f"cannot read text file {p.name}: No such file or directory")
         size = p.stat().st_size
         if size > MAX_TEXT_BYTES:
             raise ValueError(f"text file must be at most {MAX_TEXT_BYTES:,} bytes; got {size:,}")
-        return p.read_bytes().decode("utf-8")
+        with p.open("rb") as f:
+            data = f.read(MAX_TEXT_BYTES + 1)
+        if len(data) > MAX_TEXT_BYTES:
+            raise ValueError(f"text file must be at most {MAX_TEXT_BYTES:,} bytes; got more")
+        return data.decode("utf-8")
     except OSError as e:
         raise ValueError(f"cannot read text file {p.name}: {e.strerror or e}") from None
     except UnicodeDecodeError:
