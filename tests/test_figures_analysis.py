@@ -292,8 +292,20 @@ def test_cycles_figure_matches_definitions_and_literature():
     n_one = int(np.sum(4095 * th < np.pi))
     assert f"{n_one} one-sign" in tr.name
     half = _trace(fig, "one-sign threshold")
-    assert half.y[0] == pytest.approx(4095 / 8192)
+    assert half.y[0] == pytest.approx(4096 / (2 * 4095))          # (L − 1)·θ = π on the L·θ/2π axis
     assert fig.layout.yaxis.type == "log"
+
+
+@pytest.mark.parametrize("L, base", [(16, 10.0), (16, 1e4), (64, 100.0), (4096, 1e4), (8192, 5e5)])
+def test_one_sign_pairs_are_exactly_those_below_the_threshold_line(L, base):
+    """The line sat at (L − 1)/(2L) turns (0.469 at L = 16) while the criterion (L − 1)·θ < π is L/(2(L − 1)) turns
+    (0.533): a pair between the two was one-sign but drawn above the line. Every pair's side of the line is its
+    classification, computed here from θ."""
+    fig = FO.cycles_figure(RopeConfig(64, base=base, context_length=L))
+    y = np.asarray(fig.data[0].y, dtype=float)
+    line = _trace(fig, "one-sign threshold").y[0]
+    one_sign = (L - 1) * np.array(naive_theta(base, 64)) < np.pi
+    assert np.array_equal(y < line, one_sign), (line, y[~one_sign][:3], y[one_sign][-3:])
 
 
 def test_comparison_configs_under_scaling():

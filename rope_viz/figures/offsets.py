@@ -61,11 +61,13 @@ def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | No
 
 # -- per-pair rotations vs the criterion ----------------------------------------------------------------------------
 @register("offsets_cycles", page="Offset dimensions",
-          caption="Pairs below the 0.5-turn line turn less than half a turn over the context: a constant q/k offset "
-                  "there biases every score with one sign (our criterion); between 0.5 and 1 is a partial cycle.")
+          caption="Pairs below the one-sign line turn less than half a turn over the context's L − 1 steps "
+                  "((L − 1)·θ < π): a constant q/k offset there biases every score with one sign (our criterion); "
+                  "between that line and 1 turn is a partial cycle.")
 def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()) -> go.Figure:
     """Per pair i: rotations completed within the context, L·θ_i/2π (``offsets.pair_cycles``), log scale, with the
-    full-cycle line (1 turn) and the one-sign threshold ((L − 1)θ_i < π, i.e. (L − 1)/(2L) turns); one trace per
+    full-cycle line (1 turn) and the one-sign threshold ((L − 1)θ_i < π, i.e. L·θ_i/2π < L/(2(L − 1)) turns, at the
+    first configuration's L: 0.533 at L = 16, 0.5001 at 4,096); one trace per
     configuration (``compare``: entries of ``rope_viz.compare.resolve``, e.g. (label, RopeConfig) pairs from
     ``comparison_configs``)."""
     configs = _configs(cfg, compare)
@@ -87,9 +89,9 @@ def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()
     L0 = cfg.context_length
     fig.add_trace(go.Scatter(x=pair_span(0, p - 1), y=[1, 1], mode="lines", name="one full turn (cycle completed)",
                              line=dict(color="#777", width=1, dash="longdash")))
-    half = (L0 - 1) / (2 * L0)
+    half = L0 / (2 * (L0 - 1))                  # (L − 1)·θ = π on the L·θ/2π axis
     fig.add_trace(go.Scatter(x=pair_span(0, p - 1), y=[half, half], mode="lines",
-                             name="one-sign threshold: (L − 1)·θ = π (half a turn)",
+                             name=f"one-sign threshold: (L − 1)·θ = π ({format_number(half, 4)} turns at L = {L0:,})",
                              line=dict(color="#000", width=1.5)))
     styled(fig, title="Rotations completed within the context, per pair", x_title="pair index i (0 = fastest)",
            y_title="turns within the context (L·θ_i / 2π, log scale)", style=style, log_y=True)
