@@ -275,7 +275,8 @@ def sink(cfg: RopeConfig | None = None, *, style: str = "app", result: Mapping |
 
 
 def _caption_ppl(fig: go.Figure) -> str:
-    """Perplexity per position bucket for each RoPE setting; the dotted line marks the training length."""
+    """Perplexity per position bucket for each RoPE setting, the training length marked (dotted) when the runs
+    reach it."""
     m = fig.layout.meta or {}
     if m.get("max_end", 0) <= m.get("train", 0):
         return (f"Perplexity per position bucket, all inside the training length ({m.get('train', 0):,} tokens; "
