@@ -68,8 +68,8 @@ def two_positions(cfg):
         (m, n), base, use_sb = FA.EXAMPLE_POSITIONS, FA.example_base(cfg.head_dim), False
         st.caption(f"The classic case: positions {m:,} and {n:,} with base {format_base(base)} "
                    f"(d = {cfg.head_dim}).")
-    pair_cfg = ui.guarded(cfg.replace, base=float(cfg.base if use_sb else base),
-                          context_length=max(cfg.context_length, int(max(m, n)) + 1))
+    pair_cfg = ui.guarded(lambda: cfg.replace(base=float(cfg.base if use_sb else base)).with_context(
+        max(cfg.context_length, int(max(m, n)) + 1)))         # the same model past its context: training length kept
     if pair_cfg is None:
         return
     ex = ui.guarded(A.lookalike_example, pair_cfg, int(m), int(n))
@@ -78,16 +78,13 @@ def two_positions(cfg):
         k1.metric(f"sim({int(m):,}, {int(n):,})", ui.format_number(ex['similarity'], 3),
                   help="Mean cosine of the angle differences over all pairs.")
         k2.metric("sim of neighbours (Δ = 1)", ui.format_number(ex['neighbour_similarity'], 3))
-        k3.metric("looks as close as Δ′ =", f"{ex['apparent_distance']:,} tokens",
-                  help="The first distance whose similarity is no higher than this pair's.")
+        k3.metric("looks as close as Δ′ =", ui.format_count(ex["apparent_distance"], "token") if ex["distance"]
+                  else "—", help="The first distance whose similarity is no higher than this pair's.")
         st.markdown(
-            f"With {pair_cfg.label()} (the frequencies in effect, scaling included), position **{int(n):,}** is "
-            f"{ex['distance']:,} tokens from **{int(m):,}**, yet it looks as similar as a position only "
-            f"**{ex['apparent_distance']:,}** tokens away; **{ex['stronger_nearer']:,}** of the "
-            f"{max(ex['distance'] - 1, 0):,} nearer distances are *less* similar than it."
-            + (" That is aliasing." if ex["stronger_nearer"] > ex["distance"] // 2 else "")
+            FA.lookalike_sentence(ex, pair_cfg.label())
             + (f" (Position {int(max(m, n)):,} lies beyond the sidebar's context of {cfg.context_length:,} tokens: "
-               f"this pair is measured over {pair_cfg.context_length:,} tokens.)"
+               f"this pair is measured over {pair_cfg.context_length:,} tokens, by the same model: its training "
+               f"length stays {cfg.original_context_length:,}.)"
                if pair_cfg.context_length != cfg.context_length else ""))
     ui.show_registered("aliasing_pair", pair_cfg, position=int(m), other=int(n))
 

@@ -297,6 +297,21 @@ class RopeConfig:
         training length)."""
         return not self.scaling or "original_max_position_embeddings" in self.scaling
 
+    def with_context(self, context_length: int) -> "RopeConfig":
+        """The same model measured over ``context_length`` tokens: its training length stays where it is. A scaling
+        whose frequencies depend on the training length and that may name it (dynamic NTK, YaRN, LongRoPE without
+        ``original_max_position_embeddings``: transformers then takes the context for it) gets it named at the
+        current ``original_context_length``, so positions past the old context see what this model computes there
+        — not a model trained on the longer context, for which dynamic NTK would never scale. Plain RoPE, linear
+        and NTK-aware (context-independent) and configs that name it: only the context changes. ValueError as
+        ``replace``."""
+        sc = self.scaling
+        if sc and "original_max_position_embeddings" not in sc and \
+                "original_max_position_embeddings" in SCALING_KEYS[sc["rope_type"]][1]:
+            named = {**sc, "original_max_position_embeddings": self.original_context_length}
+            return self.replace(scaling=named, context_length=context_length)
+        return self.replace(context_length=context_length)
+
     def replace(self, **changes: Any) -> "RopeConfig":
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)

@@ -324,3 +324,28 @@ def test_men_table_stored_exact_long():
     for L, b in zip(t["context"], t["exact"]):
         if L > 65536:
             assert b == pytest.approx(base_lower_bound(128, int(L)), rel=1e-12)
+
+
+def test_two_positions_past_a_dynamic_context_keep_the_models_scaling():
+    """?s=dynamic&f=4 (a 4,096-token model): position 10,000 was measured by widening the context with the training
+    length moving along, so dynamic NTK never scaled and the numbers were plain RoPE's (sim −0.144, Δ′ 4,118). The
+    same model at seq_len 10,001 uses base b·(s·10001/4096 − (s − 1))^(r/(r − 2)) (transformers' dynamic NTK),
+    recomputed here."""
+    at = open_page(PAGE, {"tab": "Two positions", "s": "dynamic", "f": "4"})
+    d, L0, s, seq = 128, 4096, 4.0, 10_001
+    base = 1e4 * ((s * seq / L0) - (s - 1)) ** (d / (d - 2))
+    sim = float(np.mean(np.cos(9_900 * np.array(naive_theta(base, d)))))
+    assert float(at.metric[0].value.replace("−", "-")) == pytest.approx(sim, abs=5e-4)
+    text = page_text(at)
+    assert "its training length stays 4,096" in text
+
+
+@pytest.mark.parametrize("m, n, want", [(5, 5, "are the same position (5)"), (5, 6, "are neighbours (1 token apart)"),
+                                        (5, 7, "is 2 tokens from")])
+def test_two_positions_sentence_at_distance_0_1_2(m, n, want):
+    """Distance 0 read "is 0 tokens from 5, yet it looks as similar as a position only 0 tokens away; 0 of the 0
+    nearer distances …", distance 1 "is 1 tokens from"."""
+    at = open_page(PAGE, {"tab": "Two positions", "am": str(m), "ann": str(n)})
+    text = page_text(at)
+    assert want in text and "1 tokens" not in text and "0 of the 0" not in text, text
+    assert (at.metric[2].value == "—") == (m == n)                         # no Δ′ for the same position

@@ -161,3 +161,26 @@ def test_readme_states_the_measured_agreement(measured):
         m = re.search(r"(\S+) \(" + label, text.split("float32 result by up to", 1)[-1])
         assert m, label
         assert float(m.group(1).lstrip("≤")) == pytest.approx(max(measured[k][:, 1].max() for k in kinds), rel=0.05)
+
+
+@pytest.mark.parametrize("values", [
+    {"rope_scaling": {"rope_type": "dynamic", "factor": 4.0}},
+    {"rope_scaling": {"rope_type": "linear", "factor": 4.0}},
+    {"rope_scaling": {"rope_type": "yarn", "factor": 4.0}},
+    {"rope_scaling": {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 2048}},
+    {}], ids=["dynamic", "linear", "yarn", "yarn-named", "plain"])
+@pytest.mark.parametrize("longer", [4096, 10001, 65536])
+def test_with_context_is_the_same_model_measured_further(values, longer):
+    """The Two positions section widened the config to reach position 10,000 with ``replace(context_length=…)``:
+    dynamic NTK's training length moved along and the scaling vanished (its numbers were plain RoPE's). The model
+    is transformers' own config with max_position_embeddings 4,096, evaluated at seq_len = the longer context;
+    RopeConfig.with_context must give its frequencies and attention factor there."""
+    raw = {**_shape(128), "rope_theta": 1e4, "max_position_embeddings": 4096, **values}
+    cfg = from_hf_config(raw)
+    wide = cfg.with_context(longer)
+    assert wide.context_length == longer
+    if cfg.rope_type in ("dynamic", "yarn"):               # types that can name it: named at the old length
+        assert wide.original_context_length == cfg.original_context_length
+    t64, af = ref.hf_inv_freq(ref.hf_config(raw), longer, float64=True)
+    np.testing.assert_allclose(inv_freq(wide, longer), t64, rtol=1e-12)
+    assert attention_factor(wide, longer) == pytest.approx(af, rel=1e-12)

@@ -187,6 +187,12 @@ def pow10(x: float, digits: int = 3) -> str:
     return f"{mantissa}×{power}"
 
 
+def format_count(n: int, unit: str) -> str:
+    """A whole count with its unit, singular for one: "1 token", "0 tokens", "2,048 tokens"."""
+    n = int(n)
+    return f"{n:,} {unit}" + ("" if abs(n) == 1 else "s")
+
+
 def format_percent(fraction: float) -> str:
     """A share (0 … 1) as a percentage that reads 0 % or 100 % only when it is exactly that: whole percents where
     they round to neither end, else up to three decimals (0.3602 → "36%", 0.99630 → "99.6%", 0.0004 → "0.04%",

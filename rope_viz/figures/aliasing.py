@@ -21,7 +21,7 @@ from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRI
 from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base
 from ..frequencies import effective_inv_freq
 from . import register
-from ._style import PALETTE, format_number, grid_layout, log_axis, styled
+from ._style import PALETTE, format_count, format_number, grid_layout, log_axis, styled
 from .distance import legend_below
 
 MIN_CONTEXT = 3          # the map and the look-alikes need two distances (a 2-token context has only Δ = 1)
@@ -369,6 +369,24 @@ def example_base(head_dim: int = 128, context_length: int = 16384) -> float:
         if r["stronger_nearer"] > best:
             best, arg = r["stronger_nearer"], b
     return arg
+
+
+def lookalike_sentence(ex: dict, label: str) -> str:
+    """The Two positions sentence (markdown, numbers only) for ``aliasing.lookalike_example``'s result ``ex`` under
+    the config labelled ``label``: how far apart the positions are, how near a distance looks as similar, how many
+    nearer distances are less similar — and for the same position or neighbours, what there is to say instead."""
+    m, n, D = ex["position"], ex["other"], ex["distance"]
+    if D == 0:
+        return (f"With {label}, m and n are the same position ({m:,}): every pair agrees, similarity 1. Move one of "
+                "them to compare two positions.")
+    if D == 1:
+        return (f"With {label} (the frequencies in effect, scaling included), positions **{m:,}** and **{n:,}** are "
+                "neighbours (1 token apart): no distance is nearer.")
+    return (f"With {label} (the frequencies in effect, scaling included), position **{n:,}** is "
+            f"{format_count(D, 'token')} from **{m:,}**, yet it looks as similar as a position only "
+            f"**{format_count(ex['apparent_distance'], 'token')}** away; **{ex['stronger_nearer']:,}** of the "
+            f"{D - 1:,} nearer distances are *less* similar than it."
+            + (" That is aliasing." if ex["stronger_nearer"] > D // 2 else ""))
 
 
 @register("aliasing_pair", page="Aliasing",

@@ -74,7 +74,7 @@ API
 import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from sys.modules without the import lock, and
 #               concurrent first imports under load gave "partially initialized module 'pandas'")
 
-from ..figures._style import format_number, format_percent   # the figures' notation (true minus, no e+07)
+from ..figures._style import format_count, format_number, format_percent   # the figures' notation
 from .figure import (cached_figure, cached_result_figure, guarded, literal, show_error, show_figure, show_registered,
                      table, table_cell)
 from .pages import PAGES, available_pages, page_header
@@ -83,5 +83,5 @@ from .sidebar import (choice_slider, compare_select, config_sidebar, page_nav, p
 
 __all__ = ["config_sidebar", "persist", "compare_select", "saved_configs", "show_registered", "show_figure",
            "guarded", "show_error", "literal", "cached_figure", "cached_result_figure", "page_header", "PAGES",
-           "available_pages", "page_nav", "format_number", "format_percent", "url_notice", "sections",
+           "available_pages", "page_nav", "format_count", "format_number", "format_percent", "url_notice", "sections",
            "choice_slider", "table", "table_cell"]
