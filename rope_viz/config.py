@@ -190,6 +190,20 @@ def format_base(base: float, digits: int = 6) -> str:
     return text
 
 
+def format_min_base(bound: float, digits: int = 5) -> str:
+    """A lower bound on the base ("needs base ≥ X") written so that X itself satisfies it: ``bound`` rounded *up*
+    to ``digits`` significant digits, in ``format_base``'s notation (26952.4 → ``26953``, 4869100.3 → ``4.8692e6``;
+    rounding to nearest wrote 26952, a base that fails). Non-finite or non-positive values as ``format_base``."""
+    from decimal import ROUND_CEILING, Decimal
+
+    x = float(bound)
+    if not (x > 0 and x < float("inf")):
+        return format_base(x, digits)
+    d = Decimal(repr(x))
+    step = Decimal(1).scaleb(d.adjusted() - int(digits) + 1)
+    return format_base(float(d.quantize(step, rounding=ROUND_CEILING)), int(digits) + 1)
+
+
 def rotary_width(head_dim: int, rotary_fraction: float) -> int:
     """Rotated channels r = int(head_dim · rotary_fraction): transformers' rounding (``partial_rotary_factor``)."""
     return int(head_dim * rotary_fraction)

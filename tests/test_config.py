@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
@@ -515,3 +516,15 @@ def test_format_base_reads_back_and_has_no_plus_exponent(b):
         assert ("e" in text) == (float(text) >= 1e6)          # one notation per magnitude: 27200, never 2.7e4
     assert RopeConfig(128, base=1e9).label().startswith("d=128 base=1e9 ")
     assert RopeConfig(128, base=5e5).label().startswith("d=128 base=500000 ")
+
+
+@given(st.floats(1.0001, 1e12), st.integers(2, 8))
+def test_a_minimum_base_is_written_rounded_up(x, digits):
+    """"needs base ≥ 26950" for an exact bound of 26,952.4 (and 4.869e6 for 4.8691e6): the base written fails its
+    own bound. The written value is ≥ the bound and within one unit of its last significant digit."""
+    from rope_viz.config import format_min_base
+    text = format_min_base(x, digits)
+    shown = float(text)
+    assert shown >= x, (x, text)
+    assert shown - x <= 10 ** (math.floor(math.log10(x)) - digits + 1) * (1 + 1e-9), (x, text)
+    assert "e+" not in text and "," not in text

@@ -45,7 +45,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import validate as V
-from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base
+from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base, format_min_base
 from ..frequencies import effective_inv_freq
 from . import _phasor as P
 from .bounds import base_lower_bound, liu_min_base, men_condition
@@ -447,7 +447,7 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
         men = float(base_lower_bound(d, L) if men_lower_bound is None else men_lower_bound)
         if math.isfinite(men):
             minima["men"] = men
-            notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {format_base(men, 4)}")
+            notes.append(f"Men et al.: B_Δ ≥ 0 for all Δ < {L:,} needs base ≥ {format_min_base(men)}")
         else:
             men = None
             notes.append(f"Men et al.: no base ≤ {format_base(BASE_MAX)} gives B_Δ ≥ 0 for all Δ < {L:,}")
@@ -472,13 +472,13 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
                 else:
                     minima["liu"] = liu
                 notes.append(f"Liu et al.: d_extra = {d_extra} (trained at {T:,}, base {format_base(pretrain_base)}); "
-                             f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {format_base(liu, 4)}")
+                             f"T_extra = 2π·β^({d_extra}/{r}) ≥ {L:,} needs β ≥ {format_min_base(liu)}")
 
     clock = coarse_clock_base(r, L)
     if math.isfinite(clock):
         minima["clock"] = clock
         notes.append(f"aliasing (ours): slowest pair under half a turn over {L:,} tokens needs base ≥ "
-                     f"{format_base(clock, 4)}")
+                     f"{format_min_base(clock)}")
     else:
         clock = None
         notes.append("aliasing (ours): a single rotated pair (θ = 1) always wraps; no base helps")

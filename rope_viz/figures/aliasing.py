@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from ..analysis import aliasing as A
 from ..analysis.bounds import (BOUND_CONTEXTS, MEN_TABLE_CONTEXTS, MEN_TABLE_PRINTED, base_bound_curve,
                                base_lower_bound, liu_min_base, men_condition, min_similarity)
-from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base
+from ..config import BASE_MAX, CONTEXT_MAX, RopeConfig, format_base, format_min_base
 from ..frequencies import effective_inv_freq
 from . import register
 from ._style import PALETTE, format_count, format_number, grid_layout, log_axis, styled
@@ -342,7 +342,8 @@ def base_sweep_figure(cfg: RopeConfig, *, style: str = "app", context_length: in
     for x, label, color, dash in marks:
         meta["drawn" if math.isfinite(x) and x <= BASE_MAX else "not_drawn"].append(label)
         if math.isfinite(x) and x <= BASE_MAX:
-            value = format_base(x, 6 if label.startswith("this config's base") else 5)   # a bound: not rounded
+            value = (format_base(x, 6) if label.startswith("this config's base") else
+                     format_min_base(x))        # a lower bound, rounded up: the value shown satisfies it
             fig.add_trace(go.Scatter(x=[x, x], y=[0, 1], mode="lines", name=f"{label}: {value}",
                                      line=dict(color=color, dash=dash, width=2),
                                      hovertemplate=f"{label}<br>base={value}<extra></extra>"))
