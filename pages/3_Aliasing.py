@@ -145,7 +145,7 @@ def advisor(cfg):
             adv = ui.guarded(FA.advice, cfg, int(target), train_length)
     if adv is not None:
         if adv["recommended"] is not None:
-            st.success(f"Recommended base for d = {cfg.head_dim} and a {int(target):,}-token context: "
+            st.success(f"Recommended base for d = {cfg.head_dim} and a context of {int(target):,} tokens: "
                        f"**{format_base(adv['recommended'])}** (smallest 1-2-5 number above every minimum that keeps "
                        f"B ≥ 0 on the whole context).")
         else:

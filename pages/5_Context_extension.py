@@ -70,8 +70,12 @@ def frequencies(cfg, ext, opts, compare):
 def attention_factor(cfg, ext, opts, compare):
     at = FE.attention_factors(ext, opts["methods"])
     scaled = [f"{FE.METHOD_LABELS[m]} ×{v:.4f}" for m, v in at.items() if abs(v - 1.0) > 1e-12]
-    st.markdown(f"**Attention factor at s = {ext.factor:g}:** " + (", ".join(scaled) if scaled else "none")
-                + (" — the other chosen methods leave attention unscaled (1)." if len(scaled) < len(at) else "."))
+    unscaled = len(at) - len(scaled)
+    st.markdown(f"**Attention factor at s = {ext.factor:g}:** "
+                + (", ".join(scaled) if scaled else "none")
+                + ("." if not unscaled else
+                   " — the chosen methods leave attention unscaled (1)." if not scaled else
+                   f" — the other chosen method{'s leave' if unscaled > 1 else ' leaves'} attention unscaled (1)."))
     ui.show_registered("ext_attention_factor", cfg, methods=opts["methods"])
 
 

@@ -39,9 +39,10 @@ else:
                 "triton not importable: the eager torch fallback is measured")
         st.success(f"**GPU: {tb.device_name()}** — {kern}.")
     else:
-        st.info(f"**No CUDA GPU — {tb.device_name()}.** Timings below are **CPU numbers** at small sizes (the Triton "
-                "kernel needs CUDA; 'rope_viz kernel' runs its eager torch fallback). Run `python -m rope_viz.bench "
-                "gpu` on a GPU machine for the real comparison.")
+        st.info(f"**No CUDA GPU — {tb.device_name()}.** What this page measures (the Time benchmark, the "
+                "Precision section's invariance test) runs on the **CPU**; the Time section's timings are CPU numbers "
+                "at small sizes (the Triton kernel needs CUDA; 'rope_viz kernel' runs its eager torch fallback). Run "
+                "`python -m rope_viz.bench gpu` on a GPU machine for the real comparison.")
 
 
 def time_section(cfg):

@@ -362,3 +362,14 @@ def test_advisor_notes_state_minimum_bases_that_satisfy_themselves(d, L):
     th = np.array(naive_theta(men, d))                                # B_Δ = Σ_i cos(Δθ_i) at every Δ < L
     assert min(np.cos(np.arange(i, min(i + 4096, L))[:, None] * th).sum(axis=1).min()
                for i in range(0, L, 4096)) >= -1e-9
+
+
+def test_advisor_with_a_single_pair_says_once_that_no_base_works():
+    """d = 2: θ = 1 whatever the base, so B_Δ = cos Δ < 0 at Δ = 2. The notes said so and then listed 36 bases
+    "2 rejected … 1e12 rejected" and "no 1-2-5 base ≤ 1e12 above 2 satisfies"."""
+    adv = A.base_advisor(2, 16)
+    assert adv["recommended"] is None and not any("rejected" in n or "above 2" in n for n in adv["notes"])
+    assert any("no base" in n for n in adv["notes"])
+    assert math.cos(2.0) < 0                                          # the claim, checked
+    at = open_page(PAGE, {"tab": "Base advisor", "d": "2", "L": "16"})
+    assert not at.exception and "rejected" not in page_text(at)

@@ -244,3 +244,14 @@ def test_attention_factor_follows_a_large_config_factor_and_rejects_bad_input():
     for bad in ({"s_max": 1.0}, {"s_max": float("nan")}, {"n_points": 1}, {"methods": ["nope"]}):
         with pytest.raises(ValueError):
             FE.ext_attention_factor(cfg, **bad)
+
+
+@pytest.mark.parametrize("methods, want", [
+    ("linear", "none — the chosen methods leave attention unscaled (1)."),
+    ("linear,yarn", " — the other chosen method leaves attention unscaled (1)."),
+    ("yarn", "×")])
+def test_attention_factor_sentence_names_only_methods_that_exist(methods, want):
+    """PI alone read "none — the other chosen methods leave attention unscaled": there were no others."""
+    at = open_page(PAGE, {"etab": "Attention factor", "methods": methods})
+    text = next(m.value for m in at.markdown if m.value.startswith("**Attention factor at"))
+    assert want in text and ("other" not in text or "," in methods), text

@@ -485,7 +485,10 @@ def base_advisor(head_dim: int, target_context: int, train_length: int | None = 
 
     start = max([v for v in minima.values() if v <= BASE_MAX] + [2.0])
     recommended = None
-    for cand in _nice_ceil_candidates(start):
+    # Men et al.'s bound is the infimum of the bases that keep B_Δ ≥ 0: where none ≤ BASE_MAX does (full rotary; a
+    # single pair, θ = 1, for every base), the note above says so and there is no candidate to try
+    hopeless = r == d and men is None
+    for cand in ([] if hopeless else _nice_ceil_candidates(start)):
         if cand > BASE_MAX:
             notes.append(f"no 1-2-5 base ≤ {format_base(BASE_MAX)} above {format_base(start, 4)} satisfies "
                          f"B_Δ ≥ 0 on [0, {L:,})")
