@@ -61,9 +61,8 @@ def lowest_pairs(cfg: RopeConfig, n_offset_pairs: int | None) -> np.ndarray | No
 
 # -- per-pair rotations vs the criterion ----------------------------------------------------------------------------
 @register("offsets_cycles", page="Offset dimensions",
-          caption="Pairs below the one-sign line turn less than half a turn over the context's L − 1 steps "
-                  "((L − 1)·θ < π): a constant q/k offset there biases every score with one sign (our criterion); "
-                  "between that line and 1 turn is a partial cycle.")
+          caption="Pairs below the one-sign line ((L − 1)·θ < π: under half a turn over the context) get a "
+                  "one-sign bias from a constant q/k offset (our criterion); between it and 1 turn: a partial cycle.")
 def cycles_figure(cfg: RopeConfig, *, style: str = "app", compare: Sequence = ()) -> go.Figure:
     """Per pair i: rotations completed within the context, L·θ_i/2π (``offsets.pair_cycles``), log scale, with the
     full-cycle line (1 turn) and the one-sign threshold ((L − 1)θ_i < π, i.e. L·θ_i/2π < L/(2(L − 1)) turns, at the
