@@ -143,3 +143,35 @@ def test_sidebar_base_slider_shows_1e9_not_1e_plus_09():
     slider = at.sidebar.select_slider(key="_rvw_base")
     assert slider.value == 1e9 and "1e9" in slider.options and "10000" in slider.options
     assert not any("+" in text for text in slider.options)
+
+
+@pytest.mark.parametrize("lo, options", [(4, None), (None, [1024, 4096, 8192])], ids=["clamped", "not-an-option"])
+def test_a_default_the_widget_cannot_show_is_not_a_users_move(lo, options):
+    """Offset dimensions' "k lowest-frequency pairs" (default 4) on a 3-pair config was clamped to 3, and that 3 was
+    kept as if the user had moved it: `ok=3` in the URL, still 3 after switching to a 64-pair preset where a fresh
+    load shows 4. Aliasing's sweep context (default: the config's, not an option below 16 tokens) stuck at 1,024
+    the same way. The forced value follows the default and stays out of the URL."""
+    script = f"""
+import streamlit as st
+from rope_viz import ui
+ui.page_header("Probe", "")
+cfg = ui.config_sidebar()
+if {options!r} is None:
+    st.slider("k", 1, cfg.n_pairs, **ui.persist("k_probe", 4, lo=1, hi=cfg.n_pairs))
+else:
+    opts = [v for v in {options!r} if v >= 16] + ([cfg.context_length] if cfg.context_length >= 16 else [])
+    st.select_slider("ctx", sorted(set(opts)), **ui.persist("ctx_probe", cfg.context_length, options=sorted(set(opts))))
+"""
+    key = "k_probe" if options is None else "ctx_probe"
+    at = AppTest.from_string(script, default_timeout=60)
+    at.query_params.update({"d": "6"} if options is None else {"L": "8"})
+    at.run()
+    assert key not in dict(at.query_params)                               # forced, not moved: not in the URL
+    at.sidebar.selectbox(key="_rvw_preset").set_value("llama-2-7b").run()
+    fresh = AppTest.from_string(script, default_timeout=60)
+    fresh.query_params["preset"] = "llama-2-7b"
+    fresh.run()
+    get = (lambda a: a.slider(key="_rvp_" + key).value) if options is None else \
+        (lambda a: a.select_slider(key="_rvp_" + key).value)
+    assert get(at) == get(fresh) == (4 if options is None else 4096)
+    assert key not in dict(at.query_params)

@@ -157,6 +157,22 @@ def _parse_page(name: str, text: str, default: Any, options, lo, hi, max_items) 
     return value
 
 
+def _constrained(value: Any, default: Any, options, lo, hi, max_items) -> Any:
+    """``value`` as the widget can hold it: a multiselect keeps its known items (at most max_items), another value
+    not in ``options`` becomes ``default`` (or the first option), a number is clamped into [lo, hi]."""
+    if options is not None:
+        if isinstance(default, (list, tuple)):
+            value = [v for v in value if v in options][:max_items]
+        elif value not in options:
+            value = default if default in options else options[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if lo is not None and value < lo:
+            value = type(value)(lo)
+        if hi is not None and value > hi:
+            value = type(value)(hi)
+    return value
+
+
 def persist(name: str, default: Any, *, lo: float | None = None, hi: float | None = None,
             options: list | tuple | None = None, max_items: int | None = None) -> dict[str, Any]:
     """Keyword arguments that make a page widget keep its value across pages and mirror it in the URL::
@@ -189,19 +205,12 @@ def persist(name: str, default: Any, *, lo: float | None = None, hi: float | Non
             except ValueError as e:
                 _notify(str(e))
         pages[name] = value
-    elif name in defaults and pages[name] == defaults[name] and default != defaults[name]:
+    # the default as the widget can show it (clamped into [lo, hi], within options): a value the constraints forced
+    # is not a user's move — it follows the default later and stays out of the URL
+    default = _constrained(default, default, options, lo, hi, max_items)
+    if name in defaults and pages[name] == defaults[name] and default != defaults[name]:
         pages[name] = default                      # left at its old default: follow the new one
-    value = pages[name]
-    if options is not None:
-        if isinstance(default, (list, tuple)):   # multiselect: keep the known items, at most max_items
-            value = [v for v in value if v in options][:max_items]
-        elif value not in options:
-            value = default if default in options else options[0]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if lo is not None and value < lo:
-            value = type(value)(lo)
-        if hi is not None and value > hi:
-            value = type(value)(hi)
+    value = _constrained(pages[name], default, options, lo, hi, max_items)
     pages[name] = value
     defaults[name] = default
     ss[_PAGE_KEYS].setdefault(current_page(), set()).add(name)
