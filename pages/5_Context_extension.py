@@ -74,7 +74,8 @@ def attention_factor(cfg, ext, opts, compare):
     st.markdown(f"**Attention factor at s = {ext.factor:g}:** "
                 + (", ".join(scaled) if scaled else "none")
                 + ("." if not unscaled else
-                   " — the chosen methods leave attention unscaled (1)." if not scaled else
+                   f" — the chosen method{'s leave' if unscaled > 1 else ' leaves'} attention unscaled (1)."
+                   if not scaled else
                    f" — the other chosen method{'s leave' if unscaled > 1 else ' leaves'} attention unscaled (1)."))
     ui.show_registered("ext_attention_factor", cfg, methods=opts["methods"])
 

@@ -247,7 +247,8 @@ def test_attention_factor_follows_a_large_config_factor_and_rejects_bad_input():
 
 
 @pytest.mark.parametrize("methods, want", [
-    ("linear", "none — the chosen methods leave attention unscaled (1)."),
+    ("linear", "none — the chosen method leaves attention unscaled (1)."),
+    ("linear,ntk", "none — the chosen methods leave attention unscaled (1)."),
     ("linear,yarn", " — the other chosen method leaves attention unscaled (1)."),
     ("yarn", "×")])
 def test_attention_factor_sentence_names_only_methods_that_exist(methods, want):
