@@ -16,7 +16,7 @@ from ..config import RopeConfig
 from ..frequencies import effective_attention_factor, effective_inv_freq, wavelengths
 from ..rotation import apply_rope, pair_indices
 from . import register
-from ._style import PALETTE, axis_key, format_number, grid_layout, styled
+from ._style import PALETTE, axis_key, format_count, format_number, grid_layout, styled
 
 MAX_FRAMES = 240
 MAX_PANELS = 6
@@ -110,7 +110,7 @@ def intuition_rotation(cfg: RopeConfig, *, style: str = "app", pairs=None, n_fra
                          for j in range(k)])
               for f in range(n_frames)]
     fig = go.Figure(data=data, layout=layout, frames=frames)
-    styled(fig, title=f"Pairs rotating as the position advances ({step:,} token{'s' if step > 1 else ''} per frame, "
+    styled(fig, title=f"Pairs rotating as the position advances ({format_count(step, 'token')} per frame, "
                       f"m = 0 … {int(positions[-1]):,} of the {cfg.context_length:,}-token context)",
            x_title=None, y_title=None, style=style, height=560)
     fig.update_layout(

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from ..analysis.overhead import fp32_phase_error, rope_flops_share, rope_memory
 from ..config import RopeConfig
 from . import register
-from ._style import PALETTE, format_number, styled
+from ._style import PALETTE, format_count, format_number, styled
 from .distance import legend_below
 
 METHOD_LABELS = {
@@ -87,7 +87,7 @@ def flops_statement(seq_lens=(1, 8192, 131072)) -> str:
     """One sentence for the Kernel page: RoPE's share of one decoder layer's FLOPs with Llama-3-8B's shapes
     (``overhead.rope_flops_share``, Kaplan et al.'s counting) at each sequence length in ``seq_lens``."""
     shares = [(T, 100 * rope_flops_share(seq_len=T, **LLAMA3_8B)) for T in seq_lens]
-    parts = [f"{format_number(pct, 2)} % at {T:,} token{'s' if T > 1 else ''}" for T, pct in shares]
+    parts = [f"{format_number(pct, 2)} % at {format_count(T, 'token')}" for T, pct in shares]
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return (f"With Llama-3-8B's shapes, rotating q and k is {listed} of one decoder layer's FLOPs (the rest: the "
             "projections, the MLP, and attention, which grows with the square of the sequence).")
