@@ -48,7 +48,7 @@ case "${1:-app}" in
     shift || true
     [ "${1:-}" = "--" ] && shift   # `dev.sh app -- --server.port N`: after "--" streamlit would pass N to the app
     setup requirements.txt
-    exec "$VENV/bin/python" -m streamlit run app.py "$@"
+    exec "$VENV/bin/python" -m rope_viz.ui.serve run app.py "$@"   # streamlit run, after the first imports
     ;;
   test)
     shift || true

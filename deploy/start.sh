@@ -52,16 +52,15 @@ trap stop EXIT
 # glibc gives every script thread its own malloc arena; their fragments kept RSS ~230 MB above idle after 20
 # sessions closed (measured, docs/deployment.md). Two arenas: RSS back to idle, no measurable throughput change.
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
-LAUNCH='import sys, pandas; from streamlit.web.cli import main; sys.argv[0] = "streamlit"; sys.exit(main())'
 upstreams=""   # the replicas' addresses, for nginx.conf
 for ((i = 0; i < REPLICAS; i++)); do
   port=$((BASE_PORT + i))
   # Everything a team deployment needs is on this command line (and in .streamlit/config.toml): XSRF and CORS
   # checks on, uploads capped, no file watcher, no usage statistics (nothing fetched from outside), no error details.
-  # pandas is imported before any script thread exists: plotly looks it up in sys.modules without the import lock, so
-  # a first import of pandas in one session's thread showed another session a half-initialised module
-  # ("AttributeError: partially initialized module 'pandas' has no attribute 'Series'").
-  STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" "$PY" -c "$LAUNCH" run app.py \
+  # rope_viz.ui.serve imports pandas, plotly, torch, ... before any script thread exists: plotly looks pandas up in
+  # sys.modules without the import lock, so a first import of pandas in one session's thread showed another session
+  # a half-initialised module ("AttributeError: partially initialized module 'pandas' has no attribute 'Series'").
+  STREAMLIT_SERVER_COOKIE_SECRET="$COOKIE_SECRET" "$PY" -m rope_viz.ui.serve run app.py \
     --server.address "$BIND" --server.port "$port" --server.headless true \
     --server.enableXsrfProtection true --server.enableCORS true \
     --server.fileWatcherType none --server.runOnSave false --server.disconnectedSessionTTL "$SESSION_TTL" \

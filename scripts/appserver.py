@@ -56,13 +56,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(log_path: Path | None = None, timeout: float = 60.0, script: Path | None = None,
                 root: Path = ROOT):
-    """Start ``streamlit run <root>/app.py`` (or ``script``) headless on a free port, from ``root`` with ``root``
+    """Start ``python -m rope_viz.ui.serve run <root>/app.py`` (or ``script``; plain ``streamlit run`` for a checkout
+    without that launcher) headless on a free port, from ``root`` with ``root``
     first on the import path (another checkout serves its own rope_viz: scripts/bench_ab.py); yields the base URL;
     stops it afterwards."""
     port = free_port()
     log_path = log_path or Path(tempfile.gettempdir()) / f"rope-viz-streamlit-{port}.log"
     log = open(log_path, "w")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script or Path(root) / "app.py"), "--server.headless",
+    # the app's own launcher (dev.sh app runs it: first imports before the server listens), when this checkout has it
+    launcher = ["rope_viz.ui.serve"] if (Path(root) / "rope_viz" / "ui" / "serve.py").exists() else ["streamlit"]
+    cmd = [sys.executable, "-m", *launcher, "run", str(script or Path(root) / "app.py"), "--server.headless",
            "true", "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)}

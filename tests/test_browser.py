@@ -1,9 +1,10 @@
 """End to end in a real browser: Playwright for Python driving Debian's chromium (never ``playwright install``).
 
-Starts ``streamlit run app.py`` on a free port, opens every page of the app's page list (``rope_viz.ui.PAGES``), waits
-for the charts, moves a slider and checks that a chart is redrawn, and that no exception box appears; a page's
-address opened in a new session draws the same chart data. Screenshots go to
-test-output/ (git-ignored). Skipped when chromium or playwright is missing. Run only these: ``pytest -m browser``.
+Starts the app (``python -m rope_viz.ui.serve run app.py``, as ``bash dev.sh app`` does) on a free port, opens every
+page of the app's page list (``rope_viz.ui.PAGES``), waits for the charts, moves a slider and checks that a chart is
+redrawn, and that no exception box appears; a page's address opened in a new session draws the same chart data.
+Screenshots go to test-output/ (git-ignored). Skipped when chromium or playwright is missing. Run only these:
+``pytest -m browser``.
 """
 
 from __future__ import annotations

@@ -281,7 +281,7 @@ def _server_pid(port: int) -> int:
     """The Streamlit server listening on ``port`` (a child of this test process started by running_app)."""
     me = os.getpid()
     for pid, ppid, cmd in _ps():
-        if ppid == me and "streamlit" in cmd and f"--server.port {port}" in cmd:
+        if ppid == me and ("streamlit" in cmd or "rope_viz.ui.serve" in cmd) and f"--server.port {port}" in cmd:
             return pid
     raise AssertionError(f"no streamlit child on port {port}")
 

@@ -69,6 +69,9 @@ API
 ``url_notice()``
     Where the one notice about dropped URL values goes (``config_sidebar`` calls it; a page without the config
     sidebar calls it near the top, before its first ``persist``).
+
+Launcher: ``python -m rope_viz.ui.serve run app.py [streamlit options]`` (rope_viz.ui.serve; ``bash dev.sh app`` and
+deploy/start.sh use it) imports pandas, plotly, the figure modules, kaleido and torch before the server listens.
 """
 
 import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from sys.modules without the import lock, and
