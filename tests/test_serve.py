@@ -56,3 +56,26 @@ def test_the_command_line_goes_to_streamlit_unchanged():
     r = subprocess.run([sys.executable, "-m", "rope_viz.ui.serve", "run", "app.py", "--server.no-such-option", "1"],
                        cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert r.returncode != 0 and "no-such-option" in (r.stdout + r.stderr)
+
+
+def test_the_server_runs_numpys_blas_single_threaded_and_leaves_torch_alone():
+    code = ("import json, os\n"
+            "os.environ.pop('OPENBLAS_NUM_THREADS', None)\n"
+            "from threadpoolctl import threadpool_info\n"
+            "from rope_viz.ui import serve\n"
+            "serve.preload()\n"
+            "import torch\n"
+            "before = (torch.get_num_threads(), [i['num_threads'] for i in threadpool_info() "
+            "if i['user_api'] == 'blas'])\n"
+            "applied = serve.limit_blas_threads()\n"
+            "after = (torch.get_num_threads(), [i['num_threads'] for i in threadpool_info() "
+            "if i['user_api'] == 'blas'])\n"
+            "print(json.dumps([applied, before, after]))")
+    applied, (torch_before, blas_before), (torch_after, blas_after) = json.loads(_python(code))
+    assert applied and blas_before and blas_after == [1] * len(blas_before)      # numpy's OpenBLAS found, now 1
+    assert torch_after == torch_before
+
+
+def test_an_explicit_openblas_thread_count_wins(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert serve.limit_blas_threads() is False

@@ -71,7 +71,8 @@ API
     sidebar calls it near the top, before its first ``persist``).
 
 Launcher: ``python -m rope_viz.ui.serve run app.py [streamlit options]`` (rope_viz.ui.serve; ``bash dev.sh app`` and
-deploy/start.sh use it) imports pandas, plotly, the figure modules, kaleido and torch before the server listens.
+deploy/start.sh use it) imports pandas, plotly, the figure modules, kaleido and torch before the server listens, and
+runs numpy's BLAS single-threaded.
 """
 
 import pandas  # noqa: F401,E402 (imported once up front: plotly reads it from sys.modules without the import lock, and
