@@ -3,7 +3,8 @@
 Static images go through ONE persistent kaleido server (``kaleido.start_sync_server(mathjax=False)``), started lazily
 on the first export (~2 s) and reused (~0.2 s per image). kaleido finds Debian's chromium by itself (``BROWSER_PATH``
 overrides); this module never downloads a browser. A renderer that died (browser killed, crashed tab) is restarted on
-the next export; when none can run, the error says what to install (``static_export_status``). Waits are bounded and
+the next export (while kaleido's old server thread has not returned, each export starts a renderer of its own); when
+none can run, the error says what to install (``static_export_status``). Waits are bounded and
 give up when the server stops, so a dead renderer never holds up SIGTERM. HTML inlines plotly.js (no CDN, works offline). CSV holds the traces' data.
 
 CLI (wired into ``python -m rope_viz``; also ``python -m rope_viz.export``)::
@@ -202,8 +203,10 @@ def _probe(timeout: float) -> None:
                       timeout)
 
 
-def _start() -> None:
-    """Start the persistent kaleido server and render a tiny image with it; RuntimeError saying why it cannot."""
+def _start() -> bool:
+    """Start the persistent kaleido server and render a tiny image with it: True; RuntimeError saying why it cannot.
+    False while the previous server's thread is stuck (kaleido keeps one server per process, so no new one can start
+    until it returns): the caller renders with a one-shot renderer instead (``_oneshot``)."""
     ok, why = static_export_status()
     if not ok:
         raise RuntimeError(why)
@@ -214,8 +217,7 @@ def _start() -> None:
         if stopper is not None:
             stopper.join(_KILLED_WAIT_S)
         if stopper is None or stopper.is_alive():
-            raise RuntimeError(f"the export renderer hangs and could not be stopped ({_server['error']}); restart "
-                               "the app")
+            return False
         _server.update(state="idle", error=None, stopper=None)
     before = set(_children(os.getpid()))
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
@@ -235,6 +237,18 @@ def _start() -> None:
         raise RuntimeError(f"the export renderer ({browser_path()}) did not start: {_server['error']}") from None
     # the browser's launcher: kaleido starts it from its own thread, so it exists once the first image is back
     _server["pids"] = [p for p in _children(os.getpid()) if p not in before]
+    return True
+
+
+def _oneshot(fig: go.Figure, opts: dict) -> bytes:
+    """One image from a renderer of its own, started for it and closed after it (kaleido's ``calc_fig``: ~2 s more
+    than the persistent server), for when the persistent server cannot be restarted (``_start`` returned False)."""
+    import asyncio
+
+    import kaleido
+
+    return _run_with_timeout(lambda: asyncio.run(kaleido.calc_fig(fig, opts=opts, kopts={"mathjax": False})),
+                             _START_TIMEOUT_S + _TIMEOUT_S)
 
 
 def _healthy() -> bool:
@@ -295,8 +309,16 @@ def _static(fig: go.Figure, fmt: str, scale: float | None = None) -> bytes:
                 raise _Stopping("static export cancelled: the server is stopping")
             if _server["state"] == "running" and not _healthy():
                 _stop_renderer()
-            if _server["state"] != "running":
-                _start()
+            if _server["state"] != "running" and not _start():
+                try:                             # the old server's thread is stuck: a renderer of its own
+                    return _oneshot(fig, opts)
+                except _Stopping:
+                    raise
+                except Exception as e:  # noqa: BLE001 - reported with its cause
+                    raise RuntimeError(f"{fmt.upper()} export failed: the export renderer hangs "
+                                       f"({_server['error']}) and a renderer of its own failed too "
+                                       f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                                       "restart the app") from None
             import kaleido
 
             try:
