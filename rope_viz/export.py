@@ -135,6 +135,11 @@ def _run_with_timeout(fn, timeout: float):
     return box["value"]
 
 
+def _cause(e: BaseException) -> str:
+    """``"ExceptionType: first line of its message"``, for error messages that name what went wrong."""
+    return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
 def _children(pid: int) -> list[int]:
     """Child process ids (Linux /proc; [] where there is none)."""
     out = []
@@ -190,7 +195,7 @@ def _stop_renderer(grace: float = _STOP_WAIT_S, killed_wait: float = _KILLED_WAI
         _kill_browser()
         t.join(killed_wait)              # its browser is gone: kaleido's thread returns (slowly on a busy machine)
     if t.is_alive():                     # still stuck: not reused while it lives (``_start`` looks again)
-        _server.update(state="stuck", pids=[], error="kaleido's server thread did not stop", stopper=t)
+        _server.update(state="stuck", pids=[], error="kaleido's server thread did not stop", stopper=t, waited=False)
     else:
         _server.update(state="idle", pids=[], stopper=None)
 
@@ -214,11 +219,12 @@ def _start() -> bool:
 
     if _server["state"] == "stuck":      # a stop that outlasted its wait may have finished since
         stopper = _server.get("stopper")
-        if stopper is not None:
+        if stopper is not None and not _server.get("waited"):
             stopper.join(_KILLED_WAIT_S)
+            _server["waited"] = True     # later exports do not wait again: they render one-shot until it returns
         if stopper is None or stopper.is_alive():
             return False
-        _server.update(state="idle", error=None, stopper=None)
+        _server.update(state="idle", error=None, stopper=None, waited=False)
     before = set(_children(os.getpid()))
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     atexit.unregister(_at_exit)
@@ -233,7 +239,7 @@ def _start() -> bool:
     except Exception as e:  # noqa: BLE001 - reported to the caller with the cause
         _server["pids"] = [p for p in _children(os.getpid()) if p not in before]
         _stop_renderer()
-        _server["error"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        _server["error"] = _cause(e)
         raise RuntimeError(f"the export renderer ({browser_path()}) did not start: {_server['error']}") from None
     # the browser's launcher: kaleido starts it from its own thread, so it exists once the first image is back
     _server["pids"] = [p for p in _children(os.getpid()) if p not in before]
@@ -317,7 +323,7 @@ def _static(fig: go.Figure, fmt: str, scale: float | None = None) -> bytes:
                 except Exception as e:  # noqa: BLE001 - reported with its cause
                     raise RuntimeError(f"{fmt.upper()} export failed: the export renderer hangs "
                                        f"({_server['error']}) and a renderer of its own failed too "
-                                       f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                                       f"({_cause(e)}); "
                                        "restart the app") from None
             import kaleido
 
@@ -326,7 +332,7 @@ def _static(fig: go.Figure, fmt: str, scale: float | None = None) -> bytes:
             except _Stopping:
                 raise
             except Exception as e:  # noqa: BLE001 - e.g. ChannelClosedError (browser gone), TimeoutError
-                error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                error = _cause(e)
                 _stop_renderer()
                 continue
             return out
